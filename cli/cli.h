@@ -1,0 +1,29 @@
+/*
+ * cli.h - the `dockwright` command line: one entry per subcommand.
+ * Each subcommand lives in cmd_<name>.c and returns the process exit code;
+ * only main.c exits.
+ */
+#ifndef DW_CLI_H
+#define DW_CLI_H
+
+#include <stddef.h>
+
+#include "../common/err.h"
+
+/* One table for every subcommand: name, entry point, one-line summary. */
+#define CLI_COMMAND_MAP(X)                                                    \
+  X(parse, "Parse a Dockerfile and print its tree, BuildKit AST or model")
+
+#define CLI_DECLARE(name, summary) int cmd_##name##_main(int argc, char **argv);
+CLI_COMMAND_MAP(CLI_DECLARE)
+#undef CLI_DECLARE
+
+/* Reads a whole file ("-" is standard input) into a new buffer the caller
+ * frees.  Fails on files larger than DW_MAX_DOCKERFILE_BYTES. */
+int cli_read_file(const char *path, char **data, size_t *len,
+                  struct err *err) DW_WARN_UNUSED;
+
+/* Prints "dockwright: MESSAGE" to standard error. */
+void cli_error(const char *fmt, ...) DW_PRINTF(1, 2);
+
+#endif

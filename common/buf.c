@@ -1,0 +1,137 @@
+#include "buf.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void buf__oom(void) {
+  /* Out of memory is not recoverable for a tool this size; fail loudly. */
+  fputs("dockwright: out of memory\n", stderr);
+  abort();
+}
+
+void *xmalloc(size_t n) {
+  void *p = malloc(n ? n : 1);
+  if (p == NULL)
+    buf__oom();
+  return p;
+}
+
+void *xcalloc(size_t n, size_t size) {
+  void *p = calloc(n ? n : 1, size ? size : 1);
+  if (p == NULL)
+    buf__oom();
+  return p;
+}
+
+void *xrealloc(void *p, size_t n) {
+  void *q = realloc(p, n ? n : 1);
+  if (q == NULL)
+    buf__oom();
+  return q;
+}
+
+char *xstrndup(const char *s, size_t n) {
+  char *d = xmalloc(n + 1);
+  memcpy(d, s, n);
+  d[n] = '\0';
+  return d;
+}
+
+char *xstrdup(const char *s) { return xstrndup(s, strlen(s)); }
+
+void buf_init(struct buf *b) {
+  b->data = NULL;
+  b->len = 0;
+  b->cap = 0;
+}
+
+void buf_cleanup(struct buf *b) {
+  free(b->data);
+  buf_init(b);
+}
+
+void buf_reset(struct buf *b) {
+  b->len = 0;
+  if (b->data)
+    b->data[0] = '\0';
+}
+
+static void buf__grow(struct buf *b, size_t extra) {
+  size_t need = b->len + extra + 1;
+  if (need <= b->cap)
+    return;
+  size_t cap = b->cap ? b->cap : 64;
+  while (cap < need)
+    cap *= 2;
+  b->data = xrealloc(b->data, cap);
+  b->cap = cap;
+}
+
+void buf_append(struct buf *b, const void *data, size_t len) {
+  buf__grow(b, len);
+  if (len)
+    memcpy(b->data + b->len, data, len);
+  b->len += len;
+  b->data[b->len] = '\0';
+}
+
+void buf_puts(struct buf *b, const char *s) { buf_append(b, s, strlen(s)); }
+
+void buf_putc(struct buf *b, char c) { buf_append(b, &c, 1); }
+
+void buf_vprintf(struct buf *b, const char *fmt, va_list ap) {
+  va_list cp;
+  va_copy(cp, ap);
+  int n = vsnprintf(NULL, 0, fmt, cp);
+  va_end(cp);
+  if (n < 0)
+    return;
+  buf__grow(b, (size_t)n);
+  vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+  b->len += (size_t)n;
+}
+
+void buf_printf(struct buf *b, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  buf_vprintf(b, fmt, ap);
+  va_end(ap);
+}
+
+char *buf_take(struct buf *b) {
+  char *d = b->data;
+  if (d == NULL)
+    d = xstrdup("");
+  buf_init(b);
+  return d;
+}
+
+const char *buf_cstr(struct buf *b) { return b->data ? b->data : ""; }
+
+void strv_init(struct strv *sv) {
+  sv->v = NULL;
+  sv->n = 0;
+  sv->cap = 0;
+}
+
+void strv_cleanup(struct strv *sv) {
+  for (size_t i = 0; i < sv->n; i++)
+    free(sv->v[i]);
+  free(sv->v);
+  strv_init(sv);
+}
+
+void strv_push_take(struct strv *sv, char *s) {
+  if (sv->n == sv->cap) {
+    sv->cap = sv->cap ? sv->cap * 2 : 8;
+    sv->v = xrealloc(sv->v, sv->cap * sizeof(*sv->v));
+  }
+  sv->v[sv->n++] = s;
+}
+
+void strv_push(struct strv *sv, const char *s) { strv_push_take(sv, xstrdup(s)); }
+
+void strv_pushn(struct strv *sv, const char *s, size_t len) {
+  strv_push_take(sv, xstrndup(s, len));
+}

@@ -1,0 +1,452 @@
+#include "args.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "dump.h"
+#include "gojson.h"
+#include "text.h"
+
+void args_list_push(struct args_list *l, char *value_take, size_t start,
+                    size_t end) {
+  args_list_push_len(l, value_take, strlen(value_take), start, end);
+}
+
+void args_list_push_len(struct args_list *l, char *value_take, size_t len,
+                        size_t start, size_t end) {
+  if (l->n == l->cap) {
+    l->cap = l->cap ? l->cap * 2 : 8;
+    l->v = xrealloc(l->v, l->cap * sizeof(*l->v));
+  }
+  l->v[l->n].value = value_take;
+  l->v[l->n].len = len;
+  l->v[l->n].start = start;
+  l->v[l->n].end = end;
+  l->n++;
+}
+
+void args_list_cleanup(struct args_list *l) {
+  for (size_t i = 0; i < l->n; i++)
+    free(l->v[i].value);
+  free(l->v);
+  memset(l, 0, sizeof(*l));
+}
+
+void args_result_cleanup(struct args_result *r) {
+  args_list_cleanup(&r->values);
+  free(r->error);
+  memset(r, 0, sizeof(*r));
+}
+
+/* BuildKit's reWhitespace: [\t\v\f\r ]. */
+static bool args__ws(char c) {
+  return c == '\t' || c == '\v' || c == '\f' || c == '\r' || c == ' ';
+}
+
+/* unicode.IsSpace(rune(b)) for a single byte, as BuildKit's byte loops do:
+ * 0x85 and 0xA0 count, even inside a UTF-8 sequence. */
+static bool args__byte_space(unsigned char b) {
+  return b == '\t' || b == '\n' || b == '\v' || b == '\f' || b == '\r' ||
+         b == ' ' || b == 0x85 || b == 0xA0;
+}
+
+/* Appends string(rune(b)) for one byte: Latin-1 to UTF-8, as Go does when a
+ * byte is converted to a rune. */
+static void args__put_byte_rune(struct buf *b, unsigned char c) {
+  text_append_rune(b, c);
+}
+
+/* strings.TrimSpace on line[*start..*end). */
+static void args__trim(const char *line, size_t *start, size_t *end) {
+  *start += text_space_prefix(line + *start, *end - *start);
+  *end -= text_space_suffix(line + *start, *end - *start);
+}
+
+/* extractBuilderFlags: reads "--flag" words from line[start..end).  Sets
+ * *rest to where the arguments begin (end when the line is all flags). */
+static void args__builder_flags(const char *line, size_t start, size_t end,
+                                struct args_list *flags, size_t *rest) {
+  enum { IN_SPACES, IN_WORD, IN_QUOTE } phase = IN_SPACES;
+  struct buf word = BUF_INIT;
+  bool blank_ok = false;
+  char quote = 0;
+  size_t word_start = start;
+
+  *rest = end;
+  for (size_t pos = start; pos <= end; pos++) {
+    unsigned char ch = pos < end ? (unsigned char)line[pos] : 0;
+
+    if (phase == IN_SPACES) {
+      if (pos == end)
+        break;
+      if (args__byte_space(ch))
+        continue;
+      /* Only a word starting with "--" is a flag. */
+      if (ch != '-' || pos + 1 == end || line[pos + 1] != '-') {
+        *rest = pos;
+        goto out;
+      }
+      phase = IN_WORD;
+      word_start = pos;
+    }
+    if (pos == end) {
+      bool dashdash = word.len == 2 && memcmp(word.data, "--", 2) == 0;
+      if (!dashdash && (blank_ok || word.len > 0))
+        args_list_push(flags, buf_take(&word), word_start, pos);
+      break;
+    }
+    if (phase == IN_WORD) {
+      if (args__byte_space(ch)) {
+        phase = IN_SPACES;
+        if (word.len == 2 && memcmp(word.data, "--", 2) == 0) {
+          *rest = pos;
+          goto out;
+        }
+        if (blank_ok || word.len > 0)
+          args_list_push(flags, buf_take(&word), word_start, pos);
+        buf_reset(&word);
+        blank_ok = false;
+        continue;
+      }
+      if (ch == '\'' || ch == '"') {
+        quote = (char)ch;
+        blank_ok = true;
+        phase = IN_QUOTE;
+        continue;
+      }
+      if (ch == '\\') {
+        if (pos + 1 == end)
+          continue; /* a backslash at the end is dropped */
+        pos++;
+        ch = (unsigned char)line[pos];
+      }
+      args__put_byte_rune(&word, ch);
+      continue;
+    }
+    /* IN_QUOTE */
+    if ((char)ch == quote) {
+      phase = IN_WORD;
+      continue;
+    }
+    if (ch == '\\') {
+      if (pos + 1 == end) {
+        phase = IN_WORD;
+        continue;
+      }
+      pos++;
+      ch = (unsigned char)line[pos];
+    }
+    args__put_byte_rune(&word, ch);
+  }
+out:
+  buf_cleanup(&word);
+}
+
+void args_split_command(const char *line, size_t len,
+                        struct args_command *out) {
+  memset(out, 0, sizeof(*out));
+  size_t s = 0, e = len;
+  args__trim(line, &s, &e);
+  size_t c = s;
+  while (c < e && !args__ws(line[c]))
+    c++;
+  out->cmd_start = s;
+  out->cmd_end = c;
+  out->rest_start = out->rest_end = e;
+  if (c == e)
+    return;
+  size_t a = c;
+  while (a < e && args__ws(line[a]))
+    a++;
+  size_t rest;
+  args__builder_flags(line, a, e, &out->flags, &rest);
+  size_t rs = rest, re = e;
+  args__trim(line, &rs, &re);
+  out->rest_start = rs;
+  out->rest_end = re;
+}
+
+/* parseWords: shell-like words, quotes and escapes kept as written. */
+static void args__words(const char *line, size_t start, size_t end,
+                        char escape, struct args_list *out) {
+  enum { IN_SPACES, IN_WORD, IN_QUOTE } phase = IN_SPACES;
+  struct buf word = BUF_INIT;
+  bool blank_ok = false;
+  uint32_t quote = 0;
+  size_t word_start = start, w = 0;
+
+  for (size_t pos = start; pos <= end; pos += w) {
+    uint32_t ch = 0;
+    w = 0;
+    if (pos != end)
+      ch = text_decode_rune(line + pos, end - pos, &w);
+
+    if (phase == IN_SPACES) {
+      if (pos == end)
+        break;
+      if (text_is_space(ch))
+        continue;
+      phase = IN_WORD;
+      word_start = pos;
+    }
+    /* The end of input inside a quote still ends the word (the reading
+     * BuildKit's parser test data records). */
+    if (pos == end) {
+      if (blank_ok || word.len > 0)
+        args_list_push(out, buf_take(&word), word_start, pos);
+      break;
+    }
+    if (phase == IN_WORD) {
+      if (text_is_space(ch)) {
+        phase = IN_SPACES;
+        if (blank_ok || word.len > 0)
+          args_list_push(out, buf_take(&word), word_start, pos);
+        buf_reset(&word);
+        blank_ok = false;
+        continue;
+      }
+      if (ch == '\'' || ch == '"') {
+        quote = ch;
+        blank_ok = true;
+        phase = IN_QUOTE;
+      }
+      if (ch == (uint32_t)(unsigned char)escape) {
+        if (pos + w == end)
+          continue; /* an escape at the very end is dropped */
+        text_append_rune(&word, ch);
+        pos += w;
+        ch = text_decode_rune(line + pos, end - pos, &w);
+      }
+      text_append_rune(&word, ch);
+      continue;
+    }
+    /* IN_QUOTE */
+    if (ch == quote)
+      phase = IN_WORD;
+    if (ch == (uint32_t)(unsigned char)escape && quote != '\'') {
+      if (pos + w == end) {
+        phase = IN_WORD;
+        continue;
+      }
+      pos += w;
+      text_append_rune(&word, ch);
+      ch = text_decode_rune(line + pos, end - pos, &w);
+    }
+    text_append_rune(&word, ch);
+  }
+  buf_cleanup(&word);
+}
+
+/* reWhitespace.Split(rest, -1). */
+static void args__split_ws(const char *line, size_t start, size_t end,
+                           struct args_list *out) {
+  size_t i = start, piece = start;
+  while (i < end) {
+    if (args__ws(line[i])) {
+      args_list_push(out, xstrndup(line + piece, i - piece), piece, i);
+      while (i < end && args__ws(line[i]))
+        i++;
+      piece = i;
+    } else {
+      i++;
+    }
+  }
+  args_list_push(out, xstrndup(line + piece, end - piece), piece, end);
+}
+
+static void args__error(struct args_result *r, size_t start, size_t end,
+                        const char *msg) {
+  struct buf b = BUF_INIT;
+  buf_puts(&b, msg);
+  r->error = buf_take(&b);
+  r->error_start = start;
+  r->error_end = end;
+}
+
+#define ARGS_NOT_STRINGS                                                      \
+  "when using JSON array syntax, arrays must be comprised of strings only"
+
+/* parseJSON: 1 exec form, 0 not JSON, -1 error recorded. */
+static int args__json(const char *line, size_t start, size_t end,
+                      struct args_result *r) {
+  start += text_space_prefix(line + start, end - start);
+  if (start >= end || line[start] != '[')
+    return 0;
+  struct strv values = STRV_INIT;
+  struct gojson_item *items = NULL;
+  size_t nitems = 0;
+  enum gojson_result res =
+      gojson_string_array(line + start, end - start, &values, &items, &nitems);
+  /* Decoded strings may hold NUL bytes (\u0000): lengths come from the
+   * items. */
+  if (res == GOJSON_INVALID)
+    return 0;
+  if (res == GOJSON_NOT_STRINGS) {
+    args__error(r, start, end, ARGS_NOT_STRINGS);
+    return -1;
+  }
+  for (size_t i = 0; i < values.n; i++)
+    args_list_push_len(&r->values, values.v[i], items[i].len,
+                       start + items[i].start, start + items[i].end);
+  free(values.v);
+  free(items);
+  r->form = DF_FORM_JSON;
+  r->json = true;
+  return 1;
+}
+
+static void args__maybe_json(const char *line, size_t start, size_t end,
+                             struct args_result *r) {
+  if (start == end)
+    return;
+  int j = args__json(line, start, end, r);
+  if (j != 0)
+    return;
+  r->form = DF_FORM_SHELL;
+  args_list_push(&r->values, xstrndup(line + start, end - start), start, end);
+}
+
+static void args__maybe_json_list(const char *line, size_t start, size_t end,
+                                  struct args_result *r) {
+  int j = args__json(line, start, end, r);
+  if (j != 0 || start == end)
+    return;
+  r->form = DF_FORM_LIST;
+  args__split_ws(line, start, end, &r->values);
+}
+
+static void args__name_val(const char *line, size_t start, size_t end,
+                           char escape, const char *key,
+                           struct args_result *r) {
+  struct args_list words = {0};
+  args__words(line, start, end, escape, &words);
+  if (words.n == 0)
+    goto out;
+  r->form = DF_FORM_KEYVAL;
+  if (strchr(words.v[0].value, '=') == NULL) {
+    /* Legacy form: KEY value-to-the-end-of-line. */
+    size_t k = start;
+    while (k < end && !args__ws(line[k]))
+      k++;
+    if (k == end) {
+      struct buf m = BUF_INIT;
+      buf_printf(&m, "%s must have two arguments", key);
+      r->error = buf_take(&m);
+      r->error_start = start;
+      r->error_end = end;
+      goto out;
+    }
+    size_t v = k;
+    while (v < end && args__ws(line[v]))
+      v++;
+    args_list_push(&r->values, xstrndup(line + start, k - start), start, k);
+    args_list_push(&r->values, xstrndup(line + v, end - v), v, end);
+    args_list_push(&r->values, xstrdup(""), end, end);
+    goto out;
+  }
+  for (size_t i = 0; i < words.n; i++) {
+    struct args_item *wd = &words.v[i];
+    char *eq = strchr(wd->value, '=');
+    if (eq == NULL) {
+      struct buf m = BUF_INIT;
+      buf_puts(&m, "Syntax error - can't find = in ");
+      /* BuildKit quotes the word with %q. */
+      dump_go_quote(&m, wd->value, strlen(wd->value));
+      buf_puts(&m, ". Must be of the form: name=value");
+      r->error = buf_take(&m);
+      r->error_start = wd->start;
+      r->error_end = wd->end;
+      goto out;
+    }
+    size_t klen = (size_t)(eq - wd->value);
+    /* The word keeps its source bytes up to the '=', so offsets match. */
+    size_t eq_at = wd->start + klen;
+    args_list_push(&r->values, xstrndup(wd->value, klen), wd->start, eq_at);
+    args_list_push(&r->values, xstrdup(eq + 1), eq_at + 1, wd->end);
+    args_list_push(&r->values, xstrdup("="), eq_at, eq_at + 1);
+  }
+out:
+  args_list_cleanup(&words);
+}
+
+static void args__health(const char *line, size_t start, size_t end,
+                         struct args_result *r) {
+  size_t sep = start;
+  while (sep < end && !args__byte_space((unsigned char)line[sep]))
+    sep++;
+  size_t next = sep;
+  while (next < end && args__byte_space((unsigned char)line[next]))
+    next++;
+  if (sep == start)
+    return;
+  struct args_result cmd = {0};
+  args__maybe_json(line, next, end, &cmd);
+  if (cmd.error) {
+    *r = cmd;
+    return;
+  }
+  r->form = DF_FORM_HEALTH;
+  args_list_push(&r->values, xstrndup(line + start, sep - start), start, sep);
+  for (size_t i = 0; i < cmd.values.n; i++)
+    args_list_push_len(&r->values, cmd.values.v[i].value, cmd.values.v[i].len,
+                       cmd.values.v[i].start, cmd.values.v[i].end);
+  r->json = cmd.json;
+  free(cmd.values.v);
+}
+
+void args_parse(enum df_kind kind, const char *line, size_t start, size_t end,
+                char escape, struct args_result *out) {
+  memset(out, 0, sizeof(*out));
+  out->form = DF_FORM_NONE;
+  switch (kind) {
+  case DF_ADD:
+  case DF_COPY:
+  case DF_VOLUME:
+    args__maybe_json_list(line, start, end, out);
+    break;
+  case DF_CMD:
+  case DF_ENTRYPOINT:
+  case DF_RUN:
+  case DF_SHELL:
+    args__maybe_json(line, start, end, out);
+    break;
+  case DF_ARG:
+    args__words(line, start, end, escape, &out->values);
+    if (out->values.n)
+      out->form = DF_FORM_WORDS;
+    break;
+  case DF_ENV:
+    args__name_val(line, start, end, escape, "ENV", out);
+    break;
+  case DF_LABEL:
+    args__name_val(line, start, end, escape, "LABEL", out);
+    break;
+  case DF_EXPOSE:
+  case DF_FROM:
+    if (start < end) {
+      out->form = DF_FORM_LIST;
+      args__split_ws(line, start, end, &out->values);
+    }
+    break;
+  case DF_HEALTHCHECK:
+    args__health(line, start, end, out);
+    break;
+  case DF_MAINTAINER:
+  case DF_STOPSIGNAL:
+  case DF_USER:
+  case DF_WORKDIR:
+    if (start < end) {
+      out->form = DF_FORM_STRING;
+      args_list_push(&out->values, xstrndup(line + start, end - start), start,
+                     end);
+    }
+    break;
+  case DF_ONBUILD:
+  case DF_KIND_COUNT:
+    break;
+  case DF_UNKNOWN:
+    /* parseIgnore: one empty value. */
+    args_list_push(&out->values, xstrdup(""), start, start);
+    break;
+  }
+}

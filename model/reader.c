@@ -1,0 +1,855 @@
+/*
+ * reader.c - dockerfile_parse: source lines to instructions, with
+ * BuildKit's line rules (its parser.Parse), over the runs of lines the
+ * tree marks (see the DESIGN note in dockerfile.h).
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <tree_sitter/api.h>
+
+#include "args.h"
+#include "dockerfile.h"
+#include "expand.h"
+#include "text.h"
+
+/* bufio.Scanner's token limit: BuildKit refuses longer lines. */
+#define READER_MAX_LINE (64 * 1024)
+
+struct reader_line {
+  uint32_t start; /* first byte */
+  uint32_t end;   /* past the last byte, line end included */
+};
+
+/* One piece of a logical line: logical [loff, loff+len) is source
+ * [soff, soff+len). */
+struct reader_piece {
+  size_t loff;
+  size_t soff;
+  size_t len;
+};
+
+struct reader_logical {
+  struct buf text;
+  struct reader_piece *pieces;
+  size_t npieces, cap;
+};
+
+struct reader {
+  const char *src;
+  size_t len;
+  struct reader_line *lines;
+  size_t nlines;
+  char escape;
+  size_t bom; /* bytes of BOM skipped at the start of line 0 */
+  struct dockerfile *df;
+  size_t instr_cap, problem_cap;
+};
+
+/* ---- positions ---------------------------------------------------- */
+
+static struct df_pos reader__pos(const struct reader *r, size_t byte) {
+  /* Binary search for the line holding byte. */
+  size_t lo = 0, hi = r->nlines;
+  while (hi - lo > 1) {
+    size_t mid = (lo + hi) / 2;
+    if (r->lines[mid].start <= byte)
+      lo = mid;
+    else
+      hi = mid;
+  }
+  struct df_pos p;
+  p.byte = (uint32_t)byte;
+  if (r->nlines == 0) {
+    p.row = 0;
+    p.col = (uint32_t)byte;
+  } else {
+    p.row = (uint32_t)lo;
+    p.col = (uint32_t)(byte - r->lines[lo].start);
+  }
+  return p;
+}
+
+static struct df_range reader__range(const struct reader *r, size_t start,
+                                     size_t end) {
+  struct df_range rg;
+  rg.start = reader__pos(r, start);
+  rg.end = reader__pos(r, end);
+  return rg;
+}
+
+/* Source offset of a logical offset.  `at_end` picks the piece a range
+ * ends in rather than the one it starts in, so an end never jumps to the
+ * next source line. */
+static size_t reader__map(const struct reader_logical *lg, size_t loff,
+                          bool at_end) {
+  if (lg->npieces == 0)
+    return 0;
+  for (size_t i = 0; i < lg->npieces; i++) {
+    const struct reader_piece *p = &lg->pieces[i];
+    size_t pend = p->loff + p->len;
+    if (at_end ? loff <= pend : loff < pend)
+      return p->soff + (loff > p->loff ? loff - p->loff : 0);
+  }
+  const struct reader_piece *last = &lg->pieces[lg->npieces - 1];
+  return last->soff + last->len;
+}
+
+static struct df_range reader__lrange(const struct reader *r,
+                                      const struct reader_logical *lg,
+                                      size_t start, size_t end) {
+  size_t s = reader__map(lg, start, false);
+  size_t e = end > start ? reader__map(lg, end, true) : s;
+  if (e < s)
+    e = s;
+  return reader__range(r, s, e);
+}
+
+/* ---- model building ----------------------------------------------- */
+
+static void reader__problem(struct reader *r, enum df_problem_kind kind,
+                            struct df_range range, char *message_take) {
+  struct dockerfile *df = r->df;
+  if (df->nproblems == r->problem_cap) {
+    r->problem_cap = r->problem_cap ? r->problem_cap * 2 : 8;
+    df->problems =
+        xrealloc(df->problems, r->problem_cap * sizeof(*df->problems));
+  }
+  struct df_problem *p = &df->problems[df->nproblems++];
+  p->kind = kind;
+  p->message = message_take;
+  p->range = range;
+}
+
+static struct df_instr *reader__new_instr(struct reader *r) {
+  struct dockerfile *df = r->df;
+  if (df->ninstrs == r->instr_cap) {
+    r->instr_cap = r->instr_cap ? r->instr_cap * 2 : 32;
+    df->instrs = xrealloc(df->instrs, r->instr_cap * sizeof(*df->instrs));
+  }
+  struct df_instr *in = &df->instrs[df->ninstrs++];
+  memset(in, 0, sizeof(*in));
+  in->node_index = UINT32_MAX;
+  return in;
+}
+
+static void reader__instr_cleanup(struct df_instr *in) {
+  free(in->keyword);
+  free(in->original);
+  for (size_t i = 0; i < in->nflags; i++) {
+    free(in->flags[i].text);
+    free(in->flags[i].name);
+    free(in->flags[i].value);
+  }
+  free(in->flags);
+  for (size_t i = 0; i < in->nargs; i++)
+    free(in->args[i].value);
+  free(in->args);
+  if (in->sub) {
+    reader__instr_cleanup(in->sub);
+    free(in->sub);
+  }
+  for (size_t i = 0; i < in->nheredocs; i++) {
+    free(in->heredocs[i].name);
+    free(in->heredocs[i].content);
+  }
+  free(in->heredocs);
+}
+
+/* ---- line helpers (BuildKit's processLine and friends) ------------- */
+
+/* trimNewline: the line without its trailing \r and \n bytes. */
+static size_t reader__content_end(const struct reader *r, size_t row) {
+  size_t s = r->lines[row].start, e = r->lines[row].end;
+  while (e > s && (r->src[e - 1] == '\n' || r->src[e - 1] == '\r'))
+    e--;
+  return e;
+}
+
+static size_t reader__line_start(const struct reader *r, size_t row) {
+  return r->lines[row].start + (row == 0 ? r->bom : 0);
+}
+
+static bool reader__is_comment(const struct reader *r, size_t row) {
+  size_t s = reader__line_start(r, row), e = reader__content_end(r, row);
+  s += text_space_prefix(r->src + s, e - s);
+  return s < e && r->src[s] == '#';
+}
+
+static bool reader__is_blank(const struct reader *r, size_t row) {
+  size_t s = reader__line_start(r, row), e = reader__content_end(r, row);
+  return s + text_space_prefix(r->src + s, e - s) == e;
+}
+
+/* BuildKit's line continuation regex, ([^E])E[ \t]*$|^E[ \t]*$: if
+ * src[s..e) continues, sets *cut to where the escape character is. */
+static bool reader__continues(const struct reader *r, size_t s, size_t e,
+                              size_t *cut) {
+  size_t k = e;
+  while (k > s && (r->src[k - 1] == ' ' || r->src[k - 1] == '\t'))
+    k--;
+  if (k == s || r->src[k - 1] != r->escape)
+    return false;
+  size_t esc = k - 1;
+  if (esc > s && r->src[esc - 1] == r->escape)
+    return false;
+  *cut = esc;
+  return true;
+}
+
+static void reader__append(struct reader_logical *lg, const char *src,
+                           size_t s, size_t e) {
+  if (e <= s)
+    return;
+  if (lg->npieces == lg->cap) {
+    lg->cap = lg->cap ? lg->cap * 2 : 8;
+    lg->pieces = xrealloc(lg->pieces, lg->cap * sizeof(*lg->pieces));
+  }
+  lg->pieces[lg->npieces].loff = lg->text.len;
+  lg->pieces[lg->npieces].soff = s;
+  lg->pieces[lg->npieces].len = e - s;
+  lg->npieces++;
+  buf_append(&lg->text, src + s, e - s);
+}
+
+/* ---- directives ----------------------------------------------------- */
+
+static bool reader__re_space(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r';
+}
+
+static bool reader__alpha(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static bool reader__alnum(char c) {
+  return reader__alpha(c) || (c >= '0' && c <= '9');
+}
+
+/* Matches ^#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$ on src[s..e). */
+static bool reader__directive_match(const char *src, size_t s, size_t e,
+                                    size_t *ks, size_t *ke, size_t *vs,
+                                    size_t *ve) {
+  if (s >= e || src[s] != '#')
+    return false;
+  size_t i = s + 1;
+  while (i < e && reader__re_space(src[i]))
+    i++;
+  if (i >= e || !reader__alpha(src[i]))
+    return false;
+  *ks = i;
+  while (i < e && reader__alnum(src[i]))
+    i++;
+  *ke = i;
+  while (i < e && reader__re_space(src[i]))
+    i++;
+  if (i >= e || src[i] != '=')
+    return false;
+  i++;
+  while (i < e && reader__re_space(src[i]))
+    i++;
+  size_t v_end = e;
+  while (v_end > i && reader__re_space(src[v_end - 1]))
+    v_end--;
+  if (v_end <= i)
+    return false;
+  *vs = i;
+  *ve = v_end;
+  return true;
+}
+
+/* Reads the leading run of parser directives.  Returns false when BuildKit
+ * stops on one (the problem is recorded). */
+static bool reader__directives(struct reader *r) {
+  static const char *const valid[] = {"syntax", "escape", "check"};
+  bool seen[3] = {false, false, false};
+  struct dockerfile *df = r->df;
+
+  for (size_t row = 0; row < r->nlines; row++) {
+    size_t s = reader__line_start(r, row), e = reader__content_end(r, row);
+    s += text_space_prefix(r->src + s, e - s);
+    size_t ks, ke, vs, ve;
+    if (!reader__directive_match(r->src, s, e, &ks, &ke, &vs, &ve))
+      return true;
+    int which = -1;
+    for (int k = 0; k < 3; k++)
+      if (text_ieq(r->src + ks, ke - ks, valid[k]))
+        which = k;
+    if (which < 0)
+      return true;
+    struct df_range rg = reader__range(r, s, e);
+    if (seen[which]) {
+      struct buf m = BUF_INIT;
+      buf_printf(&m, "only one %s parser directive can be used",
+                 valid[which]);
+      reader__problem(r, DF_PROBLEM_ERROR, rg, buf_take(&m));
+      return false;
+    }
+    seen[which] = true;
+    df->directives = xrealloc(df->directives,
+                              (df->ndirectives + 1) * sizeof(*df->directives));
+    struct df_directive *d = &df->directives[df->ndirectives++];
+    d->name = xstrdup(valid[which]);
+    d->value = xstrndup(r->src + vs, ve - vs);
+    d->range = rg;
+    if (which == 1) {
+      if (ve - vs == 1 && (r->src[vs] == '`' || r->src[vs] == '\\')) {
+        r->escape = r->src[vs];
+      } else {
+        struct buf m = BUF_INIT;
+        buf_printf(&m,
+                   "invalid escape token '%.*s' does not match ` or \\",
+                   (int)(ve - vs), r->src + vs);
+        reader__problem(r, DF_PROBLEM_ERROR, reader__range(r, vs, ve),
+                        buf_take(&m));
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
+/* ---- heredocs -------------------------------------------------------- */
+
+static bool reader__is_digit(char c) { return c >= '0' && c <= '9'; }
+
+int dockerfile_heredoc_word(const char *word, struct df_heredoc *out,
+                            char **msg) {
+  const char *p = word;
+  unsigned fd = 0;
+  while (reader__is_digit(*p)) {
+    if (fd < 100000)
+      fd = fd * 10 + (unsigned)(*p - '0');
+    p++;
+  }
+  if (p[0] != '<' || p[1] != '<')
+    return 0;
+  p += 2;
+  bool chomp = false;
+  if (*p == '-') {
+    chomp = true;
+    p++;
+  }
+  while (reader__re_space(*p))
+    p++;
+  if (strchr(p, '<') != NULL || *p == '\0')
+    return 0;
+
+  size_t n = strlen(p);
+  struct expand_opts opts = {'\\', EXPAND_SKIP_UNSET};
+  struct expand_env env = {NULL, NULL};
+  struct strv words = STRV_INIT, raw = STRV_INIT;
+  struct err e;
+  err_clear(&e);
+  int rc = 0;
+  if (expand_words(p, n, &opts, &env, NULL, &words, &e) < 0) {
+    *msg = xstrdup(e.msg);
+    rc = -1;
+    goto out;
+  }
+  if (words.n != 1)
+    goto out;
+  opts.flags |= EXPAND_RAW_QUOTES;
+  if (expand_words(p, n, &opts, &env, NULL, &raw, &e) < 0) {
+    *msg = xstrdup(e.msg);
+    rc = -1;
+    goto out;
+  }
+  if (raw.n != words.n) {
+    struct buf m = BUF_INIT;
+    buf_printf(&m,
+               "internal lexing of heredoc produced inconsistent results: %s",
+               p);
+    *msg = buf_take(&m);
+    rc = -1;
+    goto out;
+  }
+  size_t q1 = 0, q2 = 0;
+  for (const char *c = words.v[0]; *c; c++)
+    q1 += (*c == '\'' || *c == '"');
+  for (const char *c = raw.v[0]; *c; c++)
+    q2 += (*c == '\'' || *c == '"');
+  memset(out, 0, sizeof(*out));
+  out->name = xstrdup(words.v[0]);
+  out->fd = fd;
+  out->chomp = chomp;
+  out->expand = q1 == q2;
+  rc = 1;
+out:
+  strv_cleanup(&words);
+  strv_cleanup(&raw);
+  return rc;
+}
+
+/* Finds the source offsets of the k-th heredoc marker in the logical line:
+ * the k-th "<<" that is not part of "<<<", with its leading digits. */
+static void reader__marker_span(const char *line, size_t len, size_t k,
+                                size_t *start, size_t *end) {
+  size_t seen = 0;
+  for (size_t i = 0; i + 1 < len; i++) {
+    if (line[i] != '<' || line[i + 1] != '<')
+      continue;
+    if ((i > 0 && line[i - 1] == '<') || (i + 2 < len && line[i + 2] == '<'))
+      continue;
+    if (seen++ != k) {
+      i++;
+      continue;
+    }
+    size_t s = i;
+    while (s > 0 && reader__is_digit(line[s - 1]))
+      s--;
+    size_t e = i + 2;
+    if (e < len && line[e] == '-')
+      e++;
+    while (e < len && (line[e] == ' ' || line[e] == '\t'))
+      e++;
+    while (e < len && line[e] != ' ' && line[e] != '\t')
+      e++;
+    *start = s;
+    *end = e;
+    return;
+  }
+  *start = *end = len;
+}
+
+static bool reader__can_heredoc(const struct df_instr *in) {
+  if (in->kind == DF_ONBUILD && in->sub)
+    in = in->sub;
+  if (in->kind != DF_RUN && in->kind != DF_COPY && in->kind != DF_ADD)
+    return false;
+  return in->form != DF_FORM_JSON;
+}
+
+/* ---- one instruction ------------------------------------------------ */
+
+static void reader__fill_instr(struct reader *r, struct df_instr *in,
+                               const struct reader_logical *lg, size_t start,
+                               size_t end, char **error,
+                               struct df_range *error_range);
+
+static void reader__set_args(struct reader *r, struct df_instr *in,
+                             const struct reader_logical *lg,
+                             struct args_result *res) {
+  in->form = res->form;
+  in->nargs = res->values.n;
+  in->args = in->nargs ? xcalloc(in->nargs, sizeof(*in->args)) : NULL;
+  for (size_t i = 0; i < res->values.n; i++) {
+    in->args[i].value = res->values.v[i].value;
+    in->args[i].len = res->values.v[i].len;
+    res->values.v[i].value = NULL;
+    in->args[i].range = reader__lrange(r, lg, res->values.v[i].start,
+                                       res->values.v[i].end);
+  }
+  if (res->json)
+    in->form = in->kind == DF_HEALTHCHECK ? DF_FORM_HEALTH : DF_FORM_JSON;
+}
+
+/* newNodeFromLine on logical [start, end). */
+static void reader__fill_instr(struct reader *r, struct df_instr *in,
+                               const struct reader_logical *lg, size_t start,
+                               size_t end, char **error,
+                               struct df_range *error_range) {
+  const char *line = lg->text.data ? lg->text.data : "";
+  struct args_command cmd;
+  args_split_command(line + start, end - start, &cmd);
+  size_t cs = start + cmd.cmd_start, ce = start + cmd.cmd_end;
+  in->keyword = xstrndup(line + cs, ce - cs);
+  in->kind = df_kind_from_word(line + cs, ce - cs);
+  in->keyword_range = reader__lrange(r, lg, cs, ce);
+  in->original = xstrndup(line + start, end - start);
+
+  in->nflags = cmd.flags.n;
+  in->flags = in->nflags ? xcalloc(in->nflags, sizeof(*in->flags)) : NULL;
+  for (size_t i = 0; i < cmd.flags.n; i++) {
+    struct df_flag *f = &in->flags[i];
+    f->text = cmd.flags.v[i].value;
+    cmd.flags.v[i].value = NULL;
+    const char *t = f->text;
+    if (t[0] == '-' && t[1] == '-')
+      t += 2;
+    const char *eq = strchr(t, '=');
+    f->name = eq ? xstrndup(t, (size_t)(eq - t)) : xstrdup(t);
+    f->value = eq ? xstrdup(eq + 1) : NULL;
+    f->range = reader__lrange(r, lg, start + cmd.flags.v[i].start,
+                              start + cmd.flags.v[i].end);
+  }
+  args_list_cleanup(&cmd.flags);
+
+  size_t rs = start + cmd.rest_start, re = start + cmd.rest_end;
+  in->args_range = reader__lrange(r, lg, rs, re);
+
+  if (in->kind == DF_ONBUILD) {
+    if (rs == re)
+      return;
+    in->form = DF_FORM_SUB;
+    in->sub = xcalloc(1, sizeof(*in->sub));
+    in->sub->node_index = UINT32_MAX;
+    reader__fill_instr(r, in->sub, lg, rs, re, error, error_range);
+    in->sub->range = in->args_range;
+    return;
+  }
+
+  struct args_result res;
+  args_parse(in->kind, line, rs, re, r->escape, &res);
+  if (res.error) {
+    if (*error == NULL) {
+      *error = res.error;
+      res.error = NULL;
+      *error_range = reader__lrange(r, lg, res.error_start, res.error_end);
+    }
+  }
+  reader__set_args(r, in, lg, &res);
+  args_result_cleanup(&res);
+}
+
+/* heredocsFromLine plus reading the bodies from row `row` on.  Returns the
+ * row after the last body. */
+static size_t reader__heredocs(struct reader *r, struct df_instr *in,
+                               const struct reader_logical *lg, size_t row,
+                               size_t row_end, char **error,
+                               struct df_range *error_range) {
+  const char *line = lg->text.data ? lg->text.data : "";
+  if (!reader__can_heredoc(in) || strstr(line, "<<") == NULL)
+    return row;
+
+  struct expand_opts opts = {'\\', EXPAND_RAW_QUOTES | EXPAND_RAW_ESCAPES |
+                                       EXPAND_SKIP_UNSET};
+  struct expand_env env = {NULL, NULL};
+  struct strv words = STRV_INIT;
+  struct err e;
+  err_clear(&e);
+  if (expand_words(line, lg->text.len, &opts, &env, NULL, &words, &e) < 0) {
+    /* BuildKit ignores a lexing error here: no heredocs. */
+    strv_cleanup(&words);
+    return row;
+  }
+
+  size_t k = 0;
+  for (size_t w = 0; w < words.n; w++) {
+    struct df_heredoc hd;
+    char *msg = NULL;
+    int rc = dockerfile_heredoc_word(words.v[w], &hd, &msg);
+    if (rc == 0)
+      continue;
+    size_t ms, me;
+    reader__marker_span(line, lg->text.len, k++, &ms, &me);
+    struct df_range marker = reader__lrange(r, lg, ms, me);
+    if (rc < 0) {
+      if (*error == NULL) {
+        *error = msg;
+        *error_range = marker;
+      } else {
+        free(msg);
+      }
+      break;
+    }
+    hd.marker = marker;
+
+    /* The body: raw lines until one equals the name. */
+    struct buf content = BUF_INIT;
+    size_t body_start = row < row_end ? r->lines[row].start : r->len;
+    bool terminated = false;
+    size_t name_len = strlen(hd.name);
+    while (row < row_end) {
+      size_t s = r->lines[row].start, ce = reader__content_end(r, row);
+      if (hd.chomp)
+        while (s < ce && r->src[s] == '\t')
+          s++;
+      row++;
+      if (ce - s == name_len && memcmp(r->src + s, hd.name, name_len) == 0) {
+        terminated = true;
+        break;
+      }
+      buf_append(&content, r->src + r->lines[row - 1].start,
+                 r->lines[row - 1].end - r->lines[row - 1].start);
+    }
+    size_t body_end = row > 0 ? reader__content_end(r, row - 1) : 0;
+    if (body_end < body_start)
+      body_end = body_start;
+    hd.body = reader__range(r, body_start, body_end);
+    hd.content_len = content.len;
+    hd.content = buf_take(&content);
+    in->heredocs = xrealloc(in->heredocs,
+                            (in->nheredocs + 1) * sizeof(*in->heredocs));
+    in->heredocs[in->nheredocs++] = hd;
+    if (!terminated) {
+      if (*error == NULL) {
+        *error = xstrdup("unterminated heredoc");
+        *error_range = marker;
+      }
+      break;
+    }
+  }
+  strv_cleanup(&words);
+  return row;
+}
+
+/* ---- the line loop ---------------------------------------------------- */
+
+/* Reads rows [row, row_end) as BuildKit's Parse loop does.  Returns false
+ * after a line BuildKit refuses outright (too long). */
+static bool reader__segment(struct reader *r, size_t row, size_t row_end,
+                            uint32_t node_index) {
+  struct reader_logical lg;
+  memset(&lg, 0, sizeof(lg));
+
+  while (row < row_end) {
+    size_t first = row;
+    if (r->lines[row].end - r->lines[row].start > READER_MAX_LINE) {
+      struct buf m = BUF_INIT;
+      buf_printf(&m, "dockerfile line greater than max allowed size of %d",
+                 READER_MAX_LINE - 1);
+      reader__problem(r, DF_PROBLEM_ERROR,
+                      reader__range(r, r->lines[row].start,
+                                    reader__content_end(r, row)),
+                      buf_take(&m));
+      return false;
+    }
+    size_t s = reader__line_start(r, row), e = reader__content_end(r, row);
+    s += text_space_prefix(r->src + s, e - s);
+    row++;
+    if (s < e && r->src[s] == '#')
+      continue; /* a comment (trimComments empties the line) */
+    size_t cut;
+    bool more = reader__continues(r, s, e, &cut);
+    if (!more && s == e)
+      continue;
+
+    buf_reset(&lg.text);
+    lg.npieces = 0;
+    reader__append(&lg, r->src, s, more ? cut : e);
+    bool empty_continuation = false;
+    while (more && row < row_end) {
+      size_t ls = r->lines[row].start, le = reader__content_end(r, row);
+      bool comment = reader__is_comment(r, row);
+      bool blank = reader__is_blank(r, row);
+      row++;
+      if (comment)
+        continue;
+      if (blank) {
+        empty_continuation = true;
+        continue;
+      }
+      more = reader__continues(r, ls, le, &cut);
+      reader__append(&lg, r->src, ls, more ? cut : le);
+    }
+
+    struct df_instr *in = reader__new_instr(r);
+    char *error = NULL;
+    struct df_range error_range;
+    memset(&error_range, 0, sizeof(error_range));
+    reader__fill_instr(r, in, &lg, 0, lg.text.len, &error, &error_range);
+    in->node_index = node_index;
+    in->empty_continuation = empty_continuation;
+    in->start_line = (uint32_t)first + 1;
+    if (error == NULL)
+      row = reader__heredocs(r, in, &lg, row, row_end, &error, &error_range);
+    in->end_line = (uint32_t)row;
+    size_t last = row - 1;
+    in->range = reader__range(r, s, reader__content_end(r, last));
+    if (empty_continuation) {
+      struct buf m = BUF_INIT;
+      buf_puts(&m, "Empty continuation line found in: ");
+      buf_append(&m, lg.text.data ? lg.text.data : "", lg.text.len);
+      reader__problem(r, DF_PROBLEM_WARNING, in->range, buf_take(&m));
+    }
+    if (error) {
+      in->invalid = true;
+      reader__problem(r, DF_PROBLEM_ERROR, error_range, error);
+    }
+  }
+  buf_cleanup(&lg.text);
+  free(lg.pieces);
+  return true;
+}
+
+/* ---- segments from the tree ---------------------------------------- */
+
+struct reader_segment {
+  size_t row;
+  uint32_t node_index;
+};
+
+/* Start rows of the runs the tree marks: row 0, then each top-level node
+ * that is not a comment or directive (instructions and ERROR nodes). */
+static size_t reader__segments(const struct reader *r, const TSTree *tree,
+                               struct reader_segment **out) {
+  size_t n = 0, cap = 16;
+  struct reader_segment *segs = xmalloc(cap * sizeof(*segs));
+  segs[n].row = 0;
+  segs[n].node_index = UINT32_MAX;
+  n++;
+  if (tree != NULL) {
+    TSNode root = ts_tree_root_node(tree);
+    uint32_t count = ts_node_child_count(root);
+    for (uint32_t i = 0; i < count; i++) {
+      TSNode child = ts_node_child(root, i);
+      if (!ts_node_is_named(child) && !ts_node_is_missing(child))
+        continue;
+      const char *type = ts_node_type(child);
+      if (strcmp(type, "comment") == 0 ||
+          strcmp(type, "parser_directive") == 0)
+        continue;
+      size_t row = ts_node_start_point(child).row;
+      if (row >= r->nlines)
+        continue;
+      if (row <= segs[n - 1].row) {
+        if (segs[n - 1].node_index == UINT32_MAX)
+          segs[n - 1].node_index = i;
+        continue;
+      }
+      if (n == cap) {
+        cap *= 2;
+        segs = xrealloc(segs, cap * sizeof(*segs));
+      }
+      segs[n].row = row;
+      segs[n].node_index = i;
+      n++;
+    }
+  }
+  *out = segs;
+  return n;
+}
+
+/* ---- stages ------------------------------------------------------------ */
+
+static void reader__stages(struct dockerfile *df) {
+  size_t n = 0;
+  for (size_t i = 0; i < df->ninstrs; i++)
+    n += df->instrs[i].kind == DF_FROM;
+  df->stages = n ? xcalloc(n, sizeof(*df->stages)) : NULL;
+  df->nglobal = df->ninstrs;
+  struct df_stage *cur = NULL;
+  for (size_t i = 0; i < df->ninstrs; i++) {
+    const struct df_instr *in = &df->instrs[i];
+    if (in->kind == DF_FROM) {
+      if (cur == NULL)
+        df->nglobal = i;
+      cur = &df->stages[df->nstages];
+      cur->index = df->nstages++;
+      cur->from_instr = i;
+      if (in->nargs >= 1)
+        cur->base = xstrdup(in->args[0].value);
+      if (in->nargs >= 3 && text_ieq(in->args[1].value,
+                                     strlen(in->args[1].value), "as")) {
+        struct buf b = BUF_INIT;
+        for (const char *c = in->args[2].value; *c; c++)
+          buf_putc(&b, (*c >= 'A' && *c <= 'Z') ? (char)(*c - 'A' + 'a') : *c);
+        cur->name = buf_take(&b);
+        cur->name_range = in->args[2].range;
+      }
+    }
+    if (cur)
+      cur->ninstrs++;
+  }
+}
+
+/* ---- public ----------------------------------------------------------- */
+
+struct dockerfile *dockerfile_parse(const char *text, size_t len,
+                                    const struct TSTree *tree) {
+  struct reader r;
+  memset(&r, 0, sizeof(r));
+  r.src = text ? text : "";
+  r.len = text ? len : 0;
+  r.escape = '\\';
+  r.df = xcalloc(1, sizeof(*r.df));
+
+  /* Lines as bufio.Scanner with BuildKit's scanLines splits them. */
+  size_t cap = 64;
+  r.lines = xmalloc(cap * sizeof(*r.lines));
+  size_t start = 0;
+  while (start < r.len) {
+    const char *nl = memchr(r.src + start, '\n', r.len - start);
+    size_t end = nl ? (size_t)(nl - r.src) + 1 : r.len;
+    if (r.nlines == cap) {
+      cap *= 2;
+      r.lines = xrealloc(r.lines, cap * sizeof(*r.lines));
+    }
+    r.lines[r.nlines].start = (uint32_t)start;
+    r.lines[r.nlines].end = (uint32_t)end;
+    r.nlines++;
+    start = end;
+  }
+  r.df->nlines = (uint32_t)r.nlines;
+  if (r.len >= 3 && memcmp(r.src, "\xEF\xBB\xBF", 3) == 0) {
+    r.bom = 3;
+    r.df->has_bom = true;
+  }
+
+  if (reader__directives(&r)) {
+    struct reader_segment *segs;
+    size_t nsegs = reader__segments(&r, (const TSTree *)tree, &segs);
+    for (size_t i = 0; i < nsegs; i++) {
+      size_t end = i + 1 < nsegs ? segs[i + 1].row : r.nlines;
+      if (!reader__segment(&r, segs[i].row, end, segs[i].node_index))
+        break;
+    }
+    free(segs);
+  }
+  r.df->escape = r.escape;
+  if (r.df->ninstrs == 0 && r.df->nproblems == 0) {
+    size_t at = r.nlines ? r.lines[r.nlines - 1].start : 0;
+    reader__problem(&r, DF_PROBLEM_ERROR, reader__range(&r, at, at),
+                    xstrdup("file with no instructions"));
+  }
+  reader__stages(r.df);
+  free(r.lines);
+  return r.df;
+}
+
+void dockerfile_free(struct dockerfile *df) {
+  if (df == NULL)
+    return;
+  for (size_t i = 0; i < df->ndirectives; i++) {
+    free(df->directives[i].name);
+    free(df->directives[i].value);
+  }
+  free(df->directives);
+  for (size_t i = 0; i < df->ninstrs; i++)
+    reader__instr_cleanup(&df->instrs[i]);
+  free(df->instrs);
+  for (size_t i = 0; i < df->nstages; i++) {
+    free(df->stages[i].name);
+    free(df->stages[i].base);
+  }
+  free(df->stages);
+  for (size_t i = 0; i < df->nproblems; i++)
+    free(df->problems[i].message);
+  free(df->problems);
+  free(df);
+}
+
+const struct df_problem *dockerfile_first_error(const struct dockerfile *df) {
+  const struct df_problem *first = NULL;
+  for (size_t i = 0; i < df->nproblems; i++) {
+    const struct df_problem *p = &df->problems[i];
+    if (p->kind != DF_PROBLEM_ERROR)
+      continue;
+    if (first == NULL || p->range.start.byte < first->range.start.byte)
+      first = p;
+  }
+  return first;
+}
+
+const char *df_kind_name(enum df_kind kind) {
+  switch (kind) {
+#define DF_KIND_NAME(name, kw)                                                \
+  case DF_##name:                                                             \
+    return kw;
+    DF_INSTR_MAP(DF_KIND_NAME)
+#undef DF_KIND_NAME
+  case DF_UNKNOWN:
+  case DF_KIND_COUNT:
+    break;
+  }
+  return "";
+}
+
+enum df_kind df_kind_from_word(const char *word, size_t len) {
+#define DF_KIND_MATCH(name, kw)                                               \
+  if (text_ieq(word, len, kw))                                                \
+    return DF_##name;
+  DF_INSTR_MAP(DF_KIND_MATCH)
+#undef DF_KIND_MATCH
+  return DF_UNKNOWN;
+}
