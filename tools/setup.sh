@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Sets up a Debian 12 machine for Dockwright: installs the Debian packages
+# that are missing (nothing else), then configures the two builds:
+#   build/       the normal build (debugoptimized)
+#   build-asan/  the same with AddressSanitizer and UndefinedBehaviorSanitizer
+# Idempotent: a second run installs nothing and only rebuilds what changed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(gcc libc6-dev meson ninja-build pkg-config
+          libtree-sitter-dev libuv1-dev libjson-c-dev libcurl4-openssl-dev
+          libssl-dev libarchive-dev libcmocka-dev)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' \
+    || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  sudo=()
+  [[ $(id -u) -eq 0 ]] || sudo=(sudo)
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo[@]}" apt-get update -qq
+  "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null
+fi
+
+[[ -f build/build.ninja ]] || meson setup build --buildtype=debugoptimized >/dev/null
+[[ -f build-asan/build.ninja ]] || meson setup build-asan --buildtype=debug \
+  -Db_sanitize=address,undefined -Db_lundef=false >/dev/null
+ninja -C build >/dev/null
+ninja -C build-asan >/dev/null
+echo "setup: built build/dockwright and build-asan/dockwright"
