@@ -12,7 +12,9 @@
 
 /* One table for every subcommand: name, entry point, one-line summary. */
 #define CLI_COMMAND_MAP(X)                                                    \
-  X(parse, "Parse a Dockerfile and print its tree, BuildKit AST or model")
+  X(parse, "Parse a Dockerfile and print its tree, BuildKit AST or model")    \
+  X(lint, "Check Dockerfiles and report diagnostics (text, JSON, SARIF)")     \
+  X(serve, "Run the language server on stdin/stdout (same as --stdio)")
 
 #define CLI_DECLARE(name, summary) int cmd_##name##_main(int argc, char **argv);
 CLI_COMMAND_MAP(CLI_DECLARE)

@@ -28,6 +28,7 @@ static const struct cli_command cli_commands[] = {
 
 static void cli_usage(FILE *out) {
   fprintf(out, "Usage: dockwright <command> [options]\n"
+               "       dockwright --stdio      (language server)\n"
                "       dockwright --version\n\n"
                "Dockerfile tooling: a language server, a linter and an image "
                "builder.\n\nCommands:\n");
@@ -95,6 +96,9 @@ int main(int argc, char **argv) {
     cli_usage(stdout);
     return 0;
   }
+  /* Editors start language servers as `dockwright --stdio`. */
+  if (strcmp(cmd, "--stdio") == 0)
+    return cmd_serve_main(argc - 1, argv + 1);
   for (size_t i = 0; i < sizeof(cli_commands) / sizeof(cli_commands[0]); i++)
     if (strcmp(cmd, cli_commands[i].name) == 0)
       return cli_commands[i].main(argc - 1, argv + 1);
