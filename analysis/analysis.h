@@ -106,6 +106,19 @@ struct analysis_input {
 /* Runs every rule; appends the diagnostics, sorted by position, to *out. */
 void analysis_run(const struct analysis_input *in, struct diag_list *out);
 
+/* One row of the rule table (analysis/rules.h RULE_MAP), for listings:
+ * SARIF rule descriptors, `dockwright lint --help`, the server. */
+struct analysis_rule {
+  const char *id;      /* "StageNameCasing" */
+  const char *summary; /* one line */
+  const char *doc_url; /* analysis_rule_doc_url(id) */
+  enum diag_severity severity; /* the default */
+  bool buildkit_check; /* a BuildKit build check: `# check=` governs it */
+};
+
+/* Every rule in table order: a static array; *n receives its length. */
+const struct analysis_rule *analysis_rules(size_t *n);
+
 /* Documentation link of a rule (docs/diagnostics.md#<anchor>): a static
  * string, or NULL for an unknown rule. */
 const char *analysis_rule_doc_url(const char *rule);

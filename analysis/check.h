@@ -1,0 +1,81 @@
+/*
+ * check.h - what every check_<family>.c shares: the context a check runs
+ * in and the helpers that append diagnostics.  Internal to analysis/.
+ *
+ * A check reads the model (and the tree or the text when it must) and
+ * calls check__emit; it never filters by configuration: analysis_run
+ * applies severities, `# check=` and `# dockwright-ignore=` afterwards,
+ * so every check stays a plain function of the input.
+ */
+#ifndef DW_CHECK_H
+#define DW_CHECK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../model/dockerfile.h"
+#include "../model/expand.h"
+#include "analysis.h"
+#include "rules.h"
+
+struct check_ctx {
+  const struct analysis_input *in; /* borrowed */
+  const struct dockerfile *df;     /* borrowed */
+  const char *text;                /* borrowed; in->text or "" */
+  size_t len;
+  uint32_t *line_start; /* owned; byte offset of each line's start */
+  size_t nlines;
+  struct diag_list *out; /* borrowed; diagnostics are appended */
+};
+
+/* Appends a diagnostic of `rule` with its default severity and returns it
+ * so the caller can add tags, fixes and related information.  The pointer
+ * is valid until the next check__emit. */
+struct diag *check__emit(struct check_ctx *c, enum rule_id rule,
+                         struct df_range range, const char *fmt, ...)
+    DW_PRINTF(4, 5);
+void check__fix(struct diag *d, const char *title, struct df_range range,
+                const char *new_text);
+void check__related(struct diag *d, struct df_range range, const char *fmt,
+                    ...) DW_PRINTF(3, 4);
+
+/* Position and range of byte offsets in the text. */
+struct df_pos check__pos(const struct check_ctx *c, size_t byte);
+struct df_range check__range(const struct check_ctx *c, size_t start,
+                             size_t end);
+/* An empty range at `pos`. */
+struct df_range check__at(struct df_pos pos);
+
+/* The source byte of offset `off` in an argument's value, following the
+ * value through line continuations and the comment and blank lines inside
+ * them.  False when the value does not come verbatim from the source (a
+ * JSON string with escapes, say); fixes are then left out. */
+bool check__source_offset(const struct check_ctx *c, const struct df_arg *arg,
+                          size_t off, size_t *byte);
+
+/* Index of the stage instruction `i` belongs to, or SIZE_MAX for the
+ * global instructions before the first FROM. */
+size_t check__stage_of(const struct dockerfile *df, size_t i);
+
+/* ASCII helpers. */
+bool check__ieq(const char *a, const char *b);
+bool check__has_upper(const char *s);
+bool check__has_lower(const char *s);
+char *check__lower(const char *s); /* new string */
+char *check__upper(const char *s); /* new string */
+/* Levenshtein distance, case-insensitive, capped at 100. */
+unsigned check__distance(const char *a, const char *b);
+
+/* An expansion environment where every name is set (to "x"): only syntax
+ * errors remain when a word is expanded with it. */
+struct expand_env check__env_all_set(void);
+
+/* The families, run in this order by analysis_run. */
+void check_syntax(struct check_ctx *c);
+void check_buildkit(struct check_ctx *c);
+void check_semantic(struct check_ctx *c);
+void check_buildchecks(struct check_ctx *c);
+void check_practices(struct check_ctx *c);
+
+#endif
