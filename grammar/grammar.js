@@ -1,0 +1,417 @@
+/**
+ * Dockwright tree-sitter grammar for Dockerfiles.
+ *
+ * Line structure (instruction extents, continuations, comments, parser
+ * directives, heredoc bodies, exec-versus-shell form) is decided by the
+ * external scanner in src/scanner.c, which follows BuildKit's parser rules.
+ * The grammar below describes the structure inside each instruction.
+ * See README.md for the node reference.
+ */
+
+/* Instruction keywords, in the order the scanner's token enum expects. */
+const KEYWORDS = [
+  'ADD', 'ARG', 'CMD', 'COPY', 'ENTRYPOINT', 'ENV', 'EXPOSE', 'FROM',
+  'HEALTHCHECK', 'LABEL', 'MAINTAINER', 'ONBUILD', 'RUN', 'SHELL',
+  'STOPSIGNAL', 'USER', 'VOLUME', 'WORKDIR',
+];
+
+const kw = ($, name) =>
+  field('keyword', alias($['_kw_' + name.toLowerCase()], name));
+
+/* Case-insensitive literal as a regex. */
+const ci = (word) =>
+  new RegExp(word.split('').map((c) => `[${c.toLowerCase()}${c.toUpperCase()}]`).join(''));
+
+module.exports = grammar({
+  name: 'dockerfile',
+
+  externals: ($) => [
+    $._eol,
+    $._eof,
+    $.line_continuation,
+    $.comment,
+    $._comment_nl,
+    $._directive_start,
+    ...KEYWORDS.map((k) => $['_kw_' + k.toLowerCase()]),
+    $.unknown_keyword,
+    $._flag_start,
+    $._json_start,
+    $._not_json,
+    $.json_non_string,
+    $._shell_fragment,
+    $.heredoc_marker,
+    $._heredoc_nl,
+    $._heredoc_content,
+    $.heredoc_end,
+    $.escape_sequence,
+    $._other_char,
+    $._dollar,
+    $._dollar_brace,
+    $._lone_dollar,
+    $._concat,
+    $._image_concat,
+    $._image_name_text,
+    $._heredoc_unterminated,
+    $._error_sentinel,
+  ],
+
+  extras: ($) => [
+    /[ \t\r\f\v\uFEFF]/,
+    $.line_continuation,
+    $.comment,
+    $._comment_nl,
+  ],
+
+  rules: {
+    source_file: ($) => seq(
+      repeat(seq($.parser_directive, choice($._eol, $._eof))),
+      repeat(choice(
+        $._eol,
+        seq($._instruction, choice($._eol, $._eof)),
+      )),
+    ),
+
+    // ------------------------------------------------------------------
+    // Parser directives
+    parser_directive: ($) => seq(
+      $._directive_start,
+      '#',
+      field('name', $.directive_name),
+      '=',
+      field('value', $.directive_value),
+    ),
+    directive_name: (_) => /[a-zA-Z][a-zA-Z0-9]*/,
+    directive_value: (_) => /[^\s]([^\r\n]*[^\s])?/,
+
+    // ------------------------------------------------------------------
+    // Instructions
+    _instruction: ($) => choice(
+      $.from_instruction,
+      $.run_instruction,
+      $.cmd_instruction,
+      $.label_instruction,
+      $.maintainer_instruction,
+      $.expose_instruction,
+      $.env_instruction,
+      $.add_instruction,
+      $.copy_instruction,
+      $.entrypoint_instruction,
+      $.volume_instruction,
+      $.user_instruction,
+      $.workdir_instruction,
+      $.arg_instruction,
+      $.onbuild_instruction,
+      $.stopsignal_instruction,
+      $.healthcheck_instruction,
+      $.shell_instruction,
+      $.unknown_instruction,
+    ),
+
+    from_instruction: ($) => seq(
+      kw($, 'FROM'),
+      repeat($.flag),
+      optional(seq(
+        field('image', $.image_spec),
+        optional(seq(
+          alias(ci('as'), 'AS'),
+          optional(field('as', $.stage_name)),
+        )),
+      )),
+    ),
+
+    run_instruction: ($) => seq(
+      kw($, 'RUN'),
+      repeat($.flag),
+      optional(choice(
+        $._exec_form,
+        seq($.shell_command, optional($._heredoc_bodies)),
+      )),
+    ),
+
+    cmd_instruction: ($) => seq(kw($, 'CMD'), repeat($.flag), optional($._exec_or_shell)),
+    entrypoint_instruction: ($) => seq(kw($, 'ENTRYPOINT'), repeat($.flag), optional($._exec_or_shell)),
+    shell_instruction: ($) => seq(kw($, 'SHELL'), repeat($.flag), optional($._exec_or_shell)),
+
+    healthcheck_instruction: ($) => seq(
+      kw($, 'HEALTHCHECK'),
+      repeat($.flag),
+      optional(choice(
+        field('type', alias(ci('none'), 'NONE')),
+        seq(field('type', alias(ci('cmd'), 'CMD')), optional($._exec_or_shell)),
+      )),
+    ),
+
+    label_instruction: ($) => seq(
+      kw($, 'LABEL'),
+      repeat($.flag),
+      optional(choice(
+        seq($.label_pair, repeat(choice($.label_pair, alias($._label_key_only, $.label_pair)))),
+        alias($._label_legacy, $.label_pair),
+      )),
+    ),
+    label_pair: ($) => prec.right(seq(
+      field('key', $._label_key),
+      $._pair_eq,
+      optional(field('value', $._word)),
+    )),
+    _label_key_only: ($) => field('key', $._label_key),
+    _label_legacy: ($) => seq(
+      field('key', $._label_key),
+      optional(field('value', alias($._rest, $.unquoted_string))),
+    ),
+    _label_key: ($) => choice(
+      alias($._key_text, $.label_key),
+      $.double_quoted_string,
+      $.single_quoted_string,
+    ),
+
+    env_instruction: ($) => seq(
+      kw($, 'ENV'),
+      repeat($.flag),
+      optional(choice(
+        seq($.env_pair, repeat(choice($.env_pair, alias($._env_key_only, $.env_pair)))),
+        alias($._env_legacy, $.env_pair),
+      )),
+    ),
+    env_pair: ($) => prec.right(seq(
+      field('key', $._env_key),
+      $._pair_eq,
+      optional(field('value', $._word)),
+    )),
+    _env_key_only: ($) => field('key', $._env_key),
+    _env_legacy: ($) => seq(
+      field('key', $._env_key),
+      optional(field('value', alias($._rest, $.unquoted_string))),
+    ),
+    _env_key: ($) => choice(
+      alias($._key_text, $.variable_name),
+      $.double_quoted_string,
+      $.single_quoted_string,
+    ),
+
+    arg_instruction: ($) => seq(
+      kw($, 'ARG'),
+      repeat($.flag),
+      repeat($.arg_declaration),
+    ),
+    arg_declaration: ($) => prec.right(seq(
+      field('name', alias($._key_text, $.variable_name)),
+      optional(seq($._pair_eq, optional(field('default', $._word)))),
+    )),
+
+    maintainer_instruction: ($) => seq(
+      kw($, 'MAINTAINER'),
+      repeat($.flag),
+      optional(field('name', alias($._rest, $.unquoted_string))),
+    ),
+    user_instruction: ($) => seq(
+      kw($, 'USER'),
+      repeat($.flag),
+      optional(field('user', alias($._rest, $.unquoted_string))),
+    ),
+    stopsignal_instruction: ($) => seq(
+      kw($, 'STOPSIGNAL'),
+      repeat($.flag),
+      optional(field('signal', alias($._rest, $.unquoted_string))),
+    ),
+    workdir_instruction: ($) => seq(
+      kw($, 'WORKDIR'),
+      repeat($.flag),
+      optional(field('path', alias($._rest, $.path))),
+    ),
+
+    expose_instruction: ($) => seq(
+      kw($, 'EXPOSE'),
+      repeat($.flag),
+      repeat($.expose_port),
+    ),
+    expose_port: ($) => seq($._piece, repeat(seq($._concat, $._piece))),
+
+    volume_instruction: ($) => seq(
+      kw($, 'VOLUME'),
+      repeat($.flag),
+      optional(choice(
+        $._exec_form,
+        seq(optional($._not_json), repeat1($.path)),
+      )),
+    ),
+
+    copy_instruction: ($) => seq(kw($, 'COPY'), repeat($.flag), optional($._copy_args)),
+    add_instruction: ($) => seq(kw($, 'ADD'), repeat($.flag), optional($._copy_args)),
+    _copy_args: ($) => choice(
+      $._exec_form,
+      seq(
+        optional($._not_json),
+        repeat1(choice($.path, $.heredoc_marker)),
+        optional($._heredoc_bodies),
+      ),
+    ),
+
+    onbuild_instruction: ($) => seq(
+      kw($, 'ONBUILD'),
+      repeat($.flag),
+      optional(field('instruction', $._instruction)),
+    ),
+
+    unknown_instruction: ($) => seq(
+      field('keyword', $.unknown_keyword),
+      repeat($.flag),
+      optional(alias(repeat1($._shell_fragment), $.arguments)),
+    ),
+
+    // ------------------------------------------------------------------
+    // Flags
+    flag: ($) => prec.right(seq(
+      $._flag_start,
+      choice(
+        seq(
+          field('name', alias('mount', $.flag_name)),
+          optional(seq($._flag_eq, optional(field('value', $.mount_param_list)))),
+        ),
+        seq(
+          field('name', $.flag_name),
+          optional(seq($._flag_eq, optional(field('value', $._word)))),
+        ),
+      ),
+    )),
+    flag_name: (_) => token.immediate(/[a-zA-Z0-9][a-zA-Z0-9_.-]*/),
+    _flag_eq: (_) => token.immediate(prec(2, '=')),
+    mount_param_list: ($) => seq($.mount_param, repeat(seq($._mount_comma, $.mount_param))),
+    _mount_comma: (_) => token.immediate(','),
+    mount_param: ($) => prec.right(seq(
+      field('key', $.mount_param_key),
+      optional(seq($._flag_eq, optional(field('value', $.mount_param_value)))),
+    )),
+    mount_param_key: (_) => token.immediate(/[^\s=,\\`]+/),
+    mount_param_value: (_) => token.immediate(/[^\s,\\`]+/),
+
+    // ------------------------------------------------------------------
+    // FROM image
+    image_spec: ($) => seq(
+      field('name', $.image_name),
+      optional(seq(':', field('tag', $.image_tag))),
+      optional(seq('@', field('digest', $.image_digest))),
+    ),
+    image_name: ($) => seq($._image_piece, repeat(seq($._image_concat, $._image_piece))),
+    _image_piece: ($) => choice(
+      $._image_name_text,
+      $.variable_expansion,
+      $.escape_sequence,
+      $._other_char,
+      $._lone_dollar,
+      $.double_quoted_string,
+      $.single_quoted_string,
+    ),
+    image_tag: ($) => seq($._tag_piece, repeat(seq($._image_concat, $._tag_piece))),
+    _tag_piece: ($) => choice(
+      $._tag_text,
+      $.variable_expansion,
+      $.escape_sequence,
+      $._other_char,
+      $._lone_dollar,
+      $.double_quoted_string,
+      $.single_quoted_string,
+    ),
+    _tag_text: (_) => /[^\s@"'$\\`]+/,
+    image_digest: ($) => seq($._piece, repeat(seq($._image_concat, $._piece))),
+    stage_name: (_) => /[^\s\\`]+/,
+
+    // ------------------------------------------------------------------
+    // Exec (JSON) form and shell form
+    _exec_form: ($) => seq(
+      $._json_start,
+      $.json_string_array,
+      repeat(alias($._shell_fragment, $.json_trailing_text)),
+    ),
+    _exec_or_shell: ($) => choice(
+      $._exec_form,
+      alias($._plain_shell, $.shell_command),
+    ),
+    _plain_shell: ($) => seq(optional($._not_json), repeat1($._shell_fragment)),
+    shell_command: ($) => seq(
+      optional($._not_json),
+      repeat1(choice($._shell_fragment, $.heredoc_marker)),
+    ),
+
+    json_string_array: ($) => seq(
+      '[',
+      optional(seq($._json_element, repeat(seq(',', $._json_element)))),
+      ']',
+    ),
+    _json_element: ($) => choice($.json_string, $.json_non_string),
+    json_string: (_) => /"([^"\\\r\n]|\\[^\r\n])*"/,
+
+    // ------------------------------------------------------------------
+    // Heredocs
+    _heredoc_bodies: ($) => repeat1(seq($._heredoc_nl, $.heredoc_body)),
+    heredoc_body: ($) => seq(optional($._heredoc_content), $.heredoc_end),
+
+    // ------------------------------------------------------------------
+    // Words
+    path: ($) => seq($._piece, repeat(seq($._concat, $._piece))),
+
+    _word: ($) => choice($.unquoted_string, $.double_quoted_string, $.single_quoted_string),
+    unquoted_string: ($) => choice(
+      seq($._plain_piece, repeat(seq($._concat, $._piece))),
+      seq(
+        choice($.double_quoted_string, $.single_quoted_string),
+        repeat1(seq($._concat, $._piece)),
+      ),
+    ),
+    // The rest of the line as one value (legacy ENV/LABEL, USER, WORKDIR ...).
+    _rest: ($) => repeat1($._piece),
+
+    _plain_piece: ($) => choice(
+      $._text,
+      $.escape_sequence,
+      $._other_char,
+      $._lone_dollar,
+      $.variable_expansion,
+    ),
+    _piece: ($) => choice($._plain_piece, $.double_quoted_string, $.single_quoted_string),
+    _text: (_) => /[^\s"'$\\`]+/,
+    _key_text: (_) => /[^\s="'$\\`]+/,
+    _pair_eq: (_) => token.immediate(prec(2, '=')),
+
+    double_quoted_string: ($) => seq(
+      '"',
+      repeat(choice(
+        $._dq_text,
+        $.escape_sequence,
+        $._other_char,
+        $._lone_dollar,
+        $.variable_expansion,
+      )),
+      '"',
+    ),
+    _dq_text: (_) => token.immediate(prec(1, /[^"$\\`\r\n]+/)),
+    single_quoted_string: (_) => /'[^'\r\n]*'/,
+
+    variable_expansion: ($) => choice(
+      seq(alias($._dollar, '$'), field('name', alias($._var_name, $.variable_name))),
+      seq(
+        alias($._dollar_brace, '${'),
+        field('name', alias($._var_name, $.variable_name)),
+        optional(seq(
+          field('operator', $.expansion_operator),
+          optional(field('argument', $.expansion_argument)),
+        )),
+        '}',
+      ),
+    ),
+    _var_name: (_) => token.immediate(/[a-zA-Z_][a-zA-Z0-9_]*|[0-9]+|[@*#?$!-]/),
+    expansion_operator: (_) => token.immediate(choice(
+      ':-', '-', ':+', '+', ':?', '?', '#', '##', '%', '%%', '/', '//',
+    )),
+    expansion_argument: ($) => repeat1(choice(
+      $._arg_text,
+      $.escape_sequence,
+      $._other_char,
+      $._lone_dollar,
+      $.variable_expansion,
+      $.double_quoted_string,
+      $.single_quoted_string,
+    )),
+    _arg_text: (_) => token.immediate(prec(1, /[^}$"'\\`\r\n]+/)),
+  },
+});
