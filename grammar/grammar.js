@@ -161,6 +161,7 @@ module.exports = grammar({
     ),
     _label_key: ($) => choice(
       alias($._key_text, $.label_key),
+      $.variable_expansion,
       $.double_quoted_string,
       $.single_quoted_string,
     ),
@@ -185,6 +186,7 @@ module.exports = grammar({
     ),
     _env_key: ($) => choice(
       alias($._key_text, $.variable_name),
+      $.variable_expansion,
       $.double_quoted_string,
       $.single_quoted_string,
     ),
@@ -195,7 +197,7 @@ module.exports = grammar({
       repeat($.arg_declaration),
     ),
     arg_declaration: ($) => prec.right(seq(
-      field('name', alias($._key_text, $.variable_name)),
+      field('name', choice(alias($._key_text, $.variable_name), $.variable_expansion)),
       optional(seq($._pair_eq, optional(field('default', $._word)))),
     )),
 

@@ -1091,6 +1091,12 @@ bool tree_sitter_dockerfile_external_scanner_scan(void *payload, TSLexer *l,
 
   if (c == s->escape) return scan_escape(s, l, valid, skipped > 0, err);
 
+  /* Glued to a flag name or to a flag's '=': only the flag's own '=' or
+   * value pieces can follow, never the start of the instruction body. */
+  bool glued = valid[FLAG_START] && skipped == 0 &&
+               !((s->flags & F_IN_CONT) && l->get_column(l) == 0);
+  if (glued && c == '=') return false;
+
   if (err) {
     /* error recovery: offer instruction keywords at line starts so the
      * parser can resynchronise on the next instruction */
@@ -1100,6 +1106,8 @@ bool tree_sitter_dockerfile_external_scanner_scan(void *payload, TSLexer *l,
   }
 
   if (valid[KW_FROM] || valid[UNKNOWN_KEYWORD]) return scan_keyword(s, l, valid);
+
+  if (glued) goto pieces;
 
   if (c == '-' && valid[FLAG_START]) {
     adv(l);
@@ -1151,6 +1159,7 @@ bool tree_sitter_dockerfile_external_scanner_scan(void *payload, TSLexer *l,
 
   if (valid[SHELL_FRAGMENT]) return scan_fragment(s, l, valid, false);
 
+pieces:
   if (c == '$' && (valid[DOLLAR] || valid[DOLLAR_BRACE] || valid[LONE_DOLLAR])) {
     adv(l);
     l->mark_end(l);
@@ -1171,7 +1180,7 @@ bool tree_sitter_dockerfile_external_scanner_scan(void *payload, TSLexer *l,
     return emit(s, l, OTHER_CHAR);
   }
 
-  if (valid[IMAGE_NAME_TEXT]) return scan_image_text(s, l);
+  if (valid[IMAGE_NAME_TEXT] && !glued) return scan_image_text(s, l);
 
   return false;
 }
