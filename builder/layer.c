@@ -1,0 +1,753 @@
+/*
+ * layer.c - pack entries into a layer blob; apply a layer to a directory.
+ * See layer.h for the rules.
+ */
+#include "layer.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <dirent.h>
+#include <ftw.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+#include <zstd.h>
+
+#include "../common/buf.h"
+#include "../common/limits.h"
+
+/* --- entries ---------------------------------------------------------- */
+
+void layer_list_init(struct layer_list *l) { memset(l, 0, sizeof(*l)); }
+
+static void layer__entry_cleanup(struct layer_entry *e) {
+  free(e->path);
+  free(e->src);
+  free(e->data);
+  free(e->link);
+  for (size_t i = 0; i < e->nxattrs; i++) {
+    free(e->xattrs[i].name);
+    free(e->xattrs[i].value);
+  }
+  free(e->xattrs);
+}
+
+void layer_list_cleanup(struct layer_list *l) {
+  for (size_t i = 0; i < l->n; i++)
+    layer__entry_cleanup(&l->v[i]);
+  free(l->v);
+  memset(l, 0, sizeof(*l));
+}
+
+struct layer_entry *layer_list_add(struct layer_list *l, const char *path) {
+  if (l->n == l->cap) {
+    l->cap = l->cap ? l->cap * 2 : 64;
+    l->v = xrealloc(l->v, l->cap * sizeof(*l->v));
+  }
+  struct layer_entry *e = &l->v[l->n++];
+  memset(e, 0, sizeof(*e));
+  e->path = xstrdup(path);
+  return e;
+}
+
+/* Component-wise order: '/' sorts before every other byte. */
+static int layer__path_cmp(const char *a, const char *b) {
+  for (;; a++, b++) {
+    unsigned char ca = (unsigned char)*a, cb = (unsigned char)*b;
+    if (ca == cb) {
+      if (ca == 0)
+        return 0;
+      continue;
+    }
+    if (ca == 0)
+      return -1;
+    if (cb == 0)
+      return 1;
+    if (ca == '/')
+      return -1;
+    if (cb == '/')
+      return 1;
+    return ca < cb ? -1 : 1;
+  }
+}
+
+struct layer__idx {
+  const struct layer_entry *e;
+  size_t order;
+};
+
+static int layer__idx_cmp(const void *x, const void *y) {
+  const struct layer__idx *a = x, *b = y;
+  int c = layer__path_cmp(a->e->path, b->e->path);
+  if (c)
+    return c;
+  return a->order < b->order ? -1 : a->order > b->order;
+}
+
+void layer_list_sort(struct layer_list *l) {
+  if (l->n < 2)
+    return;
+  struct layer__idx *ix = xmalloc(l->n * sizeof(*ix));
+  for (size_t i = 0; i < l->n; i++) {
+    ix[i].e = &l->v[i];
+    ix[i].order = i;
+  }
+  qsort(ix, l->n, sizeof(*ix), layer__idx_cmp);
+  struct layer_entry *nv = xmalloc(l->cap * sizeof(*nv));
+  size_t m = 0;
+  for (size_t i = 0; i < l->n; i++) {
+    /* Keep the last of equal paths (stable sort by insertion order). */
+    if (i + 1 < l->n && strcmp(ix[i].e->path, ix[i + 1].e->path) == 0) {
+      layer__entry_cleanup((struct layer_entry *)ix[i].e);
+      continue;
+    }
+    nv[m++] = *ix[i].e;
+  }
+  free(ix);
+  free(l->v);
+  l->v = nv;
+  l->n = m;
+}
+
+/* --- packing ---------------------------------------------------------- */
+
+#define LAYER_OUT_CHUNK (1u << 20)
+
+struct layer__sink {
+  const struct layer_pack_opts *o;
+  struct store_writer w;
+  struct digest_ctx diffid;
+  z_stream z;
+  ZSTD_CCtx *zs;
+  unsigned char *out;
+  struct err *err;
+  int rc;
+};
+
+static int layer__emit(struct layer__sink *s, const void *data, size_t n) {
+  if (s->rc == 0 && n)
+    s->rc = store_writer_write(&s->w, data, n, s->err);
+  return s->rc;
+}
+
+/* Compresses in[0..n); with finish set, flushes the stream's end. */
+static int layer__compress(struct layer__sink *s, const void *in, size_t n,
+                           bool finish) {
+  if (s->o->compression == LAYER_UNCOMPRESSED)
+    return layer__emit(s, in, n);
+  if (s->o->compression == LAYER_GZIP) {
+    s->z.next_in = (Bytef *)in;
+    s->z.avail_in = (uInt)n;
+    int zr;
+    do {
+      s->z.next_out = s->out;
+      s->z.avail_out = LAYER_OUT_CHUNK;
+      zr = deflate(&s->z, finish ? Z_FINISH : Z_NO_FLUSH);
+      if (zr == Z_STREAM_ERROR)
+        return s->rc = err_set(s->err, ERR_INTERNAL, "deflate failed");
+      if (layer__emit(s, s->out, LAYER_OUT_CHUNK - s->z.avail_out) < 0)
+        return s->rc;
+    } while (s->z.avail_out == 0 || (finish && zr != Z_STREAM_END));
+    return 0;
+  }
+  ZSTD_inBuffer ib = {in, n, 0};
+  for (;;) {
+    ZSTD_outBuffer ob = {s->out, LAYER_OUT_CHUNK, 0};
+    size_t left = ZSTD_compressStream2(s->zs, &ob, &ib,
+                                       finish ? ZSTD_e_end : ZSTD_e_continue);
+    if (ZSTD_isError(left))
+      return s->rc = err_set(s->err, ERR_INTERNAL, "zstd: %s",
+                             ZSTD_getErrorName(left));
+    if (layer__emit(s, s->out, ob.pos) < 0)
+      return s->rc;
+    if (finish ? left == 0 : ib.pos == ib.size)
+      break;
+  }
+  return 0;
+}
+
+static la_ssize_t layer__write_cb(struct archive *a, void *ctx,
+                                  const void *buf, size_t n) {
+  struct layer__sink *s = ctx;
+  digest_update(&s->diffid, buf, n);
+  if (layer__compress(s, buf, n, false) < 0) {
+    archive_set_error(a, EIO, "layer write failed");
+    return -1;
+  }
+  return (la_ssize_t)n;
+}
+
+static int layer__write_entry(struct archive *a, struct archive_entry *ae,
+                              const struct layer_entry *e,
+                              const struct layer_pack_opts *o, char *buf,
+                              size_t bufsz, struct err *err) {
+  archive_entry_clear(ae);
+  bool dir = S_ISDIR(e->mode);
+  struct buf name = BUF_INIT;
+  buf_puts(&name, e->path);
+  if (dir)
+    buf_putc(&name, '/');
+  archive_entry_set_pathname(ae, name.data);
+  buf_cleanup(&name);
+  int64_t mt = e->mtime;
+  long ns = e->mtime_nsec;
+  if (o->clamp && mt > o->epoch) {
+    mt = o->epoch;
+    ns = 0;
+  }
+  archive_entry_set_mtime(ae, (time_t)mt, ns);
+  archive_entry_set_uid(ae, e->uid);
+  archive_entry_set_gid(ae, e->gid);
+  archive_entry_set_perm(ae, e->mode & 07777);
+  for (size_t i = 0; i < e->nxattrs; i++)
+    archive_entry_xattr_add_entry(ae, e->xattrs[i].name, e->xattrs[i].value,
+                                  e->xattrs[i].len);
+  int fd = -1;
+  uint64_t size = 0;
+  if (e->hardlink) {
+    archive_entry_set_filetype(ae, AE_IFREG);
+    archive_entry_set_hardlink(ae, e->link);
+    archive_entry_set_size(ae, 0);
+  } else if (S_ISLNK(e->mode)) {
+    archive_entry_set_filetype(ae, AE_IFLNK);
+    archive_entry_set_symlink(ae, e->link);
+  } else if (dir) {
+    archive_entry_set_filetype(ae, AE_IFDIR);
+  } else if (S_ISREG(e->mode)) {
+    archive_entry_set_filetype(ae, AE_IFREG);
+    if (e->src) {
+      fd = open(e->src, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+      struct stat st;
+      if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        int en = errno;
+        if (fd >= 0)
+          close(fd);
+        return err_set(err, ERR_IO, "read %s: %s", e->src,
+                       fd >= 0 ? "not a regular file" : strerror(en));
+      }
+      size = (uint64_t)st.st_size;
+    } else {
+      size = e->size;
+    }
+    archive_entry_set_size(ae, (la_int64_t)size);
+  } else if (S_ISFIFO(e->mode)) {
+    archive_entry_set_filetype(ae, AE_IFIFO);
+  } else {
+    return err_set(err, ERR_UNSUPPORTED, "%s: file type not packed",
+                   e->path);
+  }
+  if (archive_write_header(a, ae) != ARCHIVE_OK) {
+    if (fd >= 0)
+      close(fd);
+    return err_set(err, ERR_IO, "tar header %s: %s", e->path,
+                   archive_error_string(a));
+  }
+  if (e->data && !e->hardlink && S_ISREG(e->mode)) {
+    if (archive_write_data(a, e->data, size) < 0)
+      return err_set(err, ERR_IO, "tar %s: %s", e->path,
+                     archive_error_string(a));
+  } else if (fd >= 0) {
+    uint64_t left = size;
+    while (left) {
+      size_t want = left < bufsz ? (size_t)left : bufsz;
+      ssize_t n = read(fd, buf, want);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0) {
+        /* The file shrank while we read it: pad, as tar does. */
+        if (n < 0) {
+          close(fd);
+          return err_set(err, ERR_IO, "read %s: %s", e->src,
+                         strerror(errno));
+        }
+        memset(buf, 0, want);
+        n = (ssize_t)want;
+      }
+      if (archive_write_data(a, buf, (size_t)n) < 0) {
+        close(fd);
+        return err_set(err, ERR_IO, "tar %s: %s", e->path,
+                       archive_error_string(a));
+      }
+      left -= (uint64_t)n;
+    }
+    close(fd);
+  }
+  return 0;
+}
+
+int layer_pack(const struct layer_list *l, const struct layer_pack_opts *o,
+               struct store *store, struct layer_info *out,
+               struct err *err) {
+  memset(out, 0, sizeof(*out));
+  struct layer__sink s;
+  memset(&s, 0, sizeof(s));
+  s.o = o;
+  s.err = err;
+  int rc = store_writer_open(store, &s.w, err);
+  if (rc < 0)
+    return rc;
+  digest_init(&s.diffid);
+  s.out = xmalloc(LAYER_OUT_CHUNK);
+  if (o->compression == LAYER_GZIP) {
+    /* windowBits 16+15: a gzip wrapper; zlib writes mtime 0. */
+    if (deflateInit2(&s.z, o->level ? o->level : 1, Z_DEFLATED, 31, 8,
+                     Z_DEFAULT_STRATEGY) != Z_OK)
+      rc = err_set(err, ERR_INTERNAL, "deflateInit2 failed");
+  } else if (o->compression == LAYER_ZSTD) {
+    s.zs = ZSTD_createCCtx();
+    if (s.zs == NULL)
+      rc = err_set(err, ERR_NOMEM, "zstd context");
+    else
+      ZSTD_CCtx_setParameter(s.zs, ZSTD_c_compressionLevel,
+                             o->level ? o->level : 3);
+  }
+  struct archive *a = archive_write_new();
+  archive_write_set_format_pax_restricted(a);
+  /* Unblocked: data goes straight through; ends with two zero blocks. */
+  archive_write_set_bytes_per_block(a, 0);
+  if (rc == 0 && archive_write_open(a, &s, NULL, layer__write_cb, NULL) !=
+                     ARCHIVE_OK)
+    rc = err_set(err, ERR_INTERNAL, "tar writer: %s",
+                 archive_error_string(a));
+  size_t bufsz = 1u << 20;
+  char *buf = xmalloc(bufsz);
+  struct archive_entry *ae = archive_entry_new();
+  for (size_t i = 0; rc == 0 && i < l->n; i++) {
+    if (o->cancel && atomic_load(o->cancel))
+      rc = err_set(err, ERR_CANCELLED, "cancelled");
+    else
+      rc = layer__write_entry(a, ae, &l->v[i], o, buf, bufsz, err);
+    if (rc == 0 && s.rc < 0)
+      rc = s.rc;
+  }
+  archive_entry_free(ae);
+  free(buf);
+  if (rc == 0 && archive_write_close(a) != ARCHIVE_OK)
+    rc = s.rc < 0 ? s.rc
+                  : err_set(err, ERR_IO, "tar: %s", archive_error_string(a));
+  archive_write_free(a);
+  if (rc == 0)
+    rc = layer__compress(&s, NULL, 0, true);
+  if (o->compression == LAYER_GZIP)
+    deflateEnd(&s.z);
+  if (s.zs)
+    ZSTD_freeCCtx(s.zs);
+  free(s.out);
+  digest_final(&s.diffid, out->diffid);
+  if (rc == 0) {
+    out->size = s.w.size;
+    rc = store_writer_commit(&s.w, NULL, out->digest, err);
+  } else {
+    store_writer_abort(&s.w);
+  }
+  return rc;
+}
+
+/* --- paths ------------------------------------------------------------ */
+
+bool layer_clean_path(const char *in, char **out) {
+  struct strv parts = STRV_INIT;
+  const char *p = in;
+  bool ok = true;
+  while (*p) {
+    while (*p == '/')
+      p++;
+    const char *s = p;
+    while (*p && *p != '/')
+      p++;
+    size_t n = (size_t)(p - s);
+    if (n == 0 || (n == 1 && s[0] == '.'))
+      continue;
+    if (n == 2 && s[0] == '.' && s[1] == '.') {
+      if (parts.n == 0) {
+        ok = false;
+        continue;
+      }
+      free(parts.v[--parts.n]);
+      continue;
+    }
+    strv_pushn(&parts, s, n);
+  }
+  struct buf b = BUF_INIT;
+  for (size_t i = 0; i < parts.n; i++) {
+    if (i)
+      buf_putc(&b, '/');
+    buf_puts(&b, parts.v[i]);
+  }
+  strv_cleanup(&parts);
+  *out = buf_take(&b);
+  return ok;
+}
+
+int layer_resolve(const char *root, const char *path, bool follow_last,
+                  char **out, struct err *err) {
+  *out = NULL;
+  struct buf cur = BUF_INIT;
+  buf_puts(&cur, root);
+  size_t root_len = cur.len;
+  struct buf rest = BUF_INIT;
+  buf_puts(&rest, path);
+  unsigned hops = 0, depth = 0;
+  size_t pos = 0;
+  bool missing = false;
+  while (pos < rest.len) {
+    while (pos < rest.len && rest.data[pos] == '/')
+      pos++;
+    if (pos >= rest.len)
+      break;
+    size_t s = pos;
+    while (pos < rest.len && rest.data[pos] != '/')
+      pos++;
+    size_t n = pos - s;
+    char comp[NAME_MAX + 1];
+    if (n > NAME_MAX) {
+      buf_cleanup(&cur);
+      buf_cleanup(&rest);
+      return err_set(err, ERR_TOOBIG, "path component too long");
+    }
+    memcpy(comp, rest.data + s, n);
+    comp[n] = '\0';
+    if (++depth > DW_MAX_PATH_DEPTH * 4) {
+      buf_cleanup(&cur);
+      buf_cleanup(&rest);
+      return err_set(err, ERR_TOOBIG, "path too deep: %.100s", path);
+    }
+    if (strcmp(comp, ".") == 0)
+      continue;
+    if (strcmp(comp, "..") == 0) {
+      char *sl = strrchr(cur.data, '/');
+      if (cur.len > root_len && sl) {
+        cur.len = (size_t)(sl - cur.data);
+        cur.data[cur.len] = '\0';
+      }
+      continue;
+    }
+    size_t before = cur.len;
+    buf_putc(&cur, '/');
+    buf_puts(&cur, comp);
+    if (missing)
+      continue;
+    bool last = true;
+    for (size_t k = pos; k < rest.len; k++)
+      if (rest.data[k] != '/') {
+        last = false;
+        break;
+      }
+    struct stat st;
+    if (lstat(cur.data, &st) != 0) {
+      missing = true; /* the rest is kept as written */
+      continue;
+    }
+    if (!S_ISLNK(st.st_mode) || (last && !follow_last))
+      continue;
+    if (++hops > DW_MAX_SYMLINK_HOPS) {
+      buf_cleanup(&cur);
+      buf_cleanup(&rest);
+      return err_set(err, ERR_TOOBIG, "too many symlinks in %.100s", path);
+    }
+    char target[PATH_MAX];
+    ssize_t tn = readlink(cur.data, target, sizeof(target) - 1);
+    if (tn < 0) {
+      int rc = err_set(err, ERR_IO, "readlink %s: %s", cur.data,
+                       strerror(errno));
+      buf_cleanup(&cur);
+      buf_cleanup(&rest);
+      return rc;
+    }
+    target[tn] = '\0';
+    /* Replace the link by its target, followed by what is left. */
+    struct buf nr = BUF_INIT;
+    buf_puts(&nr, target);
+    buf_putc(&nr, '/');
+    buf_append(&nr, rest.data + pos, rest.len - pos);
+    buf_cleanup(&rest);
+    rest = nr;
+    pos = 0;
+    if (target[0] == '/') {
+      cur.len = root_len;
+      cur.data[cur.len] = '\0';
+    } else {
+      cur.len = before;
+      cur.data[cur.len] = '\0';
+    }
+  }
+  buf_cleanup(&rest);
+  *out = buf_take(&cur);
+  return 0;
+}
+
+/* --- applying --------------------------------------------------------- */
+
+/* A set of strings (paths this layer created), open addressing. */
+struct layer__set {
+  char **slot;
+  size_t cap, n;
+};
+
+static uint64_t layer__hash(const char *s) {
+  uint64_t h = 1469598103934665603ull;
+  for (; *s; s++)
+    h = (h ^ (unsigned char)*s) * 1099511628211ull;
+  return h;
+}
+
+static void layer__set_add(struct layer__set *set, const char *s);
+static void layer__set_grow(struct layer__set *set) {
+  struct layer__set old = *set;
+  set->cap = old.cap ? old.cap * 2 : 1024;
+  set->slot = xcalloc(set->cap, sizeof(char *));
+  set->n = 0;
+  for (size_t i = 0; i < old.cap; i++)
+    if (old.slot[i]) {
+      layer__set_add(set, old.slot[i]);
+      free(old.slot[i]);
+    }
+  free(old.slot);
+}
+
+static bool layer__set_has(const struct layer__set *set, const char *s) {
+  if (set->cap == 0)
+    return false;
+  for (size_t i = layer__hash(s) & (set->cap - 1);; i = (i + 1) &
+                                                     (set->cap - 1)) {
+    if (set->slot[i] == NULL)
+      return false;
+    if (strcmp(set->slot[i], s) == 0)
+      return true;
+  }
+}
+
+static void layer__set_add(struct layer__set *set, const char *s) {
+  if ((set->n + 1) * 2 > set->cap)
+    layer__set_grow(set);
+  size_t i = layer__hash(s) & (set->cap - 1);
+  while (set->slot[i]) {
+    if (strcmp(set->slot[i], s) == 0)
+      return;
+    i = (i + 1) & (set->cap - 1);
+  }
+  set->slot[i] = xstrdup(s);
+  set->n++;
+}
+
+static void layer__set_free(struct layer__set *set) {
+  for (size_t i = 0; i < set->cap; i++)
+    free(set->slot[i]);
+  free(set->slot);
+  memset(set, 0, sizeof(*set));
+}
+
+static int layer__rm_cb(const char *p, const struct stat *sb, int flag,
+                        struct FTW *ftw) {
+  (void)sb;
+  (void)ftw;
+  if (flag == FTW_DP)
+    return rmdir(p) == 0 || errno == ENOENT ? 0 : -1;
+  return unlink(p) == 0 || errno == ENOENT ? 0 : -1;
+}
+
+/* Removes path (file or tree) without following symlinks. */
+static int layer__rm(const char *path, struct err *err) {
+  struct stat st;
+  if (lstat(path, &st) != 0)
+    return 0;
+  if (!S_ISDIR(st.st_mode)) {
+    if (unlink(path) != 0 && errno != ENOENT)
+      return err_set(err, ERR_IO, "remove %s: %s", path, strerror(errno));
+    return 0;
+  }
+  if (nftw(path, layer__rm_cb, 64, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) != 0)
+    return err_set(err, ERR_IO, "remove %s: %s", path, strerror(errno));
+  return 0;
+}
+
+/* Opaque directory: remove what lower layers put in dir. */
+static int layer__opaque(const char *dir, const struct layer__set *created,
+                         struct err *err) {
+  struct stat st;
+  if (lstat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+    return 0;
+  int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0)
+    return 0;
+  struct strv names = STRV_INIT;
+  DIR *d = fdopendir(fd);
+  if (d == NULL) {
+    close(fd);
+    return 0;
+  }
+  struct dirent *de;
+  while ((de = readdir(d)) != NULL)
+    if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+      strv_push(&names, de->d_name);
+  closedir(d);
+  int rc = 0;
+  for (size_t i = 0; rc == 0 && i < names.n; i++) {
+    struct buf p = BUF_INIT;
+    buf_printf(&p, "%s/%s", dir, names.v[i]);
+    if (!layer__set_has(created, p.data))
+      rc = layer__rm(p.data, err);
+    buf_cleanup(&p);
+  }
+  strv_cleanup(&names);
+  return rc;
+}
+
+int layer_apply(const char *blob_path, const char *root,
+                const atomic_bool *cancel, struct layer_apply_stats *stats,
+                struct err *err) {
+  struct layer_apply_stats local;
+  if (stats == NULL)
+    stats = &local;
+  memset(stats, 0, sizeof(*stats));
+  struct archive *in = archive_read_new();
+  archive_read_support_filter_gzip(in);
+  archive_read_support_filter_zstd(in);
+  archive_read_support_filter_none(in);
+  archive_read_support_format_tar(in);
+  struct archive *out = archive_write_disk_new();
+  int flags = ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM |
+              ARCHIVE_EXTRACT_XATTR | ARCHIVE_EXTRACT_SECURE_SYMLINKS |
+              ARCHIVE_EXTRACT_SECURE_NODOTDOT;
+  if (geteuid() == 0)
+    flags |= ARCHIVE_EXTRACT_OWNER;
+  archive_write_disk_set_options(out, flags);
+  int rc = 0;
+  if (archive_read_open_filename(in, blob_path, 1 << 20) != ARCHIVE_OK)
+    rc = err_set(err, ERR_IO, "open layer %s: %s", blob_path,
+                 archive_error_string(in));
+  struct layer__set created = {0};
+  struct archive_entry *e;
+  while (rc == 0) {
+    int r = archive_read_next_header(in, &e);
+    if (r == ARCHIVE_EOF)
+      break;
+    if (r < ARCHIVE_WARN) {
+      rc = err_set(err, ERR_SYNTAX, "layer %s: %s", blob_path,
+                   archive_error_string(in));
+      break;
+    }
+    if (cancel && atomic_load(cancel)) {
+      rc = err_set(err, ERR_CANCELLED, "cancelled");
+      break;
+    }
+    if (++stats->entries > DW_MAX_LAYER_ENTRIES) {
+      rc = err_set(err, ERR_TOOBIG, "layer with more than %u entries",
+                   DW_MAX_LAYER_ENTRIES);
+      break;
+    }
+    const char *raw = archive_entry_pathname(e);
+    char *clean = NULL;
+    if (raw == NULL || !layer_clean_path(raw, &clean)) {
+      rc = err_set(err, ERR_PERM, "layer entry \"%.200s\" leaves the root; "
+                   "refused", raw ? raw : "(null)");
+      free(clean);
+      break;
+    }
+    if (clean[0] == '\0') {
+      free(clean);
+      continue; /* the root itself */
+    }
+    char *slash = strrchr(clean, '/');
+    const char *base = slash ? slash + 1 : clean;
+    char *parent = slash ? xstrndup(clean, (size_t)(slash - clean))
+                         : xstrdup("");
+    char *rparent = NULL;
+    rc = layer_resolve(root, parent, true, &rparent, err);
+    free(parent);
+    if (rc < 0) {
+      free(clean);
+      break;
+    }
+    if (strncmp(base, ".wh.", 4) == 0) {
+      stats->whiteouts++;
+      if (strcmp(base, ".wh..wh..opq") == 0) {
+        rc = layer__opaque(rparent, &created, err);
+      } else if (base[4] != '\0') {
+        struct buf t = BUF_INIT;
+        buf_printf(&t, "%s/%s", rparent, base + 4);
+        if (strcmp(base + 4, ".") && strcmp(base + 4, ".."))
+          rc = layer__rm(t.data, err);
+        buf_cleanup(&t);
+      }
+      free(rparent);
+      free(clean);
+      continue;
+    }
+    mode_t type = archive_entry_filetype(e);
+    if (type == AE_IFCHR || type == AE_IFBLK) {
+      stats->skipped_devices++;
+      free(rparent);
+      free(clean);
+      continue;
+    }
+    struct buf target = BUF_INIT;
+    buf_printf(&target, "%s/%s", rparent, base);
+    free(rparent);
+    /* Replace what is there unless both are directories. */
+    struct stat st;
+    if (lstat(target.data, &st) == 0 &&
+        !(S_ISDIR(st.st_mode) && type == AE_IFDIR))
+      rc = layer__rm(target.data, err);
+    const char *hl = archive_entry_hardlink(e);
+    if (rc == 0 && hl) {
+      char *hclean = NULL, *hres = NULL;
+      if (!layer_clean_path(hl, &hclean) || hclean[0] == '\0') {
+        rc = err_set(err, ERR_PERM, "hardlink \"%.200s\" -> \"%.200s\" "
+                     "leaves the root; refused", clean, hl);
+      } else {
+        rc = layer_resolve(root, hclean, false, &hres, err);
+        struct stat hs;
+        if (rc == 0 && (lstat(hres, &hs) != 0 || S_ISDIR(hs.st_mode)))
+          rc = err_set(err, ERR_INVALID, "hardlink %.200s: target %.200s "
+                       "missing or a directory", clean, hl);
+        if (rc == 0)
+          archive_entry_set_hardlink(e, hres);
+      }
+      free(hclean);
+      free(hres);
+    }
+    if (rc == 0) {
+      archive_entry_set_pathname(e, target.data);
+      int w = archive_write_header(out, e);
+      if (w < ARCHIVE_WARN) {
+        rc = err_set(err, ERR_IO, "extract %.200s: %s", clean,
+                     archive_error_string(out));
+      } else if (archive_entry_size(e) > 0 && hl == NULL) {
+        const void *buf;
+        size_t sz;
+        la_int64_t off;
+        int dr;
+        while ((dr = archive_read_data_block(in, &buf, &sz, &off)) ==
+               ARCHIVE_OK) {
+          if (archive_write_data_block(out, buf, sz, off) < ARCHIVE_WARN) {
+            rc = err_set(err, ERR_IO, "extract %.200s: %s", clean,
+                         archive_error_string(out));
+            break;
+          }
+        }
+        if (rc == 0 && dr != ARCHIVE_EOF)
+          rc = err_set(err, ERR_SYNTAX, "layer %s: %s", blob_path,
+                       archive_error_string(in));
+      }
+      if (rc == 0 && archive_write_finish_entry(out) < ARCHIVE_WARN)
+        rc = err_set(err, ERR_IO, "extract %.200s: %s", clean,
+                     archive_error_string(out));
+      layer__set_add(&created, target.data);
+    }
+    buf_cleanup(&target);
+    free(clean);
+  }
+  if (archive_write_close(out) != ARCHIVE_OK && rc == 0)
+    rc = err_set(err, ERR_IO, "extract: %s", archive_error_string(out));
+  archive_write_free(out);
+  archive_read_free(in);
+  layer__set_free(&created);
+  return rc;
+}

@@ -1,0 +1,112 @@
+/*
+ * layer.h - layer tarballs: packing a list of entries into a compressed,
+ * deterministic PAX tar (digest and diffID in one pass), and applying a
+ * layer to a directory safely.
+ *
+ * Packing: entries are sorted by path (component-wise, so a directory's
+ * children follow it), times are clamped to SOURCE_DATE_EPOCH when set,
+ * no atime/ctime, no user/group names: the same input gives the same
+ * bytes.  The tar stream is hashed (diffID) and compressed (gzip level 1
+ * or zstd level 3), and the compressed bytes are hashed (digest) as they
+ * are written to the store.
+ *
+ * Applying (containerd's rules): every path is taken relative to the
+ * target root; parents are resolved inside the root (a symlink pointing
+ * to /etc leads to <root>/etc), never outside; entries with ".." that
+ * would climb above the root are refused; hardlink targets are resolved
+ * the same way; device nodes are skipped (counted); whiteouts (.wh.NAME)
+ * remove, opaque markers (.wh..wh..opq) empty a directory of what lower
+ * layers put there.  Owners (when running as root), modes, xattrs and
+ * times are kept.
+ */
+#ifndef DW_LAYER_H
+#define DW_LAYER_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "../common/err.h"
+#include "digest.h"
+#include "store.h"
+
+enum layer_compression { LAYER_GZIP, LAYER_ZSTD, LAYER_UNCOMPRESSED };
+
+struct layer_xattr {
+  char *name;  /* owned */
+  char *value; /* owned */
+  size_t len;
+};
+
+struct layer_entry {
+  char *path;      /* owned; relative, no leading or trailing '/' */
+  mode_t mode;     /* type and permission bits */
+  uid_t uid;
+  gid_t gid;
+  int64_t mtime;   /* seconds */
+  long mtime_nsec;
+  uint64_t size;   /* regular files */
+  char *src;       /* owned; host file with the content, or NULL */
+  char *data;      /* owned; inline content (heredocs), or NULL */
+  char *link;      /* owned; symlink target, or hardlink target path */
+  bool hardlink;   /* link is a path in this layer */
+  struct layer_xattr *xattrs; /* owned array */
+  size_t nxattrs;
+};
+
+struct layer_list {
+  struct layer_entry *v; /* owned */
+  size_t n, cap;
+};
+void layer_list_init(struct layer_list *l);
+void layer_list_cleanup(struct layer_list *l);
+/* Appends a zeroed entry whose path is a copy of path; returns it. */
+struct layer_entry *layer_list_add(struct layer_list *l, const char *path);
+/* Sorts by path; for duplicate paths the last added wins. */
+void layer_list_sort(struct layer_list *l);
+
+struct layer_pack_opts {
+  enum layer_compression compression;
+  int level;             /* 0: the default for the compression */
+  bool clamp;            /* clamp times to `epoch` */
+  int64_t epoch;         /* SOURCE_DATE_EPOCH */
+  const atomic_bool *cancel;
+};
+
+struct layer_info {
+  char digest[DIGEST_STR_LEN]; /* compressed */
+  char diffid[DIGEST_STR_LEN]; /* uncompressed tar */
+  uint64_t size;               /* compressed */
+};
+
+/* Packs the (sorted) entries into a new blob in the store. */
+int layer_pack(const struct layer_list *l, const struct layer_pack_opts *o,
+               struct store *store, struct layer_info *out,
+               struct err *err) DW_WARN_UNUSED;
+
+struct layer_apply_stats {
+  uint64_t entries;
+  uint64_t skipped_devices;
+  uint64_t whiteouts;
+};
+
+/* Applies the layer in file blob_path (tar, gzip or zstd) to root. */
+int layer_apply(const char *blob_path, const char *root,
+                const atomic_bool *cancel, struct layer_apply_stats *stats,
+                struct err *err) DW_WARN_UNUSED;
+
+/* Resolves a path inside root as if root were "/": symlinks are followed
+ * but can never leave root.  `path` may be absolute or relative to root.
+ * With follow_last false the last component is not followed.  *out is a
+ * new absolute host path under root (which may not exist yet: components
+ * past the first missing one are kept as written). */
+int layer_resolve(const char *root, const char *path, bool follow_last,
+                  char **out, struct err *err) DW_WARN_UNUSED;
+
+/* Cleans a path lexically: "a//b/./c/" -> "a/b/c"; leading '/' removed;
+ * returns false when ".." would climb above the start. */
+bool layer_clean_path(const char *in, char **out);
+
+#endif

@@ -1,0 +1,72 @@
+/*
+ * registry.h - the OCI distribution API client: pull into the store, push
+ * from it.
+ *
+ * Transport: https with the system CAs plus certs.d/<host[:port]>/ca.crt
+ * (from $DOCKWRIGHT_CERTS_DIR, /etc/containers/certs.d,
+ * /etc/docker/certs.d).  Plain http only for loopback registries (after
+ * https fails with a non-certificate error, as Docker pings) and for hosts
+ * given as insecure (which also skips certificate checks).
+ * Auth: the 401 challenge decides: Bearer (token from the realm, anonymous
+ * or with credentials) or Basic; credentials from auth.h.  Tokens are
+ * cached per host and scope for the life of the client.
+ *
+ * Ownership: registry_new borrows loop, store and cancel for the life of
+ * the client.  One client per thread.
+ */
+#ifndef DW_REGISTRY_H
+#define DW_REGISTRY_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "../common/err.h"
+#include "image.h"
+#include "ref.h"
+#include "store.h"
+
+struct registry;
+
+/* Progress/log sink: one line, no newline, never a credential. */
+typedef void (*registry_log_fn)(void *ctx, const char *line);
+
+struct registry_opts {
+  const char *const *insecure; /* "host[:port]" */
+  size_t ninsecure;
+  registry_log_fn log;
+  void *log_ctx;
+};
+
+int registry_new(uv_loop_t *loop, struct store *store,
+                 const struct registry_opts *opts, const atomic_bool *cancel,
+                 struct registry **out, struct err *err) DW_WARN_UNUSED;
+void registry_free(struct registry *self);
+
+/* Pulls ref (the manifest for platform p when it is an index) with its
+ * config and layers into the store.  Out: the digest, media type and size
+ * of the top document fetched (the index when there is one), which is what
+ * a tag should point to. */
+struct registry_pulled {
+  char digest[DIGEST_STR_LEN];
+  char *media_type; /* owned */
+  uint64_t size;
+};
+int registry_pull(struct registry *self, const struct ref *ref,
+                  const struct image_platform *p, struct registry_pulled *out,
+                  struct err *err) DW_WARN_UNUSED;
+
+/* Pushes a stored manifest (or index) and the blobs it references to ref.
+ * out_digest may be NULL. */
+int registry_push(struct registry *self, const struct ref *ref,
+                  const char *digest, const char *media_type,
+                  struct err *err) DW_WARN_UNUSED;
+
+/* Downloads a URL (ADD <url>) into the store, verifying `checksum`
+ * ("sha256:...") when given.  digest_out gets the blob digest. */
+int registry_fetch_url(struct registry *self, const char *url,
+                       const char *checksum, char digest_out[DIGEST_STR_LEN],
+                       struct err *err) DW_WARN_UNUSED;
+
+#endif
