@@ -1,0 +1,366 @@
+/*
+ * documents.c - open documents and position encodings.  See documents.h.
+ */
+#include "documents.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/buf.h"
+#include "../common/limits.h"
+#include "../common/log.h"
+
+static const char *const doc__enc_names[] = {"utf-16", "utf-8", "utf-32"};
+
+const char *doc_encoding_name(enum doc_encoding enc) {
+  return doc__enc_names[enc];
+}
+
+int doc_encoding_from_name(const char *name) {
+  for (int i = 0; i < 3; i++)
+    if (strcmp(name, doc__enc_names[i]) == 0)
+      return i;
+  return -1;
+}
+
+/* ---- the store -------------------------------------------------------- */
+
+void doc_store_init(struct doc_store *s) { memset(s, 0, sizeof(*s)); }
+
+void doc_store_cleanup(struct doc_store *s) {
+  for (size_t i = 0; i < s->n; i++)
+    doc_free(s->v[i]);
+  free(s->v);
+  memset(s, 0, sizeof(*s));
+}
+
+/* A linear scan: editors keep tens of documents open, and even the
+ * ceiling (DW_MAX_LSP_DOCUMENTS) costs microseconds per message. */
+static size_t doc__index(const struct doc_store *s, const char *uri) {
+  for (size_t i = 0; i < s->n; i++)
+    if (strcmp(s->v[i]->uri, uri) == 0)
+      return i;
+  return SIZE_MAX;
+}
+
+struct doc *doc_find(const struct doc_store *s, const char *uri) {
+  size_t i = doc__index(s, uri);
+  return i == SIZE_MAX ? NULL : s->v[i];
+}
+
+static void doc__set_text(struct doc *d, const char *text, size_t len) {
+  if (len + 1 > d->cap) {
+    d->cap = len + 1;
+    d->text = xrealloc(d->text, d->cap);
+  }
+  if (len > 0)
+    memcpy(d->text, text, len);
+  d->len = len;
+  d->text[len] = '\0';
+  d->lines_dirty = true;
+}
+
+int doc_open(struct doc_store *s, TSParser *parser, const char *uri,
+             int64_t version, const char *text, size_t len,
+             struct doc **out, struct err *err) {
+  *out = NULL;
+  if (doc__index(s, uri) != SIZE_MAX)
+    return err_set(err, ERR_EXISTS, "%s is already open", uri);
+  if (s->n >= DW_MAX_LSP_DOCUMENTS)
+    return err_set(err, ERR_TOOBIG, "more than %u open documents",
+                   DW_MAX_LSP_DOCUMENTS);
+  struct doc *d = xcalloc(1, sizeof(*d));
+  d->uri = xstrdup(uri);
+  d->path = doc_uri_to_path(uri);
+  d->version = version;
+  d->revision = 1;
+  doc__set_text(d, text, len);
+  doc_reparse(d, parser);
+  if (s->n == s->cap) {
+    s->cap = s->cap ? s->cap * 2 : 16;
+    s->v = xrealloc(s->v, s->cap * sizeof(*s->v));
+  }
+  s->v[s->n++] = d;
+  *out = d;
+  return 0;
+}
+
+struct doc *doc_remove(struct doc_store *s, const char *uri) {
+  size_t i = doc__index(s, uri);
+  if (i == SIZE_MAX)
+    return NULL;
+  struct doc *d = s->v[i];
+  memmove(s->v + i, s->v + i + 1, (s->n - i - 1) * sizeof(*s->v));
+  s->n--;
+  return d;
+}
+
+void doc_free(struct doc *d) {
+  if (d == NULL)
+    return;
+  free(d->uri);
+  free(d->path);
+  free(d->text);
+  free(d->lines);
+  free(d->ignore);
+  if (d->tree)
+    ts_tree_delete(d->tree);
+  dockerfile_free(d->df);
+  free(d);
+}
+
+/* ---- lines and characters --------------------------------------------- */
+
+static void doc__lines(struct doc *d) {
+  if (!d->lines_dirty && d->lines)
+    return;
+  size_t n = 1;
+  for (const char *p = d->text, *e = d->text + d->len;
+       (p = memchr(p, '\n', (size_t)(e - p))) != NULL; p++)
+    n++;
+  d->lines = xrealloc(d->lines, n * sizeof(*d->lines));
+  d->nlines = 0;
+  d->lines[d->nlines++] = 0;
+  for (const char *p = d->text, *e = d->text + d->len;
+       (p = memchr(p, '\n', (size_t)(e - p))) != NULL; p++)
+    d->lines[d->nlines++] = (uint32_t)(p - d->text + 1);
+  d->lines_dirty = false;
+}
+
+/* End of line `line`, before its "\n" or "\r\n". */
+static size_t doc__line_end(const struct doc *d, size_t line) {
+  size_t e = line + 1 < d->nlines ? d->lines[line + 1] - 1 : d->len;
+  if (e > d->lines[line] && line + 1 < d->nlines && d->text[e - 1] == '\r')
+    e--;
+  return e;
+}
+
+/*
+ * Length in bytes of the character at s (at most n bytes available) and
+ * its size in `enc` units.  A byte that does not start a valid UTF-8
+ * sequence is one character of one unit.
+ */
+static size_t doc__char(const unsigned char *s, size_t n,
+                        enum doc_encoding enc, uint32_t *units) {
+  size_t len = 1;
+  unsigned char c = s[0];
+  uint32_t min = 0, cp = c;
+  if (c >= 0xC2 && c <= 0xDF) {
+    len = 2;
+    cp = c & 0x1F;
+    min = 0x80;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    len = 3;
+    cp = c & 0x0F;
+    min = 0x800;
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    len = 4;
+    cp = c & 0x07;
+    min = 0x10000;
+  }
+  if (len > 1) {
+    bool ok = len <= n;
+    for (size_t i = 1; ok && i < len; i++) {
+      ok = (s[i] & 0xC0) == 0x80;
+      cp = (cp << 6) | (s[i] & 0x3F);
+    }
+    if (!ok || cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+      len = 1; /* invalid: the lead byte alone */
+  }
+  if (enc == DOC_UTF8)
+    *units = (uint32_t)len;
+  else if (enc == DOC_UTF16)
+    *units = len == 4 ? 2 : 1;
+  else
+    *units = 1;
+  return len;
+}
+
+size_t doc_offset(struct doc *d, struct lsp_pos pos, enum doc_encoding enc) {
+  doc__lines(d);
+  if (pos.line >= d->nlines)
+    return d->len;
+  size_t p = d->lines[pos.line];
+  size_t e = doc__line_end(d, pos.line);
+  uint32_t units = 0;
+  while (p < e) {
+    uint32_t u;
+    size_t n = doc__char((const unsigned char *)d->text + p, e - p, enc, &u);
+    if (units + u > pos.character)
+      break; /* the target is inside this character: its start */
+    units += u;
+    p += n;
+  }
+  return p;
+}
+
+static size_t doc__line_of(const struct doc *d, size_t offset) {
+  size_t lo = 0, hi = d->nlines; /* lines[lo] <= offset < lines[hi] */
+  while (hi - lo > 1) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (d->lines[mid] <= offset)
+      lo = mid;
+    else
+      hi = mid;
+  }
+  return lo;
+}
+
+struct lsp_pos doc_position(struct doc *d, size_t offset,
+                            enum doc_encoding enc) {
+  doc__lines(d);
+  if (offset > d->len)
+    offset = d->len;
+  size_t line = doc__line_of(d, offset);
+  size_t p = d->lines[line];
+  uint32_t units = 0;
+  while (p < offset) {
+    uint32_t u;
+    size_t n =
+        doc__char((const unsigned char *)d->text + p, d->len - p, enc, &u);
+    if (p + n > offset)
+      break;
+    units += u;
+    p += n;
+  }
+  struct lsp_pos r = {(uint32_t)line, units};
+  return r;
+}
+
+struct lsp_range doc_range(struct doc *d, const struct df_range *r,
+                           enum doc_encoding enc) {
+  struct lsp_range out;
+  size_t a = r->start.byte, b = r->end.byte;
+  if (b < a)
+    b = a;
+  out.start = doc_position(d, a, enc);
+  out.end = doc_position(d, b, enc);
+  return out;
+}
+
+/* ---- edits ------------------------------------------------------------ */
+
+static TSPoint doc__point(struct doc *d, size_t offset) {
+  doc__lines(d);
+  size_t line = doc__line_of(d, offset);
+  TSPoint p = {(uint32_t)line, (uint32_t)(offset - d->lines[line])};
+  return p;
+}
+
+void doc_apply_change(struct doc *d, const struct lsp_range *range,
+                      enum doc_encoding enc, const char *text, size_t len) {
+  d->revision++;
+  if (range == NULL) {
+    /* A full replacement: nothing of the old tree is worth keeping. */
+    doc__set_text(d, text, len);
+    if (d->tree)
+      ts_tree_delete(d->tree);
+    d->tree = NULL;
+    return;
+  }
+  size_t start = doc_offset(d, range->start, enc);
+  size_t end = doc_offset(d, range->end, enc);
+  if (end < start) { /* a reversed range: be lenient */
+    size_t t = start;
+    start = end;
+    end = t;
+  }
+  TSPoint start_pt = doc__point(d, start);
+  TSPoint old_end_pt = doc__point(d, end);
+
+  size_t newlen = d->len - (end - start) + len;
+  if (newlen + 1 > d->cap) {
+    d->cap = newlen + 1 + newlen / 4; /* typing grows a bit at a time */
+    d->text = xrealloc(d->text, d->cap);
+  }
+  memmove(d->text + start + len, d->text + end, d->len - end);
+  if (len > 0)
+    memcpy(d->text + start, text, len);
+  d->len = newlen;
+  d->text[newlen] = '\0';
+  d->lines_dirty = true;
+
+  TSPoint new_end_pt = start_pt;
+  for (size_t i = 0; i < len; i++) {
+    if (text[i] == '\n') {
+      new_end_pt.row++;
+      new_end_pt.column = 0;
+    } else {
+      new_end_pt.column++;
+    }
+  }
+  if (d->tree) {
+    TSInputEdit edit = {
+        .start_byte = (uint32_t)start,
+        .old_end_byte = (uint32_t)end,
+        .new_end_byte = (uint32_t)(start + len),
+        .start_point = start_pt,
+        .old_end_point = old_end_pt,
+        .new_end_point = new_end_pt,
+    };
+    ts_tree_edit(d->tree, &edit);
+  }
+}
+
+void doc_reparse(struct doc *d, TSParser *parser) {
+  dockerfile_free(d->df);
+  d->df = NULL;
+  bool too_big = d->len > DW_MAX_DOCKERFILE_BYTES;
+  if (too_big && !d->too_big)
+    log_warn("%s: %zu bytes, over the %u-byte limit; not analysed", d->uri,
+             d->len, (unsigned)DW_MAX_DOCKERFILE_BYTES);
+  d->too_big = too_big;
+  if (too_big) {
+    if (d->tree)
+      ts_tree_delete(d->tree);
+    d->tree = NULL;
+    d->df = dockerfile_parse("", 0, NULL);
+    return;
+  }
+  /* With the edited old tree, tree-sitter reuses every unchanged subtree.
+   * NULL (no language, or a failed parse) leaves the model to read the
+   * whole text BuildKit's way. */
+  TSTree *tree = ts_parser_parse_string(parser, d->tree, d->text,
+                                        (uint32_t)d->len);
+  if (d->tree)
+    ts_tree_delete(d->tree);
+  d->tree = tree;
+  d->df = dockerfile_parse(d->text, d->len, d->tree);
+}
+
+/* ---- URIs ------------------------------------------------------------- */
+
+static int doc__hex(char c) {
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
+  return -1;
+}
+
+char *doc_uri_to_path(const char *uri) {
+  if (strncasecmp(uri, "file://", 7) != 0)
+    return NULL;
+  const char *p = uri + 7;
+  if (strncasecmp(p, "localhost/", 10) == 0)
+    p += 9;
+  if (*p != '/')
+    return NULL; /* another host: not a local file */
+  struct buf b = BUF_INIT;
+  for (; *p && *p != '?' && *p != '#'; p++) {
+    if (*p != '%') {
+      buf_putc(&b, *p);
+      continue;
+    }
+    int hi = doc__hex(p[1]), lo = hi < 0 ? -1 : doc__hex(p[2]);
+    if (lo < 0 || (hi == 0 && lo == 0)) {
+      buf_cleanup(&b);
+      return NULL;
+    }
+    buf_putc(&b, (char)(hi * 16 + lo));
+    p += 2;
+  }
+  return buf_take(&b);
+}

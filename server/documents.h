@@ -1,0 +1,130 @@
+/*
+ * documents.h - the open documents: text, version, syntax tree, model, and
+ * every conversion between LSP positions and byte offsets.
+ *
+ * DESIGN
+ * The text is the ground truth; the tree and the model are derived.  An
+ * edit changes the text, tells the old tree with ts_tree_edit, and after
+ * all edits of one didChange doc_reparse hands the edited tree back to
+ * tree-sitter (an incremental parse) and rebuilds the model from the new
+ * tree.
+ *
+ * Positions: LSP counts lines separated by "\n" or "\r\n" and characters
+ * in the negotiated encoding (UTF-16 code units by default, UTF-8 bytes or
+ * code points when agreed).  Rows and byte columns are the tree's and the
+ * model's.  This file is the only place that converts between the two.
+ * A lone "\r" is not a line break here, as it is not for tree-sitter and
+ * BuildKit.  Bytes that are not valid UTF-8 count as one unit each (as
+ * U+FFFD would in the editor).  Positions past the end of a line or of the
+ * document are clamped (LSP: "defaults back to the line length"); a
+ * position inside a character moves to its start.
+ *
+ * Ownership: the store owns its documents; a document owns its text, tree
+ * and model.  Pointers returned by doc_find stay valid until doc_close or
+ * doc_store_cleanup of that document.
+ */
+#ifndef DW_DOCUMENTS_H
+#define DW_DOCUMENTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <tree_sitter/api.h>
+
+#include "../common/err.h"
+#include "../model/dockerfile.h"
+
+struct rpc_pending;
+struct ignore_read;
+
+enum doc_encoding { DOC_UTF16 = 0, DOC_UTF8, DOC_UTF32 };
+
+/* The LSP name of an encoding ("utf-16"), and back (-1 when unknown). */
+const char *doc_encoding_name(enum doc_encoding enc);
+int doc_encoding_from_name(const char *name);
+
+struct lsp_pos {
+  uint32_t line;
+  uint32_t character;
+};
+
+struct lsp_range {
+  struct lsp_pos start;
+  struct lsp_pos end;
+};
+
+struct doc {
+  char *uri;  /* owned */
+  char *path; /* owned; the file's path for file: URIs, else NULL */
+  char *text; /* owned; `len` bytes plus a NUL */
+  size_t len;
+  size_t cap;
+  int64_t version;
+  uint64_t revision; /* bumped on every change, for result ids */
+  TSTree *tree;      /* owned; NULL when the grammar gives none */
+  struct dockerfile *df; /* owned; never NULL after doc_reparse */
+  bool too_big;      /* over DW_MAX_DOCKERFILE_BYTES: not parsed */
+
+  uint32_t *lines; /* owned; start offset of each line, rebuilt lazily */
+  size_t nlines;
+  bool lines_dirty;
+
+  /* The .dockerignore next to the file (server/dockerignore.c). */
+  char *ignore;      /* owned; NULL when there is none */
+  size_t ignore_len;
+  bool ignore_ready; /* the read finished (found or not) */
+  struct ignore_read *ignore_req; /* in flight; detached on close */
+
+  /* Diagnostics scheduling (features/diagnostics.c). */
+  bool diag_dirty;      /* changed since the last analysis */
+  uint64_t diag_due;    /* loop time (ms) the analysis is due */
+  struct rpc_pending *diag_waiting; /* pulls waiting for the analysis */
+};
+
+struct doc_store {
+  struct doc **v; /* owned */
+  size_t n;
+  size_t cap;
+};
+
+void doc_store_init(struct doc_store *s);
+/* Frees every document.  In-flight .dockerignore reads must have been
+ * detached (dockerignore_detach) first. */
+void doc_store_cleanup(struct doc_store *s);
+
+/* The document with this URI, or NULL. */
+struct doc *doc_find(const struct doc_store *s, const char *uri);
+
+/* Adds a document (copying uri and text) and parses it.  Fails (ERR_TOOBIG)
+ * past DW_MAX_LSP_DOCUMENTS, or ERR_EXISTS when the URI is open. */
+int doc_open(struct doc_store *s, TSParser *parser, const char *uri,
+             int64_t version, const char *text, size_t len,
+             struct doc **out, struct err *err) DW_WARN_UNUSED;
+
+/* Removes the document from the store and returns it; the caller frees it
+ * with doc_free once nothing refers to it. */
+struct doc *doc_remove(struct doc_store *s, const char *uri);
+void doc_free(struct doc *d);
+
+/* Replaces `range` (clamped) with text, or the whole text when range is
+ * NULL, and edits the tree to match.  Call doc_reparse after the last
+ * change of a notification. */
+void doc_apply_change(struct doc *d, const struct lsp_range *range,
+                      enum doc_encoding enc, const char *text, size_t len);
+/* Incremental reparse with the edited tree, then a new model. */
+void doc_reparse(struct doc *d, TSParser *parser);
+
+/* Byte offset of an LSP position (clamped). */
+size_t doc_offset(struct doc *d, struct lsp_pos pos, enum doc_encoding enc);
+/* LSP position of a byte offset (clamped to the text). */
+struct lsp_pos doc_position(struct doc *d, size_t offset,
+                            enum doc_encoding enc);
+/* A model range in LSP terms. */
+struct lsp_range doc_range(struct doc *d, const struct df_range *r,
+                           enum doc_encoding enc);
+
+/* The path of a file: URI (percent-decoded), new string the caller frees;
+ * NULL for other schemes or a malformed URI. */
+char *doc_uri_to_path(const char *uri);
+
+#endif

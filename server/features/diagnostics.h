@@ -1,0 +1,31 @@
+/*
+ * diagnostics.h - diagnostics for open documents: pushed with
+ * textDocument/publishDiagnostics after open and change (debounced), and
+ * pulled with textDocument/diagnostic.  The handler itself is declared by
+ * methods.h; these are the hooks the rest of the server calls.
+ *
+ * Push or pull: a client that declares textDocument.diagnostic pulls (and
+ * gets nothing pushed, so it never sees the same problem twice); any other
+ * client gets pushes.
+ */
+#ifndef DW_FEATURES_DIAGNOSTICS_H
+#define DW_FEATURES_DIAGNOSTICS_H
+
+#include <stdbool.h>
+
+struct server;
+struct doc;
+
+/* The document changed (or opened, with `now`): analyse it after the
+ * debounce delay. */
+void diagnostics_schedule(struct server *self, struct doc *d, bool now);
+/* The document's .dockerignore read finished. */
+void diagnostics_ignore_ready(struct server *self, struct doc *d);
+/* The document is closing: answer waiting pulls, clear pushed ones. */
+void diagnostics_forget(struct server *self, struct doc *d);
+/* Settings changed: analyse every document again. */
+void diagnostics_settings_changed(struct server *self);
+/* The session ends: drop waiting pulls (the timer is closed by server.c). */
+void diagnostics_stop(struct server *self);
+
+#endif

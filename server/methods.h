@@ -1,0 +1,64 @@
+/*
+ * methods.h - every LSP method the server handles, in one table (redis's
+ * commands.def habit): the method name, its handler, whether it is a
+ * request or a notification, and the server capability it makes true.
+ *
+ * server.c dispatches through this table and protocol.c derives the
+ * initialize result's capabilities from it, so an advertised capability
+ * always has a handler.  A new feature is one file under features/ and one
+ * line here.
+ *
+ * A handler returns 0 when it has answered (requests), deferred the answer
+ * (rpc_defer) or finished (notifications); otherwise an rpc_error code with
+ * err->msg, which server.c turns into the error response (requests) or a
+ * log line (notifications).
+ */
+#ifndef DW_METHODS_H
+#define DW_METHODS_H
+
+#include "../common/err.h"
+#include "jsonrpc.h"
+
+struct server;
+
+enum method_kind { METHOD_REQUEST, METHOD_NOTIFICATION };
+
+/* Server capabilities, as bits. */
+enum method_cap {
+  CAP_NONE = 0,
+  CAP_TEXT_SYNC = 1u << 0,  /* textDocumentSync: open/close, incremental */
+  CAP_DIAGNOSTIC = 1u << 1, /* diagnosticProvider (pull) */
+};
+
+/* X(method, handler, kind, capability) */
+#define METHOD_MAP(X)                                                         \
+  X("initialize", lifecycle_initialize, METHOD_REQUEST, CAP_NONE)            \
+  X("initialized", lifecycle_initialized, METHOD_NOTIFICATION, CAP_NONE)     \
+  X("shutdown", lifecycle_shutdown, METHOD_REQUEST, CAP_NONE)                \
+  X("exit", lifecycle_exit, METHOD_NOTIFICATION, CAP_NONE)                   \
+  X("$/cancelRequest", lifecycle_cancel, METHOD_NOTIFICATION, CAP_NONE)      \
+  X("$/setTrace", lifecycle_set_trace, METHOD_NOTIFICATION, CAP_NONE)        \
+  X("workspace/didChangeConfiguration", settings_did_change,                 \
+    METHOD_NOTIFICATION, CAP_NONE)                                           \
+  X("textDocument/didOpen", textsync_did_open, METHOD_NOTIFICATION,          \
+    CAP_TEXT_SYNC)                                                           \
+  X("textDocument/didChange", textsync_did_change, METHOD_NOTIFICATION,      \
+    CAP_TEXT_SYNC)                                                           \
+  X("textDocument/didClose", textsync_did_close, METHOD_NOTIFICATION,        \
+    CAP_TEXT_SYNC)                                                           \
+  X("textDocument/diagnostic", diagnostics_pull, METHOD_REQUEST,             \
+    CAP_DIAGNOSTIC)
+
+typedef int (*method_handler)(struct server *self, const struct rpc_msg *msg,
+                              struct err *err);
+
+#define METHOD_DECLARE(name, handler, kind, cap)                              \
+  int handler(struct server *self, const struct rpc_msg *msg, struct err *err);
+METHOD_MAP(METHOD_DECLARE)
+#undef METHOD_DECLARE
+
+/* The capability bits of the whole table. */
+#define METHOD_CAP_BIT(name, handler, kind, cap) | (cap)
+#define METHOD_CAPS (0u METHOD_MAP(METHOD_CAP_BIT))
+
+#endif

@@ -1,0 +1,499 @@
+/*
+ * protocol.c - LSP structures to and from JSON.  See protocol.h.
+ */
+#include "protocol.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/buf.h"
+#include "jsonrpc.h"
+#include "dw_config.h"
+#include "methods.h"
+
+/* ---- reading ---------------------------------------------------------- */
+
+/* o.k1.k2...: the member, or NULL when a step is missing or not an
+ * object. */
+static json_object *proto__path(json_object *o, ...) {
+  va_list ap;
+  va_start(ap, o);
+  const char *k;
+  while (o != NULL && (k = va_arg(ap, const char *)) != NULL) {
+    json_object *next = NULL;
+    if (!json_object_is_type(o, json_type_object) ||
+        !json_object_object_get_ex(o, k, &next))
+      next = NULL;
+    o = next;
+  }
+  va_end(ap);
+  return o;
+}
+
+static bool proto__bool(json_object *o) {
+  return json_object_is_type(o, json_type_boolean) &&
+         json_object_get_boolean(o);
+}
+
+static int proto__object(json_object *params, const char *what,
+                         struct err *err) {
+  if (!json_object_is_type(params, json_type_object)) {
+    err_set(err, ERR_INVALID, "%s: params must be an object", what);
+    return RPC_INVALID_PARAMS;
+  }
+  return 0;
+}
+
+/* A required string member. */
+static int proto__string(json_object *o, const char *key, const char *where,
+                         const char **out, size_t *len, struct err *err) {
+  json_object *v = proto__path(o, key, NULL);
+  if (!json_object_is_type(v, json_type_string)) {
+    err_set(err, ERR_INVALID, "%s.%s must be a string", where, key);
+    return RPC_INVALID_PARAMS;
+  }
+  *out = json_object_get_string(v);
+  if (len)
+    *len = (size_t)json_object_get_string_len(v);
+  return 0;
+}
+
+static int proto__uint(json_object *o, const char *key, const char *where,
+                       uint32_t *out, struct err *err) {
+  json_object *v = proto__path(o, key, NULL);
+  if (!json_object_is_type(v, json_type_int) ||
+      json_object_get_int64(v) < 0) {
+    err_set(err, ERR_INVALID, "%s.%s must be a non-negative integer", where,
+            key);
+    return RPC_INVALID_PARAMS;
+  }
+  int64_t x = json_object_get_int64(v);
+  /* Past the end is clamped later; here only keep it representable. */
+  *out = x > UINT32_MAX ? UINT32_MAX : (uint32_t)x;
+  return 0;
+}
+
+static int proto__range(json_object *r, const char *where,
+                        struct lsp_range *out, struct err *err) {
+  json_object *s = proto__path(r, "start", NULL);
+  json_object *e = proto__path(r, "end", NULL);
+  if (!json_object_is_type(s, json_type_object) ||
+      !json_object_is_type(e, json_type_object)) {
+    err_set(err, ERR_INVALID, "%s needs start and end positions", where);
+    return RPC_INVALID_PARAMS;
+  }
+  int rc = proto__uint(s, "line", "range.start", &out->start.line, err);
+  if (rc == 0)
+    rc = proto__uint(s, "character", "range.start", &out->start.character,
+                     err);
+  if (rc == 0)
+    rc = proto__uint(e, "line", "range.end", &out->end.line, err);
+  if (rc == 0)
+    rc = proto__uint(e, "character", "range.end", &out->end.character, err);
+  return rc;
+}
+
+static enum server_trace proto__trace_value(const char *s, bool *ok) {
+  *ok = true;
+  if (strcmp(s, "off") == 0)
+    return TRACE_OFF;
+  if (strcmp(s, "messages") == 0)
+    return TRACE_MESSAGES;
+  if (strcmp(s, "verbose") == 0)
+    return TRACE_VERBOSE;
+  *ok = false;
+  return TRACE_OFF;
+}
+
+int proto_read_initialize(json_object *params, struct proto_initialize *out,
+                          struct err *err) {
+  memset(out, 0, sizeof(*out));
+  int rc = proto__object(params, "initialize", err);
+  if (rc)
+    return rc;
+  json_object *pid = proto__path(params, "processId", NULL);
+  if (pid != NULL && !json_object_is_type(pid, json_type_int)) {
+    err_set(err, ERR_INVALID, "processId must be an integer or null");
+    return RPC_INVALID_PARAMS;
+  }
+  if (pid != NULL && json_object_get_int64(pid) > 0 &&
+      json_object_get_int64(pid) <= INT32_MAX)
+    out->process_id = json_object_get_int64(pid);
+
+  json_object *caps = proto__path(params, "capabilities", NULL);
+  if (caps != NULL && !json_object_is_type(caps, json_type_object)) {
+    err_set(err, ERR_INVALID, "capabilities must be an object");
+    return RPC_INVALID_PARAMS;
+  }
+  /* Inside capabilities, a value of the wrong type counts as absent:
+   * clients differ and a missing feature is better than no session. */
+  struct client_caps *c = &out->caps;
+  c->configuration =
+      proto__bool(proto__path(caps, "workspace", "configuration", NULL));
+  c->diagnostic_refresh = proto__bool(proto__path(
+      caps, "workspace", "diagnostics", "refreshSupport", NULL));
+  c->pull_diagnostics = json_object_is_type(
+      proto__path(caps, "textDocument", "diagnostic", NULL),
+      json_type_object);
+  json_object *pub =
+      proto__path(caps, "textDocument", "publishDiagnostics", NULL);
+  c->related_information =
+      proto__bool(proto__path(pub, "relatedInformation", NULL));
+  c->code_description =
+      proto__bool(proto__path(pub, "codeDescriptionSupport", NULL));
+  c->data_support = proto__bool(proto__path(pub, "dataSupport", NULL));
+  c->diagnostic_tags = json_object_is_type(proto__path(pub, "tagSupport", NULL),
+                                           json_type_object);
+
+  /* The first encoding the client lists that we speak; UTF-16 when it
+   * lists none (LSP's mandatory default). */
+  out->encoding = DOC_UTF16;
+  json_object *encs = proto__path(caps, "general", "positionEncodings", NULL);
+  if (json_object_is_type(encs, json_type_array)) {
+    size_t n = json_object_array_length(encs);
+    for (size_t i = 0; i < n; i++) {
+      json_object *e = json_object_array_get_idx(encs, i);
+      if (!json_object_is_type(e, json_type_string))
+        continue;
+      int enc = doc_encoding_from_name(json_object_get_string(e));
+      if (enc >= 0) {
+        out->encoding = (enum doc_encoding)enc;
+        break;
+      }
+    }
+  }
+
+  json_object *trace = proto__path(params, "trace", NULL);
+  if (json_object_is_type(trace, json_type_string)) {
+    bool ok;
+    out->trace = proto__trace_value(json_object_get_string(trace), &ok);
+  }
+  out->init_options = proto__path(params, "initializationOptions", NULL);
+  json_object *name = proto__path(params, "clientInfo", "name", NULL);
+  if (json_object_is_type(name, json_type_string))
+    out->client_name = json_object_get_string(name);
+  return 0;
+}
+
+static int proto__version(json_object *td, const char *where, int64_t *out,
+                          struct err *err) {
+  json_object *v = proto__path(td, "version", NULL);
+  if (!json_object_is_type(v, json_type_int)) {
+    err_set(err, ERR_INVALID, "%s.version must be an integer", where);
+    return RPC_INVALID_PARAMS;
+  }
+  *out = json_object_get_int64(v);
+  return 0;
+}
+
+int proto_read_did_open(json_object *params, struct proto_did_open *out,
+                        struct err *err) {
+  memset(out, 0, sizeof(*out));
+  int rc = proto__object(params, "didOpen", err);
+  if (rc)
+    return rc;
+  json_object *td = proto__path(params, "textDocument", NULL);
+  if (!json_object_is_type(td, json_type_object)) {
+    err_set(err, ERR_INVALID, "textDocument must be an object");
+    return RPC_INVALID_PARAMS;
+  }
+  rc = proto__string(td, "uri", "textDocument", &out->uri, NULL, err);
+  if (rc == 0)
+    rc = proto__string(td, "text", "textDocument", &out->text, &out->len,
+                       err);
+  if (rc == 0)
+    rc = proto__version(td, "textDocument", &out->version, err);
+  return rc;
+}
+
+int proto_read_did_change(json_object *params, struct proto_did_change *out,
+                          struct err *err) {
+  memset(out, 0, sizeof(*out));
+  int rc = proto__object(params, "didChange", err);
+  if (rc)
+    return rc;
+  json_object *td = proto__path(params, "textDocument", NULL);
+  if (!json_object_is_type(td, json_type_object)) {
+    err_set(err, ERR_INVALID, "textDocument must be an object");
+    return RPC_INVALID_PARAMS;
+  }
+  rc = proto__string(td, "uri", "textDocument", &out->uri, NULL, err);
+  if (rc == 0)
+    rc = proto__version(td, "textDocument", &out->version, err);
+  if (rc)
+    return rc;
+  json_object *changes = proto__path(params, "contentChanges", NULL);
+  if (!json_object_is_type(changes, json_type_array)) {
+    err_set(err, ERR_INVALID, "contentChanges must be an array");
+    return RPC_INVALID_PARAMS;
+  }
+  /* Read every change before applying any, so a bad one leaves the
+   * document as it was instead of half-edited. */
+  size_t n = json_object_array_length(changes);
+  out->changes = xcalloc(n ? n : 1, sizeof(*out->changes));
+  for (size_t i = 0; i < n; i++) {
+    json_object *ch = json_object_array_get_idx(changes, i);
+    struct proto_change *c = &out->changes[i];
+    if (!json_object_is_type(ch, json_type_object)) {
+      err_set(err, ERR_INVALID, "contentChanges[%zu] must be an object", i);
+      return RPC_INVALID_PARAMS;
+    }
+    rc = proto__string(ch, "text", "contentChanges[]", &c->text, &c->len,
+                       err);
+    if (rc)
+      return rc;
+    json_object *r = proto__path(ch, "range", NULL);
+    if (r != NULL) {
+      rc = proto__range(r, "contentChanges[].range", &c->range, err);
+      if (rc)
+        return rc;
+      c->has_range = true;
+    }
+    out->nchanges = i + 1;
+  }
+  return 0;
+}
+
+void proto_did_change_cleanup(struct proto_did_change *c) {
+  free(c->changes);
+  c->changes = NULL;
+  c->nchanges = 0;
+}
+
+int proto_read_text_document(json_object *params, const char **uri,
+                             const char **previous, struct err *err) {
+  int rc = proto__object(params, "textDocument params", err);
+  if (rc)
+    return rc;
+  json_object *td = proto__path(params, "textDocument", NULL);
+  if (!json_object_is_type(td, json_type_object)) {
+    err_set(err, ERR_INVALID, "textDocument must be an object");
+    return RPC_INVALID_PARAMS;
+  }
+  rc = proto__string(td, "uri", "textDocument", uri, NULL, err);
+  if (rc)
+    return rc;
+  if (previous != NULL) {
+    json_object *p = proto__path(params, "previousResultId", NULL);
+    *previous = json_object_is_type(p, json_type_string)
+                    ? json_object_get_string(p)
+                    : NULL;
+  }
+  return 0;
+}
+
+int proto_read_cancel(json_object *params, json_object **id,
+                      struct err *err) {
+  *id = proto__path(params, "id", NULL);
+  if (!json_object_is_type(*id, json_type_int) &&
+      !json_object_is_type(*id, json_type_string)) {
+    err_set(err, ERR_INVALID, "$/cancelRequest: id must be an integer or a "
+                              "string");
+    return RPC_INVALID_PARAMS;
+  }
+  return 0;
+}
+
+int proto_read_trace(json_object *params, enum server_trace *out,
+                     struct err *err) {
+  json_object *v = proto__path(params, "value", NULL);
+  bool ok = false;
+  if (json_object_is_type(v, json_type_string))
+    *out = proto__trace_value(json_object_get_string(v), &ok);
+  if (!ok) {
+    err_set(err, ERR_INVALID,
+            "$/setTrace: value must be \"off\", \"messages\" or \"verbose\"");
+    return RPC_INVALID_PARAMS;
+  }
+  return 0;
+}
+
+json_object *proto_settings_section(json_object *settings) {
+  if (json_object_is_type(settings, json_type_array))
+    settings = json_object_array_length(settings) > 0
+                   ? json_object_array_get_idx(settings, 0)
+                   : NULL;
+  if (!json_object_is_type(settings, json_type_object))
+    return NULL;
+  json_object *s = proto__path(settings, "dockwright", NULL);
+  if (json_object_is_type(s, json_type_object))
+    return s;
+  /* A workspace/configuration answer for section "dockwright" is the
+   * section itself; so may initializationOptions be. */
+  if (proto__path(settings, "rules", NULL) ||
+      proto__path(settings, "diagnostics", NULL))
+    return settings;
+  return NULL;
+}
+
+/* ---- writing ---------------------------------------------------------- */
+
+json_object *proto_initialize_result(unsigned caps, enum doc_encoding enc) {
+  json_object *c = json_object_new_object();
+  json_object_object_add(c, "positionEncoding",
+                         json_object_new_string(doc_encoding_name(enc)));
+  if (caps & CAP_TEXT_SYNC) {
+    json_object *sync = json_object_new_object();
+    json_object_object_add(sync, "openClose", json_object_new_boolean(1));
+    json_object_object_add(sync, "change", json_object_new_int(2));
+    json_object_object_add(c, "textDocumentSync", sync);
+  }
+  if (caps & CAP_DIAGNOSTIC) {
+    json_object *d = json_object_new_object();
+    json_object_object_add(d, "identifier",
+                           json_object_new_string("dockwright"));
+    json_object_object_add(d, "interFileDependencies",
+                           json_object_new_boolean(0));
+    json_object_object_add(d, "workspaceDiagnostics",
+                           json_object_new_boolean(0));
+    json_object_object_add(c, "diagnosticProvider", d);
+  }
+  json_object *info = json_object_new_object();
+  json_object_object_add(info, "name", json_object_new_string("dockwright"));
+  json_object_object_add(info, "version", json_object_new_string(DW_VERSION));
+  json_object *r = json_object_new_object();
+  json_object_object_add(r, "capabilities", c);
+  json_object_object_add(r, "serverInfo", info);
+  return r;
+}
+
+json_object *proto_configuration_params(void) {
+  json_object *item = json_object_new_object();
+  json_object_object_add(item, "section", json_object_new_string("dockwright"));
+  json_object *items = json_object_new_array();
+  json_object_array_add(items, item);
+  json_object *p = json_object_new_object();
+  json_object_object_add(p, "items", items);
+  return p;
+}
+
+json_object *proto_log_trace(const char *message, const char *verbose) {
+  json_object *p = json_object_new_object();
+  json_object_object_add(p, "message", json_object_new_string(message));
+  if (verbose)
+    json_object_object_add(p, "verbose", json_object_new_string(verbose));
+  return p;
+}
+
+static json_object *proto__pos(struct lsp_pos p) {
+  json_object *o = json_object_new_object();
+  json_object_object_add(o, "line", json_object_new_int64(p.line));
+  json_object_object_add(o, "character", json_object_new_int64(p.character));
+  return o;
+}
+
+static json_object *proto__range_json(struct server *self, struct doc *d,
+                                      const struct df_range *r) {
+  struct lsp_range lr = doc_range(d, r, self->encoding);
+  json_object *o = json_object_new_object();
+  json_object_object_add(o, "start", proto__pos(lr.start));
+  json_object_object_add(o, "end", proto__pos(lr.end));
+  return o;
+}
+
+static json_object *proto__diagnostic(struct server *self, struct doc *d,
+                                      const struct diag *g) {
+  const struct client_caps *caps = &self->caps;
+  json_object *o = json_object_new_object();
+  json_object_object_add(o, "range", proto__range_json(self, d, &g->range));
+  json_object_object_add(o, "severity", json_object_new_int(g->severity));
+  json_object_object_add(o, "code", json_object_new_string(g->rule));
+  json_object_object_add(o, "source", json_object_new_string("dockwright"));
+  json_object_object_add(o, "message",
+                         json_object_new_string(g->message ? g->message : ""));
+  const char *href = analysis_rule_doc_url(g->rule);
+  if (href != NULL && caps->code_description) {
+    json_object *cd = json_object_new_object();
+    json_object_object_add(cd, "href", json_object_new_string(href));
+    json_object_object_add(o, "codeDescription", cd);
+  }
+  if (g->tags != 0 && caps->diagnostic_tags) {
+    json_object *tags = json_object_new_array();
+    if (g->tags & DIAG_TAG_UNNECESSARY)
+      json_object_array_add(tags, json_object_new_int(1));
+    if (g->tags & DIAG_TAG_DEPRECATED)
+      json_object_array_add(tags, json_object_new_int(2));
+    json_object_object_add(o, "tags", tags);
+  }
+  if (g->nrelated > 0 && caps->related_information) {
+    json_object *rel = json_object_new_array();
+    for (size_t i = 0; i < g->nrelated; i++) {
+      json_object *loc = json_object_new_object();
+      json_object_object_add(loc, "uri", json_object_new_string(d->uri));
+      json_object_object_add(loc, "range",
+                             proto__range_json(self, d, &g->related[i].range));
+      json_object *ri = json_object_new_object();
+      json_object_object_add(ri, "location", loc);
+      json_object_object_add(
+          ri, "message",
+          json_object_new_string(g->related[i].message ? g->related[i].message
+                                                       : ""));
+      json_object_array_add(rel, ri);
+    }
+    json_object_object_add(o, "relatedInformation", rel);
+  }
+  /* The fixes travel with the diagnostic (LSP's `data`), so a code action
+   * can apply them without running the analysis again; the version says
+   * which text their ranges belong to. */
+  json_object *data = json_object_new_object();
+  json_object_object_add(data, "version", json_object_new_int64(d->version));
+  json_object *fixes = json_object_new_array();
+  for (size_t i = 0; i < g->nfixes; i++) {
+    const struct diag_fix *f = &g->fixes[i];
+    json_object *fo = json_object_new_object();
+    json_object_object_add(fo, "title",
+                           json_object_new_string(f->title ? f->title : ""));
+    json_object_object_add(fo, "range", proto__range_json(self, d, &f->range));
+    json_object_object_add(
+        fo, "newText", json_object_new_string(f->new_text ? f->new_text : ""));
+    json_object_array_add(fixes, fo);
+  }
+  json_object_object_add(data, "fixes", fixes);
+  json_object_object_add(o, "data", data);
+  return o;
+}
+
+static json_object *proto__diagnostics(struct server *self, struct doc *d,
+                                       const struct diag_list *l) {
+  json_object *arr = json_object_new_array();
+  for (size_t i = 0; l != NULL && i < l->n; i++)
+    json_object_array_add(arr, proto__diagnostic(self, d, &l->v[i]));
+  return arr;
+}
+
+json_object *proto_publish_diagnostics(struct server *self, struct doc *d,
+                                       const struct diag_list *l) {
+  json_object *p = json_object_new_object();
+  json_object_object_add(p, "uri", json_object_new_string(d->uri));
+  json_object_object_add(p, "version", json_object_new_int64(d->version));
+  json_object_object_add(p, "diagnostics", proto__diagnostics(self, d, l));
+  return p;
+}
+
+json_object *proto_publish_empty(const char *uri) {
+  json_object *p = json_object_new_object();
+  json_object_object_add(p, "uri", json_object_new_string(uri));
+  json_object_object_add(p, "diagnostics", json_object_new_array());
+  return p;
+}
+
+json_object *proto_diagnostic_report(struct server *self, struct doc *d,
+                                     const struct diag_list *l,
+                                     const char *result_id) {
+  json_object *r = json_object_new_object();
+  json_object_object_add(r, "kind", json_object_new_string("full"));
+  if (result_id)
+    json_object_object_add(r, "resultId", json_object_new_string(result_id));
+  json_object_object_add(r, "items", proto__diagnostics(self, d, l));
+  return r;
+}
+
+json_object *proto_diagnostic_unchanged(const char *result_id) {
+  json_object *r = json_object_new_object();
+  json_object_object_add(r, "kind", json_object_new_string("unchanged"));
+  json_object_object_add(r, "resultId", json_object_new_string(result_id));
+  return r;
+}

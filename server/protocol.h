@@ -1,0 +1,90 @@
+/*
+ * protocol.h - LSP's structures, read from and written to JSON.  The only
+ * file that builds JSON payloads (jsonrpc.c builds the envelopes), so the
+ * features work on plain structs.
+ *
+ * Readers borrow from the params object: strings in the outputs live as
+ * long as the message.  They return 0, or RPC_INVALID_PARAMS with err->msg
+ * naming the field.  Builders return a new reference (consumed by
+ * rpc_send and friends).
+ */
+#ifndef DW_PROTOCOL_H
+#define DW_PROTOCOL_H
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../analysis/analysis.h"
+#include "../common/err.h"
+#include "documents.h"
+#include "server.h"
+
+struct proto_initialize {
+  int64_t process_id; /* 0 when null or absent */
+  struct client_caps caps;
+  enum doc_encoding encoding; /* the negotiated one */
+  enum server_trace trace;
+  json_object *init_options; /* borrowed; NULL when absent */
+  const char *client_name;   /* borrowed; NULL when absent */
+};
+
+struct proto_change {
+  bool has_range; /* false: the text replaces the document */
+  struct lsp_range range;
+  const char *text; /* borrowed */
+  size_t len;
+};
+
+struct proto_did_open {
+  const char *uri;
+  int64_t version;
+  const char *text;
+  size_t len;
+};
+
+struct proto_did_change {
+  const char *uri;
+  int64_t version;
+  struct proto_change *changes; /* owned array: proto_did_change_cleanup */
+  size_t nchanges;
+};
+
+int proto_read_initialize(json_object *params, struct proto_initialize *out,
+                          struct err *err) DW_WARN_UNUSED;
+int proto_read_did_open(json_object *params, struct proto_did_open *out,
+                        struct err *err) DW_WARN_UNUSED;
+int proto_read_did_change(json_object *params, struct proto_did_change *out,
+                          struct err *err) DW_WARN_UNUSED;
+void proto_did_change_cleanup(struct proto_did_change *c);
+/* {textDocument: {uri}} (didClose); *previous is the diagnostic pull's
+ * previousResultId or NULL (pass NULL when not wanted). */
+int proto_read_text_document(json_object *params, const char **uri,
+                             const char **previous,
+                             struct err *err) DW_WARN_UNUSED;
+/* $/cancelRequest: the id, borrowed. */
+int proto_read_cancel(json_object *params, json_object **id,
+                      struct err *err) DW_WARN_UNUSED;
+/* $/setTrace */
+int proto_read_trace(json_object *params, enum server_trace *out,
+                     struct err *err) DW_WARN_UNUSED;
+/* The "dockwright" object of initializationOptions, of
+ * didChangeConfiguration's settings, or the first item of a
+ * workspace/configuration result (borrowed; NULL when there is none). */
+json_object *proto_settings_section(json_object *settings);
+
+json_object *proto_initialize_result(unsigned caps, enum doc_encoding enc);
+json_object *proto_configuration_params(void);
+json_object *proto_log_trace(const char *message, const char *verbose);
+
+/* Diagnostics in the client's encoding; `l` may be NULL (none). */
+json_object *proto_publish_diagnostics(struct server *self, struct doc *d,
+                                       const struct diag_list *l);
+json_object *proto_publish_empty(const char *uri);
+json_object *proto_diagnostic_report(struct server *self, struct doc *d,
+                                     const struct diag_list *l,
+                                     const char *result_id);
+json_object *proto_diagnostic_unchanged(const char *result_id);
+
+#endif
