@@ -25,9 +25,18 @@ if ((${#missing[@]})); then
   "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null
 fi
 
-[[ -f build/build.ninja ]] || meson setup build --buildtype=debugoptimized >/dev/null
-[[ -f build-asan/build.ninja ]] || meson setup build-asan --buildtype=debug \
-  -Db_sanitize=address,undefined -Db_lundef=false >/dev/null
-ninja -C build >/dev/null
-ninja -C build-asan >/dev/null
+quiet() { # runs a command, showing its output only when it fails
+  local log rc
+  log=$(mktemp)
+  rc=0
+  "$@" >"$log" 2>&1 || rc=$?
+  ((rc == 0)) || cat "$log" >&2
+  rm -f "$log"
+  return $rc
+}
+[[ -f build/build.ninja ]] || quiet meson setup build --buildtype=debugoptimized
+[[ -f build-asan/build.ninja ]] || quiet meson setup build-asan --buildtype=debug \
+  -Db_sanitize=address,undefined -Db_lundef=false
+quiet ninja -C build
+quiet ninja -C build-asan
 echo "setup: built build/dockwright and build-asan/dockwright"

@@ -385,7 +385,7 @@ static int count_errors(TSNode root) {
   for (bool descend = true;;) {
     TSNode node = ts_tree_cursor_current_node(&cur);
     if (descend) {
-      if (ts_node_is_error(node) || ts_node_is_missing(node))
+      if (strcmp(ts_node_type(node), "ERROR") == 0 || ts_node_is_missing(node))
         n++;
       if (ts_node_has_error(node) && ts_tree_cursor_goto_first_child(&cur))
         continue;
