@@ -65,10 +65,18 @@ module.exports = grammar({
   rules: {
     source_file: ($) => seq(
       repeat(seq($.parser_directive, choice($._eol, $._eof))),
-      repeat(choice(
-        $._eol,
-        seq($._instruction, choice($._eol, $._eof)),
-      )),
+      optional($._items),
+    ),
+    // Left-recursive on purpose: a `repeat` here would make every merged
+    // node fragile (REDUCE + SHIFT_REPEAT cells), which defeats node reuse
+    // in incremental parsing.
+    _items: ($) => prec.left(choice(
+      $._item,
+      seq($._items, $._item),
+    )),
+    _item: ($) => choice(
+      $._eol,
+      seq($._instruction, choice($._eol, $._eof)),
     ),
 
     // ------------------------------------------------------------------
@@ -136,10 +144,14 @@ module.exports = grammar({
       kw($, 'HEALTHCHECK'),
       repeat($.flag),
       optional(choice(
-        field('type', alias(ci('none'), 'NONE')),
-        seq(field('type', alias(ci('cmd'), 'CMD')), optional($._exec_or_shell)),
+        field('type', alias(token(prec(1, ci('none'))), 'NONE')),
+        seq(field('type', alias(token(prec(1, ci('cmd'))), 'CMD')), optional($._exec_or_shell)),
+        // BuildKit parses any other word here and rejects it later
+        seq(field('type', $.healthcheck_type), optional($._exec_or_shell)),
       )),
     ),
+
+    healthcheck_type: (_) => /[^\s\\`]+/,
 
     label_instruction: ($) => seq(
       kw($, 'LABEL'),
@@ -387,7 +399,9 @@ module.exports = grammar({
       '"',
     ),
     _dq_text: (_) => token.immediate(prec(1, /[^"$\\`\r\n]+/)),
-    single_quoted_string: (_) => /'[^'\r\n]*'/,
+    // A missing closing quote is tolerated (BuildKit's parser does too; the
+    // error comes when the word is expanded).
+    single_quoted_string: (_) => /'[^'\r\n]*'?/,
 
     variable_expansion: ($) => choice(
       seq(alias($._dollar, '$'), field('name', alias($._var_name, $.variable_name))),

@@ -73,7 +73,7 @@ int main(int argc, char **argv) {
         tree = t;
       }
       /* incremental: insert one character in the middle of the file */
-      long mid = len / 2;
+      long mid = getenv("EDIT_AT") ? (long)(len * atof(getenv("EDIT_AT"))) : len / 2;
       while (mid < len && src[mid] != '\n') mid++;
       mid = mid > 3 ? mid - 2 : mid;
       double ibest = 1e9;
@@ -88,8 +88,16 @@ int main(int argc, char **argv) {
         TSInputEdit e = {(uint32_t)mid, (uint32_t)mid, (uint32_t)mid + 1,
                          {row, col}, {row, col}, {row, col + 1}};
         ts_tree_edit(copy, &e);
+        if (getenv("DEBUG_INC") && k == 0) {
+          TSLogger lg = {NULL, logfn};
+          ts_parser_set_logger(p, lg);
+        }
         t0 = now();
         TSTree *t2 = ts_parser_parse_string(p, copy, src2, (uint32_t)len + 1);
+        if (getenv("DEBUG_INC") && k == 0) {
+          TSLogger lg = {NULL, NULL};
+          ts_parser_set_logger(p, lg);
+        }
         double d = now() - t0;
         if (d < ibest) ibest = d;
         ts_tree_delete(t2);

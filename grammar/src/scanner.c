@@ -1081,6 +1081,9 @@ bool tree_sitter_dockerfile_external_scanner_scan(void *payload, TSLexer *l,
     if (valid[EOL]) {
       adv(l);
       l->mark_end(l);
+      /* fold following blank lines into this token: fewer top-level items
+       * makes incremental reparses cheaper */
+      consume_blank_lines(l);
       return emit(s, l, EOL);
     }
     return false;
