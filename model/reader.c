@@ -679,10 +679,13 @@ static size_t reader__segments(const struct reader *r, const TSTree *tree,
   segs[n].node_index = UINT32_MAX;
   n++;
   if (tree != NULL) {
-    TSNode root = ts_tree_root_node(tree);
-    uint32_t count = ts_node_child_count(root);
-    for (uint32_t i = 0; i < count; i++) {
-      TSNode child = ts_node_child(root, i);
+    /* A cursor, not ts_node_child(): that one walks from the first child
+     * each time, which is quadratic over a long file. */
+    TSTreeCursor cur = ts_tree_cursor_new(ts_tree_root_node(tree));
+    uint32_t i = 0;
+    for (bool more = ts_tree_cursor_goto_first_child(&cur); more;
+         more = ts_tree_cursor_goto_next_sibling(&cur), i++) {
+      TSNode child = ts_tree_cursor_current_node(&cur);
       if (!ts_node_is_named(child) && !ts_node_is_missing(child))
         continue;
       const char *type = ts_node_type(child);
@@ -705,6 +708,7 @@ static size_t reader__segments(const struct reader *r, const TSTree *tree,
       segs[n].node_index = i;
       n++;
     }
+    ts_tree_cursor_delete(&cur);
   }
   *out = segs;
   return n;
