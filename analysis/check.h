@@ -64,7 +64,8 @@ bool check__has_upper(const char *s);
 bool check__has_lower(const char *s);
 char *check__lower(const char *s); /* new string */
 char *check__upper(const char *s); /* new string */
-/* Levenshtein distance, case-insensitive, capped at 100. */
+/* Edit distance (a swap of neighbours counts one), case-insensitive,
+ * capped at 100. */
 unsigned check__distance(const char *a, const char *b);
 
 /* An expansion environment where every name is set (to "x"): only syntax

@@ -1,4 +1,666 @@
-/* check_buildkit.c - (being written) */
+/*
+ * check_buildkit.c - what BuildKit itself refuses, so the build fails:
+ * the model's problems (its parser), then what BuildKit's instructions
+ * package rejects per instruction (unknown instructions, FROM's
+ * arguments, stage names, flags, argument counts, SHELL's form, ONBUILD
+ * triggers, heredoc destinations, HEALTHCHECK's type), the words BuildKit
+ * expands whose quoting or ${...} syntax is broken, and the `check`
+ * directive's options.
+ *
+ * Messages keep BuildKit's wording where BuildKit has one, so a user who
+ * later sees the build fail recognises it.
+ */
+#include <stdlib.h>
+#include <string.h>
+
 #include "check.h"
 
-void check_buildkit(struct check_ctx *c) { (void)c; }
+/* ---- flags -------------------------------------------------------------- */
+
+enum flag_type { FLAG_BOOL, FLAG_STRING, FLAG_STRINGS };
+
+struct flag_spec {
+  const char *name;
+  enum flag_type type;
+};
+
+/* The flags each instruction declares before BFlags.Parse, as in
+ * BuildKit's instructions/parse.go (labs-only flags included: a user of
+ * the labs syntax should not see them refused). */
+static const struct flag_spec buildkit__add_flags[] = {
+    {"chown", FLAG_STRING},      {"chmod", FLAG_STRING},
+    {"link", FLAG_BOOL},         {"keep-git-dir", FLAG_BOOL},
+    {"checksum", FLAG_STRING},   {"unpack", FLAG_BOOL},
+    {"exclude", FLAG_STRINGS},   {NULL, FLAG_BOOL}};
+static const struct flag_spec buildkit__copy_flags[] = {
+    {"chown", FLAG_STRING},    {"from", FLAG_STRING},
+    {"chmod", FLAG_STRING},    {"link", FLAG_BOOL},
+    {"parents", FLAG_BOOL},    {"exclude", FLAG_STRINGS},
+    {NULL, FLAG_BOOL}};
+static const struct flag_spec buildkit__from_flags[] = {
+    {"platform", FLAG_STRING}, {NULL, FLAG_BOOL}};
+static const struct flag_spec buildkit__run_flags[] = {
+    {"mount", FLAG_STRINGS},  {"network", FLAG_STRING},
+    {"security", FLAG_STRING}, {"device", FLAG_STRINGS},
+    {NULL, FLAG_BOOL}};
+static const struct flag_spec buildkit__health_flags[] = {
+    {"interval", FLAG_STRING},     {"timeout", FLAG_STRING},
+    {"start-period", FLAG_STRING}, {"start-interval", FLAG_STRING},
+    {"retries", FLAG_STRING},      {NULL, FLAG_BOOL}};
+static const struct flag_spec buildkit__no_flags[] = {{NULL, FLAG_BOOL}};
+
+static const struct flag_spec *buildkit__flags_of(const struct df_instr *in) {
+  switch (in->kind) {
+  case DF_ADD:
+    return buildkit__add_flags;
+  case DF_COPY:
+    return buildkit__copy_flags;
+  case DF_FROM:
+    return buildkit__from_flags;
+  case DF_RUN:
+    return buildkit__run_flags;
+  case DF_HEALTHCHECK:
+    /* HEALTHCHECK NONE never parses its flags. */
+    if (in->nargs > 0 && check__ieq(in->args[0].value, "none"))
+      return NULL;
+    return buildkit__health_flags;
+  case DF_STOPSIGNAL: /* parseStopSignal never parses flags */
+  case DF_UNKNOWN:
+  case DF_KIND_COUNT:
+    return NULL;
+  default:
+    return buildkit__no_flags;
+  }
+}
+
+static void buildkit__flags(struct check_ctx *c, const struct df_instr *in) {
+  const struct flag_spec *specs = buildkit__flags_of(in);
+  if (specs == NULL)
+    return;
+  const char *kw = df_kind_name(in->kind);
+  for (size_t i = 0; i < in->nflags; i++) {
+    const struct df_flag *f = &in->flags[i];
+    const struct flag_spec *spec = NULL;
+    for (const struct flag_spec *s = specs; s->name; s++)
+      if (strcmp(s->name, f->name) == 0)
+        spec = s;
+    if (spec == NULL) {
+      const char *best = NULL;
+      unsigned best_d = 3;
+      for (const struct flag_spec *s = specs; s->name; s++) {
+        unsigned d = check__distance(f->name, s->name);
+        if (d < best_d) {
+          best_d = d;
+          best = s->name;
+        }
+      }
+      char *up = check__upper(kw);
+      struct diag *d;
+      if (best) {
+        d = check__emit(c, RULE_UnknownFlag, f->range,
+                        "unknown flag: %s (did you mean --%s?)", f->name,
+                        best);
+        struct buf nt = BUF_INIT;
+        buf_printf(&nt, "--%s%s%s", best, f->value ? "=" : "",
+                   f->value ? f->value : "");
+        struct buf title = BUF_INIT;
+        buf_printf(&title, "Change to --%s", best);
+        /* Only when the flag is written plainly, so the text is known. */
+        if (f->range.end.byte - f->range.start.byte == strlen(f->text))
+          check__fix(d, buf_cstr(&title), f->range, buf_cstr(&nt));
+        buf_cleanup(&nt);
+        buf_cleanup(&title);
+      } else if (specs[0].name == NULL) {
+        check__emit(c, RULE_UnknownFlag, f->range,
+                    "unknown flag: %s (%s takes no flags)", f->name, up);
+      } else {
+        check__emit(c, RULE_UnknownFlag, f->range, "unknown flag: %s",
+                    f->name);
+      }
+      free(up);
+      continue;
+    }
+    if (spec->type != FLAG_STRINGS) {
+      for (size_t k = 0; k < i; k++) {
+        if (strcmp(in->flags[k].name, f->name) == 0) {
+          struct diag *d =
+              check__emit(c, RULE_DuplicateFlag, f->range,
+                          "Duplicate flag specified: %s", f->name);
+          check__related(d, in->flags[k].range, "first --%s", f->name);
+          break;
+        }
+      }
+    }
+    if (spec->type == FLAG_BOOL) {
+      if (f->value == NULL)
+        continue;
+      if (f->value[0] == '\0') {
+        check__emit(c, RULE_FlagMissingValue, f->range,
+                    "missing a value on flag: %s", f->name);
+      } else if (!check__ieq(f->value, "true") &&
+                 !check__ieq(f->value, "false")) {
+        check__emit(c, RULE_InvalidFlagValue, f->range,
+                    "expecting boolean value for flag %s, not: %s", f->name,
+                    f->value);
+      }
+      continue;
+    }
+    if (f->value != NULL)
+      continue;
+    /* "--from build" : BuildKit needs "--from=build". */
+    struct diag *d = check__emit(c, RULE_FlagMissingValue, f->range,
+                                 "missing a value on flag: %s", f->name);
+    if (in->nargs > 0 && in->form != DF_FORM_JSON) {
+      const struct df_arg *a = &in->args[0];
+      size_t gs = f->range.end.byte, ge = a->range.start.byte;
+      bool blank = ge > gs && ge <= c->len;
+      for (size_t k = gs; blank && k < ge; k++)
+        blank = c->text[k] == ' ' || c->text[k] == '\t';
+      if (blank && in->nargs > 1) {
+        struct buf m = BUF_INIT;
+        buf_printf(&m, "Write --%s=%s", f->name, a->value);
+        check__fix(d, buf_cstr(&m), check__range(c, gs, ge), "=");
+        buf_cleanup(&m);
+      }
+    }
+  }
+}
+
+/* ---- instructions --------------------------------------------------------- */
+
+static const char *const buildkit__kinds[] = {
+#define BUILDKIT_KW(name, kw) kw,
+    DF_INSTR_MAP(BUILDKIT_KW)
+#undef BUILDKIT_KW
+};
+
+static void buildkit__unknown(struct check_ctx *c, const struct df_instr *in) {
+  const char *best = NULL;
+  unsigned best_d = 100;
+  for (size_t k = 0; k < sizeof(buildkit__kinds) / sizeof(*buildkit__kinds);
+       k++) {
+    unsigned d = check__distance(in->keyword, buildkit__kinds[k]);
+    if (d < best_d) {
+      best_d = d;
+      best = buildkit__kinds[k];
+    }
+  }
+  char *up = check__upper(in->keyword);
+  size_t len = strlen(in->keyword);
+  /* A suggestion only when it is close: two edits, or one for short
+   * words. */
+  bool close = best && best_d <= (len <= 4 ? 1u : 2u);
+  if (!close) {
+    check__emit(c, RULE_UnknownInstruction, in->keyword_range,
+                "unknown instruction: %s", up);
+    free(up);
+    return;
+  }
+  char *sug = check__has_lower(in->keyword) && !check__has_upper(in->keyword)
+                  ? xstrdup(best)
+                  : check__upper(best);
+  char *sug_up = check__upper(best);
+  struct diag *d =
+      check__emit(c, RULE_UnknownInstruction, in->keyword_range,
+                  "unknown instruction: %s (did you mean %s?)", up, sug_up);
+  struct buf title = BUF_INIT;
+  buf_printf(&title, "Change to %s", sug);
+  check__fix(d, buf_cstr(&title), in->keyword_range, sug);
+  buf_cleanup(&title);
+  free(sug);
+  free(sug_up);
+  free(up);
+}
+
+static bool buildkit__stage_name_ok(const char *name) {
+  if (!(name[0] >= 'a' && name[0] <= 'z'))
+    return false;
+  for (const char *p = name + 1; *p; p++) {
+    char ch = *p;
+    if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+          ch == '-' || ch == '_' || ch == '.'))
+      return false;
+  }
+  return true;
+}
+
+static void buildkit__from(struct check_ctx *c, const struct df_instr *in) {
+  if (in->nargs == 1)
+    return;
+  if (in->nargs == 3 && check__ieq(in->args[1].value, "as")) {
+    char *lower = check__lower(in->args[2].value);
+    if (!buildkit__stage_name_ok(lower))
+      check__emit(c, RULE_InvalidStageName, in->args[2].range,
+                  "invalid name for build stage: \"%s\", name can't start "
+                  "with a number or contain symbols",
+                  in->args[2].value);
+    free(lower);
+    return;
+  }
+  const char *why = "";
+  struct df_range r = in->args_range;
+  if (in->nargs == 0) {
+    why = ": expected an image name after FROM";
+    r = in->keyword_range;
+  } else if (in->nargs == 2 && check__ieq(in->args[1].value, "as")) {
+    why = ": expected a stage name after AS";
+    r = in->args[1].range;
+  } else if (in->nargs >= 2 && !check__ieq(in->args[1].value, "as")) {
+    why = ": expected AS after the image name";
+    r = in->args[1].range;
+  } else if (in->nargs > 3) {
+    why = ": unexpected words after the stage name";
+    r.start = in->args[3].range.start;
+  }
+  check__emit(c, RULE_InvalidFromArguments, r,
+              "FROM requires either one or three arguments%s", why);
+}
+
+static void buildkit__args(struct check_ctx *c, const struct df_instr *in) {
+  char *up = check__upper(df_kind_name(in->kind));
+  struct df_range at = in->keyword_range;
+  switch (in->kind) {
+  case DF_ENV:
+  case DF_LABEL:
+    if (in->nargs == 0)
+      check__emit(c, RULE_MissingArguments, at,
+                  "%s requires at least one argument", up);
+    for (size_t i = 0; i < in->nargs; i += 3)
+      if (in->args[i].len == 0)
+        check__emit(c, RULE_MissingArguments, in->args[i].range,
+                    "%s names can not be blank", up);
+    break;
+  case DF_MAINTAINER:
+  case DF_WORKDIR:
+  case DF_USER:
+  case DF_STOPSIGNAL:
+    if (in->nargs == 0)
+      check__emit(c, RULE_MissingArguments, at,
+                  "%s requires exactly one argument", up);
+    break;
+  case DF_EXPOSE:
+  case DF_VOLUME:
+  case DF_ARG:
+  case DF_HEALTHCHECK:
+    if (in->nargs == 0)
+      check__emit(c, RULE_MissingArguments, at,
+                  "%s requires at least one argument", up);
+    if (in->kind == DF_VOLUME)
+      for (size_t i = 0; i < in->nargs; i++) {
+        const char *v = in->args[i].value;
+        while (*v == ' ' || *v == '\t' || *v == '\n' || *v == '\r')
+          v++;
+        if (*v == '\0')
+          check__emit(c, RULE_MissingArguments, in->args[i].range,
+                      "VOLUME specified can not be an empty string");
+      }
+    if (in->kind == DF_ARG)
+      for (size_t i = 0; i < in->nargs; i++)
+        if (in->args[i].value[0] == '=')
+          check__emit(c, RULE_MissingArguments, in->args[i].range,
+                      "ARG names can not be blank");
+    break;
+  case DF_ADD:
+  case DF_COPY:
+    if (in->nargs < 2) {
+      check__emit(c, RULE_MissingArguments, in->nargs ? in->args_range : at,
+                  "%s requires at least two arguments, but only one was "
+                  "provided. Destination could not be determined.",
+                  up);
+    } else {
+      struct df_heredoc hd;
+      char *msg = NULL;
+      const struct df_arg *dest = &in->args[in->nargs - 1];
+      int rc = in->form == DF_FORM_JSON
+                   ? 0
+                   : dockerfile_heredoc_word(dest->value, &hd, &msg);
+      if (rc == 1) {
+        check__emit(c, RULE_HeredocDestination, dest->range,
+                    "%s cannot accept a heredoc as a destination", up);
+        free(hd.name);
+      }
+      free(msg);
+    }
+    break;
+  case DF_SHELL:
+    if (in->form == DF_FORM_NONE ||
+        (in->form == DF_FORM_JSON && in->nargs == 0)) {
+      check__emit(c, RULE_MissingArguments, at,
+                  "SHELL requires at least one argument");
+    } else if (in->form == DF_FORM_SHELL) {
+      struct diag *d =
+          check__emit(c, RULE_ShellNotJson, in->args_range,
+                      "SHELL requires the arguments to be in JSON form");
+      /* The fix, for plain words only. */
+      const char *v = in->args[0].value;
+      bool plain = strpbrk(v, "\"'\\$`[]") == NULL &&
+                   in->range.start.row == in->range.end.row;
+      if (plain) {
+        struct buf b = BUF_INIT;
+        buf_putc(&b, '[');
+        const char *p = v;
+        bool first = true;
+        while (*p) {
+          while (*p == ' ' || *p == '\t')
+            p++;
+          if (!*p)
+            break;
+          const char *s = p;
+          while (*p && *p != ' ' && *p != '\t')
+            p++;
+          buf_printf(&b, "%s\"%.*s\"", first ? "" : ", ", (int)(p - s), s);
+          first = false;
+        }
+        buf_putc(&b, ']');
+        check__fix(d, "Write SHELL as a JSON array", in->args_range,
+                   buf_cstr(&b));
+        buf_cleanup(&b);
+      }
+    }
+    break;
+  default:
+    break;
+  }
+  if (in->kind == DF_HEALTHCHECK && in->nargs > 0) {
+    const char *typ = in->args[0].value;
+    if (check__ieq(typ, "none")) {
+      if (in->nargs > 1)
+        check__emit(c, RULE_ExtraArguments, in->args[1].range,
+                    "HEALTHCHECK NONE takes no arguments");
+    } else if (check__ieq(typ, "cmd")) {
+      bool empty = in->nargs == 1;
+      if (empty)
+        check__emit(c, RULE_HealthcheckMissingCommand, in->args[0].range,
+                    "Missing command after HEALTHCHECK CMD");
+    } else {
+      char *t = check__upper(typ);
+      check__emit(c, RULE_InvalidHealthcheck, in->args[0].range,
+                  "Unknown type \"%s\" in HEALTHCHECK (try CMD)", t);
+      free(t);
+    }
+  }
+  free(up);
+}
+
+/* ---- words BuildKit expands ------------------------------------------- */
+
+/* Expands one word with every variable set, so only syntax errors remain,
+ * and reports them where they are. */
+static void buildkit__expand(struct check_ctx *c, const struct df_arg *arg,
+                             const char *word, size_t len, size_t off,
+                             bool words) {
+  struct expand_opts opts = {c->df->escape, 0};
+  struct expand_env env = check__env_all_set();
+  struct err e;
+  err_clear(&e);
+  int rc;
+  if (words) {
+    struct strv out = STRV_INIT;
+    rc = expand_words(word, len, &opts, &env, NULL, &out, &e);
+    strv_cleanup(&out);
+  } else {
+    char *out = NULL;
+    rc = expand_word(word, len, &opts, &env, NULL, &out, &e);
+    free(out);
+  }
+  if (rc >= 0)
+    return;
+  struct df_range r = arg->range;
+  size_t at;
+  if (e.col > 0 && check__source_offset(c, arg, off + e.col - 1, &at)) {
+    r.start = check__pos(c, at);
+    if (r.end.byte < r.start.byte)
+      r.end = r.start;
+  }
+  /* BuildKit prints the end of input as U+FFFD ("unsupported modifier
+   * (\uFFFD)"); say what is wrong instead. */
+  const char *msg = strstr(e.msg, "\xEF\xBF\xBD") ? "missing '}'" : e.msg;
+  check__emit(c, RULE_InvalidVariableSyntax, r,
+              "failed to process \"%.*s\": %s", (int)len, word, msg);
+}
+
+static bool buildkit__is_heredoc(const char *word) {
+  struct df_heredoc hd;
+  char *msg = NULL;
+  int rc = dockerfile_heredoc_word(word, &hd, &msg);
+  if (rc == 1)
+    free(hd.name);
+  free(msg);
+  return rc != 0;
+}
+
+static void buildkit__expansions(struct check_ctx *c,
+                                 const struct df_instr *in) {
+  switch (in->kind) {
+  case DF_ADD:
+  case DF_COPY:
+    for (size_t i = 0; i < in->nargs; i++) {
+      const struct df_arg *a = &in->args[i];
+      if (in->form != DF_FORM_JSON && buildkit__is_heredoc(a->value))
+        continue;
+      buildkit__expand(c, a, a->value, a->len, 0, false);
+    }
+    break;
+  case DF_ENV:
+  case DF_LABEL:
+    for (size_t i = 0; i + 1 < in->nargs; i += 3) {
+      if (in->kind == DF_LABEL)
+        buildkit__expand(c, &in->args[i], in->args[i].value, in->args[i].len,
+                         0, false);
+      buildkit__expand(c, &in->args[i + 1], in->args[i + 1].value,
+                       in->args[i + 1].len, 0, false);
+    }
+    break;
+  case DF_ARG:
+    for (size_t i = 0; i < in->nargs; i++) {
+      const char *eq = strchr(in->args[i].value, '=');
+      if (eq == NULL)
+        continue;
+      size_t off = (size_t)(eq + 1 - in->args[i].value);
+      buildkit__expand(c, &in->args[i], eq + 1, in->args[i].len - off, off,
+                       false);
+    }
+    break;
+  case DF_EXPOSE:
+    for (size_t i = 0; i < in->nargs; i++)
+      buildkit__expand(c, &in->args[i], in->args[i].value, in->args[i].len, 0,
+                       true);
+    break;
+  case DF_FROM:
+    if (in->nargs > 0)
+      buildkit__expand(c, &in->args[0], in->args[0].value, in->args[0].len, 0,
+                       false);
+    break;
+  case DF_STOPSIGNAL:
+  case DF_USER:
+  case DF_VOLUME:
+  case DF_WORKDIR:
+    for (size_t i = 0; i < in->nargs; i++)
+      buildkit__expand(c, &in->args[i], in->args[i].value, in->args[i].len, 0,
+                       false);
+    break;
+  default:
+    break;
+  }
+}
+
+/* ---- one instruction ------------------------------------------------------ */
+
+static void buildkit__instr(struct check_ctx *c, const struct df_instr *in,
+                            bool trigger) {
+  if (in->kind == DF_UNKNOWN) {
+    buildkit__unknown(c, in);
+    return;
+  }
+  buildkit__flags(c, in);
+  if (in->kind == DF_ONBUILD) {
+    if (in->sub == NULL) {
+      check__emit(c, RULE_MissingArguments, in->keyword_range,
+                  "ONBUILD requires at least one argument");
+      return;
+    }
+    const struct df_instr *sub = in->sub;
+    if (sub->kind == DF_ONBUILD)
+      check__emit(c, RULE_InvalidOnbuildTrigger, sub->keyword_range,
+                  "Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed");
+    else if (sub->kind == DF_FROM || sub->kind == DF_MAINTAINER) {
+      char *up = check__upper(sub->keyword);
+      check__emit(c, RULE_InvalidOnbuildTrigger, sub->keyword_range,
+                  "%s isn't allowed as an ONBUILD trigger", up);
+      free(up);
+    } else {
+      buildkit__instr(c, sub, true);
+    }
+    return;
+  }
+  (void)trigger;
+  /* The model already reported what its readers refused; counting
+   * arguments of a half-read instruction would only repeat it. */
+  if (in->invalid)
+    return;
+  if (in->kind == DF_FROM)
+    buildkit__from(c, in);
+  else
+    buildkit__args(c, in);
+  buildkit__expansions(c, in);
+}
+
+/* ---- directives ----------------------------------------------------------- */
+
+static void buildkit__check_directive(struct check_ctx *c,
+                                      const struct df_directive *d) {
+  const char *p = d->value;
+  int parts = 0;
+  while (*p) {
+    const char *end = strchr(p, ';');
+    /* strings.SplitN(s, ";", 3): the third part keeps later ';'. */
+    if (end == NULL || parts == 2)
+      end = p + strlen(p);
+    parts++;
+    const char *eq = memchr(p, '=', (size_t)(end - p));
+    if (eq == NULL) {
+      check__emit(c, RULE_InvalidDirective, d->range,
+                  "failed to parse check options: invalid check option "
+                  "\"%.*s\"",
+                  (int)(end - p), p);
+      return;
+    }
+    const char *ks = p, *ke = eq;
+    while (ks < ke && (*ks == ' ' || *ks == '\t'))
+      ks++;
+    while (ke > ks && (ke[-1] == ' ' || ke[-1] == '\t'))
+      ke--;
+    size_t kl = (size_t)(ke - ks);
+    const char *vs = eq + 1, *ve = end;
+    while (vs < ve && (*vs == ' ' || *vs == '\t'))
+      vs++;
+    while (ve > vs && (ve[-1] == ' ' || ve[-1] == '\t'))
+      ve--;
+    if (kl == 5 && strncmp(ks, "error", 5) == 0) {
+      static const char *const bools[] = {"1", "t", "T", "TRUE", "true",
+                                          "True", "0", "f", "F", "FALSE",
+                                          "false", "False"};
+      bool ok = false;
+      for (size_t k = 0; k < sizeof(bools) / sizeof(*bools); k++)
+        ok = ok || ((size_t)(ve - vs) == strlen(bools[k]) &&
+                    strncmp(vs, bools[k], (size_t)(ve - vs)) == 0);
+      if (!ok) {
+        check__emit(c, RULE_InvalidDirective, d->range,
+                    "failed to parse check options: error=%.*s is not a "
+                    "boolean",
+                    (int)(ve - vs), vs);
+        return;
+      }
+    } else if (!(kl == 4 && strncmp(ks, "skip", 4) == 0) &&
+               !(kl == 12 && strncmp(ks, "experimental", 12) == 0)) {
+      check__emit(c, RULE_InvalidDirective, d->range,
+                  "failed to parse check options: invalid check option "
+                  "\"%.*s\"",
+                  (int)kl, ks);
+      return;
+    }
+    p = *end ? end + 1 : end;
+  }
+}
+
+static bool buildkit__in_heredoc(const struct dockerfile *df, uint32_t row) {
+  for (size_t i = 0; i < df->ninstrs; i++) {
+    const struct df_instr *in = &df->instrs[i];
+    if (in->sub)
+      in = in->sub;
+    for (size_t h = 0; h < in->nheredocs; h++)
+      if (row >= in->heredocs[h].body.start.row &&
+          row <= in->heredocs[h].body.end.row)
+        return true;
+  }
+  return false;
+}
+
+/* A comment that looks like a directive but is not in the leading run of
+ * directives: BuildKit reads it as a comment, so e.g. a `syntax=` after a
+ * licence header silently selects nothing. */
+static void buildkit__misplaced(struct check_ctx *c) {
+  const struct dockerfile *df = c->df;
+  for (size_t row = 0; row < c->nlines; row++) {
+    const char *s = c->text + c->line_start[row];
+    const char *e = row + 1 < c->nlines ? c->text + c->line_start[row + 1]
+                                        : c->text + c->len;
+    while (e > s && (e[-1] == '\n' || e[-1] == '\r' || e[-1] == ' ' ||
+                     e[-1] == '\t'))
+      e--;
+    const char *p = s;
+    if (row == 0 && e - p >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0)
+      p += 3;
+    while (p < e && (*p == ' ' || *p == '\t'))
+      p++;
+    if (p == e || *p != '#')
+      continue;
+    const char *k = p + 1;
+    while (k < e && (*k == ' ' || *k == '\t'))
+      k++;
+    const char *ke = k;
+    while (ke < e && ((*ke >= 'a' && *ke <= 'z') || (*ke >= 'A' && *ke <= 'Z')))
+      ke++;
+    const char *q = ke;
+    while (q < e && (*q == ' ' || *q == '\t'))
+      q++;
+    if (q == e || *q != '=' || q + 1 == e)
+      continue;
+    size_t kl = (size_t)(ke - k);
+    bool known = (kl == 6 && strncasecmp(k, "syntax", 6) == 0) ||
+                 (kl == 6 && strncasecmp(k, "escape", 6) == 0) ||
+                 (kl == 5 && strncasecmp(k, "check", 5) == 0);
+    if (!known)
+      continue;
+    bool is_directive = false;
+    for (size_t i = 0; i < df->ndirectives; i++)
+      if (df->directives[i].range.start.row == row)
+        is_directive = true;
+    if (is_directive || buildkit__in_heredoc(df, (uint32_t)row))
+      continue;
+    /* Only before the first instruction or after it: both are comments
+     * to BuildKit once the directive run has ended. */
+    size_t off = c->line_start[row];
+    check__emit(c, RULE_MisplacedDirective,
+                check__range(c, off + (size_t)(p - s), off + (size_t)(e - s)),
+                "'%.*s' is not at the top of the file, so BuildKit reads it "
+                "as a comment; parser directives must come before any "
+                "other line",
+                (int)(e - p), p);
+  }
+}
+
+void check_buildkit(struct check_ctx *c) {
+  const struct dockerfile *df = c->df;
+  for (size_t i = 0; i < df->nproblems; i++) {
+    const struct df_problem *p = &df->problems[i];
+    if (p->kind == DF_PROBLEM_ERROR)
+      check__emit(c, RULE_BuildKitParse, p->range, "%s", p->message);
+  }
+  for (size_t i = 0; i < df->ndirectives; i++)
+    if (strcmp(df->directives[i].name, "check") == 0)
+      buildkit__check_directive(c, &df->directives[i]);
+  buildkit__misplaced(c);
+  for (size_t i = 0; i < df->ninstrs; i++)
+    buildkit__instr(c, &df->instrs[i], false);
+}

@@ -108,25 +108,28 @@ unsigned check__distance(const char *a, const char *b) {
   size_t n = strlen(a), m = strlen(b);
   if (n > CHECK_DIST_MAX || m > CHECK_DIST_MAX)
     return CHECK_DIST_MAX;
-  unsigned row[CHECK_DIST_MAX + 1];
+  /* Optimal string alignment: a swap of two neighbours ("FORM" for
+   * "FROM") is one edit, as users think of typos. */
+  unsigned d[3][CHECK_DIST_MAX + 1];
   for (size_t j = 0; j <= m; j++)
-    row[j] = (unsigned)j;
+    d[0][j] = (unsigned)j;
   for (size_t i = 1; i <= n; i++) {
-    unsigned diag = row[0];
-    row[0] = (unsigned)i;
+    unsigned *cur = d[i % 3], *prev = d[(i - 1) % 3], *prev2 = d[(i + 1) % 3];
+    cur[0] = (unsigned)i;
     for (size_t j = 1; j <= m; j++) {
-      unsigned up = row[j];
-      unsigned cost = check__fold(a[i - 1]) == check__fold(b[j - 1]) ? 0 : 1;
-      unsigned best = diag + cost;
-      if (row[j] + 1 < best)
-        best = row[j] + 1;
-      if (row[j - 1] + 1 < best)
-        best = row[j - 1] + 1;
-      row[j] = best;
-      diag = up;
+      char x = check__fold(a[i - 1]), y = check__fold(b[j - 1]);
+      unsigned best = prev[j - 1] + (x == y ? 0 : 1);
+      if (prev[j] + 1 < best)
+        best = prev[j] + 1;
+      if (cur[j - 1] + 1 < best)
+        best = cur[j - 1] + 1;
+      if (i > 1 && j > 1 && x == check__fold(b[j - 2]) &&
+          check__fold(a[i - 2]) == y && prev2[j - 2] + 1 < best)
+        best = prev2[j - 2] + 1;
+      cur[j] = best;
     }
   }
-  return row[m];
+  return d[n % 3][m];
 }
 
 static const char *check__lookup_any(void *ctx, const char *name,

@@ -1,0 +1,213 @@
+/*
+ * dockerignore.c - see dockerignore.h.  Patterns are cleaned as Docker's
+ * ignorefile.ReadAll cleans them (trimmed, filepath.Clean, a leading '/'
+ * dropped) and matched with a small backtracking glob that follows the
+ * regular expression patternmatcher builds: `**` matches nothing or
+ * anything that ends in a slash (anything at all at the pattern's end),
+ * `*` any run of characters but '/', `?` one character but '/', and
+ * every pattern may be followed by "/anything" (a directory's content).
+ */
+#include "dockerignore.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/buf.h"
+
+struct dockerignore_pattern {
+  char *glob; /* owned; cleaned */
+  bool exclusion;
+};
+
+struct dockerignore {
+  struct dockerignore_pattern *v; /* owned */
+  size_t n;
+};
+
+/* filepath.Clean for '/'-separated paths, relative result. */
+static char *dockerignore__clean(const char *p, size_t n) {
+  struct buf out = BUF_INIT;
+  bool rooted = n > 0 && p[0] == '/';
+  size_t i = 0;
+  /* Component stack as offsets into out. */
+  size_t *marks = xmalloc((n + 1) * sizeof(*marks));
+  size_t depth = 0;
+  while (i < n) {
+    while (i < n && p[i] == '/')
+      i++;
+    size_t s = i;
+    while (i < n && p[i] != '/')
+      i++;
+    size_t len = i - s;
+    if (len == 0 || (len == 1 && p[s] == '.'))
+      continue;
+    if (len == 2 && p[s] == '.' && p[s + 1] == '.') {
+      if (depth > 0) {
+        out.len = marks[--depth];
+        continue;
+      }
+      if (rooted)
+        continue;
+    }
+    marks[depth++] = out.len;
+    if (out.len)
+      buf_putc(&out, '/');
+    buf_append(&out, p + s, len);
+  }
+  free(marks);
+  if (out.len == 0)
+    buf_puts(&out, rooted ? "" : ".");
+  return buf_take(&out);
+}
+
+struct dockerignore *dockerignore_new(const char *text, size_t len) {
+  struct dockerignore *di = xcalloc(1, sizeof(*di));
+  size_t cap = 0, i = 0;
+  if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
+    i = 3;
+  while (i < len) {
+    const char *nl = memchr(text + i, '\n', len - i);
+    size_t e = nl ? (size_t)(nl - text) : len;
+    const char *s = text + i, *end = text + e;
+    i = nl ? e + 1 : len;
+    if (s < end && *s == '#')
+      continue;
+    while (s < end && (*s == ' ' || *s == '\t' || *s == '\r'))
+      s++;
+    while (end > s &&
+           (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
+      end--;
+    if (s == end)
+      continue;
+    bool excl = *s == '!';
+    if (excl) {
+      s++;
+      while (s < end && (*s == ' ' || *s == '\t'))
+        s++;
+      if (s == end)
+        continue;
+    }
+    char *g = dockerignore__clean(s, (size_t)(end - s));
+    if (g[0] == '\0') {
+      free(g);
+      g = xstrdup("/");
+    }
+    if (di->n == cap) {
+      cap = cap ? cap * 2 : 16;
+      di->v = xrealloc(di->v, cap * sizeof(*di->v));
+    }
+    di->v[di->n].glob = g;
+    di->v[di->n].exclusion = excl;
+    di->n++;
+  }
+  return di;
+}
+
+void dockerignore_free(struct dockerignore *di) {
+  if (di == NULL)
+    return;
+  for (size_t i = 0; i < di->n; i++)
+    free(di->v[i].glob);
+  free(di->v);
+  free(di);
+}
+
+/* A [...] class at p (after '['); sets *next past the ']'. */
+static bool dockerignore__class(const char *p, char ch, const char **next) {
+  bool neg = *p == '^' || *p == '!';
+  if (neg)
+    p++;
+  bool hit = false, first = true;
+  while (*p && (*p != ']' || first)) {
+    first = false;
+    char lo = *p;
+    if (lo == '\\' && p[1])
+      lo = *++p;
+    p++;
+    char hi = lo;
+    if (*p == '-' && p[1] && p[1] != ']') {
+      hi = p[1];
+      if (hi == '\\' && p[2])
+        hi = *++p;
+      p += 2;
+    }
+    if (ch >= lo && ch <= hi)
+      hit = true;
+  }
+  *next = *p == ']' ? p + 1 : p;
+  return hit != neg;
+}
+
+static bool dockerignore__match(const char *p, const char *s) {
+  for (;;) {
+    if (*p == '\0')
+      return *s == '\0' || *s == '/';
+    if (p[0] == '*' && p[1] == '*') {
+      p += 2;
+      if (*p == '/')
+        p++;
+      if (*p == '\0')
+        return true;
+      /* (.*\/)? : nothing, or anything up to and including a '/'. */
+      if (dockerignore__match(p, s))
+        return true;
+      for (const char *t = s; *t; t++)
+        if (*t == '/' && dockerignore__match(p, t + 1))
+          return true;
+      return false;
+    }
+    if (*p == '*') {
+      p++;
+      for (const char *t = s;; t++) {
+        if (dockerignore__match(p, t))
+          return true;
+        if (*t == '\0' || *t == '/')
+          return false;
+      }
+    }
+    if (*s == '\0')
+      return false;
+    if (*p == '?') {
+      if (*s == '/')
+        return false;
+      p++;
+      s++;
+      continue;
+    }
+    if (*p == '[') {
+      const char *next;
+      if (*s == '/' || !dockerignore__class(p + 1, *s, &next))
+        return false;
+      p = next;
+      s++;
+      continue;
+    }
+    if (*p == '\\' && p[1])
+      p++;
+    if (*p != *s)
+      return false;
+    p++;
+    s++;
+  }
+}
+
+bool dockerignore_excludes(const struct dockerignore *di, const char *path) {
+  char *file = dockerignore__clean(path, strlen(path));
+  bool matched = false;
+  for (size_t i = 0; i < di->n; i++) {
+    const struct dockerignore_pattern *pt = &di->v[i];
+    if (pt->exclusion != matched)
+      continue;
+    bool m = dockerignore__match(pt->glob, file);
+    /* The parents: a/b/c is excluded when a or a/b is. */
+    for (char *sl = strchr(file, '/'); !m && sl; sl = strchr(sl + 1, '/')) {
+      *sl = '\0';
+      m = dockerignore__match(pt->glob, file);
+      *sl = '/';
+    }
+    if (m)
+      matched = !pt->exclusion;
+  }
+  free(file);
+  return matched;
+}
