@@ -87,6 +87,7 @@ static const char *const KEYWORDS[KW_COUNT] = {
 #define F_CONT_COMMENT 0x04  /* last token: a comment inside a continuation */
 #define F_HD_BODY 0x08       /* at the start of a heredoc body */
 #define F_DIRECTIVE 0x10     /* inside a parser directive line */
+#define F_START 0x20         /* nothing lexed yet: at the start of the file */
 
 #define MAX_HEREDOCS 8
 #define MAX_NAME 200
@@ -540,6 +541,7 @@ static bool json_value(TSLexer *l, int32_t esc, int depth) {
 
 static bool emit(Scanner *s, TSLexer *l, enum TokenType t) {
   l->result_symbol = t;
+  s->flags &= (uint8_t)~F_START;
   switch (t) {
     case LINE_CONTINUATION:
     case COMMENT_NL:
@@ -601,6 +603,15 @@ static void comment_rest(TSLexer *l) {
     adv(l);
     if (!cr) l->mark_end(l);
   }
+}
+
+/* Is the current position (after `skipped` blanks skipped by this call)
+ * the first non-blank of its line?  At the very start of the file the
+ * runtime has already skipped a UTF-8 BOM, which get_column still counts. */
+static bool at_line_start(Scanner *s, TSLexer *l, uint32_t skipped) {
+  uint32_t col = l->get_column(l);
+  if (col == skipped) return true;
+  return (s->flags & F_START) && col == skipped + 1;
 }
 
 /* ------------------------------------------------------------------ */
@@ -960,7 +971,10 @@ static bool scan_image_text(Scanner *s, TSLexer *l) {
 
 void *tree_sitter_dockerfile_external_scanner_create(void) {
   Scanner *s = calloc(1, sizeof(Scanner));
-  if (s) s->escape = '\\';
+  if (s) {
+    s->escape = '\\';
+    s->flags = F_START;
+  }
   return s;
 }
 
@@ -995,7 +1009,10 @@ void tree_sitter_dockerfile_external_scanner_deserialize(void *payload,
   s->quote = 0;
   s->n_hd = 0;
   s->names_used = 0;
-  if (length < 4) return;
+  if (length < 4) {
+    s->flags = F_START;
+    return;
+  }
   unsigned n = 0;
   s->escape = buffer[n++] ? '`' : '\\';
   s->flags = (uint8_t)buffer[n++];
@@ -1089,7 +1106,7 @@ bool tree_sitter_dockerfile_external_scanner_scan(void *payload, TSLexer *l,
     return false;
   }
 
-  if (c == '#' && valid[COMMENT] && l->get_column(l) == skipped)
+  if (c == '#' && valid[COMMENT] && at_line_start(s, l, skipped))
     return scan_comment(s, l, valid, err);
 
   if (c == s->escape) return scan_escape(s, l, valid, skipped > 0, err);
@@ -1103,7 +1120,7 @@ bool tree_sitter_dockerfile_external_scanner_scan(void *payload, TSLexer *l,
   if (err) {
     /* error recovery: offer instruction keywords at line starts so the
      * parser can resynchronise on the next instruction */
-    if (valid[KW_FROM] && l->get_column(l) == skipped)
+    if (valid[KW_FROM] && at_line_start(s, l, skipped))
       return scan_keyword(s, l, valid);
     return false;
   }
