@@ -1,0 +1,1946 @@
+/*
+ * dispatch.c - runs a Dockerfile.
+ *
+ * DESIGN: the Dockerfile model gives stages and instructions.  Global ARGs
+ * are read first (with --build-arg overrides) for the FROM lines; then the
+ * stages the target needs (through FROM <stage> and COPY --from) run in
+ * order; the others are skipped.  A stage's state is its image config (the
+ * JSON document, edited in place), its layers, and, only when an
+ * instruction needs to look at files (COPY's destination, WORKDIR, --chown
+ * by name, COPY --from), a directory with its layers applied
+ * ("materialized"), kept up to date lazily.  COPY packs straight from the
+ * source into a layer blob: files are read once.
+ */
+#include "dispatch.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../common/buf.h"
+#include "../common/limits.h"
+#include "../model/dockerfile.h"
+#include "../model/expand.h"
+#include "context.h"
+#include "image.h"
+#include "layer.h"
+#include "output.h"
+#include "ref.h"
+#include "registry.h"
+#include "store.h"
+
+#define DEFAULT_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:" \
+                     "/sbin:/bin"
+
+struct lref {
+  char digest[DIGEST_STR_LEN];
+  char diffid[DIGEST_STR_LEN];
+  uint64_t size;
+  char *media_type; /* owned */
+};
+
+struct stage {
+  bool needed, done;
+  json_object *cfg; /* owned: the whole image config document */
+  struct lref *layers;
+  size_t nlayers;
+  char *rootfs;    /* owned or NULL */
+  size_t applied;  /* layers applied to rootfs */
+  struct strv args; /* "K=V" in scope */
+  bool cmd_set;
+};
+
+struct dctx {
+  const struct build_request *req;
+  uv_loop_t *loop;
+  const atomic_bool *cancel;
+  const struct dispatch_sink *sink;
+  struct store *store;
+  struct registry *reg;
+  struct dockerfile *df;
+  struct context ctx;
+  struct image_platform plat;
+  struct strv meta;       /* global ARGs "K=V" after overrides */
+  struct strv build_args; /* --build-arg "K=V" */
+  struct stage *st;
+  int64_t epoch;
+  bool have_epoch;
+  unsigned step, nsteps;
+  char escape;
+};
+
+static void d_log(struct dctx *d, const char *fmt, ...) DW_PRINTF(2, 3);
+static void d_log(struct dctx *d, const char *fmt, ...) {
+  struct buf b = BUF_INIT;
+  va_list ap;
+  va_start(ap, fmt);
+  buf_vprintf(&b, fmt, ap);
+  va_end(ap);
+  if (d->sink && d->sink->log)
+    d->sink->log(d->sink->ctx, b.data);
+  buf_cleanup(&b);
+}
+
+static void d_reg_log(void *ctx, const char *line) {
+  d_log(ctx, "%s", line);
+}
+
+static bool d_cancelled(struct dctx *d) {
+  return d->cancel && atomic_load(d->cancel);
+}
+
+/* --- key/value vectors ------------------------------------------------ */
+
+/* Value of name in "K=V" entries (last wins), or NULL. */
+static const char *kv_get(const struct strv *kv, const char *name,
+                          size_t n) {
+  for (size_t i = kv->n; i-- > 0;) {
+    const char *e = kv->v[i];
+    if (strncmp(e, name, n) == 0 && e[n] == '=')
+      return e + n + 1;
+  }
+  return NULL;
+}
+
+static void kv_set(struct strv *kv, const char *name, const char *value) {
+  size_t n = strlen(name);
+  struct buf b = BUF_INIT;
+  buf_printf(&b, "%s=%s", name, value);
+  for (size_t i = 0; i < kv->n; i++)
+    if (strncmp(kv->v[i], name, n) == 0 && kv->v[i][n] == '=') {
+      free(kv->v[i]);
+      kv->v[i] = buf_take(&b);
+      return;
+    }
+  strv_push_take(kv, buf_take(&b));
+}
+
+/* --- the config document ---------------------------------------------- */
+
+static json_object *cfg_config(json_object *cfg) {
+  json_object *c;
+  if (!json_object_object_get_ex(cfg, "config", &c) ||
+      !json_object_is_type(c, json_type_object)) {
+    c = json_object_new_object();
+    json_object_object_add(cfg, "config", c);
+  }
+  return c;
+}
+
+/* Env of a config as "K=V" (appended to out). */
+static void cfg_env(json_object *cfg, struct strv *out) {
+  json_object *env;
+  if (json_object_object_get_ex(cfg_config(cfg), "Env", &env) &&
+      json_object_is_type(env, json_type_array))
+    for (size_t i = 0; i < json_object_array_length(env); i++) {
+      const char *s =
+          json_object_get_string(json_object_array_get_idx(env, i));
+      if (s && strchr(s, '='))
+        strv_push(out, s);
+    }
+}
+
+static void cfg_set_env(json_object *cfg, const char *k, const char *v) {
+  struct strv env = STRV_INIT;
+  cfg_env(cfg, &env);
+  kv_set(&env, k, v);
+  json_object *arr = json_object_new_array();
+  for (size_t i = 0; i < env.n; i++)
+    json_object_array_add(arr, json_object_new_string(env.v[i]));
+  json_object_object_add(cfg_config(cfg), "Env", arr);
+  strv_cleanup(&env);
+}
+
+static char *d_now(struct dctx *d) {
+  time_t t = d->have_epoch ? (time_t)d->epoch : time(NULL);
+  struct tm tm;
+  gmtime_r(&t, &tm);
+  char s[64];
+  strftime(s, sizeof(s), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return xstrdup(s);
+}
+
+static void cfg_history(struct dctx *d, json_object *cfg,
+                        const char *created_by, bool empty) {
+  json_object *h;
+  if (!json_object_object_get_ex(cfg, "history", &h) ||
+      !json_object_is_type(h, json_type_array)) {
+    h = json_object_new_array();
+    json_object_object_add(cfg, "history", h);
+  }
+  json_object *e = json_object_new_object();
+  char *now = d_now(d);
+  json_object_object_add(e, "created", json_object_new_string(now));
+  free(now);
+  json_object_object_add(e, "created_by", json_object_new_string(created_by));
+  json_object_object_add(e, "comment",
+                         json_object_new_string("buildkit.dockerfile.v0"));
+  if (empty)
+    json_object_object_add(e, "empty_layer", json_object_new_boolean(1));
+  json_object_array_add(h, e);
+}
+
+static json_object *cfg_new_scratch(struct dctx *d) {
+  json_object *cfg = json_object_new_object();
+  json_object_object_add(cfg, "architecture",
+                         json_object_new_string(d->plat.arch));
+  json_object_object_add(cfg, "os", json_object_new_string(d->plat.os));
+  if (d->plat.variant[0])
+    json_object_object_add(cfg, "variant",
+                           json_object_new_string(d->plat.variant));
+  json_object *rootfs = json_object_new_object();
+  json_object_object_add(rootfs, "type", json_object_new_string("layers"));
+  json_object_object_add(rootfs, "diff_ids", json_object_new_array());
+  json_object_object_add(cfg, "rootfs", rootfs);
+  json_object *c = json_object_new_object();
+  json_object_object_add(cfg, "config", c);
+  return cfg;
+}
+
+static json_object *json_clone(json_object *o) {
+  json_object *c = NULL;
+  if (json_object_deep_copy(o, &c, NULL) != 0)
+    return json_object_new_object();
+  return c;
+}
+
+/* --- expansion -------------------------------------------------------- */
+
+struct d_env {
+  struct strv env;         /* config Env */
+  const struct strv *args; /* ARGs in scope */
+};
+
+static const char *d_lookup(void *ctx, const char *name, size_t len) {
+  struct d_env *e = ctx;
+  const char *v = kv_get(&e->env, name, len);
+  if (v == NULL && e->args)
+    v = kv_get(e->args, name, len);
+  return v;
+}
+
+static int d_expand(struct dctx *d, struct stage *s, const char *word,
+                    size_t len, char **out, struct err *err) {
+  struct d_env e = {STRV_INIT, s ? &s->args : &d->meta};
+  if (s)
+    cfg_env(s->cfg, &e.env);
+  struct expand_env env = {d_lookup, &e};
+  struct expand_opts o = {d->escape, 0};
+  int rc = expand_word(word, len, &o, &env, NULL, out, err);
+  strv_cleanup(&e.env);
+  return rc;
+}
+
+/* --- stages and layers ------------------------------------------------ */
+
+static void stage_cleanup(struct dctx *d, struct stage *s) {
+  json_object_put(s->cfg);
+  for (size_t i = 0; i < s->nlayers; i++)
+    free(s->layers[i].media_type);
+  free(s->layers);
+  if (s->rootfs) {
+    struct err e;
+    if (store_rmtree(d->store, s->rootfs, &e) < 0)
+      d_log(d, "cleanup: %s", e.msg);
+    free(s->rootfs);
+  }
+  strv_cleanup(&s->args);
+  memset(s, 0, sizeof(*s));
+}
+
+static void stage_add_layer(struct stage *s, const struct lref *l) {
+  s->layers = xrealloc(s->layers, (s->nlayers + 1) * sizeof(*s->layers));
+  s->layers[s->nlayers] = *l;
+  s->layers[s->nlayers].media_type = xstrdup(l->media_type);
+  s->nlayers++;
+  json_object *rootfs, *ids;
+  if (json_object_object_get_ex(s->cfg, "rootfs", &rootfs) &&
+      json_object_object_get_ex(rootfs, "diff_ids", &ids))
+    json_object_array_add(ids, json_object_new_string(l->diffid));
+}
+
+/* Brings the stage's directory up to date with its layers. */
+static int stage_materialize(struct dctx *d, struct stage *s,
+                             struct err *err) {
+  if (s->rootfs == NULL) {
+    int rc = store_tmpdir(d->store, "rootfs", &s->rootfs, err);
+    if (rc < 0)
+      return rc;
+    (void)chmod(s->rootfs, 0755);
+    s->applied = 0;
+  }
+  for (; s->applied < s->nlayers; s->applied++) {
+    char *p = store_blob_path(d->store, s->layers[s->applied].digest);
+    struct layer_apply_stats stats;
+    int rc = layer_apply(p, s->rootfs, d->cancel, &stats, err);
+    free(p);
+    if (rc < 0)
+      return rc;
+    if (stats.skipped_devices)
+      d_log(d, "layer %.19s: %llu device nodes not extracted",
+            s->layers[s->applied].digest,
+            (unsigned long long)stats.skipped_devices);
+  }
+  return 0;
+}
+
+/* Loads an image (pulling it when the store lacks it) as a stage state. */
+static int d_load_image(struct dctx *d, const char *name,
+                        const struct image_platform *p, struct stage *s,
+                        struct err *err) {
+  struct ref r;
+  int rc = ref_parse(name, &r, err);
+  if (rc < 0)
+    return rc;
+  char *full = ref_string(&r);
+  struct store_tag tag;
+  rc = store_tag_get(d->store, full, &tag, err);
+  if (rc == ERR_NOTFOUND) {
+    err_clear(err);
+    d_log(d, "pulling %s", full);
+    struct registry_pulled pulled;
+    rc = registry_pull(d->reg, &r, p, &pulled, err);
+    if (rc == 0) {
+      rc = store_tag_set(d->store, full, pulled.digest, pulled.media_type,
+                         pulled.size, err);
+      free(pulled.media_type);
+    }
+    if (rc == 0)
+      rc = store_tag_get(d->store, full, &tag, err);
+  }
+  ref_cleanup(&r);
+  if (rc < 0) {
+    free(full);
+    return rc;
+  }
+  struct image_manifest m;
+  json_object *cfg = NULL;
+  char *mdigest = NULL;
+  rc = image_load(d->store, tag.digest, tag.media_type, p, &m, &cfg,
+                  &mdigest, err);
+  store_tag_cleanup(&tag);
+  if (rc < 0) {
+    free(full);
+    return rc;
+  }
+  json_object *rootfs, *ids;
+  if (!json_object_object_get_ex(cfg, "rootfs", &rootfs) ||
+      !json_object_object_get_ex(rootfs, "diff_ids", &ids) ||
+      !json_object_is_type(ids, json_type_array) ||
+      json_object_array_length(ids) != m.nlayers) {
+    rc = err_set(err, ERR_SYNTAX, "image %s: config diff_ids do not match "
+                 "its %zu layers", full, m.nlayers);
+  }
+  for (size_t i = 0; rc == 0 && i < m.nlayers; i++) {
+    const char *id = json_object_get_string(json_object_array_get_idx(ids, i));
+    if (!digest_valid(id)) {
+      rc = err_set(err, ERR_SYNTAX, "image %s: bad diff_id", full);
+      break;
+    }
+    if (!store_blob_exists(d->store, m.layers[i].digest)) {
+      rc = err_set(err, ERR_NOTFOUND, "image %s: layer %s is missing from "
+                   "the store (run dockwright pull again)", full,
+                   m.layers[i].digest);
+      break;
+    }
+  }
+  if (rc == 0) {
+    /* diff_ids are re-added by stage_add_layer. */
+    json_object_object_add(rootfs, "diff_ids", json_object_new_array());
+    s->cfg = cfg;
+    cfg = NULL;
+    for (size_t i = 0; i < m.nlayers; i++) {
+      struct lref l;
+      memset(&l, 0, sizeof(l));
+      snprintf(l.digest, sizeof(l.digest), "%s", m.layers[i].digest);
+      snprintf(l.diffid, sizeof(l.diffid), "%s",
+               json_object_get_string(json_object_array_get_idx(ids, i)));
+      l.size = (uint64_t)m.layers[i].size;
+      l.media_type = m.layers[i].media_type;
+      stage_add_layer(s, &l);
+    }
+  }
+  json_object_put(cfg);
+  image_manifest_cleanup(&m);
+  free(mdigest);
+  free(full);
+  return rc;
+}
+
+/* --- users ------------------------------------------------------------ */
+
+static bool d_numeric(const char *s, unsigned long *out) {
+  if (*s == '\0')
+    return false;
+  char *end;
+  errno = 0;
+  unsigned long v = strtoul(s, &end, 10);
+  if (*end || errno || v > 0xfffffffful)
+    return false;
+  *out = v;
+  return true;
+}
+
+/* Looks name up in <rootfs>/etc/passwd (field 3 uid, 4 gid) or
+ * etc/group (field 3 gid). */
+static int d_lookup_db(struct dctx *d, struct stage *s, const char *file,
+                       const char *name, unsigned long *id,
+                       unsigned long *gid, struct err *err) {
+  int rc = stage_materialize(d, s, err);
+  if (rc < 0)
+    return rc;
+  char *path = NULL;
+  rc = layer_resolve(s->rootfs, file, true, &path, err);
+  if (rc < 0)
+    return rc;
+  FILE *f = fopen(path, "r");
+  free(path);
+  if (f == NULL)
+    return err_set(err, ERR_NOTFOUND, "unable to find user %s: no %s in "
+                   "the image", name, file);
+  char *line = NULL;
+  size_t cap = 0;
+  rc = ERR_NOTFOUND;
+  while (getline(&line, &cap, f) >= 0) {
+    char *save = NULL;
+    char *f0 = strtok_r(line, ":\n", &save);
+    if (f0 == NULL || strcmp(f0, name) != 0)
+      continue;
+    strtok_r(NULL, ":\n", &save); /* password */
+    char *f2 = strtok_r(NULL, ":\n", &save);
+    char *f3 = strtok_r(NULL, ":\n", &save);
+    if (f2 && d_numeric(f2, id)) {
+      if (gid && f3)
+        (void)d_numeric(f3, gid);
+      rc = 0;
+    }
+    break;
+  }
+  free(line);
+  fclose(f);
+  if (rc == ERR_NOTFOUND)
+    return err_set(err, ERR_NOTFOUND, "unable to find %s %s in %s",
+                   strcmp(file, "/etc/group") ? "user" : "group", name,
+                   file);
+  return 0;
+}
+
+/* "user[:group]" to ids, BuildKit's rules. */
+static int d_chown(struct dctx *d, struct stage *s, const char *spec,
+                   uid_t *uid, gid_t *gid, struct err *err) {
+  char *u = xstrdup(spec);
+  char *g = strchr(u, ':');
+  if (g)
+    *g++ = '\0';
+  unsigned long uv = 0, gv = 0, pg = 0;
+  int rc = 0;
+  if (d_numeric(u, &uv)) {
+    pg = uv;
+  } else {
+    rc = d_lookup_db(d, s, "/etc/passwd", u, &uv, &pg, err);
+  }
+  if (rc == 0) {
+    if (g == NULL)
+      gv = pg;
+    else if (!d_numeric(g, &gv))
+      rc = d_lookup_db(d, s, "/etc/group", g, &gv, NULL, err);
+  }
+  free(u);
+  *uid = (uid_t)uv;
+  *gid = (gid_t)gv;
+  return rc;
+}
+
+/* --- COPY / ADD ------------------------------------------------------- */
+
+struct hl {
+  dev_t dev;
+  ino_t ino;
+  char *path;
+};
+
+struct copyop {
+  struct dctx *d;
+  struct stage *s;
+  struct layer_list list;
+  const struct match_rules *ignore; /* context only */
+  struct match_rules excludes;
+  bool from_context;  /* owners become 0:0 (or --chown) */
+  bool chown;
+  uid_t uid;
+  gid_t gid;
+  bool chmod;
+  mode_t mode;
+  struct hl *hls;
+  size_t nhls;
+  struct strv dirs_added;
+  int64_t now;
+};
+
+static void copy_cleanup(struct copyop *op) {
+  layer_list_cleanup(&op->list);
+  match_rules_cleanup(&op->excludes);
+  for (size_t i = 0; i < op->nhls; i++)
+    free(op->hls[i].path);
+  free(op->hls);
+  strv_cleanup(&op->dirs_added);
+}
+
+/* Adds missing parent directories of lpath (a layer path) that do not
+ * exist in the stage. */
+static void copy_parents(struct copyop *op, const char *lpath,
+                         bool include_self) {
+  char *tmp = xstrdup(lpath);
+  size_t n = strlen(tmp);
+  for (size_t i = 1; i <= n; i++) {
+    if (tmp[i] != '/' && !(tmp[i] == '\0' && include_self))
+      continue;
+    char c = tmp[i];
+    tmp[i] = '\0';
+    bool known = false;
+    for (size_t k = 0; k < op->dirs_added.n && !known; k++)
+      known = strcmp(op->dirs_added.v[k], tmp) == 0;
+    struct buf host = BUF_INIT;
+    buf_printf(&host, "%s/%s", op->s->rootfs, tmp);
+    struct stat st;
+    if (!known && lstat(host.data, &st) != 0) {
+      struct layer_entry *e = layer_list_add(&op->list, tmp);
+      e->mode = S_IFDIR | 0755;
+      e->uid = op->chown ? op->uid : 0;
+      e->gid = op->chown ? op->gid : 0;
+      e->mtime = op->now;
+      strv_push(&op->dirs_added, tmp);
+    }
+    buf_cleanup(&host);
+    tmp[i] = c;
+  }
+  free(tmp);
+}
+
+/* Adds host path `src` (lstat'ed as st) at layer path lpath; recurses into
+ * directories.  rel: the path relative to the source root (for
+ * .dockerignore), xrel: relative to the copy source (for --exclude). */
+static int copy_add(struct copyop *op, const char *src, const char *rel,
+                    const char *xrel, const char *lpath, unsigned depth,
+                    bool is_top, struct err *err) {
+  if (depth > DW_MAX_PATH_DEPTH)
+    return err_set(err, ERR_TOOBIG, "%s: deeper than %u", rel,
+                   DW_MAX_PATH_DEPTH);
+  if (d_cancelled(op->d))
+    return err_set(err, ERR_CANCELLED, "cancelled");
+  struct stat st;
+  if (lstat(src, &st) != 0)
+    return err_set(err, ERR_NOTFOUND, "%s: %s", rel, strerror(errno));
+  bool skip_self = false;
+  if (!is_top && op->ignore && rel[0] &&
+      match_rules_excluded(op->ignore, rel)) {
+    if (!S_ISDIR(st.st_mode) || !op->ignore->has_exceptions)
+      return 0;
+    skip_self = true;
+  }
+  if (!is_top && xrel[0] && match_rules_excluded(&op->excludes, xrel)) {
+    if (!S_ISDIR(st.st_mode) || !op->excludes.has_exceptions)
+      return 0;
+    skip_self = true;
+  }
+  if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) || S_ISSOCK(st.st_mode)) {
+    d_log(op->d, "skipping %s: device or socket", rel);
+    return 0;
+  }
+  if (!skip_self && lpath[0]) {
+    struct layer_entry *e = layer_list_add(&op->list, lpath);
+    e->mode = st.st_mode;
+    if (op->chmod && !S_ISLNK(st.st_mode))
+      e->mode = (st.st_mode & S_IFMT) | op->mode;
+    e->uid = op->chown ? op->uid : op->from_context ? 0 : st.st_uid;
+    e->gid = op->chown ? op->gid : op->from_context ? 0 : st.st_gid;
+    e->mtime = st.st_mtim.tv_sec;
+    e->mtime_nsec = st.st_mtim.tv_nsec;
+    if (S_ISREG(st.st_mode)) {
+      e->size = (uint64_t)st.st_size;
+      bool linked = false;
+      if (st.st_nlink > 1) {
+        for (size_t i = 0; i < op->nhls && !linked; i++)
+          if (op->hls[i].dev == st.st_dev && op->hls[i].ino == st.st_ino) {
+            e->hardlink = true;
+            e->link = xstrdup(op->hls[i].path);
+            linked = true;
+          }
+        if (!linked) {
+          op->hls = xrealloc(op->hls, (op->nhls + 1) * sizeof(*op->hls));
+          op->hls[op->nhls].dev = st.st_dev;
+          op->hls[op->nhls].ino = st.st_ino;
+          op->hls[op->nhls++].path = xstrdup(lpath);
+        }
+      }
+      if (!linked)
+        e->src = xstrdup(src);
+    } else if (S_ISLNK(st.st_mode)) {
+      char t[4096];
+      ssize_t n = readlink(src, t, sizeof(t) - 1);
+      if (n < 0)
+        return err_set(err, ERR_IO, "readlink %s: %s", rel, strerror(errno));
+      t[n] = '\0';
+      e->link = xstrdup(t);
+    }
+    if (S_ISDIR(st.st_mode))
+      strv_push(&op->dirs_added, lpath);
+  }
+  if (!S_ISDIR(st.st_mode))
+    return 0;
+  DIR *dir = opendir(src);
+  if (dir == NULL)
+    return err_set(err, ERR_IO, "open %s: %s", rel, strerror(errno));
+  struct strv names = STRV_INIT;
+  struct dirent *de;
+  while ((de = readdir(dir)) != NULL)
+    if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+      strv_push(&names, de->d_name);
+  closedir(dir);
+  int rc = 0;
+  struct buf a = BUF_INIT, b = BUF_INIT, c = BUF_INIT, x = BUF_INIT;
+  for (size_t i = 0; rc == 0 && i < names.n; i++) {
+    buf_reset(&a);
+    buf_reset(&b);
+    buf_reset(&c);
+    buf_reset(&x);
+    buf_printf(&a, "%s/%s", src, names.v[i]);
+    buf_printf(&b, "%s%s%s", rel, rel[0] ? "/" : "", names.v[i]);
+    buf_printf(&x, "%s%s%s", xrel, xrel[0] ? "/" : "", names.v[i]);
+    buf_printf(&c, "%s%s%s", lpath, lpath[0] ? "/" : "", names.v[i]);
+    rc = copy_add(op, a.data, b.data, x.data, c.data, depth + 1, false, err);
+  }
+  buf_cleanup(&a);
+  buf_cleanup(&b);
+  buf_cleanup(&c);
+  buf_cleanup(&x);
+  strv_cleanup(&names);
+  return rc;
+}
+
+/* Lists source-relative paths under root matching a glob (walks). */
+static void copy_glob_walk(const char *root, const char *rel,
+                           const char *pattern,
+                           const struct match_rules *ignore,
+                           struct strv *out, unsigned depth) {
+  if (depth > 64)
+    return;
+  struct buf p = BUF_INIT;
+  buf_printf(&p, "%s%s%s", root, rel[0] ? "/" : "", rel);
+  DIR *dir = opendir(p.data);
+  buf_cleanup(&p);
+  if (dir == NULL)
+    return;
+  struct strv names = STRV_INIT;
+  struct dirent *de;
+  while ((de = readdir(dir)) != NULL)
+    if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+      strv_push(&names, de->d_name);
+  closedir(dir);
+  size_t pdepth = 1;
+  for (const char *c = pattern; *c; c++)
+    pdepth += *c == '/';
+  for (size_t i = 0; i < names.n; i++) {
+    struct buf r = BUF_INIT;
+    buf_printf(&r, "%s%s%s", rel, rel[0] ? "/" : "", names.v[i]);
+    if (ignore && match_rules_excluded(ignore, r.data)) {
+      buf_cleanup(&r);
+      continue;
+    }
+    if (match_glob(pattern, r.data))
+      strv_push(out, r.data);
+    size_t rdepth = 1;
+    for (const char *c = r.data; *c; c++)
+      rdepth += *c == '/';
+    struct stat st;
+    struct buf h = BUF_INIT;
+    buf_printf(&h, "%s/%s", root, r.data);
+    if (rdepth < pdepth && lstat(h.data, &st) == 0 && S_ISDIR(st.st_mode))
+      copy_glob_walk(root, r.data, pattern, ignore, out, depth + 1);
+    buf_cleanup(&h);
+    buf_cleanup(&r);
+  }
+  strv_cleanup(&names);
+}
+
+static int strv_cmp(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* True when a file is a tar archive (plain or compressed). */
+static bool d_is_archive(const char *path) {
+  struct archive *a = archive_read_new();
+  archive_read_support_filter_all(a);
+  archive_read_support_format_tar(a);
+  struct archive_entry *e;
+  bool ok = archive_read_open_filename(a, path, 65536) == ARCHIVE_OK &&
+            archive_read_next_header(a, &e) == ARCHIVE_OK;
+  archive_read_free(a);
+  return ok;
+}
+
+static const char *d_flag(const struct df_instr *in, const char *name) {
+  const char *v = NULL;
+  for (size_t i = 0; i < in->nflags; i++)
+    if (strcmp(in->flags[i].name, name) == 0)
+      v = in->flags[i].value ? in->flags[i].value : "";
+  return v;
+}
+
+static int d_stage_index(struct dctx *d, const char *name) {
+  for (size_t i = 0; i < d->df->nstages; i++)
+    if (d->df->stages[i].name && strcasecmp(d->df->stages[i].name, name) == 0)
+      return (int)i;
+  unsigned long v;
+  if (d_numeric(name, &v) && v < d->df->nstages)
+    return (int)v;
+  return -1;
+}
+
+static void d_strip_tabs(struct buf *out, const char *s, size_t n) {
+  bool bol = true;
+  for (size_t i = 0; i < n; i++) {
+    if (bol && s[i] == '\t')
+      continue;
+    bol = s[i] == '\n';
+    buf_putc(out, s[i]);
+  }
+}
+
+static int d_commit_layer(struct dctx *d, struct stage *s,
+                          struct layer_list *list, const char *created_by,
+                          struct err *err);
+
+static int d_copy(struct dctx *d, struct stage *s, const struct df_instr *in,
+                  bool is_add, unsigned stage_idx, struct err *err) {
+  struct copyop op;
+  memset(&op, 0, sizeof(op));
+  op.d = d;
+  op.s = s;
+  op.now = d->have_epoch ? d->epoch : (int64_t)time(NULL);
+  match_rules_init(&op.excludes);
+  int rc = 0;
+  struct stage *from = NULL;
+  struct stage img;
+  memset(&img, 0, sizeof(img));
+  const char *src_root = d->ctx.root;
+  if (in->nargs < 2) {
+    copy_cleanup(&op);
+    return err_set(err, ERR_SYNTAX, "%s requires at least two arguments",
+                   is_add ? "ADD" : "COPY");
+  }
+  for (size_t i = 0; i < in->nflags && rc == 0; i++) {
+    const char *n = in->flags[i].name;
+    static const char *const known[] = {"from", "chown", "chmod", "link",
+                                        "exclude", "parents", "checksum",
+                                        "keep-git-dir", "unpack"};
+    bool ok = false;
+    for (size_t k = 0; k < sizeof(known) / sizeof(known[0]); k++)
+      ok = ok || strcmp(n, known[k]) == 0;
+    if (!ok || (!is_add && (strcmp(n, "checksum") == 0 ||
+                            strcmp(n, "keep-git-dir") == 0 ||
+                            strcmp(n, "unpack") == 0)))
+      rc = err_set(err, ERR_SYNTAX, "unknown flag: --%s", n);
+    if (rc == 0 && strcmp(n, "exclude") == 0 && in->flags[i].value) {
+      char *v = NULL;
+      rc = d_expand(d, s, in->flags[i].value, strlen(in->flags[i].value), &v,
+                    err);
+      if (rc == 0)
+        match_rules_add(&op.excludes, v);
+      free(v);
+    }
+  }
+  const char *fromv = d_flag(in, "from");
+  const char *chownv = d_flag(in, "chown");
+  const char *chmodv = d_flag(in, "chmod");
+  const char *checksum = d_flag(in, "checksum");
+  bool parents = d_flag(in, "parents") &&
+                 strcmp(d_flag(in, "parents"), "false") != 0;
+  if (rc == 0 && chownv && *chownv) {
+    char *v = NULL;
+    rc = d_expand(d, s, chownv, strlen(chownv), &v, err);
+    if (rc == 0)
+      rc = d_chown(d, s, v, &op.uid, &op.gid, err);
+    op.chown = rc == 0;
+    free(v);
+  }
+  if (rc == 0 && chmodv && *chmodv) {
+    char *end;
+    unsigned long m = strtoul(chmodv, &end, 8);
+    if (*end || m > 07777)
+      rc = err_set(err, ERR_SYNTAX, "invalid chmod parameter: %s (only "
+                   "octal modes are supported)", chmodv);
+    op.chmod = true;
+    op.mode = (mode_t)m;
+  }
+  if (rc == 0 && fromv) {
+    char *v = NULL;
+    rc = d_expand(d, s, fromv, strlen(fromv), &v, err);
+    if (rc == 0) {
+      int idx = d_stage_index(d, v);
+      if (idx >= 0 && (unsigned)idx >= stage_idx) {
+        rc = err_set(err, ERR_INVALID, "COPY --from=%s refers to this or a "
+                     "later stage", v);
+      } else if (idx >= 0) {
+        from = &d->st[idx];
+      } else {
+        rc = d_load_image(d, v, &d->plat, &img, err);
+        from = &img;
+      }
+      if (rc == 0)
+        rc = stage_materialize(d, from, err);
+      if (rc == 0)
+        src_root = from->rootfs;
+    }
+    free(v);
+  }
+  op.from_context = from == NULL;
+  op.ignore = from == NULL ? &d->ctx.ignore : NULL;
+  if (rc == 0)
+    rc = stage_materialize(d, s, err);
+  /* Destination. */
+  const struct df_arg *dst_arg = &in->args[in->nargs - 1];
+  char *dst = NULL;
+  if (rc == 0)
+    rc = d_expand(d, s, dst_arg->value, dst_arg->len, &dst, err);
+  size_t nsrc = in->nargs - 1;
+  bool dst_dir = false;
+  char *dst_layer = NULL;
+  if (rc == 0) {
+    size_t dl = strlen(dst);
+    dst_dir = dl > 0 && (dst[dl - 1] == '/' ||
+                         (dl >= 2 && strcmp(dst + dl - 2, "/.") == 0) ||
+                         strcmp(dst, ".") == 0);
+    struct buf full = BUF_INIT;
+    if (dst[0] != '/') {
+      const char *wd = json_object_get_string(
+          json_object_object_get(cfg_config(s->cfg), "WorkingDir"));
+      buf_printf(&full, "%s/", wd && *wd ? wd : "/");
+    }
+    buf_puts(&full, dst);
+    char *host = NULL;
+    rc = layer_resolve(s->rootfs, full.data, true, &host, err);
+    buf_cleanup(&full);
+    if (rc == 0) {
+      dst_layer = xstrdup(host + strlen(s->rootfs) +
+                          (host[strlen(s->rootfs)] == '/'));
+      struct stat st;
+      if (lstat(host, &st) == 0 && S_ISDIR(st.st_mode))
+        dst_dir = true;
+      free(host);
+    }
+  }
+  /* Sources. */
+  struct strv srcs = STRV_INIT;
+  for (size_t i = 0; rc == 0 && i < nsrc; i++) {
+    const struct df_arg *a = &in->args[i];
+    /* Heredoc sources: inline files. */
+    const struct df_heredoc *hd = NULL;
+    if (a->len > 2 && a->value[0] == '<' && a->value[1] == '<')
+      for (size_t k = 0; k < in->nheredocs; k++) {
+        struct df_heredoc parsed;
+        char *msg = NULL;
+        if (dockerfile_heredoc_word(a->value, &parsed, &msg) == 1) {
+          if (strcmp(parsed.name, in->heredocs[k].name) == 0)
+            hd = &in->heredocs[k];
+          free(parsed.name);
+        }
+        free(msg);
+      }
+    if (hd) {
+      struct buf content = BUF_INIT;
+      if (hd->chomp)
+        d_strip_tabs(&content, hd->content, hd->content_len);
+      else
+        buf_append(&content, hd->content, hd->content_len);
+      char *data = NULL;
+      if (hd->expand) {
+        struct d_env e = {STRV_INIT, &s->args};
+        cfg_env(s->cfg, &e.env);
+        struct expand_env env = {d_lookup, &e};
+        struct expand_opts o = {d->escape, EXPAND_SKIP_PROCESS_QUOTES};
+        rc = expand_word(content.data ? content.data : "", content.len, &o,
+                         &env, NULL, &data, err);
+        strv_cleanup(&e.env);
+      } else {
+        data = xstrndup(content.data ? content.data : "", content.len);
+      }
+      buf_cleanup(&content);
+      if (rc < 0)
+        break;
+      struct buf lp = BUF_INIT;
+      if (dst_dir || nsrc > 1)
+        buf_printf(&lp, "%s%s%s", dst_layer, dst_layer[0] ? "/" : "",
+                   hd->name);
+      else
+        buf_puts(&lp, dst_layer);
+      copy_parents(&op, lp.data, false);
+      struct layer_entry *e = layer_list_add(&op.list, lp.data);
+      e->mode = S_IFREG | (op.chmod ? op.mode : 0644);
+      e->uid = op.chown ? op.uid : 0;
+      e->gid = op.chown ? op.gid : 0;
+      e->mtime = op.now;
+      e->size = strlen(data);
+      e->data = data;
+      buf_cleanup(&lp);
+      continue;
+    }
+    char *sv = NULL;
+    rc = d_expand(d, s, a->value, a->len, &sv, err);
+    if (rc < 0)
+      break;
+    if (is_add && (strncmp(sv, "http://", 7) == 0 ||
+                   strncmp(sv, "https://", 8) == 0)) {
+      char dg[DIGEST_STR_LEN];
+      d_log(d, "downloading %s", sv);
+      rc = registry_fetch_url(d->reg, sv, checksum, dg, err);
+      if (rc == 0) {
+        const char *q = strpbrk(sv, "?#");
+        char *u = q ? xstrndup(sv, (size_t)(q - sv)) : xstrdup(sv);
+        const char *base = strrchr(u, '/');
+        base = base && base[1] ? base + 1 : "download";
+        struct buf lp = BUF_INIT;
+        if (dst_dir || nsrc > 1)
+          buf_printf(&lp, "%s%s%s", dst_layer, dst_layer[0] ? "/" : "",
+                     base);
+        else
+          buf_puts(&lp, dst_layer);
+        copy_parents(&op, lp.data, false);
+        struct layer_entry *e = layer_list_add(&op.list, lp.data);
+        e->mode = S_IFREG | (op.chmod ? op.mode : 0600);
+        e->uid = op.chown ? op.uid : 0;
+        e->gid = op.chown ? op.gid : 0;
+        e->mtime = op.now;
+        e->src = store_blob_path(d->store, dg);
+        e->size = (uint64_t)store_blob_size(d->store, dg);
+        buf_cleanup(&lp);
+        free(u);
+      }
+      free(sv);
+      continue;
+    }
+    if (is_add && checksum) {
+      free(sv);
+      rc = err_set(err, ERR_INVALID, "--checksum is only for URL sources");
+      break;
+    }
+    /* Wildcards expand against the source root. */
+    char *clean = NULL;
+    (void)layer_clean_path(sv, &clean);
+    struct strv matches = STRV_INIT;
+    if (match_has_meta(clean)) {
+      copy_glob_walk(src_root, "", clean, op.ignore, &matches, 0);
+      if (matches.n > 1)
+        qsort(matches.v, matches.n, sizeof(char *), strv_cmp);
+      if (matches.n == 0)
+        rc = err_set(err, ERR_NOTFOUND, "no source files were specified: "
+                     "%s matches nothing", sv);
+    } else {
+      strv_push(&matches, clean);
+    }
+    bool many = nsrc > 1 || matches.n > 1 || match_has_meta(clean);
+    if (many && !dst_dir && rc == 0) {
+      size_t dl = strlen(dst);
+      if (dl == 0 || dst[dl - 1] != '/')
+        rc = err_set(err, ERR_INVALID, "When using %s with more than one "
+                     "source file, the destination must be a directory and "
+                     "end with a /", is_add ? "ADD" : "COPY");
+    }
+    for (size_t m = 0; rc == 0 && m < matches.n; m++) {
+      const char *rel = matches.v[m];
+      if (op.ignore && rel[0] && match_rules_excluded(op.ignore, rel)) {
+        rc = err_set(err, ERR_NOTFOUND, "\"%s\" not found: excluded by "
+                     ".dockerignore", rel);
+        break;
+      }
+      char *host = NULL;
+      rc = layer_resolve(src_root, rel, true, &host, err);
+      if (rc < 0)
+        break;
+      struct stat st;
+      if (lstat(host, &st) != 0) {
+        rc = err_set(err, ERR_NOTFOUND, "\"%s\" not found in the %s", rel,
+                     from ? "source stage" : "build context");
+        free(host);
+        break;
+      }
+      const char *base = strrchr(rel, '/');
+      base = base ? base + 1 : rel;
+      struct buf lp = BUF_INIT;
+      if (parents) {
+        buf_printf(&lp, "%s%s%s", dst_layer, dst_layer[0] ? "/" : "", rel);
+      } else if (S_ISDIR(st.st_mode)) {
+        buf_puts(&lp, dst_layer);
+      } else if (dst_dir || many) {
+        buf_printf(&lp, "%s%s%s", dst_layer, dst_layer[0] ? "/" : "", base);
+      } else {
+        buf_puts(&lp, dst_layer);
+      }
+      if (S_ISDIR(st.st_mode)) {
+        copy_parents(&op, lp.data, false);
+        struct buf lpc = BUF_INIT;
+        buf_puts(&lpc, lp.data);
+        struct stat dst_st;
+        struct buf hd2 = BUF_INIT;
+        buf_printf(&hd2, "%s/%s", s->rootfs, lp.data);
+        bool exists = lstat(hd2.data, &dst_st) == 0;
+        buf_cleanup(&hd2);
+        bool have = false;
+        for (size_t k = 0; k < op.dirs_added.n && !have; k++)
+          have = strcmp(op.dirs_added.v[k], lp.data) == 0;
+        if (exists || have || lp.len == 0) {
+          /* Copy only the contents: the directory stays as it is. */
+          rc = copy_add(&op, host, rel[0] ? rel : "", "", lp.data, 0, true,
+                        err);
+          /* copy_add added the top as an entry; drop it again. */
+          if (rc == 0 && lp.len && op.list.n) {
+            for (size_t k = 0; k < op.list.n; k++)
+              if (strcmp(op.list.v[k].path, lp.data) == 0 &&
+                  op.list.v[k].src == NULL && S_ISDIR(op.list.v[k].mode)) {
+                free(op.list.v[k].path);
+                op.list.v[k].path = NULL;
+              }
+          }
+        } else {
+          rc = copy_add(&op, host, rel[0] ? rel : "", "", lp.data, 0, true,
+                        err);
+        }
+        buf_cleanup(&lpc);
+      } else if (is_add && from == NULL && S_ISREG(st.st_mode) &&
+                 d_is_archive(host)) {
+        /* ADD of a local tar: extract it into the destination. */
+        char *tmp = NULL;
+        rc = store_tmpdir(d->store, "add", &tmp, err);
+        if (rc == 0)
+          rc = layer_apply(host, tmp, d->cancel, NULL, err);
+        if (rc == 0) {
+          struct buf dl = BUF_INIT;
+          buf_puts(&dl, dst_layer);
+          copy_parents(&op, dl.data, true);
+          bool saved = op.from_context;
+          op.from_context = false;
+          rc = copy_add(&op, tmp, "", "", dl.data, 0, true, err);
+          op.from_context = saved;
+          for (size_t k = 0; rc == 0 && k < op.list.n; k++)
+            if (op.list.v[k].path &&
+                strcmp(op.list.v[k].path, dl.data) == 0 &&
+                op.list.v[k].src == NULL && S_ISDIR(op.list.v[k].mode)) {
+              free(op.list.v[k].path);
+              op.list.v[k].path = NULL;
+            }
+          buf_cleanup(&dl);
+          /* The files are read when the layer is packed: keep tmp until
+           * then (removed with the store's tmp on prune, or below). */
+          strv_push(&op.dirs_added, "\x01");
+          strv_push(&op.dirs_added, tmp);
+        }
+        free(tmp);
+      } else {
+        copy_parents(&op, lp.data, false);
+        rc = copy_add(&op, host, rel, base, lp.data, 0, true, err);
+      }
+      buf_cleanup(&lp);
+      free(host);
+    }
+    strv_cleanup(&matches);
+    free(clean);
+    free(sv);
+  }
+  strv_cleanup(&srcs);
+  /* Drop entries removed above (path NULL). */
+  size_t w = 0;
+  for (size_t i = 0; i < op.list.n; i++) {
+    if (op.list.v[i].path == NULL) {
+      free(op.list.v[i].src);
+      free(op.list.v[i].link);
+      free(op.list.v[i].data);
+      continue;
+    }
+    op.list.v[w++] = op.list.v[i];
+  }
+  op.list.n = w;
+  if (rc == 0) {
+    struct buf by = BUF_INIT;
+    buf_printf(&by, "%s # buildkit", in->original);
+    rc = d_commit_layer(d, s, &op.list, by.data, err);
+    buf_cleanup(&by);
+  }
+  /* Temporary directories from ADD <tar>. */
+  for (size_t i = 0; i + 1 < op.dirs_added.n; i++)
+    if (strcmp(op.dirs_added.v[i], "\x01") == 0) {
+      struct err e2;
+      if (store_rmtree(d->store, op.dirs_added.v[i + 1], &e2) < 0)
+        d_log(d, "cleanup: %s", e2.msg);
+    }
+  free(dst);
+  free(dst_layer);
+  if (from == &img)
+    stage_cleanup(d, &img);
+  copy_cleanup(&op);
+  return rc;
+}
+
+static int d_commit_layer(struct dctx *d, struct stage *s,
+                          struct layer_list *list, const char *created_by,
+                          struct err *err) {
+  layer_list_sort(list);
+  struct layer_pack_opts o = {
+      .compression = d->req->compression == BUILD_ZSTD ? LAYER_ZSTD
+                                                       : LAYER_GZIP,
+      .clamp = d->have_epoch,
+      .epoch = d->epoch,
+      .cancel = d->cancel,
+  };
+  struct layer_info li;
+  int rc = layer_pack(list, &o, d->store, &li, err);
+  if (rc < 0)
+    return rc;
+  struct lref l;
+  memset(&l, 0, sizeof(l));
+  memcpy(l.digest, li.digest, sizeof(l.digest));
+  memcpy(l.diffid, li.diffid, sizeof(l.diffid));
+  l.size = li.size;
+  bool docker = d->req->format == BUILD_FORMAT_DOCKER;
+  l.media_type = (char *)(o.compression == LAYER_ZSTD ? MT_OCI_LAYER_ZSTD
+                          : docker ? MT_DOCKER_LAYER_GZIP
+                                   : MT_OCI_LAYER_GZIP);
+  stage_add_layer(s, &l);
+  cfg_history(d, s->cfg, created_by, false);
+  d_log(d, "layer %.19s: %zu entries, %llu bytes", li.digest, list->n,
+        (unsigned long long)li.size);
+  return 0;
+}
+
+/* --- other instructions ----------------------------------------------- */
+
+static int d_workdir(struct dctx *d, struct stage *s,
+                     const struct df_instr *in, struct err *err) {
+  if (in->nargs < 1)
+    return err_set(err, ERR_SYNTAX, "WORKDIR requires exactly one argument");
+  char *v = NULL;
+  int rc = d_expand(d, s, in->args[0].value, in->args[0].len, &v, err);
+  if (rc < 0)
+    return rc;
+  struct buf full = BUF_INIT;
+  if (v[0] != '/') {
+    const char *wd = json_object_get_string(
+        json_object_object_get(cfg_config(s->cfg), "WorkingDir"));
+    buf_printf(&full, "%s/", wd && *wd ? wd : "");
+  }
+  buf_puts(&full, v);
+  free(v);
+  char *clean = NULL;
+  (void)layer_clean_path(full.data, &clean);
+  buf_cleanup(&full);
+  struct buf abs = BUF_INIT;
+  buf_printf(&abs, "/%s", clean);
+  json_object_object_add(cfg_config(s->cfg), "WorkingDir",
+                         json_object_new_string(abs.data));
+  /* Create the directory when it is missing (a layer), as BuildKit does. */
+  rc = stage_materialize(d, s, err);
+  char *host = NULL;
+  if (rc == 0)
+    rc = layer_resolve(s->rootfs, clean, true, &host, err);
+  struct stat st;
+  if (rc == 0 && lstat(host, &st) != 0) {
+    struct copyop op;
+    memset(&op, 0, sizeof(op));
+    op.d = d;
+    op.s = s;
+    op.now = d->have_epoch ? d->epoch : (int64_t)time(NULL);
+    const char *lp = host + strlen(s->rootfs) + 1;
+    copy_parents(&op, lp, true);
+    struct buf by = BUF_INIT;
+    buf_printf(&by, "WORKDIR %s", abs.data);
+    rc = d_commit_layer(d, s, &op.list, by.data, err);
+    buf_cleanup(&by);
+    copy_cleanup(&op);
+  } else if (rc == 0) {
+    struct buf by = BUF_INIT;
+    buf_printf(&by, "WORKDIR %s", abs.data);
+    cfg_history(d, s->cfg, by.data, true);
+    buf_cleanup(&by);
+  }
+  free(host);
+  free(clean);
+  buf_cleanup(&abs);
+  return rc;
+}
+
+/* ENV / LABEL: key, value, separator triples. */
+static int d_keyval(struct dctx *d, struct stage *s,
+                    const struct df_instr *in, bool label,
+                    struct err *err) {
+  if (in->nargs == 0 || in->nargs % 3 != 0)
+    return err_set(err, ERR_SYNTAX, "%s requires at least one argument",
+                   label ? "LABEL" : "ENV");
+  int rc = 0;
+  struct buf by = BUF_INIT;
+  buf_puts(&by, label ? "LABEL" : "ENV");
+  for (size_t i = 0; rc == 0 && i + 2 < in->nargs; i += 3) {
+    char *k = NULL, *v = NULL;
+    rc = d_expand(d, s, in->args[i].value, in->args[i].len, &k, err);
+    if (rc == 0)
+      rc = d_expand(d, s, in->args[i + 1].value, in->args[i + 1].len, &v,
+                    err);
+    if (rc == 0) {
+      if (label) {
+        json_object *c = cfg_config(s->cfg), *labels;
+        if (!json_object_object_get_ex(c, "Labels", &labels) ||
+            !json_object_is_type(labels, json_type_object)) {
+          labels = json_object_new_object();
+          json_object_object_add(c, "Labels", labels);
+        }
+        json_object_object_add(labels, k, json_object_new_string(v));
+      } else {
+        cfg_set_env(s->cfg, k, v);
+      }
+      buf_printf(&by, " %s=%s", k, v);
+    }
+    free(k);
+    free(v);
+  }
+  if (rc == 0)
+    cfg_history(d, s->cfg, by.data, true);
+  buf_cleanup(&by);
+  return rc;
+}
+
+/* ARG name[=default]: in scope from here on. */
+static int d_arg(struct dctx *d, struct stage *s, const struct df_instr *in,
+                 struct strv *scope, struct err *err) {
+  for (size_t i = 0; i < in->nargs; i++) {
+    const char *a = in->args[i].value;
+    const char *eq = strchr(a, '=');
+    char *name = eq ? xstrndup(a, (size_t)(eq - a)) : xstrdup(a);
+    char *val = NULL;
+    const char *bv = kv_get(&d->build_args, name, strlen(name));
+    if (bv) {
+      val = xstrdup(bv);
+    } else if (eq) {
+      int rc = d_expand(d, s, eq + 1, strlen(eq + 1), &val, err);
+      if (rc < 0) {
+        free(name);
+        return rc;
+      }
+    } else if (s) {
+      const char *mv = kv_get(&d->meta, name, strlen(name));
+      if (mv)
+        val = xstrdup(mv);
+    }
+    if (val)
+      kv_set(scope, name, val);
+    free(name);
+    free(val);
+  }
+  if (s)
+    cfg_history(d, s->cfg, in->original, true);
+  return 0;
+}
+
+/* CMD / ENTRYPOINT / SHELL: exec form as is, shell form wrapped. */
+static json_object *d_command(struct stage *s, const struct df_instr *in) {
+  if (in->form == DF_FORM_JSON) {
+    json_object *arr = json_object_new_array();
+    for (size_t i = 0; i < in->nargs; i++)
+      json_object_array_add(arr, json_object_new_string_len(
+                                     in->args[i].value, (int)in->args[i].len));
+    return arr;
+  }
+  json_object *arr = json_object_new_array();
+  json_object *sh;
+  if (json_object_object_get_ex(cfg_config(s->cfg), "Shell", &sh) &&
+      json_object_is_type(sh, json_type_array) &&
+      json_object_array_length(sh) > 0) {
+    for (size_t i = 0; i < json_object_array_length(sh); i++)
+      json_object_array_add(arr, json_object_get(
+                                     json_object_array_get_idx(sh, i)));
+  } else {
+    json_object_array_add(arr, json_object_new_string("/bin/sh"));
+    json_object_array_add(arr, json_object_new_string("-c"));
+  }
+  if (in->nargs)
+    json_object_array_add(arr, json_object_new_string(in->args[0].value));
+  return arr;
+}
+
+static int64_t d_duration(const char *s, bool *ok) {
+  /* Go durations: 30s, 1m30s, 500ms, 1h. */
+  *ok = true;
+  double total = 0;
+  const char *p = s;
+  if (*p == '\0') {
+    *ok = false;
+    return 0;
+  }
+  while (*p) {
+    char *end;
+    double v = strtod(p, &end);
+    if (end == p) {
+      *ok = false;
+      return 0;
+    }
+    p = end;
+    double mul;
+    if (strncmp(p, "ns", 2) == 0) {
+      mul = 1;
+      p += 2;
+    } else if (strncmp(p, "us", 2) == 0) {
+      mul = 1e3;
+      p += 2;
+    } else if (strncmp(p, "ms", 2) == 0) {
+      mul = 1e6;
+      p += 2;
+    } else if (*p == 's') {
+      mul = 1e9;
+      p++;
+    } else if (*p == 'm') {
+      mul = 60e9;
+      p++;
+    } else if (*p == 'h') {
+      mul = 3600e9;
+      p++;
+    } else {
+      *ok = false;
+      return 0;
+    }
+    total += v * mul;
+  }
+  return (int64_t)total;
+}
+
+static int d_healthcheck(struct stage *s, const struct df_instr *in,
+                         struct err *err) {
+  json_object *c = cfg_config(s->cfg);
+  json_object *hc = json_object_new_object();
+  json_object *test = json_object_new_array();
+  if (in->nargs >= 1 && strcasecmp(in->args[0].value, "NONE") == 0) {
+    json_object_array_add(test, json_object_new_string("NONE"));
+  } else if (in->nargs >= 2) {
+    /* exec form: more than one value after CMD, or text that was JSON */
+    const char *o = strstr(in->original, in->args[0].value);
+    const char *after = o ? o + strlen(in->args[0].value) : "";
+    while (*after == ' ' || *after == '\t')
+      after++;
+    bool json = *after == '[';
+    if (json) {
+      json_object_array_add(test, json_object_new_string("CMD"));
+      for (size_t i = 1; i < in->nargs; i++)
+        json_object_array_add(test,
+                              json_object_new_string(in->args[i].value));
+    } else {
+      json_object_array_add(test, json_object_new_string("CMD-SHELL"));
+      json_object_array_add(test, json_object_new_string(in->args[1].value));
+    }
+  } else {
+    json_object_put(test);
+    json_object_put(hc);
+    return err_set(err, ERR_SYNTAX, "HEALTHCHECK requires CMD or NONE");
+  }
+  json_object_object_add(hc, "Test", test);
+  static const char *const durs[][2] = {{"interval", "Interval"},
+                                        {"timeout", "Timeout"},
+                                        {"start-period", "StartPeriod"},
+                                        {"start-interval", "StartInterval"}};
+  for (size_t i = 0; i < 4; i++) {
+    const char *v = d_flag(in, durs[i][0]);
+    if (v == NULL)
+      continue;
+    bool ok;
+    int64_t ns = d_duration(v, &ok);
+    if (!ok) {
+      json_object_put(hc);
+      return err_set(err, ERR_SYNTAX, "invalid --%s duration \"%s\"",
+                     durs[i][0], v);
+    }
+    if (ns)
+      json_object_object_add(hc, durs[i][1], json_object_new_int64(ns));
+  }
+  const char *r = d_flag(in, "retries");
+  if (r) {
+    unsigned long n;
+    if (!d_numeric(r, &n)) {
+      json_object_put(hc);
+      return err_set(err, ERR_SYNTAX, "invalid --retries \"%s\"", r);
+    }
+    if (n)
+      json_object_object_add(hc, "Retries", json_object_new_int64((int64_t)n));
+  }
+  json_object_object_add(c, "Healthcheck", hc);
+  return 0;
+}
+
+static int d_map_words(struct dctx *d, struct stage *s,
+                       const struct df_instr *in, const char *key,
+                       bool ports, struct err *err) {
+  json_object *c = cfg_config(s->cfg), *m;
+  if (!json_object_object_get_ex(c, key, &m) ||
+      !json_object_is_type(m, json_type_object)) {
+    m = json_object_new_object();
+    json_object_object_add(c, key, m);
+  }
+  for (size_t i = 0; i < in->nargs; i++) {
+    char *v = NULL;
+    int rc = d_expand(d, s, in->args[i].value, in->args[i].len, &v, err);
+    if (rc < 0)
+      return rc;
+    if (v[0] == '\0') {
+      free(v);
+      if (!ports)
+        return err_set(err, ERR_SYNTAX, "VOLUME specified can not be an "
+                       "empty string");
+      continue;
+    }
+    struct buf k = BUF_INIT;
+    buf_puts(&k, v);
+    if (ports) {
+      /* 80 -> 80/tcp; 8000-8002 -> one per port */
+      char *slash = strchr(v, '/');
+      const char *proto = slash ? slash + 1 : "tcp";
+      if (slash)
+        *slash = '\0';
+      char *dash = strchr(v, '-');
+      unsigned long lo, hi;
+      char *p1 = dash ? xstrndup(v, (size_t)(dash - v)) : xstrdup(v);
+      bool okp = d_numeric(p1, &lo) && lo <= 65535;
+      hi = lo;
+      if (okp && dash)
+        okp = d_numeric(dash + 1, &hi) && hi >= lo && hi <= 65535;
+      free(p1);
+      if (!okp) {
+        buf_cleanup(&k);
+        int rc2 = err_set(err, ERR_SYNTAX, "invalid containerPort: %s", v);
+        free(v);
+        return rc2;
+      }
+      for (unsigned long pnum = lo; pnum <= hi; pnum++) {
+        buf_reset(&k);
+        buf_printf(&k, "%lu/%s", pnum, proto);
+        for (char *q = k.data; *q; q++)
+          *q = (char)tolower((unsigned char)*q);
+        json_object_object_add(m, k.data, json_object_new_object());
+      }
+    } else {
+      json_object_object_add(m, k.data, json_object_new_object());
+    }
+    buf_cleanup(&k);
+    free(v);
+  }
+  cfg_history(d, s->cfg, in->original, true);
+  return 0;
+}
+
+static int d_instr(struct dctx *d, struct stage *s, unsigned idx,
+                   const struct df_instr *in, bool trigger, struct err *err);
+
+/* Runs the base image's ONBUILD triggers, then clears them. */
+static int d_onbuild(struct dctx *d, struct stage *s, unsigned idx,
+                     struct err *err) {
+  json_object *c = cfg_config(s->cfg), *ob;
+  if (!json_object_object_get_ex(c, "OnBuild", &ob) ||
+      !json_object_is_type(ob, json_type_array))
+    return 0;
+  json_object *triggers = json_object_get(ob);
+  json_object_object_del(c, "OnBuild");
+  int rc = 0;
+  for (size_t i = 0; rc == 0 && i < json_object_array_length(triggers);
+       i++) {
+    const char *t =
+        json_object_get_string(json_object_array_get_idx(triggers, i));
+    if (t == NULL)
+      continue;
+    d_log(d, "running ONBUILD trigger: %s", t);
+    struct dockerfile *tdf = dockerfile_parse(t, strlen(t), NULL);
+    const struct df_problem *p = dockerfile_first_error(tdf);
+    if (p || tdf->ninstrs != 1)
+      rc = err_set(err, ERR_SYNTAX, "ONBUILD trigger \"%.100s\": %s", t,
+                   p ? p->message : "not one instruction");
+    else
+      rc = d_instr(d, s, idx, &tdf->instrs[0], true, err);
+    dockerfile_free(tdf);
+  }
+  json_object_put(triggers);
+  return rc;
+}
+
+static int d_from(struct dctx *d, struct stage *s, unsigned idx,
+                  const struct df_instr *in, struct err *err) {
+  if (in->nargs != 1 && !(in->nargs == 3 &&
+                          strcasecmp(in->args[1].value, "as") == 0))
+    return err_set(err, ERR_SYNTAX, "FROM requires either one or three "
+                   "arguments");
+  char *base = NULL;
+  int rc = d_expand(d, NULL, in->args[0].value, in->args[0].len, &base, err);
+  if (rc < 0)
+    return rc;
+  struct image_platform plat = d->plat;
+  const char *pf = d_flag(in, "platform");
+  if (pf) {
+    char *pv = NULL;
+    rc = d_expand(d, NULL, pf, strlen(pf), &pv, err);
+    if (rc == 0)
+      rc = image_platform_parse(pv, &plat, err);
+    free(pv);
+  }
+  int sidx = rc == 0 ? d_stage_index(d, base) : -1;
+  bool named = false;
+  for (size_t i = 0; i < idx && !named; i++)
+    named = d->df->stages[i].name &&
+            strcasecmp(d->df->stages[i].name, base) == 0;
+  if (rc < 0) {
+    /* keep rc */
+  } else if (strcasecmp(base, "scratch") == 0) {
+    s->cfg = cfg_new_scratch(d);
+  } else if (named && sidx >= 0 && (unsigned)sidx < idx) {
+    struct stage *b = &d->st[sidx];
+    s->cfg = json_clone(b->cfg);
+    json_object *rootfs;
+    if (json_object_object_get_ex(s->cfg, "rootfs", &rootfs))
+      json_object_object_add(rootfs, "diff_ids", json_object_new_array());
+    for (size_t i = 0; i < b->nlayers; i++)
+      stage_add_layer(s, &b->layers[i]);
+  } else {
+    rc = d_load_image(d, base, &plat, s, err);
+    if (rc == 0)
+      rc = d_onbuild(d, s, idx, err);
+  }
+  free(base);
+  if (rc == 0) {
+    /* BuildKit gives every Linux image a PATH. */
+    struct strv env = STRV_INIT;
+    cfg_env(s->cfg, &env);
+    if (kv_get(&env, "PATH", 4) == NULL)
+      cfg_set_env(s->cfg, "PATH", DEFAULT_PATH + 5);
+    strv_cleanup(&env);
+  }
+  return rc;
+}
+
+static int d_instr(struct dctx *d, struct stage *s, unsigned idx,
+                   const struct df_instr *in, bool trigger,
+                   struct err *err) {
+  json_object *c = cfg_config(s->cfg);
+  switch (in->kind) {
+  case DF_RUN:
+    return err_set(err, ERR_UNSUPPORTED, "RUN is not supported by this "
+                   "builder yet (it comes with issue #5); line %u: %.100s",
+                   in->start_line, in->original);
+  case DF_COPY:
+    return d_copy(d, s, in, false, idx, err);
+  case DF_ADD:
+    return d_copy(d, s, in, true, idx, err);
+  case DF_ENV:
+    return d_keyval(d, s, in, false, err);
+  case DF_LABEL:
+    return d_keyval(d, s, in, true, err);
+  case DF_MAINTAINER:
+    json_object_object_add(s->cfg, "author",
+                           json_object_new_string(in->nargs ?
+                                                  in->args[0].value : ""));
+    cfg_history(d, s->cfg, in->original, true);
+    return 0;
+  case DF_ARG:
+    return d_arg(d, s, in, &s->args, err);
+  case DF_WORKDIR:
+    return d_workdir(d, s, in, err);
+  case DF_USER:
+  case DF_STOPSIGNAL: {
+    if (in->nargs < 1)
+      return err_set(err, ERR_SYNTAX, "%s requires exactly one argument",
+                     df_kind_name(in->kind));
+    char *v = NULL;
+    int rc = d_expand(d, s, in->args[0].value, in->args[0].len, &v, err);
+    if (rc < 0)
+      return rc;
+    json_object_object_add(c, in->kind == DF_USER ? "User" : "StopSignal",
+                           json_object_new_string(v));
+    free(v);
+    cfg_history(d, s->cfg, in->original, true);
+    return 0;
+  }
+  case DF_EXPOSE:
+    return d_map_words(d, s, in, "ExposedPorts", true, err);
+  case DF_VOLUME:
+    return d_map_words(d, s, in, "Volumes", false, err);
+  case DF_CMD:
+    json_object_object_add(c, "Cmd", d_command(s, in));
+    s->cmd_set = true;
+    cfg_history(d, s->cfg, in->original, true);
+    return 0;
+  case DF_ENTRYPOINT:
+    json_object_object_add(c, "Entrypoint", d_command(s, in));
+    if (!s->cmd_set)
+      json_object_object_add(c, "Cmd", NULL);
+    cfg_history(d, s->cfg, in->original, true);
+    return 0;
+  case DF_SHELL:
+    if (in->form != DF_FORM_JSON || in->nargs == 0)
+      return err_set(err, ERR_SYNTAX, "SHELL requires the arguments to be "
+                     "in JSON form");
+    json_object_object_add(c, "Shell", d_command(s, in));
+    cfg_history(d, s->cfg, in->original, true);
+    return 0;
+  case DF_HEALTHCHECK: {
+    int rc = d_healthcheck(s, in, err);
+    if (rc == 0)
+      cfg_history(d, s->cfg, in->original, true);
+    return rc;
+  }
+  case DF_ONBUILD: {
+    if (trigger)
+      return err_set(err, ERR_SYNTAX, "ONBUILD inside an ONBUILD trigger");
+    if (in->sub == NULL)
+      return err_set(err, ERR_SYNTAX, "ONBUILD requires an instruction");
+    if (in->sub->kind == DF_FROM || in->sub->kind == DF_MAINTAINER ||
+        in->sub->kind == DF_ONBUILD)
+      return err_set(err, ERR_SYNTAX, "%s isn't allowed as an ONBUILD "
+                     "trigger", df_kind_name(in->sub->kind));
+    json_object *ob;
+    if (!json_object_object_get_ex(c, "OnBuild", &ob) ||
+        !json_object_is_type(ob, json_type_array)) {
+      ob = json_object_new_array();
+      json_object_object_add(c, "OnBuild", ob);
+    }
+    /* The trigger text as written after ONBUILD. */
+    const char *t = in->original;
+    while (*t && *t != ' ' && *t != '\t')
+      t++;
+    while (*t == ' ' || *t == '\t')
+      t++;
+    json_object_array_add(ob, json_object_new_string(t));
+    cfg_history(d, s->cfg, in->original, true);
+    return 0;
+  }
+  case DF_FROM:
+  case DF_UNKNOWN:
+  case DF_KIND_COUNT:
+    break;
+  }
+  return err_set(err, ERR_SYNTAX, "unknown instruction: %s", in->keyword);
+}
+
+/* Marks the stages `idx` needs (FROM <stage>, COPY --from). */
+static void d_mark(struct dctx *d, size_t idx, unsigned depth) {
+  if (depth > 256 || d->st[idx].needed)
+    return;
+  d->st[idx].needed = true;
+  const struct df_stage *st = &d->df->stages[idx];
+  for (size_t k = 0; k < st->ninstrs; k++) {
+    const struct df_instr *in = &d->df->instrs[st->from_instr + k];
+    const char *ref = NULL;
+    char *exp = NULL;
+    if (in->kind == DF_FROM && in->nargs >= 1)
+      ref = in->args[0].value;
+    else if (in->kind == DF_COPY || in->kind == DF_ADD)
+      ref = d_flag(in, "from");
+    if (ref == NULL)
+      continue;
+    struct err e;
+    if (d_expand(d, NULL, ref, strlen(ref), &exp, &e) == 0) {
+      int j = d_stage_index(d, exp);
+      bool by_name = false;
+      for (size_t i = 0; i < idx && !by_name; i++)
+        by_name = d->df->stages[i].name &&
+                  strcasecmp(d->df->stages[i].name, exp) == 0;
+      if (j >= 0 && (size_t)j < idx && (by_name || in->kind != DF_FROM))
+        d_mark(d, (size_t)j, depth + 1);
+    }
+    free(exp);
+  }
+}
+
+static unsigned d_count_steps(struct dctx *d) {
+  unsigned n = 0;
+  for (size_t i = 0; i < d->df->nstages; i++)
+    if (d->st[i].needed)
+      n += (unsigned)d->df->stages[i].ninstrs;
+  return n;
+}
+
+static int d_run_stage(struct dctx *d, size_t idx, struct err *err) {
+  const struct df_stage *ds = &d->df->stages[idx];
+  struct stage *s = &d->st[idx];
+  int rc = 0;
+  for (size_t k = 0; rc == 0 && k < ds->ninstrs; k++) {
+    if (d_cancelled(d))
+      return err_set(err, ERR_CANCELLED, "cancelled");
+    const struct df_instr *in = &d->df->instrs[ds->from_instr + k];
+    d->step++;
+    if (d->sink && d->sink->step) {
+      struct buf t = BUF_INIT;
+      buf_printf(&t, "[%s%zu/%zu] %s", ds->name ? ds->name : "stage-",
+                 k + 1, ds->ninstrs, in->original);
+      if (ds->name == NULL) {
+        buf_reset(&t);
+        buf_printf(&t, "[stage-%zu %zu/%zu] %s", idx, k + 1, ds->ninstrs,
+                   in->original);
+      } else {
+        buf_reset(&t);
+        buf_printf(&t, "[%s %zu/%zu] %s", ds->name, k + 1, ds->ninstrs,
+                   in->original);
+      }
+      d->sink->step(d->sink->ctx, d->step, d->nsteps, in->start_line,
+                    t.data);
+      buf_cleanup(&t);
+    }
+    if (k == 0)
+      rc = d_from(d, s, (unsigned)idx, in, err);
+    else
+      rc = d_instr(d, s, (unsigned)idx, in, false, err);
+    if (rc < 0 && err && err->line == 0)
+      err->line = in->start_line;
+  }
+  s->done = rc == 0;
+  return rc;
+}
+
+/* Writes config + manifest for a stage; tags it. */
+static int d_commit_image(struct dctx *d, struct stage *s,
+                          char digest_out[DIGEST_STR_LEN], const char **mt,
+                          uint64_t *msize, struct err *err) {
+  bool docker = d->req->format == BUILD_FORMAT_DOCKER;
+  if (!json_object_object_get_ex(s->cfg, "created", NULL)) {
+    char *now = d_now(d);
+    json_object_object_add(s->cfg, "created", json_object_new_string(now));
+    free(now);
+  } else {
+    char *now = d_now(d);
+    json_object_object_add(s->cfg, "created", json_object_new_string(now));
+    free(now);
+  }
+  const char *cfg_txt = json_object_to_json_string_ext(
+      s->cfg, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+  char cdigest[DIGEST_STR_LEN];
+  size_t clen = strlen(cfg_txt);
+  int rc = store_blob_put(d->store, cfg_txt, clen, cdigest, err);
+  if (rc < 0)
+    return rc;
+  json_object *m = json_object_new_object();
+  json_object_object_add(m, "schemaVersion", json_object_new_int(2));
+  *mt = docker ? MT_DOCKER_MANIFEST : MT_OCI_MANIFEST;
+  json_object_object_add(m, "mediaType", json_object_new_string(*mt));
+  json_object *cd = json_object_new_object();
+  json_object_object_add(cd, "mediaType", json_object_new_string(
+                                              docker ? MT_DOCKER_CONFIG
+                                                     : MT_OCI_CONFIG));
+  json_object_object_add(cd, "digest", json_object_new_string(cdigest));
+  json_object_object_add(cd, "size", json_object_new_int64((int64_t)clen));
+  json_object_object_add(m, "config", cd);
+  json_object *ls = json_object_new_array();
+  for (size_t i = 0; i < s->nlayers; i++) {
+    const char *lmt = s->layers[i].media_type;
+    /* Same bytes, the other format's name. */
+    if (docker && strcmp(lmt, MT_OCI_LAYER_GZIP) == 0)
+      lmt = MT_DOCKER_LAYER_GZIP;
+    else if (docker && strcmp(lmt, MT_OCI_LAYER) == 0)
+      lmt = MT_DOCKER_LAYER;
+    else if (!docker && strcmp(lmt, MT_DOCKER_LAYER_GZIP) == 0)
+      lmt = MT_OCI_LAYER_GZIP;
+    else if (!docker && strcmp(lmt, MT_DOCKER_LAYER) == 0)
+      lmt = MT_OCI_LAYER;
+    json_object *l = json_object_new_object();
+    json_object_object_add(l, "mediaType", json_object_new_string(lmt));
+    json_object_object_add(l, "digest",
+                           json_object_new_string(s->layers[i].digest));
+    int64_t sz = store_blob_size(d->store, s->layers[i].digest);
+    json_object_object_add(l, "size", json_object_new_int64(sz));
+    json_object_array_add(ls, l);
+  }
+  json_object_object_add(m, "layers", ls);
+  const char *mtxt = json_object_to_json_string_ext(
+      m, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+  *msize = strlen(mtxt);
+  rc = store_blob_put(d->store, mtxt, *msize, digest_out, err);
+  json_object_put(m);
+  return rc;
+}
+
+int dispatch_run(const struct build_request *req, uv_loop_t *loop,
+                 const atomic_bool *cancel, const struct dispatch_sink *sink,
+                 char digest_out[72], struct err *err) {
+  struct dctx dd;
+  struct dctx *d = &dd;
+  memset(d, 0, sizeof(*d));
+  d->req = req;
+  d->loop = loop;
+  d->cancel = cancel;
+  d->sink = sink;
+  digest_out[0] = '\0';
+  const char *sde = getenv("SOURCE_DATE_EPOCH");
+  unsigned long sv;
+  if (sde && d_numeric(sde, &sv)) {
+    d->have_epoch = true;
+    d->epoch = (int64_t)sv;
+  }
+  int rc = image_platform_parse(req->platform, &d->plat, err);
+  if (rc < 0)
+    return rc;
+  /* The Dockerfile. */
+  struct buf dfpath = BUF_INIT;
+  if (req->dockerfile)
+    buf_puts(&dfpath, req->dockerfile);
+  else
+    buf_printf(&dfpath, "%s/Dockerfile", req->context_dir);
+  char *text = NULL;
+  size_t tlen = 0;
+  if (req->dockerfile_text) {
+    text = xstrndup(req->dockerfile_text, req->dockerfile_len);
+    tlen = req->dockerfile_len;
+  } else {
+    FILE *f = fopen(dfpath.data, "rb");
+    if (f == NULL) {
+      rc = err_set(err, ERR_NOTFOUND, "%s: %s", dfpath.data, strerror(errno));
+      buf_cleanup(&dfpath);
+      return rc;
+    }
+    struct buf b = BUF_INIT;
+    char chunk[65536];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+      if (b.len + n > DW_MAX_DOCKERFILE_BYTES) {
+        rc = err_set(err, ERR_TOOBIG, "%s: too large", dfpath.data);
+        break;
+      }
+      buf_append(&b, chunk, n);
+    }
+    fclose(f);
+    tlen = b.len;
+    text = buf_take(&b);
+    if (rc < 0) {
+      free(text);
+      buf_cleanup(&dfpath);
+      return rc;
+    }
+  }
+  d->df = dockerfile_parse(text, tlen, NULL);
+  free(text);
+  d->escape = d->df->escape;
+  const struct df_problem *p = dockerfile_first_error(d->df);
+  if (p) {
+    rc = err_set_at(err, ERR_SYNTAX, p->range.start.row + 1,
+                    p->range.start.col + 1, "%s:%u: %s", dfpath.data,
+                    p->range.start.row + 1, p->message);
+    goto out;
+  }
+  rc = context_open(req->context_dir, req->dockerfile_text ? NULL
+                                                           : dfpath.data,
+                    &d->ctx, err);
+  if (rc < 0)
+    goto out;
+  for (size_t i = 0; i < req->nbuild_args; i++) {
+    const char *a = req->build_args[i];
+    const char *eq = strchr(a, '=');
+    if (eq) {
+      char *k = xstrndup(a, (size_t)(eq - a));
+      kv_set(&d->build_args, k, eq + 1);
+      free(k);
+    } else if (getenv(a)) {
+      kv_set(&d->build_args, a, getenv(a));
+    }
+  }
+  /* Global ARGs, for FROM. */
+  for (size_t i = 0; rc == 0 && i < d->df->nglobal; i++)
+    if (d->df->instrs[i].kind == DF_ARG)
+      rc = d_arg(d, NULL, &d->df->instrs[i], &d->meta, err);
+  if (rc < 0)
+    goto out;
+  rc = store_open(req->root, &d->store, err);
+  if (rc < 0)
+    goto out;
+  rc = store_lock(d->store, false, err);
+  if (rc < 0)
+    goto out;
+  struct registry_opts ro = {req->insecure, req->ninsecure, d_reg_log, d};
+  rc = registry_new(loop, d->store, &ro, cancel, &d->reg, err);
+  if (rc < 0)
+    goto out;
+  d->st = xcalloc(d->df->nstages, sizeof(*d->st));
+  size_t target = d->df->nstages - 1;
+  if (req->target && *req->target) {
+    bool found = false;
+    for (size_t i = 0; i < d->df->nstages && !found; i++)
+      if (d->df->stages[i].name &&
+          strcasecmp(d->df->stages[i].name, req->target) == 0) {
+        target = i;
+        found = true;
+      }
+    if (!found) {
+      rc = err_set(err, ERR_NOTFOUND, "target stage \"%s\" could not be "
+                   "found", req->target);
+      goto out;
+    }
+  }
+  d_mark(d, target, 0);
+  d->nsteps = d_count_steps(d);
+  for (size_t i = 0; i <= target && rc == 0; i++) {
+    if (!d->st[i].needed) {
+      d_log(d, "skipping stage %zu%s%s (not needed for the target)", i,
+            d->df->stages[i].name ? " " : "",
+            d->df->stages[i].name ? d->df->stages[i].name : "");
+      continue;
+    }
+    rc = d_run_stage(d, i, err);
+  }
+  if (rc < 0)
+    goto out;
+  char digest[DIGEST_STR_LEN];
+  const char *mt = NULL;
+  uint64_t msize = 0;
+  rc = d_commit_image(d, &d->st[target], digest, &mt, &msize, err);
+  if (rc < 0)
+    goto out;
+  char *first_name = NULL;
+  for (size_t i = 0; rc == 0 && i < req->ntags; i++) {
+    struct ref r;
+    rc = ref_parse(req->tags[i], &r, err);
+    if (rc < 0)
+      break;
+    char *name = ref_string(&r);
+    ref_cleanup(&r);
+    rc = store_tag_set(d->store, name, digest, mt, msize, err);
+    if (rc == 0)
+      d_log(d, "tagged %s", name);
+    if (first_name == NULL)
+      first_name = name;
+    else
+      free(name);
+  }
+  if (rc == 0 && req->output) {
+    struct output_spec o;
+    rc = output_parse(req->output, &o, err);
+    if (rc == 0) {
+      rc = output_write(d->store, &o, digest, mt, msize, first_name, err);
+      if (rc == 0)
+        d_log(d, "exported %s to %s", o.type, o.dest);
+      output_spec_cleanup(&o);
+    }
+  }
+  free(first_name);
+  if (rc == 0)
+    snprintf(digest_out, 72, "%s", digest);
+out:
+  if (d->st) {
+    for (size_t i = 0; i < d->df->nstages; i++)
+      stage_cleanup(d, &d->st[i]);
+    free(d->st);
+  }
+  registry_free(d->reg);
+  store_free(d->store);
+  context_cleanup(&d->ctx);
+  strv_cleanup(&d->meta);
+  strv_cleanup(&d->build_args);
+  dockerfile_free(d->df);
+  buf_cleanup(&dfpath);
+  return rc;
+}

@@ -1,0 +1,28 @@
+/*
+ * dispatch.h - runs a Dockerfile: stages, instructions, the final image.
+ * Internal to builder/: build.c calls it on the build thread.
+ */
+#ifndef DW_DISPATCH_H
+#define DW_DISPATCH_H
+
+#include <stdatomic.h>
+#include <uv.h>
+
+#include "../common/err.h"
+#include "build.h"
+
+/* How dispatch talks back: build.c queues these as events. */
+struct dispatch_sink {
+  void (*step)(void *ctx, unsigned step, unsigned nsteps, unsigned line,
+               const char *text);
+  void (*log)(void *ctx, const char *line);
+  void *ctx;
+};
+
+/* Runs the build described by req on loop (the build thread's own).
+ * On success digest_out holds the image manifest digest. */
+int dispatch_run(const struct build_request *req, uv_loop_t *loop,
+                 const atomic_bool *cancel, const struct dispatch_sink *sink,
+                 char digest_out[72], struct err *err) DW_WARN_UNUSED;
+
+#endif

@@ -1,0 +1,178 @@
+/*
+ * cmd_build.c - `dockwright build`: the builder behind the command line.
+ * Events are printed to standard error as they come; the image digest goes
+ * to standard output.
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../builder/build.h"
+#include "../common/buf.h"
+#include "cli.h"
+
+static void build_usage(FILE *out) {
+  fprintf(out,
+          "Usage: dockwright build [options] CONTEXT\n\n"
+          "Builds an image from a Dockerfile (no daemon; RUN is not "
+          "supported yet).\n\n"
+          "  -f, --file FILE            Dockerfile (default CONTEXT/"
+          "Dockerfile)\n"
+          "  -t, --tag REF              name the image (repeatable)\n"
+          "      --build-arg K[=V]      set a build argument (repeatable)\n"
+          "      --target STAGE         build this stage\n"
+          "      --platform OS/ARCH     e.g. linux/amd64\n"
+          "      --no-cache             do not reuse cached layers\n"
+          "      --format oci|docker    manifest and config media types\n"
+          "      --compression gzip|zstd\n"
+          "      --output type=oci,dest=DIR | type=oci-archive,dest=FILE\n"
+          "      --root DIR             image store (default "
+          "$DOCKWRIGHT_ROOT or\n"
+          "                             $XDG_DATA_HOME/dockwright)\n"
+          "      --insecure-registry HOST[:PORT]  allow http / unverified "
+          "TLS\n"
+          "  -q, --quiet                print only the image digest\n");
+}
+
+struct build_cli {
+  bool quiet;
+  int rc;
+  char digest[80];
+};
+
+static struct build *build_cli_current;
+
+static void build_cli_sigint(int sig) {
+  (void)sig;
+  build_cancel(build_cli_current);
+}
+
+static void build_cli_event(void *ctx, const struct build_event *ev) {
+  struct build_cli *c = ctx;
+  switch (ev->kind) {
+  case BUILD_EV_STEP:
+    if (!c->quiet)
+      fprintf(stderr, "#%u/%u %s\n", ev->step, ev->nsteps, ev->text);
+    break;
+  case BUILD_EV_LOG:
+    if (!c->quiet)
+      fprintf(stderr, "  %s\n", ev->text);
+    break;
+  case BUILD_EV_PROGRESS:
+    break;
+  case BUILD_EV_DONE:
+    snprintf(c->digest, sizeof(c->digest), "%s", ev->text);
+    c->rc = 0;
+    break;
+  case BUILD_EV_FAILED:
+    if (ev->line)
+      cli_error("build failed (line %u): %s", ev->line, ev->text);
+    else
+      cli_error("build failed: %s", ev->text);
+    c->rc = 1;
+    break;
+  case BUILD_EV_CANCELLED:
+    cli_error("build cancelled");
+    c->rc = 130;
+    break;
+  }
+}
+
+int cmd_build_main(int argc, char **argv) {
+  enum {
+    O_BUILD_ARG = 256, O_TARGET, O_PLATFORM, O_NO_CACHE, O_FORMAT,
+    O_COMPRESSION, O_OUTPUT, O_ROOT, O_INSECURE
+  };
+  static const struct option opts[] = {
+      {"file", required_argument, NULL, 'f'},
+      {"tag", required_argument, NULL, 't'},
+      {"quiet", no_argument, NULL, 'q'},
+      {"help", no_argument, NULL, 'h'},
+      {"build-arg", required_argument, NULL, O_BUILD_ARG},
+      {"target", required_argument, NULL, O_TARGET},
+      {"platform", required_argument, NULL, O_PLATFORM},
+      {"no-cache", no_argument, NULL, O_NO_CACHE},
+      {"format", required_argument, NULL, O_FORMAT},
+      {"compression", required_argument, NULL, O_COMPRESSION},
+      {"output", required_argument, NULL, O_OUTPUT},
+      {"root", required_argument, NULL, O_ROOT},
+      {"insecure-registry", required_argument, NULL, O_INSECURE},
+      {NULL, 0, NULL, 0}};
+  struct build_request req;
+  memset(&req, 0, sizeof(req));
+  struct strv tags = STRV_INIT, args = STRV_INIT, insecure = STRV_INIT;
+  struct build_cli c = {false, 1, ""};
+  int opt, status = 0;
+  optind = 1;
+  while ((opt = getopt_long(argc, argv, "f:t:qh", opts, NULL)) != -1) {
+    switch (opt) {
+    case 'f': req.dockerfile = optarg; break;
+    case 't': strv_push(&tags, optarg); break;
+    case 'q': c.quiet = true; break;
+    case 'h': build_usage(stdout); goto done;
+    case O_BUILD_ARG: strv_push(&args, optarg); break;
+    case O_TARGET: req.target = optarg; break;
+    case O_PLATFORM: req.platform = optarg; break;
+    case O_NO_CACHE: req.no_cache = true; break;
+    case O_FORMAT:
+      if (strcmp(optarg, "oci") == 0) {
+        req.format = BUILD_FORMAT_OCI;
+      } else if (strcmp(optarg, "docker") == 0) {
+        req.format = BUILD_FORMAT_DOCKER;
+      } else {
+        cli_error("--format must be oci or docker, not '%s'", optarg);
+        status = 2;
+        goto done;
+      }
+      break;
+    case O_COMPRESSION:
+      if (strcmp(optarg, "gzip") == 0) {
+        req.compression = BUILD_GZIP;
+      } else if (strcmp(optarg, "zstd") == 0) {
+        req.compression = BUILD_ZSTD;
+      } else {
+        cli_error("--compression must be gzip or zstd, not '%s'", optarg);
+        status = 2;
+        goto done;
+      }
+      break;
+    case O_OUTPUT: req.output = optarg; break;
+    case O_ROOT: req.root = optarg; break;
+    case O_INSECURE: strv_push(&insecure, optarg); break;
+    default: build_usage(stderr); status = 2; goto done;
+    }
+  }
+  if (optind + 1 != argc) {
+    cli_error("build needs exactly one CONTEXT directory");
+    build_usage(stderr);
+    status = 2;
+    goto done;
+  }
+  req.context_dir = argv[optind];
+  req.tags = (const char *const *)tags.v;
+  req.ntags = tags.n;
+  req.build_args = (const char *const *)args.v;
+  req.nbuild_args = args.n;
+  req.insecure = (const char *const *)insecure.v;
+  req.ninsecure = insecure.n;
+  struct err err;
+  err_clear(&err);
+  signal(SIGINT, build_cli_sigint);
+  int rc = build_run(&req, build_cli_event, &c, &build_cli_current, &err);
+  signal(SIGINT, SIG_DFL);
+  if (rc < 0) {
+    cli_error("%s", err.msg);
+    status = 1;
+    goto done;
+  }
+  status = c.rc;
+  if (status == 0)
+    printf("%s\n", c.digest);
+done:
+  strv_cleanup(&tags);
+  strv_cleanup(&args);
+  strv_cleanup(&insecure);
+  return status;
+}
