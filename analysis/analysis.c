@@ -133,8 +133,10 @@ void analysis_config_cleanup(struct analysis_config *c) {
 
 int analysis_config_set(struct analysis_config *c, const char *rule,
                         enum diag_severity severity, struct err *err) {
-  if (rule_find(rule) == RULE_COUNT)
-    return err_set(err, ERR_INVALID, "unknown rule '%s'", rule);
+  if (rule_find(rule) == RULE_COUNT) {
+    err_set(err, ERR_INVALID, "unknown rule '%s'", rule);
+    return -1;
+  }
   for (size_t i = 0; i < c->nrules; i++) {
     if (strcmp(c->rules[i].rule, rule) == 0) {
       c->rules[i].severity = severity;

@@ -302,14 +302,17 @@ static void pr__apt(struct check_ctx *c, const struct pr_run *r,
                 "apt-get install without 'rm -rf /var/lib/apt/lists/*' keeps "
                 "the package lists in the image");
   if (update && !install) {
-    bool other = false;
+    /* Only a RUN that does nothing but update: anything else may be a
+     * tool that installs with the fresh lists (mk-build-deps, a script). */
+    bool only_update = true;
     for (size_t i = 0; i < r->sc.n; i++) {
-      size_t sub = sh_sub(&r->sc.v[i]);
-      if ((sh_is(&r->sc.v[i], "apt-get") || sh_is(&r->sc.v[i], "apt")) &&
-          sub < r->sc.v[i].n && strcmp(r->sc.v[i].w[sub].text, "update") != 0)
-        other = true;
+      const struct sh_cmd *cmd = &r->sc.v[i];
+      size_t sub = sh_sub(cmd);
+      bool apt = sh_is(cmd, "apt-get") || sh_is(cmd, "apt");
+      if (!apt || sub >= cmd->n || strcmp(cmd->w[sub].text, "update") != 0)
+        only_update = false;
     }
-    if (!other)
+    if (only_update)
       check__emit(c, RULE_AptUpdateAlone, r->in->keyword_range,
                   "apt-get update in a RUN of its own is cached: a later "
                   "apt-get install uses stale lists; update and install in "
