@@ -55,6 +55,21 @@ module.exports = grammar({
     $._error_sentinel,
   ],
 
+  // Hidden choices inlined: fewer reductions and tree nodes (parse speed).
+  inline: ($) => [
+    $._instruction,
+    $._word,
+    $._piece,
+    $._plain_piece,
+    $._image_piece,
+    $._tag_piece,
+    $._json_element,
+    $._env_key,
+    $._label_key,
+    $._exec_or_shell,
+    $._copy_args,
+  ],
+
   extras: ($) => [
     /[ \t\r\f\v\uFEFF]/,
     $.line_continuation,

@@ -6,6 +6,7 @@
  *
  * Build: see scripts/build-tools.sh
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +53,8 @@ int main(int argc, char **argv) {
   int timing = 0, a = 1, sexp = 0;
   if (argc > 2 && strcmp(argv[1], "-t") == 0) { timing = atoi(argv[2]); a = 3; }
   if (argc > 1 && strcmp(argv[1], "-s") == 0) { sexp = 1; a = 2; }
+  int check = 0;
+  if (argc > 1 && strcmp(argv[1], "-c") == 0) { check = 1; a = 2; }
   if (argc > 1 && strcmp(argv[1], "-d") == 0) {
     sexp = 1; a = 2;
     TSLogger lg = {NULL, logfn};
@@ -61,6 +64,57 @@ int main(int argc, char **argv) {
     long len;
     char *src = slurp(argv[a], &len);
     if (!src) { fprintf(stderr, "cannot read %s\n", argv[a]); continue; }
+    if (check) {
+      /* incremental == fresh, for inserted and deleted characters */
+      static const char ins[] = "x\\\n#\"[<$`{ ";
+      TSTree *tree = ts_parser_parse_string(p, NULL, src, (uint32_t)len);
+      char *cur = malloc((size_t)len + 64);
+      memcpy(cur, src, (size_t)len);
+      long clen = len;
+      unsigned seed = 12345;
+      int bad = 0;
+      for (int k = 0; k < 40 && !bad; k++) {
+        seed = seed * 1103515245u + 12345u;
+        long pos = clen ? (long)(seed % (unsigned)(clen + 1)) : 0;
+        bool del = (seed >> 8) % 3 == 0 && pos < clen;
+        uint32_t row = 0, col = 0;
+        for (long i = 0; i < pos; i++) { if (cur[i] == '\n') { row++; col = 0; } else col++; }
+        TSInputEdit e;
+        if (del) {
+          uint32_t erow = row, ecol = col + 1;
+          if (cur[pos] == '\n') { erow = row + 1; ecol = 0; }
+          e = (TSInputEdit){(uint32_t)pos, (uint32_t)pos + 1, (uint32_t)pos, {row, col}, {erow, ecol}, {row, col}};
+          memmove(cur + pos, cur + pos + 1, (size_t)(clen - pos - 1));
+          clen--;
+        } else {
+          char ch = ins[(seed >> 12) % (sizeof ins - 1)];
+          memmove(cur + pos + 1, cur + pos, (size_t)(clen - pos));
+          cur[pos] = ch;
+          clen++;
+          TSPoint np = ch == '\n' ? (TSPoint){row + 1, 0} : (TSPoint){row, col + 1};
+          e = (TSInputEdit){(uint32_t)pos, (uint32_t)pos, (uint32_t)pos + 1, {row, col}, {row, col}, np};
+        }
+        ts_tree_edit(tree, &e);
+        TSTree *inc = ts_parser_parse_string(p, tree, cur, (uint32_t)clen);
+        ts_tree_delete(tree);
+        tree = inc;
+        TSTree *fresh = ts_parser_parse_string(p, NULL, cur, (uint32_t)clen);
+        char *s1 = ts_node_string(ts_tree_root_node(inc));
+        char *s2 = ts_node_string(ts_tree_root_node(fresh));
+        if (strcmp(s1, s2) != 0) {
+          bad = 1;
+          printf("MISMATCH %s edit %d pos %ld %s\n", argv[a], k, pos, del ? "del" : "ins");
+        }
+        free(s1); free(s2);
+        ts_tree_delete(fresh);
+        if (clen > len + 40) break;
+      }
+      if (!bad) printf("OK %s\n", argv[a]);
+      ts_tree_delete(tree);
+      free(cur);
+      free(src);
+      continue;
+    }
     if (timing) {
       double best = 1e9, t0;
       TSTree *tree = NULL;
