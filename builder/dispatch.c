@@ -357,6 +357,7 @@ static int d_load_image(struct dctx *d, const char *name,
   }
   if (rc == 0) {
     /* diff_ids are re-added by stage_add_layer. */
+    ids = json_object_get(ids);
     json_object_object_add(rootfs, "diff_ids", json_object_new_array());
     s->cfg = cfg;
     cfg = NULL;
@@ -370,6 +371,7 @@ static int d_load_image(struct dctx *d, const char *name,
       l.media_type = m.layers[i].media_type;
       stage_add_layer(s, &l);
     }
+    json_object_put(ids);
   }
   json_object_put(cfg);
   image_manifest_cleanup(&m);

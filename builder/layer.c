@@ -113,6 +113,42 @@ void layer_list_sort(struct layer_list *l) {
   free(l->v);
   l->v = nv;
   l->n = m;
+  /* A hardlink must follow its target in the tar: when the target sorts
+   * later, the first of the group becomes the file and the rest link to
+   * it. */
+  for (size_t i = 0; i < l->n; i++) {
+    struct layer_entry *e = &l->v[i];
+    if (!e->hardlink || e->link == NULL)
+      continue;
+    size_t lo = 0, hi = l->n;
+    while (lo < hi) {
+      size_t mid = (lo + hi) / 2;
+      if (layer__path_cmp(l->v[mid].path, e->link) < 0)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+    if (lo >= l->n || strcmp(l->v[lo].path, e->link) != 0 || lo < i)
+      continue;
+    struct layer_entry *t = &l->v[lo];
+    char *old = t->path;
+    e->hardlink = false;
+    free(e->link);
+    e->link = NULL;
+    e->src = t->src;
+    e->data = t->data;
+    e->size = t->size;
+    t->src = NULL;
+    t->data = NULL;
+    t->hardlink = true;
+    t->link = xstrdup(e->path);
+    for (size_t k = i + 1; k < l->n; k++)
+      if (k != lo && l->v[k].hardlink && l->v[k].link &&
+          strcmp(l->v[k].link, old) == 0) {
+        free(l->v[k].link);
+        l->v[k].link = xstrdup(e->path);
+      }
+  }
 }
 
 /* --- packing ---------------------------------------------------------- */

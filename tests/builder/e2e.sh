@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# The vertical slice: FROM busybox (local registry) -> COPY -> config ->
+# OCI layout read by umoci and skopeo -> push to plain, Basic-auth and TLS
+# registries -> pull back; images/rmi/prune.
+. "$(dirname "$0")/lib.sh"
+need docker-registry skopeo umoci htpasswd openssl busybox jq
+start_registry plain
+start_registry auth auth
+start_registry tls tls
+make_busybox "$REG_plain" || { echo "cannot make busybox"; exit 1; }
+
+C=$T/ctx; mkdir -p "$C/dir/sub"
+echo "hello from COPY" > "$C/greeting.txt"
+echo a > "$C/dir/a.txt"; echo b > "$C/dir/sub/b.txt"; chmod 751 "$C/dir/sub/b.txt"
+ln -s a.txt "$C/dir/link"; ln "$C/dir/a.txt" "$C/dir/hard"
+echo secret > "$C/ignored.log"; printf '*.log\n' > "$C/.dockerignore"
+cat > "$C/Dockerfile" <<DF
+ARG BASE=$REG_plain/busybox
+FROM \$BASE AS base
+LABEL org.example.stage=base
+FROM base
+ARG WHO=world
+ENV GREETING=hello APP_HOME=/app
+COPY greeting.txt /app/greeting.txt
+COPY dir /app/dir/
+COPY --chown=app:app --chmod=640 greeting.txt /app/owned.txt
+COPY <<EOT /app/heredoc.txt
+hi \$WHO
+EOT
+WORKDIR /app/work
+USER app
+EXPOSE 8080 53/udp
+VOLUME /data
+LABEL version=1.0 "who"=\$WHO
+STOPSIGNAL SIGTERM
+HEALTHCHECK --interval=5s --retries=2 CMD ["/bin/true"]
+ONBUILD COPY greeting.txt /onbuild.txt
+ENTRYPOINT ["/bin/sh", "-c"]
+CMD ["cat /app/greeting.txt"]
+DF
+out=$T/out
+check "build with --output type=oci" \
+  "$DW" build -q -t "$REG_plain/e2e:v1" --output "type=oci,dest=$out" "$C"
+check "index.json names the tag" \
+  sh -c "jq -e '.manifests[0].annotations[\"org.opencontainers.image.ref.name\"] == \"v1\"' $out/index.json"
+check "umoci unpack" umoci unpack --rootless --image "$out:v1" "$T/bundle"
+R=$T/bundle/rootfs
+check "COPY file" grep -qx "hello from COPY" "$R/app/greeting.txt"
+check "COPY dir contents" test -f "$R/app/dir/sub/b.txt" -a -f "$R/app/dir/a.txt"
+check "symlink kept" test "$(readlink "$R/app/dir/link")" = a.txt
+check ".dockerignore applied" test ! -e "$R/app/ignored.log"
+check "mode kept" test "$(stat -c %a "$R/app/dir/sub/b.txt")" = 751
+check "--chmod" test "$(stat -c %a "$R/app/owned.txt")" = 640
+check "heredoc expanded" grep -qx "hi world" "$R/app/heredoc.txt"
+check "WORKDIR created" test -d "$R/app/work"
+check "base files present" test -x "$R/bin/busybox"
+check "hardlink kept" sh -c "tar -tvzf $out/blobs/sha256/\$(jq -r '.layers[-4].digest' $out/blobs/sha256/\$(jq -r '.manifests[0].digest' $out/index.json | cut -d: -f2) | cut -d: -f2) | grep -q 'app/dir/hard link to app/dir/a.txt'"
+check "skopeo inspect (layout)" skopeo inspect "oci:$out:v1"
+skopeo inspect --raw --config "oci:$out:v1" > "$T/config.json"
+check "config readable" test -s "$T/config.json"
+check "config Env" jq -e '.config.Env | index("GREETING=hello") != null' "$T/config.json"
+check "config User/WorkingDir" jq -e '.config.User == "app" and .config.WorkingDir == "/app/work"' "$T/config.json"
+check "config ExposedPorts" jq -e '.config.ExposedPorts | has("8080/tcp") and has("53/udp")' "$T/config.json"
+check "config Labels (base + own)" jq -e '.config.Labels["org.example.stage"] == "base" and .config.Labels.who == "world"' "$T/config.json"
+check "config Entrypoint/Cmd" jq -e '.config.Entrypoint == ["/bin/sh","-c"] and .config.Cmd == ["cat /app/greeting.txt"]' "$T/config.json"
+check "config Healthcheck" jq -e '.config.Healthcheck.Test == ["CMD","/bin/true"] and .config.Healthcheck.Interval == 5000000000' "$T/config.json"
+check "config OnBuild/StopSignal/Volumes" jq -e '.config.OnBuild == ["COPY greeting.txt /onbuild.txt"] and .config.StopSignal == "SIGTERM" and (.config.Volumes | has("/data"))' "$T/config.json"
+
+# owners need a root unpack
+if [[ $(id -u) = 0 ]]; then
+  umoci unpack --image "$out:v1" "$T/bundle-root" >/dev/null 2>&1
+  check "--chown=app:app" test "$(stat -c %u:%g "$T/bundle-root/rootfs/app/owned.txt")" = 1000:1000
+fi
+
+# push to the three registries
+check "push plain" "$DW" push "$REG_plain/e2e:v1"
+check "skopeo inspect (plain registry)" skopeo inspect --tls-verify=false "docker://$REG_plain/e2e:v1"
+printf '{"auths":{"%s":{"auth":"%s"}}}' "$REG_auth" "$(printf tester:testpass | base64)" > "$DOCKER_CONFIG/config.json"
+check "push Basic auth" "$DW" push "$REG_plain/e2e:v1" "$REG_auth/e2e:v1"
+check "skopeo inspect (auth registry)" skopeo inspect --tls-verify=false --creds tester:testpass "docker://$REG_auth/e2e:v1"
+check "push TLS (test CA via certs.d)" "$DW" push "$REG_plain/e2e:v1" "$REG_tls/e2e:v1"
+check "skopeo inspect (TLS registry)" skopeo inspect --cert-dir "$T/certs.d/$REG_tls" "docker://$REG_tls/e2e:v1"
+echo '{}' > "$DOCKER_CONFIG/config.json"
+if "$DW" pull "$REG_auth/e2e:v1" > "$T/noauth.log" 2>&1; then bad "pull without credentials fails"; else ok "pull without credentials fails"; fi
+check "no credential in errors" sh -c "! grep -q testpass $T/noauth.log"
+(unset DOCKWRIGHT_CERTS_DIR; "$DW" pull --root "$T/store2" "$REG_tls/e2e:v1" > "$T/tls.log" 2>&1) \
+  && bad "TLS without the CA is refused" || ok "TLS without the CA is refused"
+
+# ONBUILD runs when used as a base
+mkdir -p "$T/ctx2"; echo onb > "$T/ctx2/greeting.txt"
+printf 'FROM %s/e2e:v1\n' "$REG_plain" > "$T/ctx2/Dockerfile"
+check "build FROM image with ONBUILD" "$DW" build -q -t child:1 --output "type=oci,dest=$T/out2" "$T/ctx2"
+umoci unpack --rootless --image "$T/out2:1" "$T/bundle2" >/dev/null 2>&1
+check "ONBUILD trigger ran" grep -qx onb "$T/bundle2/rootfs/onbuild.txt"
+
+# pull into a fresh store, images, rmi, prune
+check "pull" "$DW" pull --root "$T/store3" "$REG_plain/e2e:v1"
+check "images lists it" sh -c "'$DW' images --root '$T/store3' | grep -q '$REG_plain/e2e:v1'"
+check "rmi" "$DW" rmi --root "$T/store3" "$REG_plain/e2e:v1"
+check "store empty after rmi" test -z "$(ls "$T/store3/blobs/sha256")"
+check "prune" "$DW" prune --root "$T/store3"
+
+# RUN is refused clearly
+printf 'FROM scratch\nRUN echo hi\n' > "$T/ctx2/Dockerfile.run"
+"$DW" build -f "$T/ctx2/Dockerfile.run" "$T/ctx2" > "$T/run.log" 2>&1
+check "RUN refused with a clear message" grep -q "RUN is not supported" "$T/run.log"
+finish
