@@ -669,8 +669,8 @@ struct reader_segment {
   uint32_t node_index;
 };
 
-/* Start rows of the runs the tree marks: row 0, then each top-level node
- * that is not a comment or directive (instructions and ERROR nodes). */
+/* Start rows of the runs the tree marks: row 0, then each top-level
+ * instruction or ERROR node. */
 static size_t reader__segments(const struct reader *r, const TSTree *tree,
                                struct reader_segment **out) {
   size_t n = 0, cap = 16;
@@ -688,9 +688,13 @@ static size_t reader__segments(const struct reader *r, const TSTree *tree,
       TSNode child = ts_tree_cursor_current_node(&cur);
       if (!ts_node_is_named(child) && !ts_node_is_missing(child))
         continue;
+      /* Only instructions and ERROR nodes start a run; comments,
+       * directives and a stray continuation at the end of the file are
+       * read by BuildKit's rules inside the run before them. */
       const char *type = ts_node_type(child);
-      if (strcmp(type, "comment") == 0 ||
-          strcmp(type, "parser_directive") == 0)
+      size_t tlen = strlen(type);
+      bool instr = tlen > 12 && strcmp(type + tlen - 12, "_instruction") == 0;
+      if (!instr && strcmp(type, "ERROR") != 0)
         continue;
       size_t row = ts_node_start_point(child).row;
       if (row >= r->nlines)
