@@ -54,7 +54,9 @@ const char *analysis_rule_doc_url(const char *rule) {
 
 /* ---- diagnostics ------------------------------------------------------ */
 
-void diag_list_init(struct diag_list *l) { memset(l, 0, sizeof(*l)); }
+void diag_list_init(struct diag_list *l) {
+  memset(l, 0, sizeof(*l));
+}
 
 static void analysis__diag_cleanup(struct diag *d) {
   free(d->message);

@@ -49,7 +49,7 @@ struct diag_related {
 
 /* A machine-applicable fix: replace `range` with `new_text`. */
 struct diag_fix {
-  char *title;    /* owned; e.g. "Change 'as' to 'AS'" */
+  char *title; /* owned; e.g. "Change 'as' to 'AS'" */
   struct df_range range;
   char *new_text; /* owned */
 };
@@ -58,8 +58,8 @@ struct diag {
   const char *rule; /* static: the rule id from RULE_MAP */
   enum diag_severity severity;
   struct df_range range;
-  char *message; /* owned */
-  unsigned tags; /* enum diag_tag bits */
+  char *message;                /* owned */
+  unsigned tags;                /* enum diag_tag bits */
   struct diag_related *related; /* owned array */
   size_t nrelated;
   struct diag_fix *fixes; /* owned array; sent as the diagnostic's data */
@@ -103,15 +103,22 @@ struct analysis_input {
   const struct analysis_config *config; /* borrowed; NULL for defaults */
 };
 
-/* Runs every rule; appends the diagnostics, sorted by position, to *out. */
+/* Runs every rule; appends the diagnostics, sorted by position, to *out.
+ * Then, in this order: `# check=skip=...;error=true` drops or raises the
+ * BuildKit build checks (analysis_rule.buildkit_check); the config sets a
+ * rule's severity or turns it off (it wins over the directive);
+ * `# dockwright-ignore=ID[,ID]` (or no "=": every rule) on the comment
+ * lines right above an instruction drops those rules' diagnostics that
+ * start inside it.  Without a tree (in->tree NULL) SyntaxError is not
+ * checked; everything else works from the model. */
 void analysis_run(const struct analysis_input *in, struct diag_list *out);
 
 /* One row of the rule table (analysis/rules.h RULE_MAP), for listings:
  * SARIF rule descriptors, `dockwright lint --help`, the server. */
 struct analysis_rule {
-  const char *id;      /* "StageNameCasing" */
-  const char *summary; /* one line */
-  const char *doc_url; /* analysis_rule_doc_url(id) */
+  const char *id;              /* "StageNameCasing" */
+  const char *summary;         /* one line */
+  const char *doc_url;         /* analysis_rule_doc_url(id) */
   enum diag_severity severity; /* the default */
   bool buildkit_check; /* a BuildKit build check: `# check=` governs it */
 };

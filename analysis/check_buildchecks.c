@@ -92,8 +92,8 @@ static const char *bc__suggest(const char *word, const struct strv *names,
 /* Expands `word` in env, appending unset names to *unset; returns the
  * result (caller frees) or NULL on a syntax error. */
 static char *bc__expand(const struct check_ctx *c, const char *word,
-                        size_t len, const struct strv *kv,
-                        struct strv *used, struct strv *unset) {
+                        size_t len, const struct strv *kv, struct strv *used,
+                        struct strv *unset) {
   struct expand_opts opts = {c->df->escape, 0};
   struct expand_env env = expand_env_from_strv(kv);
   struct expand_report rep = {used, unset};
@@ -211,24 +211,21 @@ static bool bc__reference_ok(const char *ref) {
 /* ---- platforms ---------------------------------------------------------- */
 
 static const char *const bc__oses[] = {
-    "aix",   "android", "darwin", "dragonfly", "freebsd", "hurd",
-    "illumos", "ios",   "js",     "linux",     "nacl",    "netbsd",
-    "openbsd", "plan9", "solaris", "wasip1",   "windows", "zos",
-    NULL};
+    "aix",    "android", "darwin",  "dragonfly", "freebsd",
+    "hurd",   "illumos", "ios",     "js",        "linux",
+    "nacl",   "netbsd",  "openbsd", "plan9",     "solaris",
+    "wasip1", "windows", "zos",     NULL};
 
 static const struct {
   const char *in, *out;
-} bc__arches[] = {{"amd64", "amd64"},     {"x86_64", "amd64"},
-                  {"x86-64", "amd64"},    {"386", "386"},
-                  {"i386", "386"},        {"aarch64", "arm64"},
-                  {"arm64", "arm64"},     {"armhf", "arm"},
-                  {"armel", "arm"},       {"arm", "arm"},
-                  {"ppc64le", "ppc64le"}, {"ppc64", "ppc64"},
-                  {"s390x", "s390x"},     {"riscv64", "riscv64"},
-                  {"mips", "mips"},       {"mipsle", "mipsle"},
-                  {"mips64", "mips64"},   {"mips64le", "mips64le"},
-                  {"loong64", "loong64"}, {"wasm", "wasm"},
-                  {NULL, NULL}};
+} bc__arches[] = {
+    {"amd64", "amd64"},     {"x86_64", "amd64"},    {"x86-64", "amd64"},
+    {"386", "386"},         {"i386", "386"},        {"aarch64", "arm64"},
+    {"arm64", "arm64"},     {"armhf", "arm"},       {"armel", "arm"},
+    {"arm", "arm"},         {"ppc64le", "ppc64le"}, {"ppc64", "ppc64"},
+    {"s390x", "s390x"},     {"riscv64", "riscv64"}, {"mips", "mips"},
+    {"mipsle", "mipsle"},   {"mips64", "mips64"},   {"mips64le", "mips64le"},
+    {"loong64", "loong64"}, {"wasm", "wasm"},       {NULL, NULL}};
 
 static const char *bc__arch(const char *s, size_t n) {
   for (size_t i = 0; bc__arches[i].in; i++)
@@ -274,15 +271,20 @@ static bool bc__platform(const char *p, char **os, const char **arch) {
   return true;
 }
 
-/* ---- FROM ------------------------------------------------------------------ */
+/* ---- FROM ------------------------------------------------------------------
+ */
 
 /* The automatic platform ARGs BuildKit gives FROM, for the linux/amd64
  * default we assume. */
-static const char *const bc__platform_args[] = {
-    "BUILDPLATFORM=linux/amd64", "BUILDOS=linux",     "BUILDARCH=amd64",
-    "BUILDVARIANT=",             "TARGETPLATFORM=linux/amd64",
-    "TARGETOS=linux",            "TARGETARCH=amd64",  "TARGETVARIANT=",
-    NULL};
+static const char *const bc__platform_args[] = {"BUILDPLATFORM=linux/amd64",
+                                                "BUILDOS=linux",
+                                                "BUILDARCH=amd64",
+                                                "BUILDVARIANT=",
+                                                "TARGETPLATFORM=linux/amd64",
+                                                "TARGETOS=linux",
+                                                "TARGETARCH=amd64",
+                                                "TARGETVARIANT=",
+                                                NULL};
 
 struct bc_global {
   struct strv kv;       /* platform args, then ARG defaults */
@@ -364,8 +366,8 @@ static void bc__from(struct check_ctx *c, const struct df_instr *in,
   }
   if (plat && plat->value) {
     struct strv used = STRV_INIT, unset = STRV_INIT;
-    char *r = bc__expand(c, plat->value, strlen(plat->value), &g->kv, &used,
-                         &unset);
+    char *r =
+        bc__expand(c, plat->value, strlen(plat->value), &g->kv, &used, &unset);
     if (r && used.n == 1 && unset.n == 0 &&
         strcmp(used.v[0], "TARGETPLATFORM") == 0 &&
         strcmp(r, "linux/amd64") == 0) {
@@ -398,7 +400,8 @@ static void bc__from(struct check_ctx *c, const struct df_instr *in,
   }
 }
 
-/* ---- stage state ------------------------------------------------------------ */
+/* ---- stage state
+ * ------------------------------------------------------------ */
 
 struct bc_stage {
   struct strv kv;       /* ENV and ARG values the instructions see */
@@ -564,8 +567,8 @@ static void bc__workdir(struct check_ctx *c, struct bc_stage *st,
   }
   st->workdir_set = true;
   struct strv unset = STRV_INIT;
-  char *r = bc__expand(c, in->args[0].value, in->args[0].len, &st->kv, NULL,
-                       &unset);
+  char *r =
+      bc__expand(c, in->args[0].value, in->args[0].len, &st->kv, NULL, &unset);
   bool known = r && unset.n == 0;
   if (known && !bc__absolute(r)) {
     struct diag *d = check__emit(
@@ -574,14 +577,15 @@ static void bc__workdir(struct check_ctx *c, struct bc_stage *st,
         "image changes",
         in->args[0].value);
     if (in->args[0].value[0] != '"' && in->args[0].value[0] != '\'')
-      check__fix(d, "Make the path absolute", check__at(in->args[0].range.start),
-                 "/");
+      check__fix(d, "Make the path absolute",
+                 check__at(in->args[0].range.start), "/");
   }
   free(r);
   strv_cleanup(&unset);
 }
 
-/* ---- one stage ---------------------------------------------------------------- */
+/* ---- one stage
+ * ---------------------------------------------------------------- */
 
 struct bc_tracker {
   const struct df_instr *last;
@@ -651,10 +655,9 @@ static void bc__json_args(struct check_ctx *c, const struct bc_stage *st,
 
 /* BuildKit's secretsRegexp: a token bounded by '_' or the ends. */
 static bool bc__secret_name(const char *key) {
-  static const char *const deny[] = {"apikey",   "auth",  "credential",
-                                     "credentials", "key", "password",
-                                     "pword",    "passwd", "secret",
-                                     "token",    NULL};
+  static const char *const deny[] = {
+      "apikey", "auth",   "credential", "credentials", "key", "password",
+      "pword",  "passwd", "secret",     "token",       NULL};
   bool secret = false, allowed = false;
   const char *p = key;
   while (*p) {
@@ -760,8 +763,8 @@ static void bc__copy_ignored(struct check_ctx *c, const struct df_instr *in,
 static void bc__stages(struct check_ctx *c, const struct bc_global *g,
                        const struct dockerignore *di) {
   const struct dockerfile *df = c->df;
-  struct bc_stage *states = xcalloc(df->nstages ? df->nstages : 1,
-                                    sizeof(*states));
+  struct bc_stage *states =
+      xcalloc(df->nstages ? df->nstages : 1, sizeof(*states));
   for (size_t s = 0; s < df->nstages; s++) {
     const struct df_stage *stage = &df->stages[s];
     struct bc_stage *st = &states[s];
@@ -813,8 +816,8 @@ static void bc__stages(struct check_ctx *c, const struct bc_global *g,
         break;
       case DF_ARG:
         for (size_t k = 0; k < in->nargs; k++) {
-          char *key = xstrndup(in->args[k].value,
-                               strcspn(in->args[k].value, "="));
+          char *key =
+              xstrndup(in->args[k].value, strcspn(in->args[k].value, "="));
           if (bc__secret_name(key))
             check__emit(c, RULE_SecretsUsedInArgOrEnv, in->args[k].range,
                         "Do not use ARG or ENV instructions for sensitive "
@@ -857,7 +860,8 @@ static void bc__stages(struct check_ctx *c, const struct bc_global *g,
   free(states);
 }
 
-/* ---- whole-file checks ------------------------------------------------------ */
+/* ---- whole-file checks
+ * ------------------------------------------------------ */
 
 static void bc__stage_names(struct check_ctx *c) {
   const struct dockerfile *df = c->df;
@@ -868,14 +872,15 @@ static void bc__stage_names(struct check_ctx *c) {
     const struct df_instr *from = &df->instrs[st->from_instr];
     const struct df_arg *as = &from->args[1], *name = &from->args[2];
     if (check__has_upper(name->value)) {
-      struct diag *d = check__emit(c, RULE_StageNameCasing, name->range,
-                                   "Stage name '%s' should be lowercase",
-                                   name->value);
+      struct diag *d =
+          check__emit(c, RULE_StageNameCasing, name->range,
+                      "Stage name '%s' should be lowercase", name->value);
       check__fix(d, "Lower-case the stage name", name->range, st->name);
     }
     /* FromAsCasing: FROM in one case, AS in the other. */
     const char *fkw = from->keyword;
-    bool from_lower = !check__has_upper(fkw), from_upper = !check__has_lower(fkw);
+    bool from_lower = !check__has_upper(fkw),
+         from_upper = !check__has_lower(fkw);
     bool bad = (from_lower && check__has_upper(as->value)) ||
                (from_upper && !from_lower && check__has_lower(as->value));
     if (bad) {

@@ -28,20 +28,21 @@ struct flag_spec {
  * BuildKit's instructions/parse.go (labs-only flags included: a user of
  * the labs syntax should not see them refused). */
 static const struct flag_spec buildkit__add_flags[] = {
-    {"chown", FLAG_STRING},      {"chmod", FLAG_STRING},
-    {"link", FLAG_BOOL},         {"keep-git-dir", FLAG_BOOL},
-    {"checksum", FLAG_STRING},   {"unpack", FLAG_BOOL},
-    {"exclude", FLAG_STRINGS},   {NULL, FLAG_BOOL}};
+    {"chown", FLAG_STRING},    {"chmod", FLAG_STRING},
+    {"link", FLAG_BOOL},       {"keep-git-dir", FLAG_BOOL},
+    {"checksum", FLAG_STRING}, {"unpack", FLAG_BOOL},
+    {"exclude", FLAG_STRINGS}, {NULL, FLAG_BOOL}};
 static const struct flag_spec buildkit__copy_flags[] = {
-    {"chown", FLAG_STRING},    {"from", FLAG_STRING},
-    {"chmod", FLAG_STRING},    {"link", FLAG_BOOL},
-    {"parents", FLAG_BOOL},    {"exclude", FLAG_STRINGS},
+    {"chown", FLAG_STRING}, {"from", FLAG_STRING},  {"chmod", FLAG_STRING},
+    {"link", FLAG_BOOL},    {"parents", FLAG_BOOL}, {"exclude", FLAG_STRINGS},
     {NULL, FLAG_BOOL}};
 static const struct flag_spec buildkit__from_flags[] = {
     {"platform", FLAG_STRING}, {NULL, FLAG_BOOL}};
 static const struct flag_spec buildkit__run_flags[] = {
-    {"mount", FLAG_STRINGS},  {"network", FLAG_STRING},
-    {"security", FLAG_STRING}, {"device", FLAG_STRINGS},
+    {"mount", FLAG_STRINGS},
+    {"network", FLAG_STRING},
+    {"security", FLAG_STRING},
+    {"device", FLAG_STRINGS},
     {NULL, FLAG_BOOL}};
 static const struct flag_spec buildkit__health_flags[] = {
     {"interval", FLAG_STRING},     {"timeout", FLAG_STRING},
@@ -166,7 +167,8 @@ static void buildkit__flags(struct check_ctx *c, const struct df_instr *in) {
   }
 }
 
-/* ---- instructions --------------------------------------------------------- */
+/* ---- instructions ---------------------------------------------------------
+ */
 
 static const char *const buildkit__kinds[] = {
 #define BUILDKIT_KW(name, kw) kw,
@@ -217,8 +219,8 @@ static bool buildkit__stage_name_ok(const char *name) {
     return false;
   for (const char *p = name + 1; *p; p++) {
     char ch = *p;
-    if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
-          ch == '-' || ch == '_' || ch == '.'))
+    if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-' ||
+          ch == '_' || ch == '.'))
       return false;
   }
   return true;
@@ -484,7 +486,8 @@ static void buildkit__expansions(struct check_ctx *c,
   }
 }
 
-/* ---- one instruction ------------------------------------------------------ */
+/* ---- one instruction ------------------------------------------------------
+ */
 
 static void buildkit__instr(struct check_ctx *c, const struct df_instr *in,
                             bool trigger) {
@@ -525,7 +528,8 @@ static void buildkit__instr(struct check_ctx *c, const struct df_instr *in,
   buildkit__expansions(c, in);
 }
 
-/* ---- directives ----------------------------------------------------------- */
+/* ---- directives -----------------------------------------------------------
+ */
 
 static void buildkit__check_directive(struct check_ctx *c,
                                       const struct df_directive *d) {
@@ -557,9 +561,9 @@ static void buildkit__check_directive(struct check_ctx *c,
     while (ve > vs && (ve[-1] == ' ' || ve[-1] == '\t'))
       ve--;
     if (kl == 5 && strncmp(ks, "error", 5) == 0) {
-      static const char *const bools[] = {"1", "t", "T", "TRUE", "true",
-                                          "True", "0", "f", "F", "FALSE",
-                                          "false", "False"};
+      static const char *const bools[] = {"1",    "t",     "T",     "TRUE",
+                                          "true", "True",  "0",     "f",
+                                          "F",    "FALSE", "false", "False"};
       bool ok = false;
       for (size_t k = 0; k < sizeof(bools) / sizeof(*bools); k++)
         ok = ok || ((size_t)(ve - vs) == strlen(bools[k]) &&
@@ -605,8 +609,8 @@ static void buildkit__misplaced(struct check_ctx *c) {
     const char *s = c->text + c->line_start[row];
     const char *e = row + 1 < c->nlines ? c->text + c->line_start[row + 1]
                                         : c->text + c->len;
-    while (e > s && (e[-1] == '\n' || e[-1] == '\r' || e[-1] == ' ' ||
-                     e[-1] == '\t'))
+    while (e > s &&
+           (e[-1] == '\n' || e[-1] == '\r' || e[-1] == ' ' || e[-1] == '\t'))
       e--;
     const char *p = s;
     if (row == 0 && e - p >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0)
@@ -619,7 +623,8 @@ static void buildkit__misplaced(struct check_ctx *c) {
     while (k < e && (*k == ' ' || *k == '\t'))
       k++;
     const char *ke = k;
-    while (ke < e && ((*ke >= 'a' && *ke <= 'z') || (*ke >= 'A' && *ke <= 'Z')))
+    while (ke < e &&
+           ((*ke >= 'a' && *ke <= 'z') || (*ke >= 'A' && *ke <= 'Z')))
       ke++;
     const char *q = ke;
     while (q < e && (*q == ' ' || *q == '\t'))

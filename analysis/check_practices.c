@@ -22,7 +22,7 @@
 /* ---- a small shell splitter --------------------------------------------- */
 
 struct sh_word {
-  char *text;       /* owned; quotes and escapes resolved */
+  char *text;        /* owned; quotes and escapes resolved */
   size_t start, end; /* offsets in the command text */
 };
 
@@ -31,7 +31,7 @@ enum sh_sep { SH_END, SH_SEQ, SH_AND, SH_OR, SH_PIPE };
 struct sh_cmd {
   struct sh_word *w; /* owned */
   size_t n;
-  size_t first; /* first word after VAR=value, sudo, env, exec... */
+  size_t first;    /* first word after VAR=value, sudo, env, exec... */
   enum sh_sep sep; /* what follows the command */
 };
 
@@ -62,9 +62,10 @@ static void sh__push_cmd(struct sh_script *sc, struct sh_cmd *cmd,
   while (f < cmd->n) {
     const char *t = cmd->w[f].text;
     const char *eq = strchr(t, '=');
-    bool assign = eq && eq != t && strspn(t, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                             "abcdefghijklmnopqrstuvwxyz"
-                                             "0123456789_") == (size_t)(eq - t);
+    bool assign = eq && eq != t &&
+                  strspn(t, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                            "abcdefghijklmnopqrstuvwxyz"
+                            "0123456789_") == (size_t)(eq - t);
     if (assign || strcmp(t, "env") == 0 || strcmp(t, "exec") == 0 ||
         strcmp(t, "time") == 0 || strcmp(t, "nohup") == 0 ||
         strcmp(t, "then") == 0 || strcmp(t, "do") == 0 ||
@@ -89,8 +90,8 @@ static void sh_split(const char *s, size_t len, struct sh_script *sc) {
   for (size_t i = 0; i <= len; i++) {
     char ch = i < len ? s[i] : '\0';
     bool blank = ch == ' ' || ch == '\t' || ch == '\r';
-    bool op = ch == ';' || ch == '&' || ch == '|' || ch == '\n' ||
-              ch == '(' || ch == ')' || ch == '\0';
+    bool op = ch == ';' || ch == '&' || ch == '|' || ch == '\n' || ch == '(' ||
+              ch == ')' || ch == '\0';
     if ((blank || op) && in_word) {
       sh__push_word(&cmd, &w, ws, i);
       in_word = false;
@@ -188,8 +189,8 @@ static size_t sh_sub(const struct sh_cmd *cmd) {
     if (t[0] != '-')
       return i;
     /* Options that take a separate value. */
-    if (strcmp(t, "-o") == 0 || strcmp(t, "-c") == 0 ||
-        strcmp(t, "-t") == 0 || strcmp(t, "--target-release") == 0)
+    if (strcmp(t, "-o") == 0 || strcmp(t, "-c") == 0 || strcmp(t, "-t") == 0 ||
+        strcmp(t, "--target-release") == 0)
       i++;
   }
   return cmd->n;
@@ -226,7 +227,8 @@ static bool sh_has_short(const struct sh_cmd *cmd, char letter) {
   return false;
 }
 
-/* ---- per RUN ------------------------------------------------------------- */
+/* ---- per RUN -------------------------------------------------------------
+ */
 
 struct pr_run {
   const struct df_instr *in;
@@ -335,8 +337,7 @@ static void pr__apk_pip(struct check_ctx *c, const struct pr_run *r,
                                    pr__word_range(c, r, &cmd->w[sub]),
                                    "apk add without --no-cache keeps the "
                                    "package index in the image");
-      pr__insert_after(c, d, r, &cmd->w[sub], "Add --no-cache",
-                       " --no-cache");
+      pr__insert_after(c, d, r, &cmd->w[sub], "Add --no-cache", " --no-cache");
     }
     bool pip = sh_is(cmd, "pip") || sh_is(cmd, "pip3");
     size_t inst = sub;
@@ -404,7 +405,8 @@ static void pr__shell_misc(struct check_ctx *c, const struct pr_run *r,
                 "\"pipefail\", \"-c\"]");
 }
 
-/* ---- stages -------------------------------------------------------------- */
+/* ---- stages --------------------------------------------------------------
+ */
 
 static const struct df_flag *pr__flag(const struct df_instr *in,
                                       const char *name) {
@@ -415,10 +417,10 @@ static const struct df_flag *pr__flag(const struct df_instr *in,
 }
 
 static bool pr__is_archive(const char *v) {
-  static const char *const ext[] = {".tar",  ".tar.gz",  ".tgz",  ".tar.bz2",
-                                    ".tbz2", ".tbz",     ".tar.xz", ".txz",
-                                    ".tar.zst", ".gz",   ".bz2",  ".xz",
-                                    ".zst",  ".tzst",    NULL};
+  static const char *const ext[] = {
+      ".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2",
+      ".tbz", ".tar.xz", ".txz", ".tar.zst", ".gz",
+      ".bz2", ".xz",     ".zst", ".tzst",    NULL};
   size_t n = strlen(v);
   for (size_t i = 0; ext[i]; i++) {
     size_t e = strlen(ext[i]);
@@ -484,10 +486,11 @@ static bool pr__is_install(const struct sh_script *sc) {
     const struct sh_cmd *cmd = &sc->v[i];
     size_t sub = sh_sub(cmd);
     const char *verb = sub < cmd->n ? cmd->w[sub].text : "";
-    if ((sh_is(cmd, "npm") && (strcmp(verb, "install") == 0 ||
-                               strcmp(verb, "ci") == 0 ||
-                               strcmp(verb, "i") == 0)) ||
-        (sh_is(cmd, "yarn") && (sub == cmd->n || strcmp(verb, "install") == 0)) ||
+    if ((sh_is(cmd, "npm") &&
+         (strcmp(verb, "install") == 0 || strcmp(verb, "ci") == 0 ||
+          strcmp(verb, "i") == 0)) ||
+        (sh_is(cmd, "yarn") &&
+         (sub == cmd->n || strcmp(verb, "install") == 0)) ||
         (sh_is(cmd, "pnpm") && strcmp(verb, "install") == 0) ||
         ((sh_is(cmd, "pip") || sh_is(cmd, "pip3")) &&
          strcmp(verb, "install") == 0 && sh_has_word(cmd, "-r")) ||

@@ -31,9 +31,9 @@ static bool semantic__duration(const char *s, double *ns) {
   static const struct {
     const char *unit;
     double ns;
-  } units[] = {{"ns", 1},     {"us", 1e3},      {"\xC2\xB5s", 1e3},
-               {"\xCE\xBCs", 1e3}, {"ms", 1e6}, {"s", 1e9},
-               {"m", 60e9},   {"h", 3600e9}};
+  } units[] = {{"ns", 1},          {"us", 1e3},  {"\xC2\xB5s", 1e3},
+               {"\xCE\xBCs", 1e3}, {"ms", 1e6},  {"s", 1e9},
+               {"m", 60e9},        {"h", 3600e9}};
   double sign = 1, total = 0;
   if (*s == '-' || *s == '+') {
     sign = *s == '-' ? -1 : 1;
@@ -270,7 +270,8 @@ static void semantic__copy_from(struct check_ctx *c, size_t idx) {
   free(name);
 }
 
-/* ---- EXPOSE ---------------------------------------------------------------- */
+/* ---- EXPOSE ----------------------------------------------------------------
+ */
 
 static bool semantic__port(const char *s, size_t n, unsigned *v) {
   if (n == 0 || n > 5)
@@ -321,8 +322,8 @@ static void semantic__expose(struct check_ctx *c, const struct df_instr *in) {
                     cp);
       else if (hi < lo)
         check__emit(c, RULE_InvalidPort, a->range,
-                    "invalid range specified for container port: %.*s",
-                    (int)n, cp);
+                    "invalid range specified for container port: %.*s", (int)n,
+                    cp);
     } else if (!semantic__port(cp, n, &lo)) {
       check__emit(c, RULE_InvalidPort, a->range,
                   "invalid containerPort: %.*s (ports are 0-65535)", (int)n,
@@ -331,16 +332,17 @@ static void semantic__expose(struct check_ctx *c, const struct df_instr *in) {
   }
 }
 
-/* ---- STOPSIGNAL ------------------------------------------------------------ */
+/* ---- STOPSIGNAL ------------------------------------------------------------
+ */
 
 static void semantic__stopsignal(struct check_ctx *c,
                                  const struct df_instr *in) {
   static const char *const names[] = {
-      "ABRT", "ALRM",  "BUS",    "CHLD",   "CLD",    "CONT", "FPE",  "HUP",
-      "ILL",  "INT",   "IO",     "IOT",    "KILL",   "PIPE", "POLL", "PROF",
-      "PWR",  "QUIT",  "SEGV",   "STKFLT", "STOP",   "SYS",  "TERM", "TRAP",
-      "TSTP", "TTIN",  "TTOU",   "URG",    "USR1",   "USR2", "VTALRM",
-      "WINCH", "XCPU", "XFSZ",   "RTMIN",  "RTMAX",  NULL};
+      "ABRT", "ALRM", "BUS",   "CHLD",   "CLD",  "CONT", "FPE",    "HUP",
+      "ILL",  "INT",  "IO",    "IOT",    "KILL", "PIPE", "POLL",   "PROF",
+      "PWR",  "QUIT", "SEGV",  "STKFLT", "STOP", "SYS",  "TERM",   "TRAP",
+      "TSTP", "TTIN", "TTOU",  "URG",    "USR1", "USR2", "VTALRM", "WINCH",
+      "XCPU", "XFSZ", "RTMIN", "RTMAX",  NULL};
   if (in->nargs != 1 || strpbrk(in->args[0].value, "$\"'\\"))
     return;
   const char *v = in->args[0].value;
@@ -357,12 +359,11 @@ static void semantic__stopsignal(struct check_ctx *c,
   const char *name = strncmp(up, "SIG", 3) == 0 ? up + 3 : up;
   bool ok = semantic__one_of(name, names);
   /* SIGRTMIN+n and SIGRTMAX-n, n = 1..15. */
-  if (!ok && (strncmp(name, "RTMIN+", 6) == 0 ||
-              strncmp(name, "RTMAX-", 6) == 0)) {
+  if (!ok &&
+      (strncmp(name, "RTMIN+", 6) == 0 || strncmp(name, "RTMAX-", 6) == 0)) {
     char *end;
     long n = strtol(name + 6, &end, 10);
-    ok = *end == '\0' && n >= 1 && n <= 15 && name[6] >= '0' &&
-         name[6] <= '9';
+    ok = *end == '\0' && n >= 1 && n <= 15 && name[6] >= '0' && name[6] <= '9';
   }
   if (!ok)
     check__emit(c, RULE_InvalidStopSignal, in->args[0].range,
@@ -370,7 +371,8 @@ static void semantic__stopsignal(struct check_ctx *c,
   free(up);
 }
 
-/* ---- instruction casing -------------------------------------------------- */
+/* ---- instruction casing --------------------------------------------------
+ */
 
 /* dockerfile-utils' "instructions should be upper case", for keywords
  * written consistently in lower case in a file that is mostly lower case:

@@ -32,8 +32,8 @@ bool check__source_offset(const struct check_ctx *c, const struct df_arg *arg,
           size_t s = q;
           while (s < len && (src[s] == ' ' || src[s] == '\t'))
             s++;
-          bool skip = s < len && (src[s] == '#' || src[s] == '\n' ||
-                                  src[s] == '\r');
+          bool skip =
+              s < len && (src[s] == '#' || src[s] == '\n' || src[s] == '\r');
           if (!skip)
             break;
           const char *nl = memchr(src + s, '\n', len - s);
@@ -132,8 +132,7 @@ unsigned check__distance(const char *a, const char *b) {
   return d[n % 3][m];
 }
 
-static const char *check__lookup_any(void *ctx, const char *name,
-                                     size_t len) {
+static const char *check__lookup_any(void *ctx, const char *name, size_t len) {
   (void)ctx;
   (void)name;
   (void)len;

@@ -74,8 +74,7 @@ struct dockerignore *dockerignore_new(const char *text, size_t len) {
       continue;
     while (s < end && (*s == ' ' || *s == '\t' || *s == '\r'))
       s++;
-    while (end > s &&
-           (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
+    while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
       end--;
     if (s == end)
       continue;

@@ -85,8 +85,10 @@ static bool lint_parse_severity(const char *s, enum diag_severity *out) {
   static const struct {
     const char *name;
     enum diag_severity sev;
-  } names[] = {{"off", DIAG_OFF},         {"error", DIAG_ERROR},
-               {"warning", DIAG_WARNING}, {"info", DIAG_INFO},
+  } names[] = {{"off", DIAG_OFF},
+               {"error", DIAG_ERROR},
+               {"warning", DIAG_WARNING},
+               {"info", DIAG_INFO},
                {"hint", DIAG_HINT}};
   for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
     if (strcmp(s, names[i].name) == 0) {
@@ -150,8 +152,8 @@ static int lint_read_config(const char *path, struct lint_opts *opts) {
         }
         err_clear(&e);
         if (analysis_config_set(&opts->config, key, sev, &e) < 0) {
-          cli_error("lint: %s: %s (see 'dockwright lint --list-rules')",
-                    path, e.msg);
+          cli_error("lint: %s: %s (see 'dockwright lint --list-rules')", path,
+                    e.msg);
           rc = -1;
         }
       }
@@ -241,8 +243,7 @@ static void lint_print_text(const struct lint_file *files, size_t n) {
 
 static void lint_json_range(json_object *o, const struct df_range *r) {
   json_object_object_add(o, "line", json_object_new_int64(r->start.row + 1));
-  json_object_object_add(o, "column",
-                         json_object_new_int64(r->start.col + 1));
+  json_object_object_add(o, "column", json_object_new_int64(r->start.col + 1));
   json_object_object_add(o, "endLine", json_object_new_int64(r->end.row + 1));
   json_object_object_add(o, "endColumn",
                          json_object_new_int64(r->end.col + 1));
@@ -317,7 +318,8 @@ static json_object *lint_sarif_region(const struct df_range *r) {
                          json_object_new_int64(r->start.row + 1));
   json_object_object_add(reg, "startColumn",
                          json_object_new_int64(r->start.col + 1));
-  json_object_object_add(reg, "endLine", json_object_new_int64(r->end.row + 1));
+  json_object_object_add(reg, "endLine",
+                         json_object_new_int64(r->end.row + 1));
   json_object_object_add(reg, "endColumn",
                          json_object_new_int64(r->end.col + 1));
   return reg;
@@ -385,7 +387,8 @@ static json_object *lint_sarif(const struct lint_file *files, size_t n) {
           res, "level", json_object_new_string(lint_sarif_level(d->severity)));
       json_object_object_add(res, "message", lint_sarif_text(d->message));
       json_object *locs = json_object_new_array();
-      json_object_array_add(locs, lint_sarif_location(files[i].name, &d->range));
+      json_object_array_add(locs,
+                            lint_sarif_location(files[i].name, &d->range));
       json_object_object_add(res, "locations", locs);
       if (d->nrelated) {
         json_object *rel = json_object_new_array();

@@ -79,7 +79,8 @@ static void check(const char *text, const char *rule, const char *want,
   diag_list_cleanup(&l);
 }
 
-/* ---- one case per rule ---------------------------------------------------- */
+/* ---- one case per rule ----------------------------------------------------
+ */
 
 struct rule_case {
   const char *rule;
@@ -200,7 +201,7 @@ static const struct rule_case cases[] = {
      "FROM a\nRUN curl -fsSL https://x/i.sh -o i.sh\n", NULL},
     {"CopyAllBeforeInstall", "FROM a\nCOPY . .\nRUN npm ci\n", "2",
      "FROM a\nCOPY package.json .\nRUN npm ci\nCOPY . .\n", NULL},
-    {"SyntaxError", "FROM a\nCOPY --from=[ x\n", "", "FROM a\n", NULL},
+    {"SyntaxError", "FROM a\nENV =\n", "2", "FROM a\nENV a=\n", NULL},
 };
 
 static void test_rule_case(void **state) {
@@ -236,7 +237,8 @@ static void test_every_rule_has_a_case(void **state) {
   }
 }
 
-/* ---- syntax -------------------------------------------------------------- */
+/* ---- syntax --------------------------------------------------------------
+ */
 
 static void test_syntax(void **state) {
   (void)state;
@@ -253,7 +255,8 @@ static void test_syntax(void **state) {
         "SyntaxError", "", NULL);
 }
 
-/* ---- configuration, ignore comments, check directive --------------------- */
+/* ---- configuration, ignore comments, check directive ---------------------
+ */
 
 static void test_config(void **state) {
   (void)state;
@@ -329,7 +332,8 @@ static void test_check_directive(void **state) {
   diag_list_cleanup(&l);
 }
 
-/* ---- fixes, related information, tags, order ------------------------------ */
+/* ---- fixes, related information, tags, order ------------------------------
+ */
 
 /* Applies the first fix of the first `rule` diagnostic. */
 static char *apply_fix(const char *text, const char *rule) {
@@ -360,8 +364,9 @@ static void test_fixes(void **state) {
       {"FromAsCasing", "FROM a as b\n", "FROM a AS b\n"},
       {"StageNameCasing", "FROM a AS Build\n", "FROM a AS build\n"},
       {"UnknownInstruction", "FROM a\nFORM b\n", "FROM a\nFROM b\n"},
-      {"AptGetMissingYes", "FROM a:1\nRUN apt-get update && \\\n  apt-get "
-                           "install curl\n",
+      {"AptGetMissingYes",
+       "FROM a:1\nRUN apt-get update && \\\n  apt-get "
+       "install curl\n",
        "FROM a:1\nRUN apt-get update && \\\n  apt-get install -y curl\n"},
       {"ApkAddNoCache", "FROM a\nRUN apk add curl\n",
        "FROM a\nRUN apk add --no-cache curl\n"},
@@ -432,7 +437,8 @@ static void test_robust(void **state) {
       "FROM a\nCOPY <<EOF\n",
       "ONBUILD\n",
       "FROM a\nENV ${\n",
-      "\xEF\xBB\xBF" "FROM a\n",
+      "\xEF\xBB\xBF"
+      "FROM a\n",
       "# escape=`\nFROM a\nRUN x `\n  y\n",
       "FROM a\r\nRUN x\r\n",
       "FROM a\nHEALTHCHECK --interval=1.5h30m --retries=99999999999 CMD x\n",
@@ -452,7 +458,8 @@ static void test_robust(void **state) {
   check("# escape=`\nFROM a:1\nRUN x `\n  y\n", NULL, "", NULL);
 }
 
-/* ---- .dockerignore ------------------------------------------------------- */
+/* ---- .dockerignore -------------------------------------------------------
+ */
 
 static void test_dockerignore(void **state) {
   (void)state;
@@ -483,17 +490,18 @@ static void test_dockerignore(void **state) {
       {"../x\n", "x", false},
   };
   for (size_t i = 0; i < sizeof(t) / sizeof(*t); i++) {
-    struct dockerignore *di = dockerignore_new(t[i].patterns,
-                                               strlen(t[i].patterns));
+    struct dockerignore *di =
+        dockerignore_new(t[i].patterns, strlen(t[i].patterns));
     bool got = dockerignore_excludes(di, t[i].path);
     if (got != t[i].excluded)
-      fail_msg("patterns %s path %s: want %d got %d", t[i].patterns,
-               t[i].path, t[i].excluded, got);
+      fail_msg("patterns %s path %s: want %d got %d", t[i].patterns, t[i].path,
+               t[i].excluded, got);
     dockerignore_free(di);
   }
 }
 
-/* ---- the docs: a section per rule ----------------------------------------- */
+/* ---- the docs: a section per rule -----------------------------------------
+ */
 
 static void test_docs(void **state) {
   (void)state;
@@ -548,8 +556,8 @@ int main(void) {
     tests[i].initial_state = (void *)&cases[i];
   }
   memcpy(tests + ncases, fixed, sizeof(fixed));
-  int rc = _cmocka_run_group_tests("rules", tests, ncases + nfixed, NULL,
-                                   NULL);
+  int rc =
+      _cmocka_run_group_tests("rules", tests, ncases + nfixed, NULL, NULL);
   free(tests);
   return rc;
 }
