@@ -19,6 +19,7 @@
  * match in priority order: linear in the value per item, no recursion.
  */
 #include "expand.h"
+#include "text.h"
 
 #include <stdarg.h>
 #include <stdint.h>
@@ -317,25 +318,9 @@ static bool expand__is_digit(int32_t c) {
   return expand__in_ranges(expand__digits, EXPAND__NELEM(expand__digits), c);
 }
 
+/* unicode.IsSpace; text.c holds the one table. */
 static bool expand__is_space(int32_t c) {
-  switch (c) {
-  case '\t':
-  case '\n':
-  case '\v':
-  case '\f':
-  case '\r':
-  case ' ':
-  case 0x85:
-  case 0xA0:
-  case 0x1680:
-  case 0x2028:
-  case 0x2029:
-  case 0x202F:
-  case 0x205F:
-  case 0x3000:
-    return true;
-  }
-  return c >= 0x2000 && c <= 0x200A;
+  return c >= 0 && text_is_space((uint32_t)c);
 }
 
 /* ---- UTF-8, with Go's rules for what is invalid ---- */
@@ -343,69 +328,12 @@ static bool expand__is_space(int32_t c) {
 /* Decodes the rune at s[0..n) (n > 0) like utf8.DecodeRune: anything
  * malformed, overlong, a surrogate or past U+10FFFF is U+FFFD, width 1. */
 static int32_t expand__decode(const char *str, size_t n, size_t *width) {
-  const unsigned char *s = (const unsigned char *)str;
-  unsigned char b0 = s[0];
-  *width = 1;
-  if (b0 < 0x80)
-    return b0;
-
-  size_t need;
-  int32_t r;
-  unsigned char lo = 0x80, hi = 0xBF;
-  if (b0 >= 0xC2 && b0 <= 0xDF) {
-    need = 2;
-    r = b0 & 0x1F;
-  } else if (b0 >= 0xE0 && b0 <= 0xEF) {
-    need = 3;
-    r = b0 & 0x0F;
-    if (b0 == 0xE0)
-      lo = 0xA0;
-    else if (b0 == 0xED)
-      hi = 0x9F;
-  } else if (b0 >= 0xF0 && b0 <= 0xF4) {
-    need = 4;
-    r = b0 & 0x07;
-    if (b0 == 0xF0)
-      lo = 0x90;
-    else if (b0 == 0xF4)
-      hi = 0x8F;
-  } else {
-    return EXPAND__RUNE_ERROR;
-  }
-  if (n < need || s[1] < lo || s[1] > hi)
-    return EXPAND__RUNE_ERROR;
-  for (size_t i = 1; i < need; i++) {
-    if (i > 1 && (s[i] < 0x80 || s[i] > 0xBF))
-      return EXPAND__RUNE_ERROR;
-    r = (r << 6) | (s[i] & 0x3F);
-  }
-  *width = need;
-  return r;
+  return (int32_t)text_decode_rune(str, n, width);
 }
 
 /* Writes rune c as UTF-8; EOF (Go's string(rune(-1))) is U+FFFD. */
 static void expand__put_rune(struct buf *b, int32_t c) {
-  char s[4];
-  if (c < 0 || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
-    c = EXPAND__RUNE_ERROR;
-  if (c < 0x80) {
-    buf_putc(b, (char)c);
-  } else if (c < 0x800) {
-    s[0] = (char)(0xC0 | (c >> 6));
-    s[1] = (char)(0x80 | (c & 0x3F));
-    buf_append(b, s, 2);
-  } else if (c < 0x10000) {
-    s[0] = (char)(0xE0 | (c >> 12));
-    s[1] = (char)(0x80 | ((c >> 6) & 0x3F));
-    s[2] = (char)(0x80 | (c & 0x3F));
-    buf_append(b, s, 3);
-  } else {
-    s[0] = (char)(0xF0 | (c >> 18));
-    s[1] = (char)(0x80 | ((c >> 12) & 0x3F));
-    s[2] = (char)(0x80 | ((c >> 6) & 0x3F));
-    s[3] = (char)(0x80 | (c & 0x3F));
-    buf_append(b, s, 4);
-  }
+  text_append_rune(b, c < 0 ? TEXT_RUNE_ERROR : (uint32_t)c);
 }
 
 /* A string decoded to runes; off[i] is the byte offset of r[i] and off[n]
