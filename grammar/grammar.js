@@ -299,7 +299,10 @@ module.exports = grammar({
         ),
         seq(
           field('name', $.flag_name),
-          optional(seq($._flag_eq, optional(field('value', $._word)))),
+          // The value starts right after '=' (the zero-width glue): with a
+          // blank in between BuildKit gives the flag an empty value and the
+          // word is the next argument.
+          optional(seq($._flag_eq, optional(seq($._concat, field('value', $._word))))),
         ),
       ),
     )),
