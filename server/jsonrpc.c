@@ -73,6 +73,14 @@ int rpc_parse(struct rpc *r, const char *body, size_t len, json_object **root,
   json_tokener_reset(r->tok);
   json_object *obj = json_tokener_parse_ex(r->tok, body, (int)len);
   enum json_tokener_error jerr = json_tokener_get_error(r->tok);
+  size_t end = json_tokener_get_parse_end(r->tok);
+  if (jerr == json_tokener_continue && obj == NULL) {
+    /* A bare number ("42") only ends at a terminator: json-c wants the
+     * NUL byte passed explicitly.  The whole body was consumed. */
+    obj = json_tokener_parse_ex(r->tok, "", 1);
+    jerr = json_tokener_get_error(r->tok);
+    end = len;
+  }
   if (jerr == json_tokener_continue) {
     json_object_put(obj);
     err_set(err, ERR_SYNTAX, "incomplete JSON (%zu bytes)", len);
@@ -80,12 +88,11 @@ int rpc_parse(struct rpc *r, const char *body, size_t len, json_object **root,
   }
   if (jerr != json_tokener_success) {
     json_object_put(obj);
-    err_set(err, ERR_SYNTAX, "invalid JSON at byte %zu: %s",
-            json_tokener_get_parse_end(r->tok),
+    err_set(err, ERR_SYNTAX, "invalid JSON at byte %zu: %s", end,
             json_tokener_error_desc(jerr));
     return RPC_PARSE_ERROR;
   }
-  for (size_t i = json_tokener_get_parse_end(r->tok); i < len; i++) {
+  for (size_t i = end; i < len; i++) {
     char c = body[i];
     if (c != ' ' && c != '\t' && c != '\r' && c != '\n') {
       json_object_put(obj);

@@ -44,6 +44,7 @@ int lifecycle_initialized(struct server *self, const struct rpc_msg *msg,
 int lifecycle_shutdown(struct server *self, const struct rpc_msg *msg,
                        struct err *err) {
   self->state = SERVER_SHUTDOWN;
+  uv_timer_stop(&self->diag_timer);
   rpc_reply(&self->rpc, msg->id, NULL);
   return 0;
 }

@@ -47,7 +47,8 @@ enum method_cap {
   X("textDocument/didClose", textsync_did_close, METHOD_NOTIFICATION,        \
     CAP_TEXT_SYNC)                                                           \
   X("textDocument/diagnostic", diagnostics_pull, METHOD_REQUEST,             \
-    CAP_DIAGNOSTIC)
+    CAP_DIAGNOSTIC)                                                          \
+  X("dockwright/debugDocument", debug_document, METHOD_REQUEST, CAP_NONE)
 
 typedef int (*method_handler)(struct server *self, const struct rpc_msg *msg,
                               struct err *err);

@@ -497,3 +497,22 @@ json_object *proto_diagnostic_unchanged(const char *result_id) {
   json_object_object_add(r, "resultId", json_object_new_string(result_id));
   return r;
 }
+
+json_object *proto_debug_document(const struct doc *d, const char *tree,
+                                  const char *fresh_tree) {
+  json_object *r = json_object_new_object();
+  json_object_object_add(r, "uri", json_object_new_string(d->uri));
+  json_object_object_add(r, "version", json_object_new_int64(d->version));
+  json_object_object_add(r, "text",
+                         json_object_new_string_len(d->text, (int)d->len));
+  json_object_object_add(r, "tree",
+                         tree ? json_object_new_string(tree) : NULL);
+  json_object_object_add(r, "freshTree",
+                         fresh_tree ? json_object_new_string(fresh_tree)
+                                    : NULL);
+  json_object_object_add(r, "ignoreFile",
+                         d->ignore ? json_object_new_string_len(
+                                         d->ignore, (int)d->ignore_len)
+                                   : NULL);
+  return r;
+}

@@ -87,4 +87,9 @@ json_object *proto_diagnostic_report(struct server *self, struct doc *d,
                                      const char *result_id);
 json_object *proto_diagnostic_unchanged(const char *result_id);
 
+/* dockwright/debugDocument: the text and two trees (S-expressions, either
+ * may be NULL). */
+json_object *proto_debug_document(const struct doc *d, const char *tree,
+                                  const char *fresh_tree);
+
 #endif

@@ -103,7 +103,7 @@ static void server__dispatch(struct server *self, const struct rpc_msg *msg) {
         msg->params ? json_object_to_json_string_ext(
                           msg->params, JSON_C_TO_STRING_PLAIN |
                                            JSON_C_TO_STRING_NOSLASHESCAPE)
-                    : NULL;
+                    : "No parameters provided.";
     if (request)
       server_trace(self, params, "Received request '%s - (%s)'.",
                    msg->method, idtext);

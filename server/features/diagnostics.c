@@ -58,8 +58,12 @@ static void diagnostics__on_timer(uv_timer_t *t);
 
 /* Starts the timer for the earliest due document (or stops it). */
 static void diagnostics__arm(struct server *self) {
-  if (self->exiting)
+  /* After shutdown the client expects nothing but the exit handshake. */
+  if (self->exiting || self->state == SERVER_SHUTDOWN) {
+    if (!self->exiting)
+      uv_timer_stop(&self->diag_timer);
     return;
+  }
   uint64_t now = uv_now(self->loop);
   uint64_t due = UINT64_MAX;
   for (size_t i = 0; i < self->docs.n; i++) {

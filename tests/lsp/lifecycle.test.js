@@ -1,0 +1,140 @@
+'use strict';
+// The LSP lifecycle: initialize, initialized, shutdown, exit, and how the
+// session ends (exit codes, stdin closing, the client process dying).
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const { spawn } = require('node:child_process');
+const { start, exitWithin } = require('./lib/session');
+
+test('initialize advertises what works', async (t) => {
+  const s = start();
+  t.after(() => s.kill());
+  const r = await s.initialize();
+  const c = r.capabilities;
+  assert.equal(c.positionEncoding, 'utf-16');
+  assert.deepEqual(c.textDocumentSync, { openClose: true, change: 2 });
+  assert.equal(c.diagnosticProvider.identifier, 'dockwright');
+  assert.equal(c.diagnosticProvider.interFileDependencies, false);
+  assert.equal(r.serverInfo.name, 'dockwright');
+  // Nothing that is not implemented.
+  for (const k of ['hoverProvider', 'completionProvider',
+                   'codeActionProvider', 'definitionProvider'])
+    assert.equal(c[k], undefined, k);
+  assert.deepEqual(await s.stop(), { code: 0, signal: null });
+});
+
+test('requests before initialize get ServerNotInitialized', async (t) => {
+  const s = start();
+  t.after(() => s.kill());
+  await assert.rejects(s.request('textDocument/diagnostic', {
+    textDocument: { uri: 'file:///x' } }), { code: -32002 });
+  await assert.rejects(s.request('shutdown'), { code: -32002 });
+  // Notifications before initialize are dropped, not answered.
+  await s.notify('textDocument/didOpen', { textDocument: {
+    uri: 'file:///x', languageId: 'dockerfile', version: 1, text: 'FROM a' } });
+  await s.initialize();
+  assert.equal(s.notifications.length, 0);
+  assert.equal((await s.stop()).code, 0);
+});
+
+test('initialize twice is an InvalidRequest', async (t) => {
+  const s = start();
+  t.after(() => s.kill());
+  await s.initialize();
+  await assert.rejects(s.request('initialize', { processId: null,
+    capabilities: {} }), { code: -32600 });
+  assert.equal((await s.stop()).code, 0);
+});
+
+test('unknown requests get MethodNotFound, unknown notifications nothing',
+  async (t) => {
+    const s = start({ log: 'info' });
+    t.after(() => s.kill());
+    await s.initialize();
+    await assert.rejects(s.request('textDocument/unheardOf', {}),
+      { code: -32601 });
+    await s.notify('workspace/unheardOf', {});
+    await s.notify('$/unheardOf', {});
+    // The server is still answering, and logged only the non-$/ one.
+    await assert.rejects(s.request('x/y'), { code: -32601 });
+    assert.match(s.stderr, /ignoring notification workspace\/unheardOf/);
+    assert.doesNotMatch(s.stderr, /\$\/unheardOf/);
+    assert.equal((await s.stop()).code, 0);
+  });
+
+test('requests after shutdown are InvalidRequest; exit is 0', async (t) => {
+  const s = start();
+  t.after(() => s.kill());
+  await s.initialize();
+  assert.equal(await s.request('shutdown'), null);
+  await assert.rejects(s.request('textDocument/diagnostic', {
+    textDocument: { uri: 'file:///x' } }), { code: -32600 });
+  await s.notify('exit');
+  assert.deepEqual(await exitWithin(s, 5000), { code: 0, signal: null });
+});
+
+test('exit without shutdown exits 1', async (t) => {
+  const s = start();
+  t.after(() => s.kill());
+  await s.initialize();
+  await s.notify('exit');
+  assert.deepEqual(await exitWithin(s, 5000), { code: 1, signal: null });
+});
+
+test('exit before initialize exits 1', async (t) => {
+  const s = start();
+  t.after(() => s.kill());
+  await s.notify('exit');
+  assert.equal((await exitWithin(s, 5000)).code, 1);
+});
+
+test('stdin closing ends the session', async (t) => {
+  const s = start();
+  t.after(() => s.kill());
+  await s.initialize();
+  s.proc.stdin.end();
+  assert.equal((await exitWithin(s, 5000)).code, 1);
+});
+
+test('stdin closing after shutdown exits 0', async (t) => {
+  const s = start();
+  t.after(() => s.kill());
+  await s.initialize();
+  await s.request('shutdown');
+  s.proc.stdin.end();
+  assert.equal((await exitWithin(s, 5000)).code, 0);
+});
+
+test('the server exits when the client process dies', async (t) => {
+  const s = start();
+  t.after(() => s.kill());
+  const client = spawn('sleep', ['60']);
+  const died = new Promise((r) => client.on('exit', r));
+  await s.initialize({ processId: client.pid });
+  const t0 = Date.now();
+  client.kill('SIGKILL');
+  await died;
+  const r = await exitWithin(s, 5000);
+  assert.equal(r.code, 1);
+  t.diagnostic(`exited ${Date.now() - t0} ms after the client died`);
+});
+
+test('$/setTrace turns $/logTrace on and off', async (t) => {
+  const s = start();
+  t.after(() => s.kill());
+  await s.initialize({ trace: 'off' });
+  await s.request('x/y').catch(() => {});
+  assert.equal(s.notifications.filter((n) => n.method === '$/logTrace').length,
+    0);
+  await s.notify('$/setTrace', { value: 'verbose' });
+  await s.request('x/z').catch(() => {});
+  const tr = await s.waitFor('$/logTrace', (p) => /x\/z/.test(p.message));
+  assert.equal(typeof tr.verbose, 'string');
+  await s.notify('$/setTrace', { value: 'off' });
+  const n = s.notifications.length;
+  await s.request('x/w').catch(() => {});
+  assert.equal(s.notifications.length, n);
+  // A bad value is ignored (logged), the session goes on.
+  await s.notify('$/setTrace', { value: 7 });
+  assert.equal((await s.stop()).code, 0);
+});
