@@ -1015,8 +1015,26 @@ static int d_copy(struct dctx *d, struct stage *s, const struct df_instr *in,
               }
           }
         } else {
+          /* A new destination directory is 0755 (owned by --chown), as
+           * buildah and Docker make it; then the contents. */
+          copy_parents(&op, lp.data, true);
           rc = copy_add(&op, host, rel[0] ? rel : "", "", lp.data, 0, true,
                         err);
+          /* Drop the source directory's own entry (the last one for this
+           * path), keeping the one copy_parents made. */
+          for (size_t k = op.list.n; rc == 0 && k-- > 0;)
+            if (op.list.v[k].path && strcmp(op.list.v[k].path, lp.data) == 0) {
+              bool first = true;
+              for (size_t j = 0; j < k; j++)
+                if (op.list.v[j].path &&
+                    strcmp(op.list.v[j].path, lp.data) == 0)
+                  first = false;
+              if (!first) {
+                free(op.list.v[k].path);
+                op.list.v[k].path = NULL;
+              }
+              break;
+            }
         }
         buf_cleanup(&lpc);
       } else if (is_add && from == NULL && S_ISREG(st.st_mode) &&
