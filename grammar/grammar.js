@@ -350,11 +350,7 @@ module.exports = grammar({
 
     // ------------------------------------------------------------------
     // Exec (JSON) form and shell form
-    _exec_form: ($) => seq(
-      $._json_start,
-      $.json_string_array,
-      repeat(alias($._shell_fragment, $.json_trailing_text)),
-    ),
+    _exec_form: ($) => seq($._json_start, $.json_string_array),
     _exec_or_shell: ($) => choice(
       $._exec_form,
       alias($._plain_shell, $.shell_command),

@@ -40,7 +40,6 @@
 (single_quoted_string) @string
 (json_string) @string
 (json_non_string) @error
-(json_trailing_text) @comment
 (escape_sequence) @string.escape
 (line_continuation) @punctuation.special
 

@@ -393,7 +393,7 @@ static HdResult try_heredoc(Scanner *s, TSLexer *l, bool mark, char *name_out,
 }
 
 /* ------------------------------------------------------------------ */
-/* JSON validation (what Go's json.Decoder accepts as the first value)   */
+/* JSON validation (what Go's json.Unmarshal accepts)                    */
 
 /* Skips JSON whitespace inside the logical line, following line
  * continuations.  False when something else than whitespace or a proper
@@ -1145,7 +1145,10 @@ bool tree_sitter_dockerfile_external_scanner_scan(void *payload, TSLexer *l,
 
   if (c == '[' && (valid[JSON_START] || valid[NOT_JSON])) {
     l->mark_end(l);
-    bool ok = json_value(l, s->escape, 0);
+    /* BuildKit uses json.Unmarshal: one value, then only blanks to the end
+     * of the logical line; any text after ']' makes it shell form. */
+    bool ok = json_value(l, s->escape, 0) && json_ws(l, s->escape) &&
+              (at_eof(l) || l->lookahead == '\n');
     if (ok && valid[JSON_START]) return emit(s, l, JSON_START);
     if (!ok && valid[NOT_JSON]) return emit(s, l, NOT_JSON);
     return false;

@@ -453,18 +453,117 @@ static unsigned first_uncovered(const struct parsed *p) {
 
 /* The tree's instruction nodes and the model's instructions must agree
  * one to one on their first and last lines. */
+/* The text of a node, as a new string. */
+static char *node_text(const struct parsed *p, TSNode n) {
+  uint32_t s = ts_node_start_byte(n), e = ts_node_end_byte(n);
+  return xstrndup(p->text + s, e > s ? e - s : 0);
+}
+
+/* Whether raw source text is free of quotes, escapes and continuations,
+ * so BuildKit's processed value must equal it byte for byte. */
+static bool plain_text(const char *t) {
+  return strpbrk(t, "\\'\"`\n") == NULL;
+}
+
+/* Finer agreement inside one instruction: kind, flags (names, plain
+ * values), exec form versus shell form, heredoc count, ONBUILD's nested
+ * kind.  These are the places where the editor's view and BuildKit's must
+ * not differ. */
+static bool instr_agrees(const struct parsed *p, TSNode node,
+                         const struct df_instr *in, struct buf *why) {
+  const char *type = ts_node_type(node);
+  size_t tlen = strlen(type) - 12; /* without "_instruction" */
+  const char *want = in->kind == DF_UNKNOWN ? "unknown" : df_kind_name(in->kind);
+  if (strlen(want) != tlen || strncmp(type, want, tlen) != 0) {
+    buf_printf(why, "line %u: tree says %s, BuildKit %s", in->start_line,
+               type, want);
+    return false;
+  }
+  size_t nflags = 0, nheredocs = 0;
+  bool json = false;
+  TSNode sub = {0};
+  bool has_sub = false;
+  uint32_t n = ts_node_named_child_count(node);
+  for (uint32_t i = 0; i < n; i++) {
+    TSNode c = ts_node_named_child(node, i);
+    const char *ct = ts_node_type(c);
+    if (strcmp(ct, "flag") == 0) {
+      if (nflags >= in->nflags) {
+        nflags++;
+        continue;
+      }
+      const struct df_flag *f = &in->flags[nflags++];
+      TSNode name = ts_node_child_by_field_name(c, "name", 4);
+      TSNode value = ts_node_child_by_field_name(c, "value", 5);
+      char *nt = ts_node_is_null(name) ? xstrdup("") : node_text(p, name);
+      bool ok = strcmp(nt, f->name) == 0;
+      if (ok && !ts_node_is_null(value)) {
+        char *vt = node_text(p, value);
+        if (plain_text(vt))
+          ok = f->value && strcmp(vt, f->value) == 0;
+        free(vt);
+      } else if (ok && ts_node_is_null(value) && f->value && *f->value) {
+        ok = false;
+      }
+      if (!ok)
+        buf_printf(why, "line %u: flag %s differs from BuildKit's %s",
+                   in->start_line, nt, f->text);
+      free(nt);
+      if (!ok)
+        return false;
+    } else if (strcmp(ct, "json_string_array") == 0) {
+      json = true;
+    } else if (strcmp(ct, "heredoc_body") == 0) {
+      nheredocs++;
+    } else if (is_instruction_type(ct)) {
+      sub = c;
+      has_sub = true;
+    }
+  }
+  if (nflags != in->nflags) {
+    buf_printf(why, "line %u: tree has %zu flags, BuildKit %zu",
+               in->start_line, nflags, in->nflags);
+    return false;
+  }
+  bool bk_json = in->form == DF_FORM_JSON ||
+                 (in->form == DF_FORM_HEALTH && in->nargs > 1 &&
+                  ts_node_named_child_count(node) > 0 && json);
+  if (in->kind != DF_ONBUILD && in->kind != DF_HEALTHCHECK && json != bk_json) {
+    buf_printf(why, "line %u: tree says %s form, BuildKit %s form",
+               in->start_line, json ? "exec" : "shell",
+               bk_json ? "exec" : "shell");
+    return false;
+  }
+  if (nheredocs != in->nheredocs) {
+    buf_printf(why, "line %u: tree has %zu heredocs, BuildKit %zu",
+               in->start_line, nheredocs, in->nheredocs);
+    return false;
+  }
+  if (in->sub && has_sub)
+    return instr_agrees(p, sub, in->sub, why);
+  if (in->sub != NULL && !has_sub) {
+    buf_printf(why, "line %u: ONBUILD without a nested instruction in the tree",
+               in->start_line);
+    return false;
+  }
+  return true;
+}
+
 static bool tree_agrees(const struct parsed *p, struct buf *why) {
   TSNode root = ts_tree_root_node(p->tree);
-  uint32_t n = ts_node_named_child_count(root);
+  TSTreeCursor cur = ts_tree_cursor_new(root);
   size_t k = 0;
-  for (uint32_t i = 0; i < n; i++) {
-    TSNode c = ts_node_named_child(root, i);
+  bool ok = true;
+  for (bool more = ts_tree_cursor_goto_first_child(&cur); more && ok;
+       more = ts_tree_cursor_goto_next_sibling(&cur)) {
+    TSNode c = ts_tree_cursor_current_node(&cur);
     if (!is_instruction_type(ts_node_type(c)))
       continue;
     if (k >= p->df->ninstrs) {
       buf_printf(why, "extra tree instruction at line %u",
                  ts_node_start_point(c).row + 1);
-      return false;
+      ok = false;
+      break;
     }
     const struct df_instr *in = &p->df->instrs[k++];
     TSPoint s = ts_node_start_point(c), e = ts_node_end_point(c);
@@ -474,15 +573,18 @@ static bool tree_agrees(const struct parsed *p, struct buf *why) {
     if (s.row + 1 != in->start_line || last + 1 != in->end_line) {
       buf_printf(why, "tree lines %u-%u, BuildKit lines %u-%u", s.row + 1,
                  last + 1, in->start_line, in->end_line);
-      return false;
+      ok = false;
+      break;
     }
+    ok = instr_agrees(p, c, in, why);
   }
-  if (k != p->df->ninstrs) {
+  ts_tree_cursor_delete(&cur);
+  if (ok && k != p->df->ninstrs) {
     buf_printf(why, "tree has %zu instructions, BuildKit %zu", k,
                p->df->ninstrs);
-    return false;
+    ok = false;
   }
-  return true;
+  return ok;
 }
 
 static void run_real(const char *dir, const char *dumps, const char *tsv) {
