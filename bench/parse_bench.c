@@ -21,7 +21,7 @@
 #include "tree-sitter-dockerfile.h"
 
 #define BENCH_LINES 5000
-#define BENCH_RUNS 200
+#define BENCH_RUNS_MAX 200
 
 static double now_ms(void) {
   struct timespec ts;
@@ -97,6 +97,11 @@ static void bench_stage(struct buf *b, int i) {
 }
 
 int main(void) {
+  /* DW_BENCH_RUNS lowers the repetitions, e.g. for callgrind. */
+  int BENCH_RUNS = BENCH_RUNS_MAX;
+  const char *env_runs = getenv("DW_BENCH_RUNS");
+  if (env_runs && atoi(env_runs) > 0 && atoi(env_runs) < BENCH_RUNS_MAX)
+    BENCH_RUNS = atoi(env_runs);
   struct buf text = BUF_INIT;
   int stages = 0;
   unsigned lines = 0;
@@ -109,7 +114,7 @@ int main(void) {
 
   TSParser *parser = ts_parser_new();
   ts_parser_set_language(parser, tree_sitter_dockerfile());
-  static double full[BENCH_RUNS], incr[BENCH_RUNS], model[BENCH_RUNS];
+  static double full[BENCH_RUNS_MAX], incr[BENCH_RUNS_MAX], model[BENCH_RUNS_MAX];
 
   TSTree *tree = NULL;
   for (int r = 0; r < BENCH_RUNS; r++) {
