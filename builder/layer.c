@@ -340,8 +340,15 @@ int layer_pack(const struct layer_list *l, const struct layer_pack_opts *o,
     if (s.zs == NULL)
       rc = err_set(err, ERR_NOMEM, "zstd context");
     else
+    {
       ZSTD_CCtx_setParameter(s.zs, ZSTD_c_compressionLevel,
                              o->level ? o->level : 3);
+      /* One worker thread compresses while this one reads and hashes
+       * (what `tar | zstd` gets from its two processes).  The output
+       * stays deterministic for a fixed worker count; a libzstd without
+       * threads ignores this. */
+      (void)ZSTD_CCtx_setParameter(s.zs, ZSTD_c_nbWorkers, 1);
+    }
   }
   struct archive *a = archive_write_new();
   archive_write_set_format_pax_restricted(a);
