@@ -9,7 +9,10 @@ cd "$(dirname "$0")/.."
 
 packages=(gcc libc6-dev meson ninja-build pkg-config
           libtree-sitter-dev libuv1-dev libjson-c-dev libcurl4-openssl-dev
-          libssl-dev libarchive-dev libcmocka-dev)
+          libssl-dev libarchive-dev libcmocka-dev
+          # builder/ and its integration tests (tests/builder/)
+          libzstd-dev zlib1g-dev docker-registry skopeo umoci buildah runc
+          busybox-static apache2-utils openssl curl jq zstd)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -29,5 +29,21 @@ passed=$((passed + ok)); failed=$((failed + bad))
 [[ $ok -gt 0 ]] || failed=$((failed + 1))
 rm -f "$log"
 
+# --- builder integration tests (tests/builder/*.sh) --------------------
+# Each script starts its own docker-registry on free loopback ports and
+# prints "ok"/"not ok" lines; exit 77 means a tool is missing (skipped).
+for t in tests/builder/*.sh; do
+  [[ $(basename "$t") = lib.sh ]] && continue
+  echo "== builder: $t"
+  blog=$(mktemp)
+  DW=$PWD/build/dockwright bash "$t" 2>&1 | tee "$blog"
+  rc=${PIPESTATUS[0]}
+  ok=$(grep -c '^ok ' "$blog"); bad=$(grep -c '^not ok ' "$blog")
+  passed=$((passed + ok)); failed=$((failed + bad))
+  [[ $rc -eq 0 || $rc -eq 77 || $bad -gt 0 ]] || failed=$((failed + 1))
+  rm -f "$blog"
+done
+# --- end of builder integration tests ----------------------------------
+
 echo "$passed passed, $failed failed"
 [[ $failed -eq 0 ]]
