@@ -1,0 +1,301 @@
+/*
+ * test_builder.c - unit tests for builder/ modules that need no network:
+ * ref (normalisation), context (patterns), layer (paths, pack + apply
+ * round trip, hostile entries), store (atomic blobs, tags), auth
+ * (challenges, config.json).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "../../builder/auth.h"
+#include "../../builder/context.h"
+#include "../../builder/layer.h"
+#include "../../builder/ref.h"
+#include "../../builder/store.h"
+#include "../../common/buf.h"
+
+static void check_ref(const char *in, const char *want) {
+  struct ref r;
+  struct err e;
+  assert_int_equal(ref_parse(in, &r, &e), 0);
+  char *s = ref_string(&r);
+  assert_string_equal(s, want);
+  free(s);
+  ref_cleanup(&r);
+}
+
+static void test_ref_normalise(void **state) {
+  (void)state;
+  check_ref("busybox", "docker.io/library/busybox:latest");
+  check_ref("user/app:1.0", "docker.io/user/app:1.0");
+  check_ref("index.docker.io/library/x", "docker.io/library/x:latest");
+  check_ref("localhost/a", "localhost/a:latest");
+  check_ref("127.0.0.1:5000/a/b:t", "127.0.0.1:5000/a/b:t");
+  check_ref("host:5000/a@sha256:"
+            "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+            "host:5000/a@sha256:"
+            "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
+  check_ref("a__b/c-d.e:x", "docker.io/a__b/c-d.e:x");
+}
+
+static void test_ref_invalid(void **state) {
+  (void)state;
+  const char *bad[] = {"", "UPPER", "a/-b", "a:", "a@sha256:12", "a//b",
+                       "a/b_", "x/y:" "t/u"};
+  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+    struct ref r;
+    struct err e;
+    assert_true(ref_parse(bad[i], &r, &e) < 0);
+  }
+  assert_true(ref_host_is_loopback("127.0.0.1:5000"));
+  assert_true(ref_host_is_loopback("localhost"));
+  assert_true(ref_host_is_loopback("[::1]:80"));
+  assert_false(ref_host_is_loopback("127.example.com"));
+  assert_false(ref_host_is_loopback("10.0.0.1:5000"));
+}
+
+static void test_match(void **state) {
+  (void)state;
+  assert_true(match_glob("*.txt", "a.txt"));
+  assert_false(match_glob("*.txt", "d/a.txt"));
+  assert_true(match_glob("**/*.txt", "d/e/a.txt"));
+  assert_true(match_glob("**/*.txt", "a.txt"));
+  assert_true(match_glob("a/**", "a/b/c"));
+  assert_true(match_glob("[a-c]?", "bx"));
+  assert_false(match_glob("[^a-c]?", "bx"));
+  assert_true(match_glob("\\*", "*"));
+  struct match_rules m;
+  match_rules_init(&m);
+  match_rules_add(&m, "# comment");
+  match_rules_add(&m, "*.log");
+  match_rules_add(&m, "build");
+  match_rules_add(&m, "!keep.log");
+  match_rules_add(&m, "/abs/../x");
+  assert_true(match_rules_excluded(&m, "a.log"));
+  assert_false(match_rules_excluded(&m, "keep.log"));
+  assert_true(match_rules_excluded(&m, "build/deep/file"));
+  assert_true(match_rules_excluded(&m, "x"));
+  assert_false(match_rules_excluded(&m, "src/a.c"));
+  match_rules_cleanup(&m);
+}
+
+static void test_clean_path(void **state) {
+  (void)state;
+  char *o;
+  assert_true(layer_clean_path("/a//b/./c/", &o));
+  assert_string_equal(o, "a/b/c");
+  free(o);
+  assert_true(layer_clean_path("a/b/../c", &o));
+  assert_string_equal(o, "a/c");
+  free(o);
+  assert_false(layer_clean_path("../x", &o));
+  free(o);
+  assert_false(layer_clean_path("a/../../x", &o));
+  free(o);
+}
+
+struct fixture {
+  char dir[64];
+  struct store *st;
+};
+
+static int setup_store(void **state) {
+  struct fixture *f = calloc(1, sizeof(*f));
+  snprintf(f->dir, sizeof(f->dir), "/tmp/dw-unit-XXXXXX");
+  if (mkdtemp(f->dir) == NULL)
+    return -1;
+  struct err e;
+  struct buf b = BUF_INIT;
+  buf_printf(&b, "%s/store", f->dir);
+  if (store_open(b.data, &f->st, &e) < 0)
+    return -1;
+  buf_cleanup(&b);
+  *state = f;
+  return 0;
+}
+
+static int teardown_store(void **state) {
+  struct fixture *f = *state;
+  char cmd[128];
+  store_free(f->st);
+  snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
+  if (system(cmd) != 0)
+    return -1;
+  free(f);
+  return 0;
+}
+
+static void test_resolve(void **state) {
+  struct fixture *f = *state;
+  struct buf p = BUF_INIT;
+  buf_printf(&p, "%s/root/usr/bin", f->dir);
+  struct err e;
+  assert_int_equal(store_mkdirs(p.data, &e), 0);
+  buf_reset(&p);
+  buf_printf(&p, "%s/root/bin", f->dir);
+  assert_int_equal(symlink("usr/bin", p.data), 0);
+  buf_reset(&p);
+  buf_printf(&p, "%s/root/out", f->dir);
+  assert_int_equal(symlink("/../../../../etc", p.data), 0);
+  buf_reset(&p);
+  buf_printf(&p, "%s/root", f->dir);
+  char *o;
+  assert_int_equal(layer_resolve(p.data, "/bin/sh", true, &o, &e), 0);
+  struct buf w = BUF_INIT;
+  buf_printf(&w, "%s/root/usr/bin/sh", f->dir);
+  assert_string_equal(o, w.data);
+  free(o);
+  assert_int_equal(layer_resolve(p.data, "out/passwd", true, &o, &e), 0);
+  buf_reset(&w);
+  buf_printf(&w, "%s/root/etc/passwd", f->dir);
+  assert_string_equal(o, w.data); /* contained */
+  free(o);
+  assert_int_equal(layer_resolve(p.data, "/bin", false, &o, &e), 0);
+  buf_reset(&w);
+  buf_printf(&w, "%s/root/bin", f->dir);
+  assert_string_equal(o, w.data);
+  free(o);
+  buf_cleanup(&w);
+  buf_cleanup(&p);
+}
+
+static void test_pack_apply(void **state) {
+  struct fixture *f = *state;
+  struct layer_list l;
+  layer_list_init(&l);
+  struct layer_entry *e = layer_list_add(&l, "d/file");
+  e->mode = S_IFREG | 0640;
+  e->data = strdup("hello\n");
+  e->size = 6;
+  e->mtime = 2000000000;
+  e = layer_list_add(&l, "d");
+  e->mode = S_IFDIR | 0755;
+  e = layer_list_add(&l, "d/link");
+  e->mode = S_IFLNK | 0777;
+  e->link = strdup("file");
+  e = layer_list_add(&l, "d/hard");
+  e->mode = S_IFREG | 0640;
+  e->hardlink = true;
+  e->link = strdup("d/file");
+  layer_list_sort(&l);
+  assert_string_equal(l.v[0].path, "d");
+  struct layer_pack_opts o = {.compression = LAYER_GZIP, .clamp = true,
+                              .epoch = 1000};
+  struct layer_info a, b;
+  struct err err;
+  assert_int_equal(layer_pack(&l, &o, f->st, &a, &err), 0);
+  assert_int_equal(layer_pack(&l, &o, f->st, &b, &err), 0);
+  assert_string_equal(a.digest, b.digest); /* deterministic */
+  assert_string_equal(a.diffid, b.diffid);
+  o.compression = LAYER_ZSTD;
+  assert_int_equal(layer_pack(&l, &o, f->st, &b, &err), 0);
+  assert_string_equal(a.diffid, b.diffid); /* same tar */
+  assert_string_not_equal(a.digest, b.digest);
+  layer_list_cleanup(&l);
+  struct buf root = BUF_INIT;
+  buf_printf(&root, "%s/apply", f->dir);
+  assert_int_equal(store_mkdirs(root.data, &err), 0);
+  char *blob = store_blob_path(f->st, b.digest);
+  struct layer_apply_stats stats;
+  assert_int_equal(layer_apply(blob, root.data, NULL, &stats, &err), 0);
+  free(blob);
+  struct buf p = BUF_INIT;
+  buf_printf(&p, "%s/d/hard", root.data);
+  struct stat st;
+  assert_int_equal(stat(p.data, &st), 0);
+  assert_int_equal(st.st_nlink, 2);
+  assert_int_equal(st.st_mode & 07777, 0640);
+  assert_int_equal(st.st_mtime, 1000); /* clamped */
+  buf_cleanup(&p);
+  buf_cleanup(&root);
+}
+
+static void test_store_tags(void **state) {
+  struct fixture *f = *state;
+  struct err e;
+  char d[DIGEST_STR_LEN];
+  assert_int_equal(store_blob_put(f->st, "abc", 3, d, &e), 0);
+  assert_string_equal(d, "sha256:ba7816bf8f01cfea414140de5dae2223b00361a3"
+                         "96177a9cb410ff61f20015ad");
+  struct buf b = BUF_INIT;
+  assert_int_equal(store_blob_read(f->st, d, 10, &b, &e), 0);
+  assert_int_equal(b.len, 3);
+  buf_cleanup(&b);
+  assert_int_equal(store_blob_read(f->st, d, 2, &b, &e), ERR_TOOBIG);
+  buf_cleanup(&b);
+  assert_int_equal(store_tag_set(f->st, "docker.io/library/x:1", d, "t", 3,
+                                 &e), 0);
+  struct store_tag t;
+  assert_int_equal(store_tag_get(f->st, "docker.io/library/x:1", &t, &e), 0);
+  assert_string_equal(t.digest, d);
+  store_tag_cleanup(&t);
+  assert_int_equal(store_tag_get(f->st, "nope", &t, &e), ERR_NOTFOUND);
+  struct store_tag *all;
+  size_t n;
+  assert_int_equal(store_tag_list(f->st, &all, &n, &e), 0);
+  assert_int_equal(n, 1);
+  store_tags_free(all, n);
+  assert_int_equal(store_tag_remove(f->st, "docker.io/library/x:1", &e), 0);
+  assert_int_equal(store_blob_put(f->st, "", 0, NULL, &e), 0);
+  assert_int_equal(store_blob_read(f->st, "sha256:../../x", 9, &b, &e),
+                   ERR_INVALID);
+}
+
+static void test_auth(void **state) {
+  struct fixture *f = *state;
+  struct auth_challenge c;
+  struct err e;
+  assert_int_equal(auth_parse_challenge(
+                       "Bearer realm=\"https://auth.example/token\","
+                       "service=\"registry.example\",scope=\"repository:a:"
+                       "pull\"", &c, &e), 0);
+  assert_string_equal(c.scheme, "bearer");
+  assert_string_equal(c.realm, "https://auth.example/token");
+  assert_string_equal(c.service, "registry.example");
+  assert_string_equal(c.scope, "repository:a:pull");
+  auth_challenge_cleanup(&c);
+  assert_int_equal(auth_parse_challenge("Basic realm=\"r\"", &c, &e), 0);
+  assert_string_equal(c.scheme, "basic");
+  auth_challenge_cleanup(&c);
+  struct buf p = BUF_INIT;
+  buf_printf(&p, "%s/config.json", f->dir);
+  FILE *fp = fopen(p.data, "w");
+  /* dXNlcjpwYTpzcw== is "user:pa:ss" */
+  fputs("{\"auths\":{\"reg:5000\":{\"auth\":\"dXNlcjpwYTpzcw==\"}}}", fp);
+  fclose(fp);
+  setenv("DOCKER_CONFIG", f->dir, 1);
+  struct auth_cred cr;
+  assert_int_equal(auth_lookup("reg:5000", &cr, &e), 0);
+  assert_string_equal(cr.username, "user");
+  assert_string_equal(cr.secret, "pa:ss");
+  auth_cred_cleanup(&cr);
+  assert_int_equal(auth_lookup("other", &cr, &e), ERR_NOTFOUND);
+  buf_cleanup(&p);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_ref_normalise),
+      cmocka_unit_test(test_ref_invalid),
+      cmocka_unit_test(test_match),
+      cmocka_unit_test(test_clean_path),
+      cmocka_unit_test_setup_teardown(test_resolve, setup_store,
+                                      teardown_store),
+      cmocka_unit_test_setup_teardown(test_pack_apply, setup_store,
+                                      teardown_store),
+      cmocka_unit_test_setup_teardown(test_store_tags, setup_store,
+                                      teardown_store),
+      cmocka_unit_test_setup_teardown(test_auth, setup_store,
+                                      teardown_store),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
