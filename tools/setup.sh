@@ -12,9 +12,16 @@ packages=(gcc libc6-dev meson ninja-build pkg-config
           libssl-dev libarchive-dev libcmocka-dev
           # builder/ and its integration tests (tests/builder/)
           libzstd-dev zlib1g-dev docker-registry skopeo umoci buildah runc
-          busybox-static apache2-utils openssl curl jq zstd)
+          busybox-static apache2-utils openssl curl jq zstd
+          # the language server's tests (tests/lsp/, tests/nvim/)
+          neovim)
 
 missing=()
+# node and npm for tests/lsp/: judged by command, since a NodeSource
+# nodejs (which bundles npm and conflicts with Debian's npm) is just as good.
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
+
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' \
     || missing+=("$p")

@@ -45,5 +45,42 @@ for t in tests/builder/*.sh; do
 done
 # --- end of builder integration tests ----------------------------------
 
+# --- language server tests (tests/lsp/, tests/nvim/) ------------------
+# node's own test runner drives dockwright --stdio (normal and ASan build)
+# through vscode-languageserver-protocol, VS Code's client library; then
+# headless Neovim 0.7.2 checks our diagnostics from a second real client.
+lsp_deps() { # npm ci only when package-lock.json changed since the last one
+  cmp -s package-lock.json node_modules/.dockwright-lock 2>/dev/null && return
+  npm ci --no-audit --no-fund </dev/null &&
+    cp package-lock.json node_modules/.dockwright-lock
+}
+if (cd tests/lsp && lsp_deps); then
+  for b in build build-asan; do
+    echo "== lsp protocol tests ($b)"
+    llog=$(mktemp)
+    bin=$PWD/$b/dockwright
+    (cd tests/lsp && DOCKWRIGHT=$bin node --test --test-reporter=tap \
+      ./*.test.js) </dev/null 2>&1 | tee "$llog"
+    ok=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$llog" | tail -n1)
+    bad=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$llog" | tail -n1)
+    passed=$((passed + ${ok:-0})); failed=$((failed + ${bad:-0}))
+    [[ -n $ok ]] || failed=$((failed + 1))
+    rm -f "$llog"
+  done
+else
+  echo "lsp: npm ci failed"; failed=$((failed + 1))
+fi
+for b in build build-asan; do
+  echo "== neovim lsp test ($b)"
+  nlog=$(mktemp)
+  tests/nvim/run.sh "$b/dockwright" </dev/null 2>&1 | tee "$nlog"
+  ok=$(sed -n 's/^nvim: \([0-9]*\) passed.*/\1/p' "$nlog")
+  bad=$(sed -n 's/^nvim: [0-9]* passed, \([0-9]*\) failed/\1/p' "$nlog")
+  passed=$((passed + ${ok:-0})); failed=$((failed + ${bad:-0}))
+  [[ -n $ok ]] || failed=$((failed + 1))
+  rm -f "$nlog"
+done
+# --- end of language server tests ---------------------------------------
+
 echo "$passed passed, $failed failed"
 [[ $failed -eq 0 ]]

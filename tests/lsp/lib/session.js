@@ -176,9 +176,17 @@ class Session {
       await this.request('shutdown');
       await this.notify('exit');
     }
-    const r = await this.exited;
+    const r = await exitWithin(this, 10000);
     this.conn.dispose();
     return r;
+  }
+
+  // Under the ASan/UBSan build a report on stderr fails the test even when
+  // the exit code looks right (UBSan goes on after a report).
+  assertClean() {
+    const m = /(ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:)/
+      .exec(this.stderr);
+    if (m) throw new Error('sanitizer report:\n' + this.stderr);
   }
 
   kill() {
@@ -192,12 +200,23 @@ function start(opts) {
 }
 
 // Bounded wait for the process to exit.
-function exitWithin(session, ms) {
-  return Promise.race([
+async function exitWithin(session, ms) {
+  let timer;
+  const r = await Promise.race([
     session.exited,
-    new Promise((_, reject) => setTimeout(
-      () => reject(new Error(`server still running after ${ms} ms`)), ms)),
+    new Promise((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`server still running after ${ms} ms`)), ms);
+    }),
   ]);
+  clearTimeout(timer);
+  // stderr may still be draining after 'exit'.
+  await new Promise((resolve) => {
+    if (session.proc.stderr.readableEnded) resolve();
+    else session.proc.stderr.once('close', resolve);
+  });
+  session.assertClean();
+  return r;
 }
 
 function tmpdir() {
