@@ -19,9 +19,13 @@ static enum log_level log__level = LOG_WARN;
 
 static const char *const log__names[] = {"error", "warn", "info", "debug"};
 
-void log_set_level(enum log_level level) { log__level = level; }
+void log_set_level(enum log_level level) {
+  log__level = level;
+}
 
-enum log_level log_get_level(void) { return log__level; }
+enum log_level log_get_level(void) {
+  return log__level;
+}
 
 void log_init_from_env(void) {
   const char *v = getenv("DOCKWRIGHT_LOG");

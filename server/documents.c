@@ -25,7 +25,9 @@ int doc_encoding_from_name(const char *name) {
 
 /* ---- the store -------------------------------------------------------- */
 
-void doc_store_init(struct doc_store *s) { memset(s, 0, sizeof(*s)); }
+void doc_store_init(struct doc_store *s) {
+  memset(s, 0, sizeof(*s));
+}
 
 void doc_store_cleanup(struct doc_store *s) {
   for (size_t i = 0; i < s->n; i++)
@@ -61,8 +63,8 @@ static void doc__set_text(struct doc *d, const char *text, size_t len) {
 }
 
 int doc_open(struct doc_store *s, TSParser *parser, const char *uri,
-             int64_t version, const char *text, size_t len,
-             struct doc **out, struct err *err) {
+             int64_t version, const char *text, size_t len, struct doc **out,
+             struct err *err) {
   *out = NULL;
   if (doc__index(s, uri) != SIZE_MAX)
     return err_set(err, ERR_EXISTS, "%s is already open", uri);
@@ -320,8 +322,8 @@ void doc_reparse(struct doc *d, TSParser *parser) {
   /* With the edited old tree, tree-sitter reuses every unchanged subtree.
    * NULL (no language, or a failed parse) leaves the model to read the
    * whole text BuildKit's way. */
-  TSTree *tree = ts_parser_parse_string(parser, d->tree, d->text,
-                                        (uint32_t)d->len);
+  TSTree *tree =
+      ts_parser_parse_string(parser, d->tree, d->text, (uint32_t)d->len);
   if (d->tree)
     ts_tree_delete(d->tree);
   d->tree = tree;

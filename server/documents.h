@@ -60,24 +60,24 @@ struct doc {
   size_t len;
   size_t cap;
   int64_t version;
-  uint64_t revision; /* bumped on every change, for result ids */
-  TSTree *tree;      /* owned; NULL when the grammar gives none */
+  uint64_t revision;     /* bumped on every change, for result ids */
+  TSTree *tree;          /* owned; NULL when the grammar gives none */
   struct dockerfile *df; /* owned; never NULL after doc_reparse */
-  bool too_big;      /* over DW_MAX_DOCKERFILE_BYTES: not parsed */
+  bool too_big;          /* over DW_MAX_DOCKERFILE_BYTES: not parsed */
 
   uint32_t *lines; /* owned; start offset of each line, rebuilt lazily */
   size_t nlines;
   bool lines_dirty;
 
   /* The .dockerignore next to the file (server/dockerignore.c). */
-  char *ignore;      /* owned; NULL when there is none */
+  char *ignore; /* owned; NULL when there is none */
   size_t ignore_len;
-  bool ignore_ready; /* the read finished (found or not) */
+  bool ignore_ready;              /* the read finished (found or not) */
   struct ignore_read *ignore_req; /* in flight; detached on close */
 
   /* Diagnostics scheduling (features/diagnostics.c). */
-  bool diag_dirty;      /* changed since the last analysis */
-  uint64_t diag_due;    /* loop time (ms) the analysis is due */
+  bool diag_dirty;                  /* changed since the last analysis */
+  uint64_t diag_due;                /* loop time (ms) the analysis is due */
   struct rpc_pending *diag_waiting; /* pulls waiting for the analysis */
 };
 
@@ -98,8 +98,8 @@ struct doc *doc_find(const struct doc_store *s, const char *uri);
 /* Adds a document (copying uri and text) and parses it.  Fails (ERR_TOOBIG)
  * past DW_MAX_LSP_DOCUMENTS, or ERR_EXISTS when the URI is open. */
 int doc_open(struct doc_store *s, TSParser *parser, const char *uri,
-             int64_t version, const char *text, size_t len,
-             struct doc **out, struct err *err) DW_WARN_UNUSED;
+             int64_t version, const char *text, size_t len, struct doc **out,
+             struct err *err) DW_WARN_UNUSED;
 
 /* Removes the document from the store and returns it; the caller frees it
  * with doc_free once nothing refers to it. */

@@ -50,10 +50,10 @@ void rpc_cleanup(struct rpc *r) {
 }
 
 void rpc_id_text(json_object *id, char *out, size_t size) {
-  const char *s = id ? json_object_to_json_string_ext(
-                           id, JSON_C_TO_STRING_PLAIN |
-                                   JSON_C_TO_STRING_NOSLASHESCAPE)
-                     : "null";
+  const char *s =
+      id ? json_object_to_json_string_ext(
+               id, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
+         : "null";
   snprintf(out, size, "%s", s);
 }
 

@@ -22,16 +22,16 @@
 
 /* JSON-RPC and LSP error codes. */
 #define RPC_ERROR_MAP(X)                                                      \
-  X(PARSE_ERROR, -32700)                                                     \
-  X(INVALID_REQUEST, -32600)                                                 \
-  X(METHOD_NOT_FOUND, -32601)                                                \
-  X(INVALID_PARAMS, -32602)                                                  \
-  X(INTERNAL_ERROR, -32603)                                                  \
-  X(SERVER_NOT_INITIALIZED, -32002)                                          \
-  X(UNKNOWN_ERROR_CODE, -32001)                                              \
-  X(REQUEST_FAILED, -32803)                                                  \
-  X(SERVER_CANCELLED, -32802)                                                \
-  X(CONTENT_MODIFIED, -32801)                                                \
+  X(PARSE_ERROR, -32700)                                                      \
+  X(INVALID_REQUEST, -32600)                                                  \
+  X(METHOD_NOT_FOUND, -32601)                                                 \
+  X(INVALID_PARAMS, -32602)                                                   \
+  X(INTERNAL_ERROR, -32603)                                                   \
+  X(SERVER_NOT_INITIALIZED, -32002)                                           \
+  X(UNKNOWN_ERROR_CODE, -32001)                                               \
+  X(REQUEST_FAILED, -32803)                                                   \
+  X(SERVER_CANCELLED, -32802)                                                 \
+  X(CONTENT_MODIFIED, -32801)                                                 \
   X(REQUEST_CANCELLED, -32800)
 
 enum rpc_error {
@@ -82,8 +82,8 @@ struct rpc_outgoing {
 };
 
 struct rpc {
-  struct transport *transport; /* borrowed */
-  json_tokener *tok;           /* owned */
+  struct transport *transport;   /* borrowed */
+  json_tokener *tok;             /* owned */
   struct rpc_pending *pending;   /* deferred incoming requests */
   struct rpc_outgoing *outgoing; /* our requests awaiting answers */
   int64_t next_id;

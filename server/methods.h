@@ -32,22 +32,22 @@ enum method_cap {
 
 /* X(method, handler, kind, capability) */
 #define METHOD_MAP(X)                                                         \
-  X("initialize", lifecycle_initialize, METHOD_REQUEST, CAP_NONE)            \
-  X("initialized", lifecycle_initialized, METHOD_NOTIFICATION, CAP_NONE)     \
-  X("shutdown", lifecycle_shutdown, METHOD_REQUEST, CAP_NONE)                \
-  X("exit", lifecycle_exit, METHOD_NOTIFICATION, CAP_NONE)                   \
-  X("$/cancelRequest", lifecycle_cancel, METHOD_NOTIFICATION, CAP_NONE)      \
-  X("$/setTrace", lifecycle_set_trace, METHOD_NOTIFICATION, CAP_NONE)        \
-  X("workspace/didChangeConfiguration", settings_did_change,                 \
-    METHOD_NOTIFICATION, CAP_NONE)                                           \
-  X("textDocument/didOpen", textsync_did_open, METHOD_NOTIFICATION,          \
-    CAP_TEXT_SYNC)                                                           \
-  X("textDocument/didChange", textsync_did_change, METHOD_NOTIFICATION,      \
-    CAP_TEXT_SYNC)                                                           \
-  X("textDocument/didClose", textsync_did_close, METHOD_NOTIFICATION,        \
-    CAP_TEXT_SYNC)                                                           \
-  X("textDocument/diagnostic", diagnostics_pull, METHOD_REQUEST,             \
-    CAP_DIAGNOSTIC)                                                          \
+  X("initialize", lifecycle_initialize, METHOD_REQUEST, CAP_NONE)             \
+  X("initialized", lifecycle_initialized, METHOD_NOTIFICATION, CAP_NONE)      \
+  X("shutdown", lifecycle_shutdown, METHOD_REQUEST, CAP_NONE)                 \
+  X("exit", lifecycle_exit, METHOD_NOTIFICATION, CAP_NONE)                    \
+  X("$/cancelRequest", lifecycle_cancel, METHOD_NOTIFICATION, CAP_NONE)       \
+  X("$/setTrace", lifecycle_set_trace, METHOD_NOTIFICATION, CAP_NONE)         \
+  X("workspace/didChangeConfiguration", settings_did_change,                  \
+    METHOD_NOTIFICATION, CAP_NONE)                                            \
+  X("textDocument/didOpen", textsync_did_open, METHOD_NOTIFICATION,           \
+    CAP_TEXT_SYNC)                                                            \
+  X("textDocument/didChange", textsync_did_change, METHOD_NOTIFICATION,       \
+    CAP_TEXT_SYNC)                                                            \
+  X("textDocument/didClose", textsync_did_close, METHOD_NOTIFICATION,         \
+    CAP_TEXT_SYNC)                                                            \
+  X("textDocument/diagnostic", diagnostics_pull, METHOD_REQUEST,              \
+    CAP_DIAGNOSTIC)                                                           \
   X("dockwright/debugDocument", debug_document, METHOD_REQUEST, CAP_NONE)
 
 typedef int (*method_handler)(struct server *self, const struct rpc_msg *msg,

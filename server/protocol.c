@@ -64,8 +64,7 @@ static int proto__string(json_object *o, const char *key, const char *where,
 static int proto__uint(json_object *o, const char *key, const char *where,
                        uint32_t *out, struct err *err) {
   json_object *v = proto__path(o, key, NULL);
-  if (!json_object_is_type(v, json_type_int) ||
-      json_object_get_int64(v) < 0) {
+  if (!json_object_is_type(v, json_type_int) || json_object_get_int64(v) < 0) {
     err_set(err, ERR_INVALID, "%s.%s must be a non-negative integer", where,
             key);
     return RPC_INVALID_PARAMS;
@@ -87,8 +86,8 @@ static int proto__range(json_object *r, const char *where,
   }
   int rc = proto__uint(s, "line", "range.start", &out->start.line, err);
   if (rc == 0)
-    rc = proto__uint(s, "character", "range.start", &out->start.character,
-                     err);
+    rc =
+        proto__uint(s, "character", "range.start", &out->start.character, err);
   if (rc == 0)
     rc = proto__uint(e, "line", "range.end", &out->end.line, err);
   if (rc == 0)
@@ -133,11 +132,10 @@ int proto_read_initialize(json_object *params, struct proto_initialize *out,
   struct client_caps *c = &out->caps;
   c->configuration =
       proto__bool(proto__path(caps, "workspace", "configuration", NULL));
-  c->diagnostic_refresh = proto__bool(proto__path(
-      caps, "workspace", "diagnostics", "refreshSupport", NULL));
+  c->diagnostic_refresh = proto__bool(
+      proto__path(caps, "workspace", "diagnostics", "refreshSupport", NULL));
   c->pull_diagnostics = json_object_is_type(
-      proto__path(caps, "textDocument", "diagnostic", NULL),
-      json_type_object);
+      proto__path(caps, "textDocument", "diagnostic", NULL), json_type_object);
   json_object *pub =
       proto__path(caps, "textDocument", "publishDiagnostics", NULL);
   c->related_information =
@@ -145,8 +143,8 @@ int proto_read_initialize(json_object *params, struct proto_initialize *out,
   c->code_description =
       proto__bool(proto__path(pub, "codeDescriptionSupport", NULL));
   c->data_support = proto__bool(proto__path(pub, "dataSupport", NULL));
-  c->diagnostic_tags = json_object_is_type(proto__path(pub, "tagSupport", NULL),
-                                           json_type_object);
+  c->diagnostic_tags = json_object_is_type(
+      proto__path(pub, "tagSupport", NULL), json_type_object);
 
   /* The first encoding the client lists that we speak; UTF-16 when it
    * lists none (LSP's mandatory default). */
@@ -202,8 +200,7 @@ int proto_read_did_open(json_object *params, struct proto_did_open *out,
   }
   rc = proto__string(td, "uri", "textDocument", &out->uri, NULL, err);
   if (rc == 0)
-    rc = proto__string(td, "text", "textDocument", &out->text, &out->len,
-                       err);
+    rc = proto__string(td, "text", "textDocument", &out->text, &out->len, err);
   if (rc == 0)
     rc = proto__version(td, "textDocument", &out->version, err);
   return rc;
@@ -241,8 +238,7 @@ int proto_read_did_change(json_object *params, struct proto_did_change *out,
       err_set(err, ERR_INVALID, "contentChanges[%zu] must be an object", i);
       return RPC_INVALID_PARAMS;
     }
-    rc = proto__string(ch, "text", "contentChanges[]", &c->text, &c->len,
-                       err);
+    rc = proto__string(ch, "text", "contentChanges[]", &c->text, &c->len, err);
     if (rc)
       return rc;
     json_object *r = proto__path(ch, "range", NULL);
@@ -285,13 +281,13 @@ int proto_read_text_document(json_object *params, const char **uri,
   return 0;
 }
 
-int proto_read_cancel(json_object *params, json_object **id,
-                      struct err *err) {
+int proto_read_cancel(json_object *params, json_object **id, struct err *err) {
   *id = proto__path(params, "id", NULL);
   if (!json_object_is_type(*id, json_type_int) &&
       !json_object_is_type(*id, json_type_string)) {
-    err_set(err, ERR_INVALID, "$/cancelRequest: id must be an integer or a "
-                              "string");
+    err_set(err, ERR_INVALID,
+            "$/cancelRequest: id must be an integer or a "
+            "string");
     return RPC_INVALID_PARAMS;
   }
   return 0;
@@ -362,7 +358,8 @@ json_object *proto_initialize_result(unsigned caps, enum doc_encoding enc) {
 
 json_object *proto_configuration_params(void) {
   json_object *item = json_object_new_object();
-  json_object_object_add(item, "section", json_object_new_string("dockwright"));
+  json_object_object_add(item, "section",
+                         json_object_new_string("dockwright"));
   json_object *items = json_object_new_array();
   json_object_array_add(items, item);
   json_object *p = json_object_new_object();
@@ -427,10 +424,10 @@ static json_object *proto__diagnostic(struct server *self, struct doc *d,
                              proto__range_json(self, d, &g->related[i].range));
       json_object *ri = json_object_new_object();
       json_object_object_add(ri, "location", loc);
-      json_object_object_add(
-          ri, "message",
-          json_object_new_string(g->related[i].message ? g->related[i].message
-                                                       : ""));
+      json_object_object_add(ri, "message",
+                             json_object_new_string(g->related[i].message
+                                                        ? g->related[i].message
+                                                        : ""));
       json_object_array_add(rel, ri);
     }
     json_object_object_add(o, "relatedInformation", rel);
@@ -507,12 +504,11 @@ json_object *proto_debug_document(const struct doc *d, const char *tree,
                          json_object_new_string_len(d->text, (int)d->len));
   json_object_object_add(r, "tree",
                          tree ? json_object_new_string(tree) : NULL);
-  json_object_object_add(r, "freshTree",
-                         fresh_tree ? json_object_new_string(fresh_tree)
-                                    : NULL);
-  json_object_object_add(r, "ignoreFile",
-                         d->ignore ? json_object_new_string_len(
-                                         d->ignore, (int)d->ignore_len)
-                                   : NULL);
+  json_object_object_add(
+      r, "freshTree", fresh_tree ? json_object_new_string(fresh_tree) : NULL);
+  json_object_object_add(
+      r, "ignoreFile",
+      d->ignore ? json_object_new_string_len(d->ignore, (int)d->ignore_len)
+                : NULL);
   return r;
 }

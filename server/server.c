@@ -105,11 +105,10 @@ static void server__dispatch(struct server *self, const struct rpc_msg *msg) {
                                            JSON_C_TO_STRING_NOSLASHESCAPE)
                     : "No parameters provided.";
     if (request)
-      server_trace(self, params, "Received request '%s - (%s)'.",
-                   msg->method, idtext);
+      server_trace(self, params, "Received request '%s - (%s)'.", msg->method,
+                   idtext);
     else
-      server_trace(self, params, "Received notification '%s'.",
-                   msg->method);
+      server_trace(self, params, "Received notification '%s'.", msg->method);
   }
 
   const struct server_method *m = server__lookup(msg->method);
@@ -191,8 +190,8 @@ static void server__on_pid_timer(uv_timer_t *t) {
 void server_watch_pid(struct server *self, int64_t pid) {
   self->client_pid = pid;
   if (pid > 0)
-    uv_timer_start(&self->pid_timer, server__on_pid_timer,
-                   SERVER_PID_POLL_MS, SERVER_PID_POLL_MS);
+    uv_timer_start(&self->pid_timer, server__on_pid_timer, SERVER_PID_POLL_MS,
+                   SERVER_PID_POLL_MS);
 }
 
 /* ---- tear-down -------------------------------------------------------- */

@@ -69,8 +69,8 @@ struct server {
   uv_timer_t diag_timer; /* features/diagnostics.c */
   unsigned open_handles; /* timers not yet closed */
 
-  bool config_pending;        /* workspace/configuration asked, no answer */
-  uint64_t config_asked_at;   /* loop time of the question */
+  bool config_pending;      /* workspace/configuration asked, no answer */
+  uint64_t config_asked_at; /* loop time of the question */
 };
 
 /* Runs a whole session on in_fd/out_fd.  Returns 0 and the process exit

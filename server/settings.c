@@ -35,10 +35,10 @@ static const struct {
   const char *name;
   enum diag_severity severity;
 } settings_severities[] = {
-    {"off", DIAG_OFF},          {"none", DIAG_OFF},
-    {"error", DIAG_ERROR},      {"warning", DIAG_WARNING},
-    {"warn", DIAG_WARNING},     {"information", DIAG_INFO},
-    {"info", DIAG_INFO},        {"hint", DIAG_HINT},
+    {"off", DIAG_OFF},      {"none", DIAG_OFF},
+    {"error", DIAG_ERROR},  {"warning", DIAG_WARNING},
+    {"warn", DIAG_WARNING}, {"information", DIAG_INFO},
+    {"info", DIAG_INFO},    {"hint", DIAG_HINT},
 };
 
 static int settings__severity(json_object *v, enum diag_severity *out) {
@@ -139,8 +139,7 @@ void settings_request(struct server *self) {
   self->config_pending = true;
   self->config_asked_at = uv_now(self->loop);
   rpc_request(&self->rpc, "workspace/configuration",
-              proto_configuration_params(), settings__on_configuration,
-              self);
+              proto_configuration_params(), settings__on_configuration, self);
 }
 
 bool settings_wait(struct server *self, uint64_t *until) {

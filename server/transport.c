@@ -138,7 +138,8 @@ static void transport__frame(struct transport *t) {
       /* No header block in sight: skip to a later "Content-Length" or
        * keep only a tail that might be the start of one. */
       const char *cl = transport__find_cl(s + 1, avail - 1);
-      size_t drop = cl ? (size_t)(cl - s) : avail - (sizeof(transport__cl) - 2);
+      size_t drop =
+          cl ? (size_t)(cl - s) : avail - (sizeof(transport__cl) - 2);
       log_warn("skipping %zu bytes of input that are not a message header",
                drop);
       t->pos += drop;
@@ -157,8 +158,8 @@ static void transport__frame(struct transport *t) {
     }
     t->pos += hlen + 4;
     if (len > DW_MAX_LSP_MESSAGE_BYTES) {
-      log_error("message of %zu bytes is over the %u-byte limit; skipped",
-                len, (unsigned)DW_MAX_LSP_MESSAGE_BYTES);
+      log_error("message of %zu bytes is over the %u-byte limit; skipped", len,
+                (unsigned)DW_MAX_LSP_MESSAGE_BYTES);
       t->state = TRANSPORT_SKIP;
       t->need = len;
       t->cb.on_oversize(t->ctx, len);
@@ -401,9 +402,9 @@ static int transport__open(struct transport *t, union transport_handle *h,
   return 0;
 }
 
-int transport_init(struct transport *t, uv_loop_t *loop, int in_fd,
-                   int out_fd, const struct transport_callbacks *cb,
-                   void *ctx, struct err *err) {
+int transport_init(struct transport *t, uv_loop_t *loop, int in_fd, int out_fd,
+                   const struct transport_callbacks *cb, void *ctx,
+                   struct err *err) {
   memset(t, 0, sizeof(*t));
   t->loop = loop;
   t->cb = *cb;
@@ -413,8 +414,8 @@ int transport_init(struct transport *t, uv_loop_t *loop, int in_fd,
   buf_init(&t->acc);
   /* On failure the caller still runs transport_close, which closes
    * whatever handle was initialised. */
-  int rc = transport__open(t, &t->in, in_fd, true, &t->in_io, &t->in_open,
-                           err);
+  int rc =
+      transport__open(t, &t->in, in_fd, true, &t->in_io, &t->in_open, err);
   if (rc < 0)
     return rc;
   rc = transport__open(t, &t->out, out_fd, false, &t->out_io, &t->out_open,
@@ -482,4 +483,6 @@ void transport_close(struct transport *t,
   transport__maybe_finish(t);
 }
 
-void transport_cleanup(struct transport *t) { buf_cleanup(&t->acc); }
+void transport_cleanup(struct transport *t) {
+  buf_cleanup(&t->acc);
+}

@@ -70,10 +70,10 @@ struct transport {
   int in_fd;
   enum transport_io in_io;
   union transport_handle in;
-  bool in_open;       /* `in` was initialised and needs uv_close */
-  uv_fs_t in_req;     /* the read in flight (TRANSPORT_FILE) */
-  bool in_reading;    /* in_req is in flight */
-  char chunk[65536];  /* read buffer; reads are sequential */
+  bool in_open;      /* `in` was initialised and needs uv_close */
+  uv_fs_t in_req;    /* the read in flight (TRANSPORT_FILE) */
+  bool in_reading;   /* in_req is in flight */
+  char chunk[65536]; /* read buffer; reads are sequential */
 
   /* framing */
   enum transport_state state;
@@ -100,9 +100,9 @@ struct transport {
 
 /* Opens fds in_fd and out_fd on `loop`; does not read yet.  Fails (ERR_IO,
  * with the fd and the reason) for fds libuv cannot drive. */
-int transport_init(struct transport *t, uv_loop_t *loop, int in_fd,
-                   int out_fd, const struct transport_callbacks *cb,
-                   void *ctx, struct err *err) DW_WARN_UNUSED;
+int transport_init(struct transport *t, uv_loop_t *loop, int in_fd, int out_fd,
+                   const struct transport_callbacks *cb, void *ctx,
+                   struct err *err) DW_WARN_UNUSED;
 
 /* Starts reading. */
 int transport_start(struct transport *t, struct err *err) DW_WARN_UNUSED;

@@ -22,10 +22,10 @@ int debug_document(struct server *self, const struct rpc_msg *msg,
     return RPC_INVALID_PARAMS;
   }
   char *tree = d->tree ? ts_node_string(ts_tree_root_node(d->tree)) : NULL;
-  TSTree *fresh_tree =
-      d->too_big ? NULL
-                 : ts_parser_parse_string(self->parser, NULL, d->text,
-                                          (uint32_t)d->len);
+  TSTree *fresh_tree = d->too_big
+                           ? NULL
+                           : ts_parser_parse_string(self->parser, NULL,
+                                                    d->text, (uint32_t)d->len);
   char *fresh =
       fresh_tree ? ts_node_string(ts_tree_root_node(fresh_tree)) : NULL;
   rpc_reply(&self->rpc, msg->id, proto_debug_document(d, tree, fresh));

@@ -115,8 +115,9 @@ static void diagnostics__run(struct server *self, struct doc *d) {
                       proto_diagnostic_report(self, d, &l, rid));
   }
   log_debug("%s: %zu diagnostics in %.2f ms", d->uri, l.n, ms);
-  server_trace(self, NULL, "Diagnostics for %s (version %" PRId64
-               "): %zu in %.2f ms.", d->uri, d->version, l.n, ms);
+  server_trace(self, NULL,
+               "Diagnostics for %s (version %" PRId64 "): %zu in %.2f ms.",
+               d->uri, d->version, l.n, ms);
   diag_list_cleanup(&l);
 }
 
@@ -153,8 +154,8 @@ void diagnostics_forget(struct server *self, struct doc *d) {
   while (d->diag_waiting) {
     struct rpc_pending *p = d->diag_waiting;
     d->diag_waiting = p->owner_next;
-    rpc_pending_reply(&self->rpc, p, proto_diagnostic_report(self, d, NULL,
-                                                             NULL));
+    rpc_pending_reply(&self->rpc, p,
+                      proto_diagnostic_report(self, d, NULL, NULL));
   }
   if (!diagnostics__pull_mode(self) && !self->exiting)
     rpc_notify(&self->rpc, "textDocument/publishDiagnostics",
@@ -171,8 +172,7 @@ void diagnostics_settings_changed(struct server *self) {
   /* Pulling clients ask again when told to. */
   if (diagnostics__pull_mode(self) && self->caps.diagnostic_refresh &&
       self->docs.n > 0)
-    rpc_request(&self->rpc, "workspace/diagnostic/refresh", NULL,
-                NULL, NULL);
+    rpc_request(&self->rpc, "workspace/diagnostic/refresh", NULL, NULL, NULL);
 }
 
 void diagnostics_stop(struct server *self) {
@@ -208,8 +208,8 @@ int diagnostics_pull(struct server *self, const struct rpc_msg *msg,
   }
   uint64_t now = uv_now(self->loop);
   if (!diagnostics__runnable(self, d, now)) {
-    struct rpc_pending *p = rpc_defer(&self->rpc, msg->id, msg->method,
-                                      diagnostics__on_cancel, d);
+    struct rpc_pending *p =
+        rpc_defer(&self->rpc, msg->id, msg->method, diagnostics__on_cancel, d);
     p->owner_next = d->diag_waiting;
     d->diag_waiting = p;
     diagnostics__arm(self);
@@ -221,8 +221,8 @@ int diagnostics_pull(struct server *self, const struct rpc_msg *msg,
     rpc_reply(&self->rpc, msg->id, proto_diagnostic_unchanged(rid));
     return 0;
   }
-  struct rpc_pending *p = rpc_defer(&self->rpc, msg->id, msg->method,
-                                    diagnostics__on_cancel, d);
+  struct rpc_pending *p =
+      rpc_defer(&self->rpc, msg->id, msg->method, diagnostics__on_cancel, d);
   p->owner_next = d->diag_waiting;
   d->diag_waiting = p;
   diagnostics__run(self, d);

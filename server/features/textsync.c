@@ -38,8 +38,8 @@ int textsync_did_open(struct server *self, const struct rpc_msg *msg,
   }
   uint64_t t0 = uv_hrtime();
   struct doc *d;
-  if (doc_open(&self->docs, self->parser, o.uri, o.version, o.text, o.len,
-               &d, err) < 0)
+  if (doc_open(&self->docs, self->parser, o.uri, o.version, o.text, o.len, &d,
+               err) < 0)
     return RPC_REQUEST_FAILED;
   log_debug("%s: opened, %zu bytes parsed in %.2f ms", o.uri, o.len,
             (double)(uv_hrtime() - t0) / 1e6);
