@@ -7,3 +7,13 @@ cd "$(dirname "$0")/.."
 ninja -C build-release parse_bench >/dev/null
 echo "== parse (issue #2 targets: full < 5 ms, incremental < 0.5 ms)"
 ./build-release/parse_bench
+
+# ==== language server vs dockerfile-language-server-nodejs (issue #3) — bench/lsp/ ====
+echo
+echo "== language server vs dockerfile-language-server-nodejs 0.15.0 (issue #3 targets: >= 20x faster on every latency, >= 5x less memory)"
+if command -v node >/dev/null && command -v npm >/dev/null; then
+  bench/lsp/run.sh
+else
+  echo "skipped: bench/lsp needs node and npm"
+fi
+# ==== end of bench/lsp section ====
