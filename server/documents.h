@@ -36,6 +36,7 @@
 
 struct rpc_pending;
 struct ignore_read;
+struct diag_job;
 
 enum doc_encoding { DOC_UTF16 = 0, DOC_UTF8, DOC_UTF32 };
 
@@ -79,6 +80,7 @@ struct doc {
   bool diag_dirty;                  /* changed since the last analysis */
   uint64_t diag_due;                /* loop time (ms) the analysis is due */
   struct rpc_pending *diag_waiting; /* pulls waiting for the analysis */
+  struct diag_job *diag_job;        /* the analysis running, or NULL */
 };
 
 struct doc_store {

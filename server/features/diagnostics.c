@@ -12,6 +12,16 @@
  * right after start-up, for the client's workspace/configuration answer,
  * so the first result already honours the user's settings.
  *
+ * The analysis runs on libuv's thread pool, so a slow rule never stalls
+ * the loop (a cancel, a keystroke or shutdown is handled meanwhile).  The
+ * job works on a snapshot it owns: a copy of the text, ts_tree_copy of the
+ * tree (tree-sitter's documented way to share a tree with a thread), the
+ * .dockerignore and the rule settings; it builds its own model from them,
+ * since the document's model is rebuilt on the next change.  One job per
+ * document at a time.  A result whose document changed meanwhile (or whose
+ * settings did) is dropped: its ranges belong to text that no longer
+ * exists; the document is dirty again and gets a new job.
+ *
  * A pull for a document whose analysis is not due yet is deferred (kept in
  * the document's waiting list) and answered when it runs; until then
  * $/cancelRequest can cancel it.  Result ids are "<revision>.<settings
@@ -26,6 +36,7 @@
 #include <string.h>
 
 #include "../../analysis/analysis.h"
+#include "../../common/buf.h"
 #include "../../common/log.h"
 #include "../methods.h"
 #include "../protocol.h"
@@ -47,8 +58,8 @@ static void diagnostics__result_id(const struct server *self,
  * document; in pull mode only for documents someone is waiting for. */
 static bool diagnostics__wanted(const struct server *self,
                                 const struct doc *d) {
-  if (!d->ignore_ready)
-    return false;
+  if (!d->ignore_ready || d->diag_job != NULL)
+    return false; /* a running job re-arms when it ends */
   if (d->diag_waiting != NULL)
     return true;
   return d->diag_dirty && !diagnostics__pull_mode(self);
@@ -82,43 +93,136 @@ static void diagnostics__arm(struct server *self) {
                  due > now ? due - now : 0, 0);
 }
 
-/* Analyses one document and delivers the result to whoever wants it. */
-static void diagnostics__run(struct server *self, struct doc *d) {
-  struct diag_list l;
-  diag_list_init(&l);
-  uint64_t t0 = uv_hrtime();
-  if (self->settings.diagnostics_enable && !d->too_big) {
-    struct analysis_input in = {
-        .text = d->text,
-        .len = d->len,
-        .tree = d->tree,
-        .df = d->df,
-        .dockerignore = d->ignore,
-        .dockerignore_len = d->ignore_len,
-        .config = &self->settings.config,
-    };
-    analysis_run(&in, &l);
-  }
-  double ms = (double)(uv_hrtime() - t0) / 1e6;
-  d->diag_dirty = false;
+struct diag_job {
+  uv_work_t req;
+  struct server *self;
+  struct doc *doc; /* NULL once the document closed or the session ended */
+  uint64_t revision;
+  unsigned generation;
+  /* The snapshot, owned by the job. */
+  char *text;
+  size_t len;
+  TSTree *tree;
+  char *ignore;
+  size_t ignore_len;
+  struct analysis_config config;
+  bool enabled;
+  /* The result, filled on the worker. */
+  struct diag_list out;
+  double ms;
+};
 
+/* Runs on a thread-pool thread: touches only the job. */
+static void diagnostics__work(uv_work_t *req) {
+  struct diag_job *j = req->data;
+  uint64_t t0 = uv_hrtime();
+  if (j->enabled) {
+    struct dockerfile *df = dockerfile_parse(j->text, j->len, j->tree);
+    struct analysis_input in = {
+        .text = j->text,
+        .len = j->len,
+        .tree = j->tree,
+        .df = df,
+        .dockerignore = j->ignore,
+        .dockerignore_len = j->ignore_len,
+        .config = &j->config,
+    };
+    analysis_run(&in, &j->out);
+    dockerfile_free(df);
+  }
+  j->ms = (double)(uv_hrtime() - t0) / 1e6;
+}
+
+static void diagnostics__job_free(struct diag_job *j) {
+  free(j->text);
+  free(j->ignore);
+  if (j->tree)
+    ts_tree_delete(j->tree);
+  analysis_config_cleanup(&j->config);
+  diag_list_cleanup(&j->out);
+  free(j);
+}
+
+/* Delivers a fresh result to whoever wants it: a push, and every pull
+ * waiting for this document. */
+static void diagnostics__deliver(struct server *self, struct doc *d,
+                                 const struct diag_list *l, double ms) {
   char rid[64];
   diagnostics__result_id(self, d, rid, sizeof(rid));
-  if (!diagnostics__pull_mode(self)) {
+  if (!diagnostics__pull_mode(self))
     rpc_notify(&self->rpc, "textDocument/publishDiagnostics",
-               proto_publish_diagnostics(self, d, &l));
-  }
+               proto_publish_diagnostics(self, d, l));
   while (d->diag_waiting) {
     struct rpc_pending *p = d->diag_waiting;
     d->diag_waiting = p->owner_next;
-    rpc_pending_reply(&self->rpc, p,
-                      proto_diagnostic_report(self, d, &l, rid));
+    rpc_pending_reply(&self->rpc, p, proto_diagnostic_report(self, d, l, rid));
   }
-  log_debug("%s: %zu diagnostics in %.2f ms", d->uri, l.n, ms);
+  log_debug("%s: %zu diagnostics in %.2f ms", d->uri, l->n, ms);
   server_trace(self, NULL,
                "Diagnostics for %s (version %" PRId64 "): %zu in %.2f ms.",
-               d->uri, d->version, l.n, ms);
-  diag_list_cleanup(&l);
+               d->uri, d->version, l->n, ms);
+}
+
+static void diagnostics__after_work(uv_work_t *req, int status) {
+  struct diag_job *j = req->data;
+  struct server *self = j->self;
+  struct doc *d = j->doc;
+  if (d != NULL)
+    d->diag_job = NULL;
+  if (d != NULL && status == 0 && !self->exiting) {
+    if (j->revision == d->revision &&
+        j->generation == self->settings.generation)
+      diagnostics__deliver(self, d, &j->out, j->ms);
+    else
+      log_debug("%s: dropping a stale analysis (%.2f ms)", d->uri, j->ms);
+  }
+  diagnostics__job_free(j);
+  diagnostics__arm(self);
+}
+
+static void diagnostics__config_copy(struct analysis_config *dst,
+                                     const struct analysis_config *src) {
+  analysis_config_init(dst);
+  if (src->nrules == 0)
+    return;
+  dst->rules = xcalloc(src->nrules, sizeof(*dst->rules));
+  for (size_t i = 0; i < src->nrules; i++) {
+    dst->rules[i].rule = xstrdup(src->rules[i].rule);
+    dst->rules[i].severity = src->rules[i].severity;
+  }
+  dst->nrules = src->nrules;
+}
+
+/* Snapshots the document and queues its analysis. */
+static void diagnostics__start(struct server *self, struct doc *d) {
+  struct diag_job *j = xcalloc(1, sizeof(*j));
+  j->self = self;
+  j->doc = d;
+  j->revision = d->revision;
+  j->generation = self->settings.generation;
+  j->enabled = self->settings.diagnostics_enable && !d->too_big;
+  diag_list_init(&j->out);
+  if (j->enabled) {
+    j->text = xstrndup(d->text, d->len);
+    j->len = d->len;
+    j->tree = d->tree ? ts_tree_copy(d->tree) : NULL;
+    if (d->ignore)
+      j->ignore = xstrndup(d->ignore, d->ignore_len);
+    j->ignore_len = d->ignore_len;
+    diagnostics__config_copy(&j->config, &self->settings.config);
+  } else {
+    analysis_config_init(&j->config);
+  }
+  j->req.data = j;
+  int rc = uv_queue_work(self->loop, &j->req, diagnostics__work,
+                         diagnostics__after_work);
+  if (rc < 0) { /* the callbacks will not run */
+    log_error("cannot queue an analysis: %s", uv_strerror(rc));
+    diagnostics__job_free(j);
+    return;
+  }
+  d->diag_job = j;
+  d->diag_dirty = false; /* a change from now on makes it dirty again */
 }
 
 static bool diagnostics__runnable(struct server *self, const struct doc *d,
@@ -133,7 +237,7 @@ static void diagnostics__on_timer(uv_timer_t *t) {
   for (size_t i = 0; i < self->docs.n; i++) {
     struct doc *d = self->docs.v[i];
     if (diagnostics__wanted(self, d) && diagnostics__runnable(self, d, now))
-      diagnostics__run(self, d);
+      diagnostics__start(self, d);
   }
   diagnostics__arm(self);
 }
@@ -150,6 +254,9 @@ void diagnostics_ignore_ready(struct server *self, struct doc *d) {
 }
 
 void diagnostics_forget(struct server *self, struct doc *d) {
+  if (d->diag_job)
+    d->diag_job->doc = NULL; /* it finishes and frees itself */
+  d->diag_job = NULL;
   /* The document is gone: a waiting pull gets an empty report. */
   while (d->diag_waiting) {
     struct rpc_pending *p = d->diag_waiting;
@@ -178,8 +285,13 @@ void diagnostics_settings_changed(struct server *self) {
 void diagnostics_stop(struct server *self) {
   /* Pending requests are dropped with the session (rpc_cleanup); only the
    * documents' links to them go here. */
-  for (size_t i = 0; i < self->docs.n; i++)
-    self->docs.v[i]->diag_waiting = NULL;
+  for (size_t i = 0; i < self->docs.n; i++) {
+    struct doc *d = self->docs.v[i];
+    d->diag_waiting = NULL;
+    if (d->diag_job)
+      d->diag_job->doc = NULL;
+    d->diag_job = NULL;
+  }
 }
 
 /* $/cancelRequest on a waiting pull: unlink it from its document. */
@@ -217,7 +329,8 @@ int diagnostics_pull(struct server *self, const struct rpc_msg *msg,
   }
   char rid[64];
   diagnostics__result_id(self, d, rid, sizeof(rid));
-  if (previous != NULL && strcmp(previous, rid) == 0 && !d->diag_dirty) {
+  if (previous != NULL && strcmp(previous, rid) == 0 && !d->diag_dirty &&
+      d->diag_job == NULL) {
     rpc_reply(&self->rpc, msg->id, proto_diagnostic_unchanged(rid));
     return 0;
   }
@@ -225,6 +338,8 @@ int diagnostics_pull(struct server *self, const struct rpc_msg *msg,
       rpc_defer(&self->rpc, msg->id, msg->method, diagnostics__on_cancel, d);
   p->owner_next = d->diag_waiting;
   d->diag_waiting = p;
-  diagnostics__run(self, d);
+  /* The answer comes from a job on the thread pool. */
+  if (d->diag_job == NULL)
+    diagnostics__start(self, d);
   return 0;
 }
