@@ -283,3 +283,12 @@ bool rpc_cancel(struct rpc *r, json_object *id) {
   }
   return false;
 }
+
+void rpc_cancel_all(struct rpc *r, int code, const char *message) {
+  while (r->pending) {
+    struct rpc_pending *p = r->pending;
+    r->pending = p->next;
+    rpc_reply_error(r, p->id, code, message);
+    rpc__pending_free(p);
+  }
+}

@@ -130,6 +130,10 @@ void rpc_pending_reply(struct rpc *r, struct rpc_pending *p,
  * Returns false when no such request is pending (already answered). */
 bool rpc_cancel(struct rpc *r, json_object *id);
 
+/* Answers every deferred request with an error (without calling the
+ * owners' on_cancel: they must have forgotten them already). */
+void rpc_cancel_all(struct rpc *r, int code, const char *message);
+
 /* Writes the id as JSON ("7", "\"abc\"", "null") into out, for logs. */
 void rpc_id_text(json_object *id, char *out, size_t size);
 

@@ -45,6 +45,11 @@ int lifecycle_shutdown(struct server *self, const struct rpc_msg *msg,
                        struct err *err) {
   self->state = SERVER_SHUTDOWN;
   uv_timer_stop(&self->diag_timer);
+  /* Deferred requests (pulls waiting for an analysis) get their answer
+   * before the shutdown's: nothing is computed any more. */
+  diagnostics_stop(self);
+  rpc_cancel_all(&self->rpc, RPC_SERVER_CANCELLED,
+                 "the server is shutting down");
   rpc_reply(&self->rpc, msg->id, NULL);
   return 0;
 }

@@ -5,11 +5,13 @@
 #include "server.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../common/buf.h"
 #include "../common/log.h"
@@ -219,8 +221,24 @@ static void server__walk_close(uv_handle_t *h, void *arg) {
   }
 }
 
+/* A closed fd 0, 1 or 2 would be reused by the loop's own epoll or
+ * signal fds, which then get read as stdin or written as the protocol
+ * (libuv even asserts on it): park /dev/null there first. */
+static void server__guard_std_fds(void) {
+  for (int fd = 0; fd <= 2; fd++) {
+    if (fcntl(fd, F_GETFD) != -1 || errno != EBADF)
+      continue;
+    int n = open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
+    if (n >= 0 && n != fd) {
+      dup2(n, fd);
+      close(n);
+    }
+  }
+}
+
 int server_run(int in_fd, int out_fd, int *exit_code, struct err *err) {
   *exit_code = 2;
+  server__guard_std_fds();
   /* A client that goes away while we write must not kill us with
    * SIGPIPE: the write fails with EPIPE and we exit cleanly. */
   signal(SIGPIPE, SIG_IGN);

@@ -25,7 +25,8 @@ void diagnostics_ignore_ready(struct server *self, struct doc *d);
 void diagnostics_forget(struct server *self, struct doc *d);
 /* Settings changed: analyse every document again. */
 void diagnostics_settings_changed(struct server *self);
-/* The session ends: drop waiting pulls (the timer is closed by server.c). */
+/* Shutdown or the end of the session: forget waiting pulls (rpc answers
+ * or drops them) and running jobs (their results are dropped). */
 void diagnostics_stop(struct server *self);
 
 #endif

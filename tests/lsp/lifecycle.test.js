@@ -138,3 +138,66 @@ test('$/setTrace turns $/logTrace on and off', async (t) => {
   await s.notify('$/setTrace', { value: 7 });
   assert.equal((await s.stop()).code, 0);
 });
+
+test('stdin and stdout may be regular files', async (t) => {
+  const fs = require('node:fs');
+  const path = require('node:path');
+  const { tmpdir, frame, SERVER } = require('./lib/session');
+  const dir = tmpdir();
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const uri = 'file:///files/Dockerfile';
+  const msgs = [
+    { jsonrpc: '2.0', id: 1, method: 'initialize',
+      params: { processId: null, capabilities: {},
+                initializationOptions: { diagnostics: { debounceMs: 0 } } } },
+    { jsonrpc: '2.0', method: 'initialized', params: {} },
+    { jsonrpc: '2.0', method: 'textDocument/didOpen', params: { textDocument:
+      { uri, languageId: 'dockerfile', version: 1,
+        text: 'FROM busybox\nEXPOSE 99999\n' } } },
+    { jsonrpc: '2.0', id: 2, method: 'x/y' },
+  ];
+  fs.writeFileSync(path.join(dir, 'in'), Buffer.concat(msgs.map(frame)));
+  const inFd = fs.openSync(path.join(dir, 'in'), 'r');
+  const outFd = fs.openSync(path.join(dir, 'out'), 'w');
+  const p = spawn(SERVER, ['--stdio'], { stdio: [inFd, outFd, 'pipe'] });
+  const code = await new Promise((r) => p.on('exit', r));
+  fs.closeSync(inFd);
+  fs.closeSync(outFd);
+  assert.equal(code, 1); // input ended without shutdown
+  const out = fs.readFileSync(path.join(dir, 'out'), 'utf8');
+  const bodies = out.split(/Content-Length: \d+\r\n\r\n/).filter(Boolean)
+    .map((b) => JSON.parse(b));
+  assert.equal(bodies[0].id, 1);
+  assert.equal(bodies.find((b) => b.id === 2).error.code, -32601);
+});
+
+test('a pull still waiting at shutdown is answered first', async (t) => {
+  const s = start();
+  t.after(() => s.kill());
+  await s.initialize({ capabilities: { textDocument: { diagnostic: {} } },
+    initializationOptions: { diagnostics: { debounceMs: 5000 } } });
+  const uri = 'file:///shutdown/pull';
+  await s.open(uri, 'FROM busybox\n');
+  await s.change(uri, 2, [{ text: 'FROM busybox\nEXPOSE 99999\n' }]);
+  const pull = s.request('textDocument/diagnostic', { textDocument: { uri } });
+  const order = [];
+  pull.catch((e) => order.push(['pull', e.code]));
+  await s.request('shutdown');
+  order.push(['shutdown']);
+  assert.deepEqual(order, [['pull', -32802], ['shutdown']]);
+  await s.notify('exit');
+  assert.equal((await exitWithin(s, 5000)).code, 0);
+});
+
+test('a closed or empty stdin ends the session (exit 1, no crash)',
+  async () => {
+    const { SERVER } = require('./lib/session');
+    // fd 0 closed: the loop's own fds must not take its place.
+    const closed = spawn('sh', ['-c', 'exec "$0" --stdio <&-', SERVER],
+      { stdio: ['pipe', 'pipe', 'pipe'] });
+    assert.deepEqual(await new Promise((r) =>
+      closed.on('exit', (code, signal) => r([code, signal]))), [1, null]);
+    const devnull = spawn(SERVER, ['--stdio'],
+      { stdio: ['ignore', 'pipe', 'pipe'] });
+    assert.equal(await new Promise((r) => devnull.on('exit', r)), 1);
+  });
