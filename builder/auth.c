@@ -21,7 +21,7 @@
 #include <unistd.h>
 
 #include "../common/buf.h"
-#include "../common/limits.h"
+#include "../common/ceilings.h"
 
 extern char **environ;
 

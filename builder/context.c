@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../common/limits.h"
+#include "../common/ceilings.h"
 #include "layer.h"
 
 void match_rules_init(struct match_rules *m) { memset(m, 0, sizeof(*m)); }

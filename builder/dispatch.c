@@ -29,7 +29,7 @@
 #include <unistd.h>
 
 #include "../common/buf.h"
-#include "../common/limits.h"
+#include "../common/ceilings.h"
 #include "../model/dockerfile.h"
 #include "../model/expand.h"
 #include "context.h"

@@ -15,7 +15,7 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "../common/limits.h"
+#include "../common/ceilings.h"
 
 struct http {
   uv_loop_t *loop;

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <sys/utsname.h>
 
-#include "../common/limits.h"
+#include "../common/ceilings.h"
 
 void image_desc_cleanup(struct image_desc *d) {
   free(d->media_type);

@@ -20,7 +20,7 @@
 #include <zstd.h>
 
 #include "../common/buf.h"
-#include "../common/limits.h"
+#include "../common/ceilings.h"
 
 /* --- entries ---------------------------------------------------------- */
 

@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../common/limits.h"
+#include "../common/ceilings.h"
 #include "image.h"
 #include "ref.h"
 

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "../common/buf.h"
-#include "../common/limits.h"
+#include "../common/ceilings.h"
 #include "digest.h"
 
 void ref_cleanup(struct ref *self) {

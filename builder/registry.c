@@ -19,7 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../common/limits.h"
+#include "../common/ceilings.h"
 #include "auth.h"
 #include "http.h"
 

@@ -15,7 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../common/limits.h"
+#include "../common/ceilings.h"
 
 struct store {
   char *root;

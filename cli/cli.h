@@ -10,11 +10,15 @@
 
 #include "../common/err.h"
 
-/* One table for every subcommand: name, entry point, one-line summary. */
+/* One table for every subcommand: name, one-line summary.  The core
+ * commands are in the executable; the builder's live in the builder plugin
+ * (builder/plugin.h), which is loaded only when one of them runs. */
 #define CLI_COMMAND_MAP(X)                                                    \
   X(parse, "Parse a Dockerfile and print its tree, BuildKit AST or model")    \
   X(lint, "Check Dockerfiles and report diagnostics (text, JSON, SARIF)")     \
-  X(serve, "Run the language server on stdin/stdout (same as --stdio)")     \
+  X(serve, "Run the language server on stdin/stdout (same as --stdio)")
+
+#define CLI_BUILDER_COMMAND_MAP(X)                                            \
   X(build, "Build an image from a Dockerfile (no daemon)")                   \
   X(pull, "Pull images from a registry into the image store")                \
   X(push, "Push an image from the store to a registry")                      \
@@ -24,6 +28,7 @@
 
 #define CLI_DECLARE(name, summary) int cmd_##name##_main(int argc, char **argv);
 CLI_COMMAND_MAP(CLI_DECLARE)
+CLI_BUILDER_COMMAND_MAP(CLI_DECLARE)
 #undef CLI_DECLARE
 
 /* Reads a whole file ("-" is standard input) into a new buffer the caller

@@ -10,7 +10,7 @@
 #include <uv.h>
 
 #include "../common/buf.h"
-#include "../common/limits.h"
+#include "../common/ceilings.h"
 #include "../common/log.h"
 #include "documents.h"
 #include "features/diagnostics.h"

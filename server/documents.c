@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "../common/buf.h"
-#include "../common/limits.h"
+#include "../common/ceilings.h"
 #include "../common/log.h"
 
 static const char *const doc__enc_names[] = {"utf-16", "utf-8", "utf-32"};

@@ -16,7 +16,7 @@
 #include <string.h>
 
 #include "../common/buf.h"
-#include "../common/limits.h"
+#include "../common/ceilings.h"
 #include "../common/log.h"
 
 void rpc_init(struct rpc *r, struct transport *t) {

@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../common/limits.h"
+#include "../common/ceilings.h"
 #include "../common/log.h"
 
 /* A write request and its bytes are one allocation, freed when the write
