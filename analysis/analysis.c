@@ -288,20 +288,30 @@ static bool analysis__ignored(const struct check_ctx *c,
                               const struct diag *d) {
   const struct dockerfile *df = c->df;
   uint32_t row = d->range.start.row;
-  for (size_t i = 0; i < df->ninstrs; i++) {
-    const struct df_instr *in = &df->instrs[i];
-    if (row < in->range.start.row || row > in->range.end.row)
-      continue;
-    /* The comment lines right above the instruction. */
-    for (size_t r = in->range.start.row; r-- > 0;) {
-      if (r >= c->nlines || !analysis__is_comment_row(c, r))
-        break;
-      const char *ids, *ids_end;
-      if (analysis__ignore_line(c, r, &ids, &ids_end) &&
-          analysis__ids_have(ids, ids_end, d->rule))
-        return true;
-    }
+  /* Instructions are in source order: binary search for the last one
+   * starting at or before the row (a linear scan per diagnostic made large
+   * files quadratic). */
+  size_t lo = 0, hi = df->ninstrs;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (df->instrs[mid].range.start.row <= row)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  if (lo == 0)
     return false;
+  const struct df_instr *in = &df->instrs[lo - 1];
+  if (row > in->range.end.row)
+    return false;
+  /* The comment lines right above the instruction. */
+  for (size_t r = in->range.start.row; r-- > 0;) {
+    if (r >= c->nlines || !analysis__is_comment_row(c, r))
+      break;
+    const char *ids, *ids_end;
+    if (analysis__ignore_line(c, r, &ids, &ids_end) &&
+        analysis__ids_have(ids, ids_end, d->rule))
+      return true;
   }
   return false;
 }
