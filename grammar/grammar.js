@@ -58,6 +58,7 @@ module.exports = grammar({
   // Hidden choices inlined: fewer reductions and tree nodes (parse speed).
   inline: ($) => [
     $._instruction,
+    $._stage_instruction,
     $._word,
     $._piece,
     $._plain_piece,
@@ -80,19 +81,26 @@ module.exports = grammar({
   rules: {
     source_file: ($) => seq(
       repeat(seq($.parser_directive, choice($._eol, $._eof))),
-      optional($._items),
+      optional(choice($._items, seq(optional($._items), $._stages))),
     ),
-    // Left-recursive on purpose: a `repeat` here would make every merged
-    // node fragile (REDUCE + SHIFT_REPEAT cells), which defeats node reuse
-    // in incremental parsing.
+    // The top level is chunked by stage so that an incremental reparse can
+    // reuse whole stages: tree-sitter reuses a subtree only whole, so with
+    // one flat list every top-level item after an edit is re-shifted one by
+    // one (and `repeat` nodes are fragile: REDUCE + SHIFT_REPEAT cells).
+    // Both lists are left-recursive, so the part before an edit is one
+    // reusable node; the stages after it are reused one node each.
+    _stages: ($) => prec.left(choice($._stage, seq($._stages, $._stage))),
+    _stage: ($) => seq(
+      $.from_instruction, choice($._eol, $._eof), optional($._items),
+    ),
+    // Items (instruction + line end, or blank lines) without a wrapper node
+    // per item: one reduction per item instead of two (full-parse speed).
     _items: ($) => prec.left(choice(
-      $._item,
-      seq($._items, $._item),
-    )),
-    _item: ($) => choice(
       $._eol,
-      seq($._instruction, choice($._eol, $._eof)),
-    ),
+      seq($._stage_instruction, choice($._eol, $._eof)),
+      seq($._items, $._eol),
+      seq($._items, $._stage_instruction, choice($._eol, $._eof)),
+    )),
 
     // ------------------------------------------------------------------
     // Parser directives
@@ -108,8 +116,9 @@ module.exports = grammar({
 
     // ------------------------------------------------------------------
     // Instructions
-    _instruction: ($) => choice(
-      $.from_instruction,
+    _instruction: ($) => choice($.from_instruction, $._stage_instruction),
+    // Every instruction but FROM (which starts a stage).
+    _stage_instruction: ($) => choice(
       $.run_instruction,
       $.cmd_instruction,
       $.label_instruction,
