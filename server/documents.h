@@ -79,6 +79,7 @@ struct doc {
   /* Diagnostics scheduling (features/diagnostics.c). */
   bool diag_dirty;                  /* changed since the last analysis */
   uint64_t diag_due;                /* loop time (ms) the analysis is due */
+  uint64_t diag_started;            /* loop time the last analysis began */
   struct rpc_pending *diag_waiting; /* pulls waiting for the analysis */
   struct diag_job *diag_job;        /* the analysis running, or NULL */
 };

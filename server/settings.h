@@ -23,7 +23,7 @@
 
 struct settings {
   bool diagnostics_enable;
-  unsigned debounce_ms;          /* delay after a change before analysis */
+  unsigned debounce_ms;          /* throttle window for analyses of edits */
   struct analysis_config config; /* owned; per-rule severities */
   unsigned generation;           /* bumped on every change */
 };

@@ -5,9 +5,12 @@
  *
  * DESIGN
  * Typing produces a change every few milliseconds; analysing each one
- * would waste work on text that is already stale.  A change marks the
- * document dirty and due `debounceMs` later; one server-wide timer fires at
- * the earliest due time and analyses every due document.  Opening a
+ * would waste work on text that is already stale, but making the first
+ * edit wait would make every single fix feel slow.  So changes are
+ * throttled, not debounced: an edit after a quiet period is analysed at
+ * once; further edits within `debounceMs` of that analysis are coalesced
+ * into one more analysis at the end of the window.  One server-wide timer
+ * fires at the earliest due time and analyses every due document.  Opening a
  * document is due at once, but also waits for its .dockerignore read and,
  * right after start-up, for the client's workspace/configuration answer,
  * so the first result already honours the user's settings.
@@ -222,6 +225,7 @@ static void diagnostics__start(struct server *self, struct doc *d) {
     return;
   }
   d->diag_job = j;
+  d->diag_started = uv_now(self->loop);
   d->diag_dirty = false; /* a change from now on makes it dirty again */
 }
 
@@ -243,8 +247,15 @@ static void diagnostics__on_timer(uv_timer_t *t) {
 }
 
 void diagnostics_schedule(struct server *self, struct doc *d, bool now) {
+  uint64_t t = uv_now(self->loop);
+  uint64_t window_end = d->diag_started + self->settings.debounce_ms;
   d->diag_dirty = true;
-  d->diag_due = uv_now(self->loop) + (now ? 0 : self->settings.debounce_ms);
+  /* Leading edge when idle; otherwise the end of the throttle window (a
+   * running job also makes it wait: one job per document). */
+  if (now || (d->diag_job == NULL && (d->diag_started == 0 || window_end <= t)))
+    d->diag_due = t;
+  else
+    d->diag_due = window_end > t ? window_end : t;
   diagnostics__arm(self);
 }
 

@@ -178,6 +178,8 @@ test('a pull still waiting at shutdown is answered first', async (t) => {
     initializationOptions: { diagnostics: { debounceMs: 5000 } } });
   const uri = 'file:///shutdown/pull';
   await s.open(uri, 'FROM busybox\n');
+  // A first pull opens a 5 s throttle window, so the next one waits.
+  await s.request('textDocument/diagnostic', { textDocument: { uri } });
   await s.change(uri, 2, [{ text: 'FROM busybox\nEXPOSE 99999\n' }]);
   const pull = s.request('textDocument/diagnostic', { textDocument: { uri } });
   const order = [];
