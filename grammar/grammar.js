@@ -18,6 +18,16 @@ const KEYWORDS = [
 const kw = ($, name) =>
   field('keyword', alias($['_kw_' + name.toLowerCase()], name));
 
+/*
+ * repeat1(rule) / repeat(rule) whose first `n` elements need no helper node.
+ * A `repeat` builds a hidden node per extra element (two per element when
+ * the element is a seq), and each node is one more parser reduction, which
+ * dominates parse time; short lists are the common case.
+ */
+const many1 = (rule, n) =>
+  n <= 1 ? seq(rule, repeat(rule)) : seq(rule, optional(many1(rule, n - 1)));
+const many = (rule, n) => optional(many1(rule, n));
+
 /* Case-insensitive literal as a regex. */
 const ci = (word) =>
   new RegExp(word.split('').map((c) => `[${c.toLowerCase()}${c.toUpperCase()}]`).join(''));
@@ -69,6 +79,9 @@ module.exports = grammar({
     $._label_key,
     $._exec_or_shell,
     $._copy_args,
+    $._exec_form,
+    $._heredoc_bodies,
+    $._fragments,
   ],
 
   extras: ($) => [
@@ -141,7 +154,7 @@ module.exports = grammar({
 
     from_instruction: ($) => seq(
       kw($, 'FROM'),
-      repeat($.flag),
+      many($.flag, 3),
       optional(seq(
         field('image', $.image_spec),
         optional(seq(
@@ -153,20 +166,20 @@ module.exports = grammar({
 
     run_instruction: ($) => seq(
       kw($, 'RUN'),
-      repeat($.flag),
+      many($.flag, 3),
       optional(choice(
         $._exec_form,
         seq($.shell_command, optional($._heredoc_bodies)),
       )),
     ),
 
-    cmd_instruction: ($) => seq(kw($, 'CMD'), repeat($.flag), optional($._exec_or_shell)),
-    entrypoint_instruction: ($) => seq(kw($, 'ENTRYPOINT'), repeat($.flag), optional($._exec_or_shell)),
-    shell_instruction: ($) => seq(kw($, 'SHELL'), repeat($.flag), optional($._exec_or_shell)),
+    cmd_instruction: ($) => seq(kw($, 'CMD'), many($.flag, 3), optional($._exec_or_shell)),
+    entrypoint_instruction: ($) => seq(kw($, 'ENTRYPOINT'), many($.flag, 3), optional($._exec_or_shell)),
+    shell_instruction: ($) => seq(kw($, 'SHELL'), many($.flag, 3), optional($._exec_or_shell)),
 
     healthcheck_instruction: ($) => seq(
       kw($, 'HEALTHCHECK'),
-      repeat($.flag),
+      many($.flag, 3),
       optional(choice(
         field('type', alias(token(prec(1, ci('none'))), 'NONE')),
         seq(field('type', alias(token(prec(1, ci('cmd'))), 'CMD')), optional($._exec_or_shell)),
@@ -179,9 +192,9 @@ module.exports = grammar({
 
     label_instruction: ($) => seq(
       kw($, 'LABEL'),
-      repeat($.flag),
+      many($.flag, 3),
       optional(choice(
-        seq($.label_pair, repeat(choice($.label_pair, alias($._label_key_only, $.label_pair)))),
+        seq($.label_pair, many(choice($.label_pair, alias($._label_key_only, $.label_pair)), 3)),
         alias($._label_legacy, $.label_pair),
       )),
     ),
@@ -204,9 +217,9 @@ module.exports = grammar({
 
     env_instruction: ($) => seq(
       kw($, 'ENV'),
-      repeat($.flag),
+      many($.flag, 3),
       optional(choice(
-        seq($.env_pair, repeat(choice($.env_pair, alias($._env_key_only, $.env_pair)))),
+        seq($.env_pair, many(choice($.env_pair, alias($._env_key_only, $.env_pair)), 3)),
         alias($._env_legacy, $.env_pair),
       )),
     ),
@@ -229,8 +242,8 @@ module.exports = grammar({
 
     arg_instruction: ($) => seq(
       kw($, 'ARG'),
-      repeat($.flag),
-      repeat($.arg_declaration),
+      many($.flag, 3),
+      many($.arg_declaration, 3),
     ),
     arg_declaration: ($) => prec.right(seq(
       field('name', choice(alias($._key_text, $.variable_name), $.variable_expansion)),
@@ -239,61 +252,61 @@ module.exports = grammar({
 
     maintainer_instruction: ($) => seq(
       kw($, 'MAINTAINER'),
-      repeat($.flag),
+      many($.flag, 3),
       optional(field('name', alias($._rest, $.unquoted_string))),
     ),
     user_instruction: ($) => seq(
       kw($, 'USER'),
-      repeat($.flag),
+      many($.flag, 3),
       optional(field('user', alias($._rest, $.unquoted_string))),
     ),
     stopsignal_instruction: ($) => seq(
       kw($, 'STOPSIGNAL'),
-      repeat($.flag),
+      many($.flag, 3),
       optional(field('signal', alias($._rest, $.unquoted_string))),
     ),
     workdir_instruction: ($) => seq(
       kw($, 'WORKDIR'),
-      repeat($.flag),
+      many($.flag, 3),
       optional(field('path', alias($._rest, $.path))),
     ),
 
     expose_instruction: ($) => seq(
       kw($, 'EXPOSE'),
-      repeat($.flag),
-      repeat($.expose_port),
+      many($.flag, 3),
+      many($.expose_port, 3),
     ),
-    expose_port: ($) => seq($._piece, repeat(seq($._concat, $._piece))),
+    expose_port: ($) => seq($._piece, many(seq($._concat, $._piece), 2)),
 
     volume_instruction: ($) => seq(
       kw($, 'VOLUME'),
-      repeat($.flag),
+      many($.flag, 3),
       optional(choice(
         $._exec_form,
-        seq(optional($._not_json), repeat1($.path)),
+        seq(optional($._not_json), many1($.path, 3)),
       )),
     ),
 
-    copy_instruction: ($) => seq(kw($, 'COPY'), repeat($.flag), optional($._copy_args)),
-    add_instruction: ($) => seq(kw($, 'ADD'), repeat($.flag), optional($._copy_args)),
+    copy_instruction: ($) => seq(kw($, 'COPY'), many($.flag, 3), optional($._copy_args)),
+    add_instruction: ($) => seq(kw($, 'ADD'), many($.flag, 3), optional($._copy_args)),
     _copy_args: ($) => choice(
       $._exec_form,
       seq(
         optional($._not_json),
-        repeat1(choice($.path, $.heredoc_marker)),
+        many1(choice($.path, $.heredoc_marker), 4),
         optional($._heredoc_bodies),
       ),
     ),
 
     onbuild_instruction: ($) => seq(
       kw($, 'ONBUILD'),
-      repeat($.flag),
+      many($.flag, 3),
       optional(field('instruction', $._instruction)),
     ),
 
     unknown_instruction: ($) => seq(
       field('keyword', $.unknown_keyword),
-      repeat($.flag),
+      many($.flag, 3),
       optional(alias(repeat1($._shell_fragment), $.arguments)),
     ),
 
@@ -317,7 +330,7 @@ module.exports = grammar({
     )),
     flag_name: (_) => token.immediate(/[a-zA-Z0-9][a-zA-Z0-9_.-]*/),
     _flag_eq: (_) => token.immediate(prec(2, '=')),
-    mount_param_list: ($) => seq($.mount_param, repeat(seq($._mount_comma, $.mount_param))),
+    mount_param_list: ($) => seq($.mount_param, many(seq($._mount_comma, $.mount_param), 4)),
     _mount_comma: (_) => token.immediate(','),
     mount_param: ($) => prec.right(seq(
       field('key', $.mount_param_key),
@@ -333,7 +346,7 @@ module.exports = grammar({
       optional(seq(':', field('tag', $.image_tag))),
       optional(seq('@', field('digest', $.image_digest))),
     ),
-    image_name: ($) => seq($._image_piece, repeat(seq($._image_concat, $._image_piece))),
+    image_name: ($) => seq($._image_piece, many(seq($._image_concat, $._image_piece), 2)),
     _image_piece: ($) => choice(
       $._image_name_text,
       $.variable_expansion,
@@ -343,7 +356,7 @@ module.exports = grammar({
       $.double_quoted_string,
       $.single_quoted_string,
     ),
-    image_tag: ($) => seq($._tag_piece, repeat(seq($._image_concat, $._tag_piece))),
+    image_tag: ($) => seq($._tag_piece, many(seq($._image_concat, $._tag_piece), 2)),
     _tag_piece: ($) => choice(
       $._tag_text,
       $.variable_expansion,
@@ -354,7 +367,7 @@ module.exports = grammar({
       $.single_quoted_string,
     ),
     _tag_text: (_) => /[^\s@"'$\\`]+/,
-    image_digest: ($) => seq($._piece, repeat(seq($._image_concat, $._piece))),
+    image_digest: ($) => seq($._piece, many(seq($._image_concat, $._piece), 2)),
     stage_name: (_) => /[^\s\\`]+/,
 
     // ------------------------------------------------------------------
@@ -364,15 +377,17 @@ module.exports = grammar({
       $._exec_form,
       alias($._plain_shell, $.shell_command),
     ),
-    _plain_shell: ($) => seq(optional($._not_json), repeat1($._shell_fragment)),
+    _plain_shell: ($) => seq(optional($._not_json), $._fragments),
+    // Shell text is split into fragments at each continuation.
+    _fragments: ($) => many1($._shell_fragment, 6),
     shell_command: ($) => seq(
       optional($._not_json),
-      repeat1(choice($._shell_fragment, $.heredoc_marker)),
+      many1(choice($._shell_fragment, $.heredoc_marker), 6),
     ),
 
     json_string_array: ($) => seq(
       '[',
-      optional(seq($._json_element, repeat(seq(',', $._json_element)))),
+      optional(seq($._json_element, many(seq(',', $._json_element), 4))),
       ']',
     ),
     _json_element: ($) => choice($.json_string, $.json_non_string),
@@ -380,23 +395,23 @@ module.exports = grammar({
 
     // ------------------------------------------------------------------
     // Heredocs
-    _heredoc_bodies: ($) => repeat1(seq($._heredoc_nl, $.heredoc_body)),
+    _heredoc_bodies: ($) => many1(seq($._heredoc_nl, $.heredoc_body), 2),
     heredoc_body: ($) => seq(optional($._heredoc_content), $.heredoc_end),
 
     // ------------------------------------------------------------------
     // Words
-    path: ($) => seq($._piece, repeat(seq($._concat, $._piece))),
+    path: ($) => seq($._piece, many(seq($._concat, $._piece), 2)),
 
     _word: ($) => choice($.unquoted_string, $.double_quoted_string, $.single_quoted_string),
     unquoted_string: ($) => choice(
-      seq($._plain_piece, repeat(seq($._concat, $._piece))),
+      seq($._plain_piece, many(seq($._concat, $._piece), 2)),
       seq(
         choice($.double_quoted_string, $.single_quoted_string),
-        repeat1(seq($._concat, $._piece)),
+        many1(seq($._concat, $._piece), 2),
       ),
     ),
     // The rest of the line as one value (legacy ENV/LABEL, USER, WORKDIR ...).
-    _rest: ($) => repeat1($._piece),
+    _rest: ($) => many1($._piece, 3),
 
     _plain_piece: ($) => choice(
       $._text,
