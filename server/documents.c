@@ -316,7 +316,6 @@ void doc_reparse(struct doc *d, TSParser *parser) {
     if (d->tree)
       ts_tree_delete(d->tree);
     d->tree = NULL;
-    d->df = dockerfile_parse("", 0, NULL);
     return;
   }
   /* With the edited old tree, tree-sitter reuses every unchanged subtree.
@@ -327,7 +326,16 @@ void doc_reparse(struct doc *d, TSParser *parser) {
   if (d->tree)
     ts_tree_delete(d->tree);
   d->tree = tree;
-  d->df = dockerfile_parse(d->text, d->len, d->tree);
+  /* The model is built when a feature on the loop asks for it (doc_model):
+   * diagnostics build their own on the thread pool, so building one here
+   * on every keystroke would only slow typing down. */
+}
+
+const struct dockerfile *doc_model(struct doc *d) {
+  if (d->df == NULL)
+    d->df = d->too_big ? dockerfile_parse("", 0, NULL)
+                       : dockerfile_parse(d->text, d->len, d->tree);
+  return d->df;
 }
 
 /* ---- URIs ------------------------------------------------------------- */

@@ -63,7 +63,7 @@ struct doc {
   int64_t version;
   uint64_t revision;     /* bumped on every change, for result ids */
   TSTree *tree;          /* owned; NULL when the grammar gives none */
-  struct dockerfile *df; /* owned; never NULL after doc_reparse */
+  struct dockerfile *df; /* owned; NULL until doc_model builds it */
   bool too_big;          /* over DW_MAX_DOCKERFILE_BYTES: not parsed */
 
   uint32_t *lines; /* owned; start offset of each line, rebuilt lazily */
@@ -114,7 +114,7 @@ void doc_free(struct doc *d);
  * change of a notification. */
 void doc_apply_change(struct doc *d, const struct lsp_range *range,
                       enum doc_encoding enc, const char *text, size_t len);
-/* Incremental reparse with the edited tree, then a new model. */
+/* Incremental reparse with the edited tree; drops the model. */
 void doc_reparse(struct doc *d, TSParser *parser);
 
 /* Byte offset of an LSP position (clamped). */
@@ -122,6 +122,10 @@ size_t doc_offset(struct doc *d, struct lsp_pos pos, enum doc_encoding enc);
 /* LSP position of a byte offset (clamped to the text). */
 struct lsp_pos doc_position(struct doc *d, size_t offset,
                             enum doc_encoding enc);
+/* The document's model, built from the current text and tree on first
+ * use after a change; owned by the document. */
+const struct dockerfile *doc_model(struct doc *d);
+
 /* A model range in LSP terms. */
 struct lsp_range doc_range(struct doc *d, const struct df_range *r,
                            enum doc_encoding enc);
