@@ -28,6 +28,11 @@ const many1 = (rule, n) =>
   n <= 1 ? seq(rule, repeat(rule)) : seq(rule, optional(many1(rule, n - 1)));
 const many = (rule, n) => optional(many1(rule, n));
 
+/* 1 to n copies of rule in a row, as alternatives (for chunked lists). */
+const upTo = (rule, n) =>
+  choice(...Array.from({length: n}, (_, k) => seq(...Array(k + 1).fill(rule))));
+const CHUNK = 8;
+
 /* Case-insensitive literal as a regex. */
 const ci = (word) =>
   new RegExp(word.split('').map((c) => `[${c.toLowerCase()}${c.toUpperCase()}]`).join(''));
@@ -81,7 +86,6 @@ module.exports = grammar({
     $._copy_args,
     $._exec_form,
     $._heredoc_bodies,
-    $._fragments,
   ],
 
   extras: ($) => [
@@ -377,13 +381,34 @@ module.exports = grammar({
       $._exec_form,
       alias($._plain_shell, $.shell_command),
     ),
-    _plain_shell: ($) => seq(optional($._not_json), $._fragments),
-    // Shell text is split into fragments at each continuation.
-    _fragments: ($) => many1($._shell_fragment, 6),
+    // Shell text is one fragment per line (a continuation, a child of
+    // shell_command, ends a fragment), so long RUN commands are long lists.
+    // They are built in chunks of up to CHUNK fragments per parser reduction
+    // instead of one hidden repeat node per fragment (plus the runtime's
+    // rebalancing of those nodes); a command of up to CHUNK fragments needs
+    // no helper node at all.
+    _plain_shell: ($) => seq(
+      optional($._not_json),
+      choice(prec(1, upTo($._shell_fragment, CHUNK)), $._fragment_list),
+    ),
+    _fragment_list: ($) => prec.right(choice(
+      upTo($._shell_fragment, CHUNK),
+      seq($._fragment_list, upTo($._shell_fragment, CHUNK)),
+    )),
     shell_command: ($) => seq(
       optional($._not_json),
-      many1(choice($._shell_fragment, $.heredoc_marker), 6),
+      choice(
+        prec(1, choice(upTo($._shell_fragment, CHUNK), $.heredoc_marker)),
+        $._shell_list,
+      ),
     ),
+    // Like _fragment_list, with heredoc markers.
+    _shell_list: ($) => prec.right(choice(
+      upTo($._shell_fragment, CHUNK),
+      $.heredoc_marker,
+      seq($._shell_list, upTo($._shell_fragment, CHUNK)),
+      seq($._shell_list, $.heredoc_marker),
+    )),
 
     json_string_array: ($) => seq(
       '[',
