@@ -33,6 +33,11 @@ const upTo = (rule, n) =>
   choice(...Array.from({length: n}, (_, k) => seq(...Array(k + 1).fill(rule))));
 const CHUNK = 8;
 
+/* The rest of the line as `node`: one scanner token when it is plain text
+ * (see _word), else the pieces. */
+const rest = ($, node) =>
+  choice(alias($._plain_rest, node), alias($._rest, node));
+
 /* Case-insensitive literal as a regex. */
 const ci = (word) =>
   new RegExp(word.split('').map((c) => `[${c.toLowerCase()}${c.toUpperCase()}]`).join(''));
@@ -67,6 +72,8 @@ module.exports = grammar({
     $._image_concat,
     $._image_name_text,
     $._heredoc_unterminated,
+    $._plain_word,
+    $._plain_rest,
     $._error_sentinel,
   ],
 
@@ -75,6 +82,7 @@ module.exports = grammar({
     $._instruction,
     $._stage_instruction,
     $._word,
+    $._path,
     $._piece,
     $._plain_piece,
     $._image_piece,
@@ -210,7 +218,7 @@ module.exports = grammar({
     _label_key_only: ($) => field('key', $._label_key),
     _label_legacy: ($) => seq(
       field('key', $._label_key),
-      optional(field('value', alias($._rest, $.unquoted_string))),
+      optional(field('value', rest($, $.unquoted_string))),
     ),
     _label_key: ($) => choice(
       alias($._key_text, $.label_key),
@@ -235,7 +243,7 @@ module.exports = grammar({
     _env_key_only: ($) => field('key', $._env_key),
     _env_legacy: ($) => seq(
       field('key', $._env_key),
-      optional(field('value', alias($._rest, $.unquoted_string))),
+      optional(field('value', rest($, $.unquoted_string))),
     ),
     _env_key: ($) => choice(
       alias($._key_text, $.variable_name),
@@ -257,28 +265,28 @@ module.exports = grammar({
     maintainer_instruction: ($) => seq(
       kw($, 'MAINTAINER'),
       many($.flag, 3),
-      optional(field('name', alias($._rest, $.unquoted_string))),
+      optional(field('name', rest($, $.unquoted_string))),
     ),
     user_instruction: ($) => seq(
       kw($, 'USER'),
       many($.flag, 3),
-      optional(field('user', alias($._rest, $.unquoted_string))),
+      optional(field('user', rest($, $.unquoted_string))),
     ),
     stopsignal_instruction: ($) => seq(
       kw($, 'STOPSIGNAL'),
       many($.flag, 3),
-      optional(field('signal', alias($._rest, $.unquoted_string))),
+      optional(field('signal', rest($, $.unquoted_string))),
     ),
     workdir_instruction: ($) => seq(
       kw($, 'WORKDIR'),
       many($.flag, 3),
-      optional(field('path', alias($._rest, $.path))),
+      optional(field('path', rest($, $.path))),
     ),
 
     expose_instruction: ($) => seq(
       kw($, 'EXPOSE'),
       many($.flag, 3),
-      many($.expose_port, 3),
+      many(choice(alias($._plain_word, $.expose_port), $.expose_port), 3),
     ),
     expose_port: ($) => seq($._piece, many(seq($._concat, $._piece), 2)),
 
@@ -287,7 +295,7 @@ module.exports = grammar({
       many($.flag, 3),
       optional(choice(
         $._exec_form,
-        seq(optional($._not_json), many1($.path, 3)),
+        seq(optional($._not_json), many1($._path, 3)),
       )),
     ),
 
@@ -297,7 +305,7 @@ module.exports = grammar({
       $._exec_form,
       seq(
         optional($._not_json),
-        many1(choice($.path, $.heredoc_marker), 4),
+        many1(choice($._path, $.heredoc_marker), 4),
         optional($._heredoc_bodies),
       ),
     ),
@@ -427,7 +435,16 @@ module.exports = grammar({
     // Words
     path: ($) => seq($._piece, many(seq($._concat, $._piece), 2)),
 
-    _word: ($) => choice($.unquoted_string, $.double_quoted_string, $.single_quoted_string),
+    // A word that is a single plain text piece is one scanner token aliased
+    // to the node (same tree; a node with one hidden child costs a parser
+    // reduction, and most words are like this).
+    _word: ($) => choice(
+      alias($._plain_word, $.unquoted_string),
+      $.unquoted_string,
+      $.double_quoted_string,
+      $.single_quoted_string,
+    ),
+    _path: ($) => choice(alias($._plain_word, $.path), $.path),
     unquoted_string: ($) => choice(
       seq($._plain_piece, many(seq($._concat, $._piece), 2)),
       seq(

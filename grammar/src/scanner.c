@@ -69,6 +69,8 @@ enum TokenType {
   IMAGE_CONCAT,
   IMAGE_NAME_TEXT,
   HEREDOC_UNTERMINATED,
+  PLAIN_WORD,
+  PLAIN_REST,
   ERROR_SENTINEL,
 };
 
@@ -967,6 +969,75 @@ static bool scan_image_text(Scanner *s, TSLexer *l) {
 }
 
 /* ------------------------------------------------------------------ */
+/* plain words                                                          */
+
+/* A character of the grammar's _text (/[^\s"'$\\`]+/).  Code points that
+ * are spaces for one of Unicode White_Space / JS \s and not the other
+ * count as not plain: the caller then leaves the word to the grammar. */
+static inline bool is_plain(int32_t c) {
+  if (c < 0x80)
+    return c > ' ' && c != 0x7F && c != '"' && c != '\'' && c != '$' &&
+           c != '\\' && c != '`';
+  return !(c == 0x85 || c == 0xA0 || c == 0x1680 ||
+           (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 ||
+           c == 0x202F || c == 0x205F || c == 0x3000 || c == 0xFEFF);
+}
+
+/* Blanks the grammar skips as extras (and scan_concat never glues over). */
+static inline bool is_blank(int32_t c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
+}
+
+/*
+ * PLAIN_WORD: a word that is exactly one plain text piece, ended by a blank,
+ * the line end or the end of file.  PLAIN_REST: the rest of the line when it
+ * is only plain text and blanks (the token ends after the last plain
+ * character).  Each is one token aliased to the word's node, where the
+ * grammar's pieces would cost a node with a hidden text child (one more
+ * parser reduction).  Anything else (quotes, '$', escapes, glued pieces,
+ * a continuation, unusual spaces) returns false without a token, and the
+ * grammar's piece rules read the word as before.
+ */
+static bool scan_plain(Scanner *s, TSLexer *l, const bool *valid) {
+  int32_t c;
+  if (valid[PLAIN_REST] && !valid[PLAIN_WORD]) {
+    for (;;) {
+      /* a run of plain characters, then the end is marked after it */
+      do {
+        adv(l);
+        c = l->lookahead;
+      } while (is_plain(c));
+      l->mark_end(l);
+      while (is_blank(c)) {
+        adv(l);
+        c = l->lookahead;
+      }
+      if (c == '\n' || (c == 0 && at_eof(l))) return emit(s, l, PLAIN_REST);
+      if (!is_plain(c)) return false;
+    }
+  }
+  do {
+    adv(l);
+    c = l->lookahead;
+  } while (is_plain(c));
+  if (c == '\n' || (c == 0 && at_eof(l))) {
+    l->mark_end(l);
+    return emit(s, l, PLAIN_WORD);
+  }
+  if (!is_blank(c)) return false; /* a glued piece follows */
+  l->mark_end(l);
+  /* Blanks then the escape char: leave the word to the grammar, whose glue
+   * after such a continuation (when a line holding only the escape char
+   * follows) joins the next line's word to this one. */
+  do {
+    adv(l);
+    c = l->lookahead;
+  } while (is_blank(c));
+  if (c == s->escape) return false;
+  return emit(s, l, PLAIN_WORD);
+}
+
+/* ------------------------------------------------------------------ */
 /* entry points                                                         */
 
 void *tree_sitter_dockerfile_external_scanner_create(void) {
@@ -1067,7 +1138,9 @@ bool tree_sitter_dockerfile_external_scanner_scan(void *payload, TSLexer *l,
   }
 
   uint32_t skipped = 0;
+  bool skipped_bom = false;
   while (!at_eof(l) && is_hspace(l->lookahead)) {
+    if (l->lookahead == 0xFEFF) skipped_bom = true;
     l->advance(l, true);
     skipped++;
   }
@@ -1181,6 +1254,15 @@ bool tree_sitter_dockerfile_external_scanner_scan(void *payload, TSLexer *l,
   }
 
   if (valid[SHELL_FRAGMENT]) return scan_fragment(s, l, valid, false);
+
+  /* A plain word is all or nothing: on failure the grammar's pieces read
+   * it.  The rest of a line needs blanks before it: where it is valid right
+   * after a legacy ENV/LABEL key, a glued '=' is the pair's '=' instead.
+   * Not after a skipped U+FEFF: the grammar's text token would start at it
+   * (it is an extra only where no token starts). */
+  if ((valid[PLAIN_WORD] || (valid[PLAIN_REST] && skipped > 0)) &&
+      !skipped_bom && is_plain(c))
+    return scan_plain(s, l, valid);
 
 pieces:
   if (c == '$' && (valid[DOLLAR] || valid[DOLLAR_BRACE] || valid[LONE_DOLLAR])) {
