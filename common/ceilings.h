@@ -36,5 +36,11 @@
 #define DW_MAX_CRED_HELPER_BYTES (1u * 1024u * 1024u) /* helper output */
 #define DW_MAX_DOCKER_CONFIG_BYTES (4u * 1024u * 1024u)
 #define DW_MAX_ADD_URL_BYTES (8ull * 1024 * 1024 * 1024) /* ADD <url> */
+#define DW_MAX_CACHE_ENTRY_BYTES (16u * 1024u * 1024u) /* one cache entry */
+/* What `dockwright prune` keeps of the build cache (layers named by the
+ * most recently used entries); `prune -a` keeps nothing. */
+#define DW_CACHE_KEEP_BYTES (10ull * 1024 * 1024 * 1024)
+#define DW_MAX_RUN_MOUNTS 32u                      /* --mount per RUN */
+#define DW_MAX_SECRET_BYTES (1u * 1024u * 1024u)   /* one --secret file */
 
 #endif
