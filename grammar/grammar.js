@@ -74,6 +74,7 @@ module.exports = grammar({
     $._heredoc_unterminated,
     $._plain_word,
     $._plain_rest,
+    $._flag_eq_value,
     $._error_sentinel,
   ],
 
@@ -336,7 +337,12 @@ module.exports = grammar({
           // The value starts right after '=' (the zero-width glue): with a
           // blank in between BuildKit gives the flag an empty value and the
           // word is the next argument.
-          optional(seq($._flag_eq, optional(seq($._concat, field('value', $._word))))),
+          optional(choice(
+            // '=' with the value right after it, as one token (saves the
+            // zero-width glue token)
+            seq(alias($._flag_eq_value, '='), field('value', $._word)),
+            seq($._flag_eq, optional(seq($._concat, field('value', $._word)))),
+          )),
         ),
       ),
     )),

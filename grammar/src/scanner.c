@@ -71,6 +71,7 @@ enum TokenType {
   HEREDOC_UNTERMINATED,
   PLAIN_WORD,
   PLAIN_REST,
+  FLAG_EQ_VALUE,
   ERROR_SENTINEL,
 };
 
@@ -1188,7 +1189,19 @@ bool tree_sitter_dockerfile_external_scanner_scan(void *payload, TSLexer *l,
    * value pieces can follow, never the start of the instruction body. */
   bool glued = valid[FLAG_START] && skipped == 0 &&
                !((s->flags & F_IN_CONT) && l->get_column(l) == 0);
-  if (glued && c == '=') return false;
+  if (glued && c == '=') {
+    /* A flag's '=' with its value right after it: one token where the
+     * internal '=' plus the zero-width glue (scan_concat) would be two.
+     * Only when the glue would certainly follow: not before a blank, the
+     * line end or the escape char (continuation rules). */
+    if (err || !valid[FLAG_EQ_VALUE]) return false;
+    adv(l);
+    int32_t c2 = l->lookahead;
+    if (is_hspace(c2) || c2 == '\n' || c2 == s->escape || at_eof(l))
+      return false;
+    l->mark_end(l);
+    return emit(s, l, FLAG_EQ_VALUE);
+  }
 
   if (err) {
     /* error recovery: offer instruction keywords at line starts so the
