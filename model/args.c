@@ -7,18 +7,18 @@
 #include "gojson.h"
 #include "text.h"
 
-void args_list_push(struct args_list *l, char *value_take, size_t start,
+void args_list_push(struct args_list *l, char *value, size_t start,
                     size_t end) {
-  args_list_push_len(l, value_take, strlen(value_take), start, end);
+  args_list_push_len(l, value, strlen(value), start, end);
 }
 
-void args_list_push_len(struct args_list *l, char *value_take, size_t len,
+void args_list_push_len(struct args_list *l, char *value, size_t len,
                         size_t start, size_t end) {
   if (l->n == l->cap) {
     l->cap = l->cap ? l->cap * 2 : 8;
     l->v = xrealloc(l->v, l->cap * sizeof(*l->v));
   }
-  l->v[l->n].value = value_take;
+  l->v[l->n].value = value;
   l->v[l->n].len = len;
   l->v[l->n].start = start;
   l->v[l->n].end = end;
@@ -26,8 +26,6 @@ void args_list_push_len(struct args_list *l, char *value_take, size_t len,
 }
 
 void args_list_cleanup(struct args_list *l) {
-  for (size_t i = 0; i < l->n; i++)
-    free(l->v[i].value);
   free(l->v);
   memset(l, 0, sizeof(*l));
 }
@@ -56,6 +54,33 @@ static void args__put_byte_rune(struct buf *b, unsigned char c) {
   text_append_rune(b, c);
 }
 
+/* The word built so far, copied into the arena; the buffer is kept for
+ * the next word. */
+static char *args__word(struct buf *word, struct arena *arena) {
+  char *v = arena_strndup(arena, word->data, word->len);
+  buf_reset(word);
+  return v;
+}
+
+/* Length of the run at s[0..n) of ASCII bytes that need no care: not a
+ * space when `spaces` stop the run (BuildKit's byte loops and
+ * unicode.IsSpace agree on ASCII), not one of the three special bytes.
+ * Words are mostly such runs, and one append per run instead of one per
+ * character is most of their cost. */
+static size_t args__plain_run(const char *s, size_t n, bool spaces, char sp1,
+                              char sp2, char sp3) {
+  size_t i = 0;
+  for (; i < n; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c >= 0x80 || c == (unsigned char)sp1 || c == (unsigned char)sp2 ||
+        c == (unsigned char)sp3)
+      break;
+    if (spaces && (c == ' ' || (c >= '\t' && c <= '\r')))
+      break;
+  }
+  return i;
+}
+
 /* strings.TrimSpace on line[*start..*end). */
 static void args__trim(const char *line, size_t *start, size_t *end) {
   *start += text_space_prefix(line + *start, *end - *start);
@@ -65,7 +90,8 @@ static void args__trim(const char *line, size_t *start, size_t *end) {
 /* extractBuilderFlags: reads "--flag" words from line[start..end).  Sets
  * *rest to where the arguments begin (end when the line is all flags). */
 static void args__builder_flags(const char *line, size_t start, size_t end,
-                                struct args_list *flags, size_t *rest) {
+                                struct arena *arena, struct args_list *flags,
+                                size_t *rest) {
   enum { IN_SPACES, IN_WORD, IN_QUOTE } phase = IN_SPACES;
   struct buf word = BUF_INIT;
   bool blank_ok = false;
@@ -92,7 +118,7 @@ static void args__builder_flags(const char *line, size_t start, size_t end,
     if (pos == end) {
       bool dashdash = word.len == 2 && memcmp(word.data, "--", 2) == 0;
       if (!dashdash && (blank_ok || word.len > 0))
-        args_list_push(flags, buf_take(&word), word_start, pos);
+        args_list_push(flags, args__word(&word, arena), word_start, pos);
       break;
     }
     if (phase == IN_WORD) {
@@ -103,7 +129,7 @@ static void args__builder_flags(const char *line, size_t start, size_t end,
           goto out;
         }
         if (blank_ok || word.len > 0)
-          args_list_push(flags, buf_take(&word), word_start, pos);
+          args_list_push(flags, args__word(&word, arena), word_start, pos);
         buf_reset(&word);
         blank_ok = false;
         continue;
@@ -119,6 +145,16 @@ static void args__builder_flags(const char *line, size_t start, size_t end,
           continue; /* a backslash at the end is dropped */
         pos++;
         ch = (unsigned char)line[pos];
+      } else {
+        /* A run of plain bytes goes at once (the loop's pos++ steps over
+         * its last byte). */
+        size_t run =
+            args__plain_run(line + pos, end - pos, true, '\\', '\'', '"');
+        if (run > 1) {
+          buf_append(&word, line + pos, run);
+          pos += run - 1;
+          continue;
+        }
       }
       args__put_byte_rune(&word, ch);
       continue;
@@ -135,6 +171,14 @@ static void args__builder_flags(const char *line, size_t start, size_t end,
       }
       pos++;
       ch = (unsigned char)line[pos];
+    } else {
+      size_t run =
+          args__plain_run(line + pos, end - pos, false, quote, '\\', quote);
+      if (run > 1) {
+        buf_append(&word, line + pos, run);
+        pos += run - 1;
+        continue;
+      }
     }
     args__put_byte_rune(&word, ch);
   }
@@ -142,9 +186,12 @@ out:
   buf_cleanup(&word);
 }
 
-void args_split_command(const char *line, size_t len,
+void args_split_command(const char *line, size_t len, struct arena *arena,
                         struct args_command *out) {
+  struct args_list flags = out->flags;
+  flags.n = 0;
   memset(out, 0, sizeof(*out));
+  out->flags = flags;
   size_t s = 0, e = len;
   args__trim(line, &s, &e);
   size_t c = s;
@@ -159,7 +206,7 @@ void args_split_command(const char *line, size_t len,
   while (a < e && args__ws(line[a]))
     a++;
   size_t rest;
-  args__builder_flags(line, a, e, &out->flags, &rest);
+  args__builder_flags(line, a, e, arena, &out->flags, &rest);
   size_t rs = rest, re = e;
   args__trim(line, &rs, &re);
   out->rest_start = rs;
@@ -168,7 +215,8 @@ void args_split_command(const char *line, size_t len,
 
 /* parseWords: shell-like words, quotes and escapes kept as written. */
 static void args__words(const char *line, size_t start, size_t end,
-                        char escape, struct args_list *out) {
+                        char escape, struct arena *arena,
+                        struct args_list *out) {
   enum { IN_SPACES, IN_WORD, IN_QUOTE } phase = IN_SPACES;
   struct buf word = BUF_INIT;
   bool blank_ok = false;
@@ -193,14 +241,14 @@ static void args__words(const char *line, size_t start, size_t end,
      * BuildKit's parser test data records). */
     if (pos == end) {
       if (blank_ok || word.len > 0)
-        args_list_push(out, buf_take(&word), word_start, pos);
+        args_list_push(out, args__word(&word, arena), word_start, pos);
       break;
     }
     if (phase == IN_WORD) {
       if (text_is_space(ch)) {
         phase = IN_SPACES;
         if (blank_ok || word.len > 0)
-          args_list_push(out, buf_take(&word), word_start, pos);
+          args_list_push(out, args__word(&word, arena), word_start, pos);
         buf_reset(&word);
         blank_ok = false;
         continue;
@@ -209,6 +257,15 @@ static void args__words(const char *line, size_t start, size_t end,
         quote = ch;
         blank_ok = true;
         phase = IN_QUOTE;
+      } else if (ch != (uint32_t)(unsigned char)escape) {
+        /* A run of plain bytes goes at once. */
+        size_t run =
+            args__plain_run(line + pos, end - pos, true, '\'', '"', escape);
+        if (run > 1) {
+          buf_append(&word, line + pos, run);
+          w = run;
+          continue;
+        }
       }
       if (ch == (uint32_t)(unsigned char)escape) {
         if (pos + w == end)
@@ -221,8 +278,19 @@ static void args__words(const char *line, size_t start, size_t end,
       continue;
     }
     /* IN_QUOTE */
-    if (ch == quote)
+    if (ch == quote) {
       phase = IN_WORD;
+    } else if (ch != (uint32_t)(unsigned char)escape || quote == '\'') {
+      /* A run of plain bytes goes at once; inside single quotes the
+       * escape character is plain. */
+      char q = (char)quote, esc = quote == '\'' ? q : escape;
+      size_t run = args__plain_run(line + pos, end - pos, false, q, esc, q);
+      if (run > 1) {
+        buf_append(&word, line + pos, run);
+        w = run;
+        continue;
+      }
+    }
     if (ch == (uint32_t)(unsigned char)escape && quote != '\'') {
       if (pos + w == end) {
         phase = IN_WORD;
@@ -239,11 +307,12 @@ static void args__words(const char *line, size_t start, size_t end,
 
 /* reWhitespace.Split(rest, -1). */
 static void args__split_ws(const char *line, size_t start, size_t end,
-                           struct args_list *out) {
+                           struct arena *arena, struct args_list *out) {
   size_t i = start, piece = start;
   while (i < end) {
     if (args__ws(line[i])) {
-      args_list_push(out, xstrndup(line + piece, i - piece), piece, i);
+      args_list_push(out, arena_strndup(arena, line + piece, i - piece), piece,
+                     i);
       while (i < end && args__ws(line[i]))
         i++;
       piece = i;
@@ -251,7 +320,8 @@ static void args__split_ws(const char *line, size_t start, size_t end,
       i++;
     }
   }
-  args_list_push(out, xstrndup(line + piece, end - piece), piece, end);
+  args_list_push(out, arena_strndup(arena, line + piece, end - piece), piece,
+                 end);
 }
 
 static void args__error(struct args_result *r, size_t start, size_t end,
@@ -268,7 +338,7 @@ static void args__error(struct args_result *r, size_t start, size_t end,
 
 /* parseJSON: 1 exec form, 0 not JSON, -1 error recorded. */
 static int args__json(const char *line, size_t start, size_t end,
-                      struct args_result *r) {
+                      struct arena *arena, struct args_result *r) {
   start += text_space_prefix(line + start, end - start);
   if (start >= end || line[start] != '[')
     return 0;
@@ -286,9 +356,11 @@ static int args__json(const char *line, size_t start, size_t end,
     return -1;
   }
   for (size_t i = 0; i < values.n; i++)
-    args_list_push_len(&r->values, values.v[i], items[i].len,
-                       start + items[i].start, start + items[i].end);
-  free(values.v);
+    args_list_push_len(&r->values,
+                       arena_strndup(arena, values.v[i], items[i].len),
+                       items[i].len, start + items[i].start,
+                       start + items[i].end);
+  strv_cleanup(&values);
   free(items);
   r->form = DF_FORM_JSON;
   r->json = true;
@@ -296,30 +368,31 @@ static int args__json(const char *line, size_t start, size_t end,
 }
 
 static void args__maybe_json(const char *line, size_t start, size_t end,
-                             struct args_result *r) {
+                             struct arena *arena, struct args_result *r) {
   if (start == end)
     return;
-  int j = args__json(line, start, end, r);
+  int j = args__json(line, start, end, arena, r);
   if (j != 0)
     return;
   r->form = DF_FORM_SHELL;
-  args_list_push(&r->values, xstrndup(line + start, end - start), start, end);
+  args_list_push(&r->values, arena_strndup(arena, line + start, end - start),
+                 start, end);
 }
 
 static void args__maybe_json_list(const char *line, size_t start, size_t end,
-                                  struct args_result *r) {
-  int j = args__json(line, start, end, r);
+                                  struct arena *arena, struct args_result *r) {
+  int j = args__json(line, start, end, arena, r);
   if (j != 0 || start == end)
     return;
   r->form = DF_FORM_LIST;
-  args__split_ws(line, start, end, &r->values);
+  args__split_ws(line, start, end, arena, &r->values);
 }
 
 static void args__name_val(const char *line, size_t start, size_t end,
-                           char escape, const char *key,
+                           char escape, const char *key, struct arena *arena,
                            struct args_result *r) {
   struct args_list words = {0};
-  args__words(line, start, end, escape, &words);
+  args__words(line, start, end, escape, arena, &words);
   if (words.n == 0)
     goto out;
   r->form = DF_FORM_KEYVAL;
@@ -339,9 +412,11 @@ static void args__name_val(const char *line, size_t start, size_t end,
     size_t v = k;
     while (v < end && args__ws(line[v]))
       v++;
-    args_list_push(&r->values, xstrndup(line + start, k - start), start, k);
-    args_list_push(&r->values, xstrndup(line + v, end - v), v, end);
-    args_list_push(&r->values, xstrdup(""), end, end);
+    args_list_push(&r->values, arena_strndup(arena, line + start, k - start),
+                   start, k);
+    args_list_push(&r->values, arena_strndup(arena, line + v, end - v), v,
+                   end);
+    args_list_push(&r->values, arena_strndup(arena, "", 0), end, end);
     goto out;
   }
   for (size_t i = 0; i < words.n; i++) {
@@ -361,16 +436,20 @@ static void args__name_val(const char *line, size_t start, size_t end,
     size_t klen = (size_t)(eq - wd->value);
     /* The word keeps its source bytes up to the '=', so offsets match. */
     size_t eq_at = wd->start + klen;
-    args_list_push(&r->values, xstrndup(wd->value, klen), wd->start, eq_at);
-    args_list_push(&r->values, xstrdup(eq + 1), eq_at + 1, wd->end);
-    args_list_push(&r->values, xstrdup("="), eq_at, eq_at + 1);
+    /* The word is ours, in the arena: cut it at the '=' into the key and
+     * the value rather than copying both. */
+    *eq = '\0';
+    args_list_push(&r->values, wd->value, wd->start, eq_at);
+    args_list_push(&r->values, eq + 1, eq_at + 1, wd->end);
+    args_list_push(&r->values, arena_strndup(arena, "=", 1), eq_at,
+                   eq_at + 1);
   }
 out:
   args_list_cleanup(&words);
 }
 
 static void args__health(const char *line, size_t start, size_t end,
-                         struct args_result *r) {
+                         struct arena *arena, struct args_result *r) {
   size_t sep = start;
   while (sep < end && !args__byte_space((unsigned char)line[sep]))
     sep++;
@@ -380,13 +459,18 @@ static void args__health(const char *line, size_t start, size_t end,
   if (sep == start)
     return;
   struct args_result cmd = {0};
-  args__maybe_json(line, next, end, &cmd);
+  args__maybe_json(line, next, end, arena, &cmd);
   if (cmd.error) {
-    *r = cmd;
+    /* An error comes before any value (args__json). */
+    r->error = cmd.error;
+    r->error_start = cmd.error_start;
+    r->error_end = cmd.error_end;
+    free(cmd.values.v);
     return;
   }
   r->form = DF_FORM_HEALTH;
-  args_list_push(&r->values, xstrndup(line + start, sep - start), start, sep);
+  args_list_push(&r->values, arena_strndup(arena, line + start, sep - start),
+                 start, sep);
   for (size_t i = 0; i < cmd.values.n; i++)
     args_list_push_len(&r->values, cmd.values.v[i].value, cmd.values.v[i].len,
                        cmd.values.v[i].start, cmd.values.v[i].end);
@@ -395,41 +479,44 @@ static void args__health(const char *line, size_t start, size_t end,
 }
 
 void args_parse(enum df_kind kind, const char *line, size_t start, size_t end,
-                char escape, struct args_result *out) {
+                char escape, struct arena *arena, struct args_result *out) {
+  struct args_list values = out->values;
+  values.n = 0;
   memset(out, 0, sizeof(*out));
+  out->values = values;
   out->form = DF_FORM_NONE;
   switch (kind) {
   case DF_ADD:
   case DF_COPY:
   case DF_VOLUME:
-    args__maybe_json_list(line, start, end, out);
+    args__maybe_json_list(line, start, end, arena, out);
     break;
   case DF_CMD:
   case DF_ENTRYPOINT:
   case DF_RUN:
   case DF_SHELL:
-    args__maybe_json(line, start, end, out);
+    args__maybe_json(line, start, end, arena, out);
     break;
   case DF_ARG:
-    args__words(line, start, end, escape, &out->values);
+    args__words(line, start, end, escape, arena, &out->values);
     if (out->values.n)
       out->form = DF_FORM_WORDS;
     break;
   case DF_ENV:
-    args__name_val(line, start, end, escape, "ENV", out);
+    args__name_val(line, start, end, escape, "ENV", arena, out);
     break;
   case DF_LABEL:
-    args__name_val(line, start, end, escape, "LABEL", out);
+    args__name_val(line, start, end, escape, "LABEL", arena, out);
     break;
   case DF_EXPOSE:
   case DF_FROM:
     if (start < end) {
       out->form = DF_FORM_LIST;
-      args__split_ws(line, start, end, &out->values);
+      args__split_ws(line, start, end, arena, &out->values);
     }
     break;
   case DF_HEALTHCHECK:
-    args__health(line, start, end, out);
+    args__health(line, start, end, arena, out);
     break;
   case DF_MAINTAINER:
   case DF_STOPSIGNAL:
@@ -437,7 +524,8 @@ void args_parse(enum df_kind kind, const char *line, size_t start, size_t end,
   case DF_WORKDIR:
     if (start < end) {
       out->form = DF_FORM_STRING;
-      args_list_push(&out->values, xstrndup(line + start, end - start), start,
+      args_list_push(&out->values,
+                     arena_strndup(arena, line + start, end - start), start,
                      end);
     }
     break;
@@ -446,7 +534,7 @@ void args_parse(enum df_kind kind, const char *line, size_t start, size_t end,
     break;
   case DF_UNKNOWN:
     /* parseIgnore: one empty value. */
-    args_list_push(&out->values, xstrdup(""), start, start);
+    args_list_push(&out->values, arena_strndup(arena, "", 0), start, start);
     break;
   }
 }

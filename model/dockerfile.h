@@ -23,8 +23,14 @@
  * `byte` is the 0-based offset in the text.
  *
  * Ownership: dockerfile_parse returns a `struct dockerfile` the caller frees
- * with dockerfile_free.  Everything reachable from it is owned by it.  The
- * text passed in is only borrowed during the call.
+ * with dockerfile_free.  Everything reachable from it is owned by it: every
+ * string and array below ("owned" in the field comments) lives in the
+ * model's arena (common/arena.h) and is freed all at once by
+ * dockerfile_free.  Callers must treat them as read-only: never free,
+ * realloc or keep one past dockerfile_free (copy what must outlive the
+ * model).  Strings may share storage (a flag's value is the tail of its
+ * text, a stage's base is its FROM's first argument).  The text passed in
+ * is only borrowed during the call.
  *
  * The model does no IO and knows nothing of JSON-RPC or LSP.
  */
@@ -35,6 +41,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../common/arena.h"
 #include "../common/buf.h"
 #include "../common/err.h"
 
@@ -124,7 +131,8 @@ struct df_heredoc {
 struct df_instr {
   enum df_kind kind;
   char *keyword;   /* owned; as written ("from", "FROM", "Bogus") */
-  char *original;  /* owned; the logical line (continuations joined) */
+  char *original;  /* owned; the logical line (continuations joined);
+                      the builder's history text */
   struct df_range range;   /* keyword .. last line (incl. heredocs) */
   struct df_range keyword_range;
   uint32_t start_line;     /* 1-based, as BuildKit reports */
@@ -184,6 +192,7 @@ struct dockerfile {
   struct df_problem *problems; /* in source order */
   size_t nproblems;
   uint32_t nlines;
+  struct arena arena; /* private: holds every string and array above */
 };
 
 /*

@@ -42,34 +42,56 @@ struct reader {
   char escape;
   size_t bom; /* bytes of BOM skipped at the start of line 0 */
   struct dockerfile *df;
+  struct arena *arena; /* &df->arena: where the model's memory comes from */
   size_t instr_cap, problem_cap;
+  size_t row_hint; /* the row of the last position asked for */
+  /* Scratch reused from one instruction to the next, so reading one
+   * allocates nothing but its share of the arena. */
+  struct reader_logical lg;
+  struct args_command cmd;
+  struct args_result res;
 };
 
 /* ---- positions ---------------------------------------------------- */
 
-static struct df_pos reader__pos(const struct reader *r, size_t byte) {
-  /* Binary search for the line holding byte. */
-  size_t lo = 0, hi = r->nlines;
-  while (hi - lo > 1) {
-    size_t mid = (lo + hi) / 2;
-    if (r->lines[mid].start <= byte)
-      lo = mid;
-    else
-      hi = mid;
-  }
+static bool reader__row_has(const struct reader *r, size_t row, size_t byte) {
+  return r->lines[row].start <= byte &&
+         (row + 1 == r->nlines || byte < r->lines[row + 1].start);
+}
+
+static struct df_pos reader__pos(struct reader *r, size_t byte) {
   struct df_pos p;
   p.byte = (uint32_t)byte;
   if (r->nlines == 0) {
     p.row = 0;
     p.col = (uint32_t)byte;
-  } else {
-    p.row = (uint32_t)lo;
-    p.col = (uint32_t)(byte - r->lines[lo].start);
+    return p;
   }
+  /* Positions come in reading order, nearly always on the row of the one
+   * before or the next: try those before a binary search. */
+  size_t row = r->row_hint;
+  if (!reader__row_has(r, row, byte)) {
+    if (row + 1 < r->nlines && reader__row_has(r, row + 1, byte)) {
+      row++;
+    } else {
+      size_t lo = 0, hi = r->nlines;
+      while (hi - lo > 1) {
+        size_t mid = (lo + hi) / 2;
+        if (r->lines[mid].start <= byte)
+          lo = mid;
+        else
+          hi = mid;
+      }
+      row = lo;
+    }
+  }
+  r->row_hint = row;
+  p.row = (uint32_t)row;
+  p.col = (uint32_t)(byte - r->lines[row].start);
   return p;
 }
 
-static struct df_range reader__range(const struct reader *r, size_t start,
+static struct df_range reader__range(struct reader *r, size_t start,
                                      size_t end) {
   struct df_range rg;
   rg.start = reader__pos(r, start);
@@ -94,7 +116,7 @@ static size_t reader__map(const struct reader_logical *lg, size_t loff,
   return last->soff + last->len;
 }
 
-static struct df_range reader__lrange(const struct reader *r,
+static struct df_range reader__lrange(struct reader *r,
                                       const struct reader_logical *lg,
                                       size_t start, size_t end) {
   size_t s = reader__map(lg, start, false);
@@ -106,53 +128,44 @@ static struct df_range reader__lrange(const struct reader *r,
 
 /* ---- model building ----------------------------------------------- */
 
+/* Records a problem; the message is copied into the model. */
 static void reader__problem(struct reader *r, enum df_problem_kind kind,
-                            struct df_range range, char *message_take) {
+                            struct df_range range, const char *message) {
   struct dockerfile *df = r->df;
   if (df->nproblems == r->problem_cap) {
-    r->problem_cap = r->problem_cap ? r->problem_cap * 2 : 8;
+    size_t cap = r->problem_cap ? r->problem_cap * 2 : 8;
     df->problems =
-        xrealloc(df->problems, r->problem_cap * sizeof(*df->problems));
+        arena_realloc(r->arena, df->problems,
+                      r->problem_cap * sizeof(*df->problems),
+                      cap * sizeof(*df->problems));
+    r->problem_cap = cap;
   }
   struct df_problem *p = &df->problems[df->nproblems++];
   p->kind = kind;
-  p->message = message_take;
+  p->message = arena_strdup(r->arena, message);
   p->range = range;
+}
+
+/* reader__problem with a message built in m (freed here). */
+static void reader__problem_buf(struct reader *r, enum df_problem_kind kind,
+                                struct df_range range, struct buf *m) {
+  reader__problem(r, kind, range, buf_cstr(m));
+  buf_cleanup(m);
 }
 
 static struct df_instr *reader__new_instr(struct reader *r) {
   struct dockerfile *df = r->df;
   if (df->ninstrs == r->instr_cap) {
-    r->instr_cap = r->instr_cap ? r->instr_cap * 2 : 32;
-    df->instrs = xrealloc(df->instrs, r->instr_cap * sizeof(*df->instrs));
+    size_t cap = r->instr_cap ? r->instr_cap * 2 : 32;
+    df->instrs = arena_realloc(r->arena, df->instrs,
+                               r->instr_cap * sizeof(*df->instrs),
+                               cap * sizeof(*df->instrs));
+    r->instr_cap = cap;
   }
   struct df_instr *in = &df->instrs[df->ninstrs++];
   memset(in, 0, sizeof(*in));
   in->node_index = UINT32_MAX;
   return in;
-}
-
-static void reader__instr_cleanup(struct df_instr *in) {
-  free(in->keyword);
-  free(in->original);
-  for (size_t i = 0; i < in->nflags; i++) {
-    free(in->flags[i].text);
-    free(in->flags[i].name);
-    free(in->flags[i].value);
-  }
-  free(in->flags);
-  for (size_t i = 0; i < in->nargs; i++)
-    free(in->args[i].value);
-  free(in->args);
-  if (in->sub) {
-    reader__instr_cleanup(in->sub);
-    free(in->sub);
-  }
-  for (size_t i = 0; i < in->nheredocs; i++) {
-    free(in->heredocs[i].name);
-    free(in->heredocs[i].content);
-  }
-  free(in->heredocs);
 }
 
 /* ---- line helpers (BuildKit's processLine and friends) ------------- */
@@ -281,15 +294,16 @@ static bool reader__directives(struct reader *r) {
       struct buf m = BUF_INIT;
       buf_printf(&m, "only one %s parser directive can be used",
                  valid[which]);
-      reader__problem(r, DF_PROBLEM_ERROR, rg, buf_take(&m));
+      reader__problem_buf(r, DF_PROBLEM_ERROR, rg, &m);
       return false;
     }
     seen[which] = true;
-    df->directives = xrealloc(df->directives,
-                              (df->ndirectives + 1) * sizeof(*df->directives));
+    df->directives = arena_realloc(
+        r->arena, df->directives, df->ndirectives * sizeof(*df->directives),
+        (df->ndirectives + 1) * sizeof(*df->directives));
     struct df_directive *d = &df->directives[df->ndirectives++];
-    d->name = xstrdup(valid[which]);
-    d->value = xstrndup(r->src + vs, ve - vs);
+    d->name = arena_strdup(r->arena, valid[which]);
+    d->value = arena_strndup(r->arena, r->src + vs, ve - vs);
     d->range = rg;
     if (which == 1) {
       if (ve - vs == 1 && (r->src[vs] == '`' || r->src[vs] == '\\')) {
@@ -299,8 +313,8 @@ static bool reader__directives(struct reader *r) {
         buf_printf(&m,
                    "invalid escape token '%.*s' does not match ` or \\",
                    (int)(ve - vs), r->src + vs);
-        reader__problem(r, DF_PROBLEM_ERROR, reader__range(r, vs, ve),
-                        buf_take(&m));
+        reader__problem_buf(r, DF_PROBLEM_ERROR, reader__range(r, vs, ve),
+                            &m);
         return false;
       }
     }
@@ -428,14 +442,14 @@ static void reader__fill_instr(struct reader *r, struct df_instr *in,
 
 static void reader__set_args(struct reader *r, struct df_instr *in,
                              const struct reader_logical *lg,
-                             struct args_result *res) {
+                             const struct args_result *res) {
   in->form = res->form;
   in->nargs = res->values.n;
-  in->args = in->nargs ? xcalloc(in->nargs, sizeof(*in->args)) : NULL;
+  in->args =
+      in->nargs ? arena_alloc(r->arena, in->nargs * sizeof(*in->args)) : NULL;
   for (size_t i = 0; i < res->values.n; i++) {
-    in->args[i].value = res->values.v[i].value;
+    in->args[i].value = res->values.v[i].value; /* already in the arena */
     in->args[i].len = res->values.v[i].len;
-    res->values.v[i].value = NULL;
     in->args[i].range = reader__lrange(r, lg, res->values.v[i].start,
                                        res->values.v[i].end);
   }
@@ -443,62 +457,66 @@ static void reader__set_args(struct reader *r, struct df_instr *in,
     in->form = in->kind == DF_HEALTHCHECK ? DF_FORM_HEALTH : DF_FORM_JSON;
 }
 
-/* newNodeFromLine on logical [start, end). */
+/* newNodeFromLine on logical [start, end).  On a BuildKit error sets
+ * *error (malloc'd; the caller frees it) unless one is set already. */
 static void reader__fill_instr(struct reader *r, struct df_instr *in,
                                const struct reader_logical *lg, size_t start,
                                size_t end, char **error,
                                struct df_range *error_range) {
   const char *line = lg->text.data ? lg->text.data : "";
-  struct args_command cmd;
-  args_split_command(line + start, end - start, &cmd);
-  size_t cs = start + cmd.cmd_start, ce = start + cmd.cmd_end;
-  in->keyword = xstrndup(line + cs, ce - cs);
+  /* r->cmd and r->res are scratch: done with before the ONBUILD
+   * recursion below reuses them. */
+  struct args_command *cmd = &r->cmd;
+  args_split_command(line + start, end - start, r->arena, cmd);
+  size_t cs = start + cmd->cmd_start, ce = start + cmd->cmd_end;
+  in->keyword = arena_strndup(r->arena, line + cs, ce - cs);
   in->kind = df_kind_from_word(line + cs, ce - cs);
   in->keyword_range = reader__lrange(r, lg, cs, ce);
-  in->original = xstrndup(line + start, end - start);
+  in->original = arena_strndup(r->arena, line + start, end - start);
 
-  in->nflags = cmd.flags.n;
-  in->flags = in->nflags ? xcalloc(in->nflags, sizeof(*in->flags)) : NULL;
-  for (size_t i = 0; i < cmd.flags.n; i++) {
+  in->nflags = cmd->flags.n;
+  in->flags = in->nflags
+                  ? arena_alloc(r->arena, in->nflags * sizeof(*in->flags))
+                  : NULL;
+  for (size_t i = 0; i < cmd->flags.n; i++) {
     struct df_flag *f = &in->flags[i];
-    f->text = cmd.flags.v[i].value;
-    cmd.flags.v[i].value = NULL;
-    const char *t = f->text;
+    f->text = cmd->flags.v[i].value; /* already in the arena */
+    char *t = f->text;
     if (t[0] == '-' && t[1] == '-')
       t += 2;
-    const char *eq = strchr(t, '=');
-    f->name = eq ? xstrndup(t, (size_t)(eq - t)) : xstrdup(t);
-    f->value = eq ? xstrdup(eq + 1) : NULL;
-    f->range = reader__lrange(r, lg, start + cmd.flags.v[i].start,
-                              start + cmd.flags.v[i].end);
+    char *eq = strchr(t, '=');
+    f->name = arena_strndup(r->arena, t, eq ? (size_t)(eq - t) : strlen(t));
+    f->value = eq ? eq + 1 : NULL; /* the tail of the text */
+    f->range = reader__lrange(r, lg, start + cmd->flags.v[i].start,
+                              start + cmd->flags.v[i].end);
   }
-  args_list_cleanup(&cmd.flags);
 
-  size_t rs = start + cmd.rest_start, re = start + cmd.rest_end;
+  size_t rs = start + cmd->rest_start, re = start + cmd->rest_end;
   in->args_range = reader__lrange(r, lg, rs, re);
 
   if (in->kind == DF_ONBUILD) {
     if (rs == re)
       return;
     in->form = DF_FORM_SUB;
-    in->sub = xcalloc(1, sizeof(*in->sub));
+    in->sub = arena_calloc(r->arena, 1, sizeof(*in->sub));
     in->sub->node_index = UINT32_MAX;
     reader__fill_instr(r, in->sub, lg, rs, re, error, error_range);
     in->sub->range = in->args_range;
     return;
   }
 
-  struct args_result res;
-  args_parse(in->kind, line, rs, re, r->escape, &res);
-  if (res.error) {
+  struct args_result *res = &r->res;
+  args_parse(in->kind, line, rs, re, r->escape, r->arena, res);
+  if (res->error) {
     if (*error == NULL) {
-      *error = res.error;
-      res.error = NULL;
-      *error_range = reader__lrange(r, lg, res.error_start, res.error_end);
+      *error = res->error;
+      *error_range = reader__lrange(r, lg, res->error_start, res->error_end);
+    } else {
+      free(res->error);
     }
+    res->error = NULL;
   }
-  reader__set_args(r, in, lg, &res);
-  args_result_cleanup(&res);
+  reader__set_args(r, in, lg, res);
 }
 
 /* heredocsFromLine plus reading the bodies from row `row` on.  Returns the
@@ -543,10 +561,15 @@ static size_t reader__heredocs(struct reader *r, struct df_instr *in,
       break;
     }
     hd.marker = marker;
+    /* The name moves into the model. */
+    char *name = hd.name;
+    hd.name = arena_strdup(r->arena, name);
+    free(name);
 
-    /* The body: raw lines until one equals the name. */
-    struct buf content = BUF_INIT;
+    /* The body: raw lines until one equals the name.  They follow each
+     * other in the source, so the content is one slice of it. */
     size_t body_start = row < row_end ? r->lines[row].start : r->len;
+    size_t content_end = body_start;
     bool terminated = false;
     size_t name_len = strlen(hd.name);
     while (row < row_end) {
@@ -559,17 +582,18 @@ static size_t reader__heredocs(struct reader *r, struct df_instr *in,
         terminated = true;
         break;
       }
-      buf_append(&content, r->src + r->lines[row - 1].start,
-                 r->lines[row - 1].end - r->lines[row - 1].start);
+      content_end = r->lines[row - 1].end;
     }
     size_t body_end = row > 0 ? reader__content_end(r, row - 1) : 0;
     if (body_end < body_start)
       body_end = body_start;
     hd.body = reader__range(r, body_start, body_end);
-    hd.content_len = content.len;
-    hd.content = buf_take(&content);
-    in->heredocs = xrealloc(in->heredocs,
-                            (in->nheredocs + 1) * sizeof(*in->heredocs));
+    hd.content_len = content_end - body_start;
+    hd.content =
+        arena_strndup(r->arena, r->src + body_start, hd.content_len);
+    in->heredocs = arena_realloc(r->arena, in->heredocs,
+                                 in->nheredocs * sizeof(*in->heredocs),
+                                 (in->nheredocs + 1) * sizeof(*in->heredocs));
     in->heredocs[in->nheredocs++] = hd;
     if (!terminated) {
       if (*error == NULL) {
@@ -589,8 +613,7 @@ static size_t reader__heredocs(struct reader *r, struct df_instr *in,
  * after a line BuildKit refuses outright (too long). */
 static bool reader__segment(struct reader *r, size_t row, size_t row_end,
                             uint32_t node_index) {
-  struct reader_logical lg;
-  memset(&lg, 0, sizeof(lg));
+  struct reader_logical *lg = &r->lg;
 
   while (row < row_end) {
     size_t first = row;
@@ -598,10 +621,10 @@ static bool reader__segment(struct reader *r, size_t row, size_t row_end,
       struct buf m = BUF_INIT;
       buf_printf(&m, "dockerfile line greater than max allowed size of %d",
                  READER_MAX_LINE - 1);
-      reader__problem(r, DF_PROBLEM_ERROR,
-                      reader__range(r, r->lines[row].start,
-                                    reader__content_end(r, row)),
-                      buf_take(&m));
+      reader__problem_buf(r, DF_PROBLEM_ERROR,
+                          reader__range(r, r->lines[row].start,
+                                        reader__content_end(r, row)),
+                          &m);
       return false;
     }
     size_t s = reader__line_start(r, row), e = reader__content_end(r, row);
@@ -614,9 +637,9 @@ static bool reader__segment(struct reader *r, size_t row, size_t row_end,
     if (!more && s == e)
       continue;
 
-    buf_reset(&lg.text);
-    lg.npieces = 0;
-    reader__append(&lg, r->src, s, more ? cut : e);
+    buf_reset(&lg->text);
+    lg->npieces = 0;
+    reader__append(lg, r->src, s, more ? cut : e);
     bool empty_continuation = false;
     while (more && row < row_end) {
       size_t ls = r->lines[row].start, le = reader__content_end(r, row);
@@ -630,35 +653,34 @@ static bool reader__segment(struct reader *r, size_t row, size_t row_end,
         continue;
       }
       more = reader__continues(r, ls, le, &cut);
-      reader__append(&lg, r->src, ls, more ? cut : le);
+      reader__append(lg, r->src, ls, more ? cut : le);
     }
 
     struct df_instr *in = reader__new_instr(r);
     char *error = NULL;
     struct df_range error_range;
     memset(&error_range, 0, sizeof(error_range));
-    reader__fill_instr(r, in, &lg, 0, lg.text.len, &error, &error_range);
+    reader__fill_instr(r, in, lg, 0, lg->text.len, &error, &error_range);
     in->node_index = node_index;
     in->empty_continuation = empty_continuation;
     in->start_line = (uint32_t)first + 1;
     if (error == NULL)
-      row = reader__heredocs(r, in, &lg, row, row_end, &error, &error_range);
+      row = reader__heredocs(r, in, lg, row, row_end, &error, &error_range);
     in->end_line = (uint32_t)row;
     size_t last = row - 1;
     in->range = reader__range(r, s, reader__content_end(r, last));
     if (empty_continuation) {
       struct buf m = BUF_INIT;
       buf_puts(&m, "Empty continuation line found in: ");
-      buf_append(&m, lg.text.data ? lg.text.data : "", lg.text.len);
-      reader__problem(r, DF_PROBLEM_WARNING, in->range, buf_take(&m));
+      buf_append(&m, lg->text.data ? lg->text.data : "", lg->text.len);
+      reader__problem_buf(r, DF_PROBLEM_WARNING, in->range, &m);
     }
     if (error) {
       in->invalid = true;
       reader__problem(r, DF_PROBLEM_ERROR, error_range, error);
+      free(error);
     }
   }
-  buf_cleanup(&lg.text);
-  free(lg.pieces);
   return true;
 }
 
@@ -724,7 +746,7 @@ static void reader__stages(struct dockerfile *df) {
   size_t n = 0;
   for (size_t i = 0; i < df->ninstrs; i++)
     n += df->instrs[i].kind == DF_FROM;
-  df->stages = n ? xcalloc(n, sizeof(*df->stages)) : NULL;
+  df->stages = n ? arena_calloc(&df->arena, n, sizeof(*df->stages)) : NULL;
   df->nglobal = df->ninstrs;
   struct df_stage *cur = NULL;
   for (size_t i = 0; i < df->ninstrs; i++) {
@@ -736,13 +758,14 @@ static void reader__stages(struct dockerfile *df) {
       cur->index = df->nstages++;
       cur->from_instr = i;
       if (in->nargs >= 1)
-        cur->base = xstrdup(in->args[0].value);
+        cur->base = in->args[0].value; /* shared: both live in the arena */
       if (in->nargs >= 3 && text_ieq(in->args[1].value,
                                      strlen(in->args[1].value), "as")) {
-        struct buf b = BUF_INIT;
-        for (const char *c = in->args[2].value; *c; c++)
-          buf_putc(&b, (*c >= 'A' && *c <= 'Z') ? (char)(*c - 'A' + 'a') : *c);
-        cur->name = buf_take(&b);
+        char *name = arena_strdup(&df->arena, in->args[2].value);
+        for (char *c = name; *c; c++)
+          if (*c >= 'A' && *c <= 'Z')
+            *c = (char)(*c - 'A' + 'a');
+        cur->name = name;
         cur->name_range = in->args[2].range;
       }
     }
@@ -761,6 +784,8 @@ struct dockerfile *dockerfile_parse(const char *text, size_t len,
   r.len = text ? len : 0;
   r.escape = '\\';
   r.df = xcalloc(1, sizeof(*r.df));
+  arena_init(&r.df->arena);
+  r.arena = &r.df->arena;
 
   /* Lines as bufio.Scanner with BuildKit's scanLines splits them. */
   size_t cap = 64;
@@ -798,32 +823,22 @@ struct dockerfile *dockerfile_parse(const char *text, size_t len,
   if (r.df->ninstrs == 0 && r.df->nproblems == 0) {
     size_t at = r.nlines ? r.lines[r.nlines - 1].start : 0;
     reader__problem(&r, DF_PROBLEM_ERROR, reader__range(&r, at, at),
-                    xstrdup("file with no instructions"));
+                    "file with no instructions");
   }
   reader__stages(r.df);
   free(r.lines);
+  buf_cleanup(&r.lg.text);
+  free(r.lg.pieces);
+  args_list_cleanup(&r.cmd.flags);
+  args_result_cleanup(&r.res);
   return r.df;
 }
 
 void dockerfile_free(struct dockerfile *df) {
   if (df == NULL)
     return;
-  for (size_t i = 0; i < df->ndirectives; i++) {
-    free(df->directives[i].name);
-    free(df->directives[i].value);
-  }
-  free(df->directives);
-  for (size_t i = 0; i < df->ninstrs; i++)
-    reader__instr_cleanup(&df->instrs[i]);
-  free(df->instrs);
-  for (size_t i = 0; i < df->nstages; i++) {
-    free(df->stages[i].name);
-    free(df->stages[i].base);
-  }
-  free(df->stages);
-  for (size_t i = 0; i < df->nproblems; i++)
-    free(df->problems[i].message);
-  free(df->problems);
+  /* Every string and array of the model is in the arena. */
+  arena_cleanup(&df->arena);
   free(df);
 }
 
