@@ -29,7 +29,7 @@ struct build__ev {
 struct build__req_copy {
   struct build_request req;
   struct strv strings; /* owns every string req points to */
-  const char **tags, **args, **insecure;
+  const char **tags, **args, **insecure, **secrets;
 };
 
 struct build {
@@ -79,6 +79,8 @@ static void build__copy_req(struct build__req_copy *c,
   c->tags = build__dupv(c, r->tags, r->ntags);
   c->args = build__dupv(c, r->build_args, r->nbuild_args);
   c->insecure = build__dupv(c, r->insecure, r->ninsecure);
+  c->secrets = build__dupv(c, r->secrets, r->nsecrets);
+  c->req.secrets = c->secrets;
   c->req.tags = c->tags;
   c->req.build_args = c->args;
   c->req.insecure = c->insecure;
@@ -88,6 +90,7 @@ static void build__free_req(struct build__req_copy *c) {
   free(c->tags);
   free(c->args);
   free(c->insecure);
+  free(c->secrets);
   strv_cleanup(&c->strings);
 }
 
@@ -97,7 +100,7 @@ static void build__post(struct build *b, enum build_event_kind kind,
                         unsigned line, int code) {
   uv_mutex_lock(&b->lock);
   if (kind == BUILD_EV_LOG && b->qlen > BUILD_QUEUE_SOFT && b->tail &&
-      b->tail->ev.kind == BUILD_EV_LOG) {
+      b->tail->ev.kind == BUILD_EV_LOG && b->tail->ev.line == line) {
     buf_putc(&b->tail->text, '\n');
     buf_puts(&b->tail->text, text);
     uv_mutex_unlock(&b->lock);
@@ -130,6 +133,10 @@ static void build__sink_log(void *ctx, const char *line) {
   build__post(ctx, BUILD_EV_LOG, line, 0, 0, 0, 0);
 }
 
+static void build__sink_log_at(void *ctx, unsigned line, const char *text) {
+  build__post(ctx, BUILD_EV_LOG, text, 0, 0, line, 0);
+}
+
 static void build__thread(void *arg) {
   struct build *b = arg;
   uv_loop_t loop;
@@ -142,7 +149,8 @@ static void build__thread(void *arg) {
                 ERR_INTERNAL);
     return;
   }
-  struct dispatch_sink sink = {build__sink_step, build__sink_log, b};
+  struct dispatch_sink sink = {build__sink_step, build__sink_log,
+                              build__sink_log_at, b};
   rc = dispatch_run(&b->rc.req, &loop, &b->cancel, &sink, digest, &err);
   uv_run(&loop, UV_RUN_NOWAIT);
   (void)uv_loop_close(&loop);

@@ -46,11 +46,14 @@ struct build_request {
   const char *root;         /* store root; NULL = default */
   const char *const *insecure; /* registries allowed over http / bad TLS */
   size_t ninsecure;
+  const char *const *secrets; /* --secret "id=X,src=FILE" | "id=X,env=V" */
+  size_t nsecrets;
 };
 
 enum build_event_kind {
   BUILD_EV_STEP,      /* a new instruction starts: step/nsteps, text */
-  BUILD_EV_LOG,       /* text: one or more lines */
+  BUILD_EV_LOG,       /* text: one or more lines; line: the Dockerfile
+                         line of the RUN that printed them, or 0 */
   BUILD_EV_PROGRESS,  /* text: what; current/total bytes */
   BUILD_EV_DONE,      /* text: image digest; terminal */
   BUILD_EV_FAILED,    /* text: message; code; terminal */
@@ -60,7 +63,8 @@ enum build_event_kind {
 struct build_event {
   enum build_event_kind kind;
   unsigned step, nsteps;  /* STEP */
-  unsigned line;          /* STEP/FAILED: 1-based Dockerfile line or 0 */
+  unsigned line;          /* STEP/LOG/FAILED: 1-based Dockerfile line
+                             or 0 */
   uint64_t current, total; /* PROGRESS */
   int code;               /* FAILED: enum err_code */
   const char *text;       /* owned by the builder; valid during the call */

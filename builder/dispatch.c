@@ -32,7 +32,9 @@
 #include "../common/ceilings.h"
 #include "../model/dockerfile.h"
 #include "../model/expand.h"
+#include "cache.h"
 #include "context.h"
+#include "exec.h"
 #include "image.h"
 #include "layer.h"
 #include "output.h"
@@ -59,6 +61,7 @@ struct stage {
   size_t applied;  /* layers applied to rootfs */
   struct strv args; /* "K=V" in scope */
   bool cmd_set;
+  char key[DIGEST_HEX_LEN + 1]; /* cache key of the last step run */
 };
 
 struct dctx {
@@ -78,6 +81,9 @@ struct dctx {
   bool have_epoch;
   unsigned step, nsteps;
   char escape;
+  unsigned cur_line;  /* the instruction running, for RUN's log lines */
+  unsigned nonce;     /* keys of steps that cannot be cached */
+  unsigned runs;      /* RUN commands executed (not from the cache) */
 };
 
 static void d_log(struct dctx *d, const char *fmt, ...) DW_PRINTF(2, 3);
@@ -330,6 +336,14 @@ static int d_load_image(struct dctx *d, const char *name,
   rc = image_load(d->store, tag.digest, tag.media_type, p, &m, &cfg,
                   &mdigest, err);
   store_tag_cleanup(&tag);
+  if (rc == 0) {
+    char k[DIGEST_STR_LEN];
+    struct buf kb = BUF_INIT;
+    buf_printf(&kb, "image\n%s", mdigest ? mdigest : full);
+    digest_buf(kb.data, kb.len, k);
+    buf_cleanup(&kb);
+    memcpy(s->key, digest_hex(k), DIGEST_HEX_LEN + 1);
+  }
   if (rc < 0) {
     free(full);
     return rc;
@@ -1463,6 +1477,8 @@ static int d_map_words(struct dctx *d, struct stage *s,
 
 static int d_instr(struct dctx *d, struct stage *s, unsigned idx,
                    const struct df_instr *in, bool trigger, struct err *err);
+static int d_run(struct dctx *d, struct stage *s, unsigned idx,
+                 const struct df_instr *in, struct err *err);
 
 /* Runs the base image's ONBUILD triggers, then clears them. */
 static int d_onbuild(struct dctx *d, struct stage *s, unsigned idx,
@@ -1522,8 +1538,15 @@ static int d_from(struct dctx *d, struct stage *s, unsigned idx,
     /* keep rc */
   } else if (strcasecmp(base, "scratch") == 0) {
     s->cfg = cfg_new_scratch(d);
+    char k[DIGEST_STR_LEN];
+    struct buf kb = BUF_INIT;
+    buf_printf(&kb, "scratch\n%s/%s/%s", plat.os, plat.arch, plat.variant);
+    digest_buf(kb.data, kb.len, k);
+    buf_cleanup(&kb);
+    memcpy(s->key, digest_hex(k), DIGEST_HEX_LEN + 1);
   } else if (named && sidx >= 0 && (unsigned)sidx < idx) {
     struct stage *b = &d->st[sidx];
+    memcpy(s->key, b->key, sizeof(s->key));
     s->cfg = json_clone(b->cfg);
     json_object *rootfs;
     if (json_object_object_get_ex(s->cfg, "rootfs", &rootfs))
@@ -1547,15 +1570,13 @@ static int d_from(struct dctx *d, struct stage *s, unsigned idx,
   return rc;
 }
 
-static int d_instr(struct dctx *d, struct stage *s, unsigned idx,
-                   const struct df_instr *in, bool trigger,
-                   struct err *err) {
+static int d_instr_exec(struct dctx *d, struct stage *s, unsigned idx,
+                        const struct df_instr *in, bool trigger,
+                        struct err *err) {
   json_object *c = cfg_config(s->cfg);
   switch (in->kind) {
   case DF_RUN:
-    return err_set(err, ERR_UNSUPPORTED, "RUN is not supported by this "
-                   "builder yet (it comes with issue #5); line %u: %.100s",
-                   in->start_line, in->original);
+    return d_run(d, s, idx, in, err);
   case DF_COPY:
     return d_copy(d, s, in, false, idx, err);
   case DF_ADD:
@@ -1650,6 +1671,1090 @@ static int d_instr(struct dctx *d, struct stage *s, unsigned idx,
   return err_set(err, ERR_SYNTAX, "unknown instruction: %s", in->keyword);
 }
 
+/* --- RUN -------------------------------------------------------------- */
+
+static void d_run_line(void *ctx, const char *line) {
+  struct dctx *d = ctx;
+  if (d->sink && d->sink->log_at)
+    d->sink->log_at(d->sink->ctx, d->cur_line, line);
+  else if (d->sink && d->sink->log)
+    d->sink->log(d->sink->ctx, line);
+}
+
+/* The topmost copy of a file (e.g. "etc/passwd") in extracted layer dirs,
+ * or NULL when absent or whited out. */
+static char *d_lower_file(char *const *dirs, size_t n, const char *rel) {
+  for (size_t i = n; i-- > 0;) {
+    struct buf p = BUF_INIT;
+    buf_printf(&p, "%s/%s", dirs[i], rel);
+    struct stat st;
+    if (lstat(p.data, &st) == 0) {
+      if (S_ISREG(st.st_mode))
+        return buf_take(&p);
+      buf_cleanup(&p);
+      return NULL; /* a whiteout or something else */
+    }
+    buf_cleanup(&p);
+  }
+  return NULL;
+}
+
+/* Finds name (or a numeric id) in an /etc/passwd-style file: fields
+ * [0]=name, [2]=id, [3]=gid, [5]=home. */
+static bool d_db_find(const char *path, const char *name, char fields[7][256]) {
+  if (path == NULL)
+    return false;
+  FILE *f = fopen(path, "r");
+  if (f == NULL)
+    return false;
+  char line[2048];
+  bool found = false;
+  while (!found && fgets(line, sizeof(line), f)) {
+    line[strcspn(line, "\n")] = '\0';
+    size_t k = 0;
+    char *p = line;
+    for (k = 0; k < 7; k++) {
+      char *c = strchr(p, ':');
+      size_t n = c ? (size_t)(c - p) : strlen(p);
+      snprintf(fields[k], 256, "%.*s", (int)n, p);
+      if (c == NULL) {
+        for (size_t j = k + 1; j < 7; j++)
+          fields[j][0] = '\0';
+        break;
+      }
+      p = c + 1;
+    }
+    found = strcmp(fields[0], name) == 0 || strcmp(fields[2], name) == 0;
+  }
+  fclose(f);
+  return found;
+}
+
+/* USER as BuildKit resolves it for RUN: names from the image's
+ * /etc/passwd and /etc/group; a uid alone takes its passwd gid (0 when
+ * unknown); supplementary groups from /etc/group. */
+static int d_run_user(const char *spec, char *const *dirs, size_t n,
+                      struct exec_spec *x, gid_t *groups, size_t *ngroups,
+                      char **home, struct err *err) {
+  *ngroups = 0;
+  *home = NULL;
+  char *u = xstrdup(spec && *spec ? spec : "0");
+  char *g = strchr(u, ':');
+  if (g)
+    *g++ = '\0';
+  char *passwd = d_lower_file(dirs, n, "etc/passwd");
+  char *group = d_lower_file(dirs, n, "etc/group");
+  char f[7][256];
+  unsigned long uid = 0, gid = 0;
+  int rc = 0;
+  bool known = d_db_find(passwd, u, f);
+  const char *uname = known ? f[0] : NULL;
+  char uname_buf[256] = "";
+  if (known) {
+    snprintf(uname_buf, sizeof(uname_buf), "%s", f[0]);
+    uname = uname_buf;
+    (void)d_numeric(f[2], &uid);
+    (void)d_numeric(f[3], &gid);
+    if (f[5][0])
+      *home = xstrdup(f[5]);
+  } else if (!d_numeric(u, &uid)) {
+    rc = err_set(err, ERR_NOTFOUND, "unable to find user %s: no matching "
+                 "entries in passwd file", u);
+  }
+  if (rc == 0 && g) {
+    if (d_db_find(group, g, f))
+      (void)d_numeric(f[2], &gid);
+    else if (!d_numeric(g, &gid))
+      rc = err_set(err, ERR_NOTFOUND, "unable to find group %s: no "
+                   "matching entries in group file", g);
+  }
+  if (rc == 0 && g == NULL && uname && group) {
+    FILE *gf = fopen(group, "r");
+    char line[4096];
+    while (gf && *ngroups < 64 && fgets(line, sizeof(line), gf)) {
+      line[strcspn(line, "\n")] = '\0';
+      char *save = NULL, *name = strtok_r(line, ":", &save);
+      (void)name;
+      char *pw = strtok_r(NULL, ":", &save);
+      char *id = pw ? strtok_r(NULL, ":", &save) : NULL;
+      char *mem = id ? strtok_r(NULL, ":", &save) : NULL;
+      unsigned long gv;
+      for (char *m2 = mem ? strtok_r(mem, ",", &save) : NULL; m2;
+           m2 = strtok_r(NULL, ",", &save))
+        if (strcmp(m2, uname) == 0 && d_numeric(id, &gv) && gv != gid)
+          groups[(*ngroups)++] = (gid_t)gv;
+    }
+    if (gf)
+      fclose(gf);
+  }
+  if (rc == 0 && *home == NULL)
+    *home = xstrdup(uid == 0 ? "/root" : "/");
+  x->uid = (uid_t)uid;
+  x->gid = (gid_t)gid;
+  free(u);
+  free(passwd);
+  free(group);
+  return rc;
+}
+
+/* One --mount=... value, parsed. */
+struct d_mnt {
+  char *type, *target, *source, *from, *id, *env, *mode, *uid, *gid;
+  bool rw, required;
+  unsigned long size;
+};
+
+static void d_mnt_cleanup(struct d_mnt *m) {
+  free(m->type);
+  free(m->target);
+  free(m->source);
+  free(m->from);
+  free(m->id);
+  free(m->env);
+  free(m->mode);
+  free(m->uid);
+  free(m->gid);
+  memset(m, 0, sizeof(*m));
+}
+
+static int d_mnt_parse(const char *v, struct d_mnt *m, struct err *err) {
+  memset(m, 0, sizeof(*m));
+  char *copy = xstrdup(v), *save = NULL;
+  int rc = 0;
+  for (char *kv = strtok_r(copy, ",", &save); kv && rc == 0;
+       kv = strtok_r(NULL, ",", &save)) {
+    char *eq = strchr(kv, '=');
+    const char *val = eq ? eq + 1 : "";
+    if (eq)
+      *eq = '\0';
+    char **slot = NULL;
+    if (strcmp(kv, "type") == 0)
+      slot = &m->type;
+    else if (strcmp(kv, "target") == 0 || strcmp(kv, "dst") == 0 ||
+             strcmp(kv, "destination") == 0)
+      slot = &m->target;
+    else if (strcmp(kv, "source") == 0 || strcmp(kv, "src") == 0)
+      slot = &m->source;
+    else if (strcmp(kv, "from") == 0)
+      slot = &m->from;
+    else if (strcmp(kv, "id") == 0)
+      slot = &m->id;
+    else if (strcmp(kv, "env") == 0)
+      slot = &m->env;
+    else if (strcmp(kv, "mode") == 0)
+      slot = &m->mode;
+    else if (strcmp(kv, "uid") == 0)
+      slot = &m->uid;
+    else if (strcmp(kv, "gid") == 0)
+      slot = &m->gid;
+    else if (strcmp(kv, "rw") == 0 || strcmp(kv, "readwrite") == 0)
+      m->rw = !eq || strcmp(val, "false") != 0;
+    else if (strcmp(kv, "ro") == 0 || strcmp(kv, "readonly") == 0)
+      m->rw = eq && strcmp(val, "false") == 0;
+    else if (strcmp(kv, "required") == 0)
+      m->required = !eq || strcmp(val, "false") != 0;
+    else if (strcmp(kv, "size") == 0)
+      m->size = strtoul(val, NULL, 10);
+    else if (strcmp(kv, "sharing") != 0)
+      rc = err_set(err, ERR_SYNTAX, "unexpected key '%s' in '%s'", kv, v);
+    if (slot) {
+      free(*slot);
+      *slot = xstrdup(val);
+    }
+  }
+  free(copy);
+  if (rc == 0 && m->type == NULL)
+    m->type = xstrdup("bind");
+  return rc;
+}
+
+/* A secret given to the build: "id=x,src=path" or "id=x,env=VAR". */
+static int d_secret_find(struct dctx *d, const char *id, struct buf *out,
+                         bool *found, struct err *err) {
+  *found = false;
+  for (size_t i = 0; i < d->req->nsecrets; i++) {
+    char *copy = xstrdup(d->req->secrets[i]), *save = NULL;
+    const char *sid = NULL, *src = NULL, *env = NULL;
+    for (char *kv = strtok_r(copy, ",", &save); kv;
+         kv = strtok_r(NULL, ",", &save)) {
+      if (strncmp(kv, "id=", 3) == 0)
+        sid = kv + 3;
+      else if (strncmp(kv, "src=", 4) == 0 || strncmp(kv, "source=", 7) == 0)
+        src = strchr(kv, '=') + 1;
+      else if (strncmp(kv, "env=", 4) == 0)
+        env = kv + 4;
+    }
+    if (sid && strcmp(sid, id) == 0) {
+      int rc = 0;
+      if (src) {
+        FILE *f = fopen(src, "rb");
+        if (f == NULL) {
+          rc = err_set(err, ERR_NOTFOUND, "secret %s: cannot read its "
+                       "source: %s", id, strerror(errno));
+        } else {
+          char chunk[8192];
+          size_t n;
+          while (rc == 0 && (n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+            if (out->len + n > DW_MAX_SECRET_BYTES)
+              rc = err_set(err, ERR_TOOBIG, "secret %s larger than %u "
+                           "bytes", id, DW_MAX_SECRET_BYTES);
+            else
+              buf_append(out, chunk, n);
+          }
+          fclose(f);
+        }
+      } else {
+        const char *v = getenv(env ? env : sid);
+        if (v)
+          buf_puts(out, v);
+        else
+          rc = err_set(err, ERR_NOTFOUND, "secret %s: environment variable "
+                       "not set", id);
+      }
+      free(copy);
+      *found = rc == 0;
+      return rc;
+    }
+    free(copy);
+  }
+  return 0;
+}
+
+static char *d_safe_id(const char *id) {
+  struct buf b = BUF_INIT;
+  for (const char *p = id; *p; p++)
+    buf_putc(&b, (isalnum((unsigned char)*p) || *p == '-' || *p == '.' ||
+                  *p == '_') ? *p : '_');
+  char dg[DIGEST_STR_LEN];
+  digest_buf(id, strlen(id), dg);
+  buf_printf(&b, "-%.12s", digest_hex(dg));
+  return buf_take(&b);
+}
+
+static int d_copy_file(const char *from, const char *to, struct err *err) {
+  FILE *in = fopen(from, "rb");
+  if (in == NULL)
+    return err_set(err, ERR_IO, "read %s: %s", from, strerror(errno));
+  FILE *out = fopen(to, "wb");
+  if (out == NULL) {
+    fclose(in);
+    return err_set(err, ERR_IO, "write %s: %s", to, strerror(errno));
+  }
+  char chunk[65536];
+  size_t n;
+  while ((n = fread(chunk, 1, sizeof(chunk), in)) > 0)
+    fwrite(chunk, 1, n, out);
+  fclose(in);
+  return fclose(out) == 0 ? 0 : err_set(err, ERR_IO, "write %s", to);
+}
+
+struct d_runctx {
+  struct strv argv, env, keep, skip;
+  struct exec_mount mounts[DW_MAX_RUN_MOUNTS];
+  size_t nmounts;
+  char **lowers;
+  size_t nlowers;
+  char *rundir;
+  char *home;
+  struct stage img; /* --mount from=<image> */
+};
+
+static int d_run_mounts(struct dctx *d, struct stage *s, unsigned idx,
+                        const struct df_instr *in, struct d_runctx *r,
+                        struct err *err) {
+  int rc = 0;
+  unsigned nsec = 0;
+  for (size_t i = 0; rc == 0 && i < in->nflags; i++) {
+    if (strcmp(in->flags[i].name, "mount") != 0)
+      continue;
+    if (r->nmounts >= DW_MAX_RUN_MOUNTS)
+      return err_set(err, ERR_TOOBIG, "more than %u --mount flags",
+                     DW_MAX_RUN_MOUNTS);
+    char *v = NULL;
+    rc = d_expand(d, s, in->flags[i].value ? in->flags[i].value : "",
+                  in->flags[i].value ? strlen(in->flags[i].value) : 0, &v,
+                  err);
+    if (rc < 0)
+      break;
+    struct d_mnt m;
+    rc = d_mnt_parse(v, &m, err);
+    free(v);
+    if (rc < 0)
+      break;
+    struct exec_mount *x = &r->mounts[r->nmounts];
+    memset(x, 0, sizeof(*x));
+    struct buf tgt = BUF_INIT;
+    if (m.target && m.target[0] != '/') {
+      const char *wd = json_object_get_string(
+          json_object_object_get(cfg_config(s->cfg), "WorkingDir"));
+      buf_printf(&tgt, "%s/", wd && *wd ? wd : "");
+    }
+    if (m.target)
+      buf_puts(&tgt, m.target);
+    if (strcmp(m.type, "secret") == 0 && m.target == NULL)
+      buf_printf(&tgt, "/run/secrets/%s", m.id ? m.id : "");
+    char *clean = NULL;
+    (void)layer_clean_path(tgt.data ? tgt.data : "", &clean);
+    buf_cleanup(&tgt);
+    if (clean[0] == '\0' && strcmp(m.type, "secret") != 0) {
+      rc = err_set(err, ERR_SYNTAX, "--mount needs a target");
+    } else if (strcmp(m.type, "secret") == 0) {
+      struct buf data = BUF_INIT;
+      bool found = false;
+      if (m.id == NULL || !*m.id)
+        rc = err_set(err, ERR_SYNTAX, "secret mount needs an id");
+      else
+        rc = d_secret_find(d, m.id, &data, &found, err);
+      if (rc == 0 && !found && m.required)
+        rc = err_set(err, ERR_NOTFOUND, "secret %s not provided (use "
+                     "--secret id=%s,src=FILE)", m.id, m.id);
+      if (rc == 0 && found) {
+        struct buf p = BUF_INIT;
+        buf_printf(&p, "%s/secrets", r->rundir);
+        (void)mkdir(p.data, 0700);
+        buf_printf(&p, "/%u", nsec++);
+        int fd = open(p.data, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0400);
+        if (fd < 0 || (data.len && write(fd, data.data, data.len) !=
+                                       (ssize_t)data.len))
+          rc = err_set(err, ERR_IO, "secret %s: cannot stage it", m.id);
+        if (fd >= 0)
+          close(fd);
+        unsigned long mode = 0400, su = 0, sg = 0;
+        if (m.mode)
+          mode = strtoul(m.mode, NULL, 8) & 07777;
+        if (m.uid)
+          (void)d_numeric(m.uid, &su);
+        if (m.gid)
+          (void)d_numeric(m.gid, &sg);
+        if (rc == 0 && geteuid() == 0 && chown(p.data, (uid_t)su,
+                                               (gid_t)sg) != 0)
+          rc = err_set(err, ERR_IO, "secret %s: chown", m.id);
+        if (rc == 0)
+          (void)chmod(p.data, (mode_t)mode);
+        if (rc == 0) {
+          strv_push(&r->keep, p.data);
+          x->kind = EXEC_MOUNT_BIND;
+          x->source = r->keep.v[r->keep.n - 1];
+          strv_push_take(&r->keep, xstrdup("/"));
+          buf_reset(&p);
+          buf_printf(&p, "/%s", clean);
+          strv_push(&r->keep, p.data);
+          x->target = r->keep.v[r->keep.n - 1];
+          strv_push(&r->skip, clean);
+          r->nmounts++;
+          if (m.env) {
+            buf_reset(&p);
+            buf_printf(&p, "%s=", m.env);
+            buf_append(&p, data.data ? data.data : "", data.len);
+            strv_push(&r->env, p.data);
+          }
+        }
+        buf_cleanup(&p);
+      }
+      /* The secret's bytes are wiped from memory as soon as staged. */
+      if (data.data)
+        memset(data.data, 0, data.len);
+      buf_cleanup(&data);
+    } else if (strcmp(m.type, "tmpfs") == 0) {
+      x->kind = EXEC_MOUNT_TMPFS;
+      x->size = m.size;
+      struct buf p = BUF_INIT;
+      buf_printf(&p, "/%s", clean);
+      strv_push(&r->keep, p.data);
+      x->target = r->keep.v[r->keep.n - 1];
+      buf_cleanup(&p);
+      strv_push(&r->skip, clean);
+      r->nmounts++;
+    } else if (strcmp(m.type, "cache") == 0) {
+      char *sid = d_safe_id(m.id && *m.id ? m.id : clean);
+      struct buf p = BUF_INIT;
+      buf_printf(&p, "%s/cache-mounts/%s", store_root(d->store), sid);
+      free(sid);
+      struct stat st;
+      if (lstat(p.data, &st) != 0) {
+        rc = store_mkdirs(p.data, err);
+        unsigned long mode = 0755, cu = 0, cg = 0;
+        if (m.mode)
+          mode = strtoul(m.mode, NULL, 8) & 07777;
+        if (m.uid)
+          (void)d_numeric(m.uid, &cu);
+        if (m.gid)
+          (void)d_numeric(m.gid, &cg);
+        if (rc == 0 && geteuid() == 0)
+          (void)chown(p.data, (uid_t)cu, (gid_t)cg);
+        if (rc == 0)
+          (void)chmod(p.data, (mode_t)mode);
+      }
+      strv_push(&r->keep, p.data);
+      x->kind = EXEC_MOUNT_BIND;
+      x->rw = true;
+      x->source = r->keep.v[r->keep.n - 1];
+      buf_reset(&p);
+      buf_printf(&p, "/%s", clean);
+      strv_push(&r->keep, p.data);
+      x->target = r->keep.v[r->keep.n - 1];
+      buf_cleanup(&p);
+      strv_push(&r->skip, clean);
+      r->nmounts++;
+    } else if (strcmp(m.type, "bind") == 0) {
+      const char *root = d->ctx.root;
+      if (m.from) {
+        int fi = d_stage_index(d, m.from);
+        struct stage *from = NULL;
+        if (fi >= 0 && (unsigned)fi >= idx) {
+          rc = err_set(err, ERR_INVALID, "--mount from=%s refers to this "
+                       "or a later stage", m.from);
+        } else if (fi >= 0) {
+          from = &d->st[fi];
+        } else {
+          stage_cleanup(d, &r->img);
+          rc = d_load_image(d, m.from, &d->plat, &r->img, err);
+          from = &r->img;
+        }
+        if (rc == 0)
+          rc = stage_materialize(d, from, err);
+        if (rc == 0)
+          root = from->rootfs;
+      }
+      char *host = NULL;
+      if (rc == 0)
+        rc = layer_resolve(root, m.source ? m.source : "", true, &host, err);
+      if (rc == 0) {
+        strv_push(&r->keep, host);
+        x->kind = m.rw ? EXEC_MOUNT_OVERLAY : EXEC_MOUNT_BIND;
+        x->source = r->keep.v[r->keep.n - 1];
+        struct buf p = BUF_INIT;
+        buf_printf(&p, "/%s", clean);
+        strv_push(&r->keep, p.data);
+        x->target = r->keep.v[r->keep.n - 1];
+        buf_cleanup(&p);
+        strv_push(&r->skip, clean);
+        r->nmounts++;
+        struct stat st;
+        if (m.rw && (stat(host, &st) != 0 || !S_ISDIR(st.st_mode))) {
+          x->kind = EXEC_MOUNT_BIND; /* a file: read-only */
+          x->rw = false;
+        }
+      }
+      free(host);
+    } else {
+      rc = err_set(err, ERR_UNSUPPORTED, "--mount type=%s is not supported",
+                   m.type);
+    }
+    free(clean);
+    d_mnt_cleanup(&m);
+  }
+  return rc;
+}
+
+static void d_runctx_cleanup(struct dctx *d, struct d_runctx *r) {
+  strv_cleanup(&r->argv);
+  strv_cleanup(&r->env);
+  strv_cleanup(&r->keep);
+  strv_cleanup(&r->skip);
+  for (size_t i = 0; i < r->nlowers; i++)
+    free(r->lowers[i]);
+  free(r->lowers);
+  if (r->rundir) {
+    struct err e;
+    if (store_rmtree(d->store, r->rundir, &e) < 0)
+      d_log(d, "cleanup: %s", e.msg);
+    free(r->rundir);
+  }
+  free(r->home);
+  stage_cleanup(d, &r->img);
+}
+
+/* True when a shell-form RUN is nothing but one heredoc marker. */
+static bool d_heredoc_only(const char *cmd, const struct df_heredoc *h) {
+  const char *p = cmd;
+  while (*p == ' ' || *p == '\t')
+    p++;
+  if (strncmp(p, "<<", 2) != 0)
+    return false;
+  p += 2;
+  if (*p == '-')
+    p++;
+  if (*p == '"' || *p == '\'')
+    p++;
+  size_t n = strlen(h->name);
+  if (strncmp(p, h->name, n) != 0)
+    return false;
+  p += n;
+  if (*p == '"' || *p == '\'')
+    p++;
+  while (*p == ' ' || *p == '\t' || *p == '\n')
+    p++;
+  return *p == '\0';
+}
+
+static int d_run(struct dctx *d, struct stage *s, unsigned idx,
+                 const struct df_instr *in, struct err *err) {
+  struct d_runctx r;
+  memset(&r, 0, sizeof(r));
+  int rc = 0;
+  bool net_none = false;
+  for (size_t i = 0; rc == 0 && i < in->nflags; i++) {
+    const char *n = in->flags[i].name, *v = in->flags[i].value;
+    if (strcmp(n, "network") == 0) {
+      if (v && strcmp(v, "none") == 0)
+        net_none = true;
+      else if (!v || (strcmp(v, "default") && strcmp(v, "host")))
+        rc = err_set(err, ERR_SYNTAX, "--network=%s: only default, host "
+                     "and none", v ? v : "");
+    } else if (strcmp(n, "security") == 0) {
+      if (!v || strcmp(v, "sandbox") != 0)
+        rc = err_set(err, ERR_UNSUPPORTED, "--security=%s is not "
+                     "supported", v ? v : "");
+    } else if (strcmp(n, "mount") != 0) {
+      rc = err_set(err, ERR_SYNTAX, "unknown flag: --%s", n);
+    }
+  }
+  if (rc < 0)
+    return rc;
+  json_object *c = cfg_config(s->cfg);
+  /* The command. */
+  if (in->form == DF_FORM_JSON) {
+    for (size_t i = 0; i < in->nargs; i++)
+      strv_pushn(&r.argv, in->args[i].value, in->args[i].len);
+    if (in->nargs == 0)
+      return err_set(err, ERR_SYNTAX, "RUN needs a command");
+  } else {
+    json_object *sh;
+    if (json_object_object_get_ex(c, "Shell", &sh) &&
+        json_object_is_type(sh, json_type_array) &&
+        json_object_array_length(sh) > 0) {
+      for (size_t i = 0; i < json_object_array_length(sh); i++)
+        strv_push(&r.argv, json_object_get_string(
+                               json_object_array_get_idx(sh, i)));
+    } else {
+      strv_push(&r.argv, "/bin/sh");
+      strv_push(&r.argv, "-c");
+    }
+    const char *cmd = in->nargs ? in->args[0].value : "";
+    if (in->nheredocs == 1 && d_heredoc_only(cmd, &in->heredocs[0])) {
+      /* BuildKit: the body is the script (run by the shell, or directly
+       * when it has a #! line). */
+      const struct df_heredoc *h = &in->heredocs[0];
+      struct buf body = BUF_INIT;
+      if (h->chomp)
+        d_strip_tabs(&body, h->content, h->content_len);
+      else
+        buf_append(&body, h->content, h->content_len);
+      if (body.len > 2 && body.data[0] == '#' && body.data[1] == '!') {
+        strv_cleanup(&r.argv);
+        rc = store_tmpdir(d->store, "run", &r.rundir, err);
+        struct buf p = BUF_INIT;
+        if (rc == 0) {
+          buf_printf(&p, "%s/script", r.rundir);
+          FILE *f = fopen(p.data, "wb");
+          if (f == NULL || fwrite(body.data, 1, body.len, f) != body.len)
+            rc = err_set(err, ERR_IO, "write %s", p.data);
+          if (f)
+            fclose(f);
+          (void)chmod(p.data, 0755);
+        }
+        if (rc == 0) {
+          strv_push(&r.keep, p.data);
+          r.mounts[r.nmounts].kind = EXEC_MOUNT_BIND;
+          r.mounts[r.nmounts].source = r.keep.v[r.keep.n - 1];
+          buf_reset(&p);
+          buf_printf(&p, "/dev/pipes/%s", h->name);
+          strv_push(&r.keep, p.data);
+          r.mounts[r.nmounts].target = r.keep.v[r.keep.n - 1];
+          r.nmounts++;
+          strv_push(&r.argv, p.data);
+        }
+        buf_cleanup(&p);
+      } else {
+        strv_pushn(&r.argv, body.data ? body.data : "", body.len);
+      }
+      buf_cleanup(&body);
+    } else if (in->nheredocs) {
+      /* The shell reads the heredocs itself. */
+      struct buf script = BUF_INIT;
+      buf_puts(&script, cmd);
+      for (size_t i = 0; i < in->nheredocs; i++) {
+        buf_putc(&script, '\n');
+        buf_append(&script, in->heredocs[i].content,
+                   in->heredocs[i].content_len);
+        buf_puts(&script, in->heredocs[i].name);
+      }
+      strv_pushn(&r.argv, script.data, script.len);
+      buf_cleanup(&script);
+    } else {
+      strv_push(&r.argv, cmd);
+    }
+  }
+  /* The layers, extracted once per store. */
+  r.lowers = xcalloc(s->nlayers ? s->nlayers : 1, sizeof(char *));
+  for (size_t i = 0; rc == 0 && i < s->nlayers; i++) {
+    rc = cache_lower_dir(d->store, s->layers[i].digest, d->cancel,
+                         &r.lowers[i], err);
+    if (rc == 0)
+      r.nlowers++;
+  }
+  if (rc == 0 && r.rundir == NULL)
+    rc = store_tmpdir(d->store, "run", &r.rundir, err);
+  if (rc == 0)
+    (void)chmod(r.rundir, 0755);
+  struct exec_spec x;
+  memset(&x, 0, sizeof(x));
+  gid_t groups[64];
+  size_t ngroups = 0;
+  const char *user = json_object_get_string(json_object_object_get(c,
+                                                                   "User"));
+  if (rc == 0)
+    rc = d_run_user(user, r.lowers, r.nlowers, &x, groups, &ngroups,
+                    &r.home, err);
+  if (rc == 0)
+    rc = d_run_mounts(d, s, idx, in, &r, err);
+  /* Environment: ENV, then ARGs ENV does not set, HOME. */
+  struct strv env = STRV_INIT;
+  cfg_env(s->cfg, &env);
+  for (size_t i = 0; i < s->args.n; i++) {
+    const char *eq = strchr(s->args.v[i], '=');
+    if (eq && kv_get(&env, s->args.v[i], (size_t)(eq - s->args.v[i])) ==
+                  NULL)
+      strv_push(&env, s->args.v[i]);
+  }
+  if (kv_get(&env, "HOME", 4) == NULL && r.home)
+    kv_set(&env, "HOME", r.home);
+  for (size_t i = 0; i < r.env.n; i++) { /* secret env= */
+    const char *eq = strchr(r.env.v[i], '=');
+    char *k = xstrndup(r.env.v[i], (size_t)(eq - r.env.v[i]));
+    kv_set(&env, k, eq + 1);
+    free(k);
+  }
+  /* Host files. */
+  struct buf resolv = BUF_INIT, hosts = BUF_INIT;
+  if (rc == 0) {
+    buf_printf(&resolv, "%s/resolv.conf", r.rundir);
+    buf_printf(&hosts, "%s/hosts", r.rundir);
+    if (d_copy_file("/etc/resolv.conf", resolv.data, err) < 0) {
+      err_clear(err);
+      FILE *f = fopen(resolv.data, "w");
+      if (f)
+        fclose(f);
+    }
+    if (d_copy_file("/etc/hosts", hosts.data, err) < 0) {
+      err_clear(err);
+      FILE *f = fopen(hosts.data, "w");
+      if (f) {
+        fputs("127.0.0.1\tlocalhost\n::1\tlocalhost\n", f);
+        fclose(f);
+      }
+    }
+    (void)chmod(resolv.data, 0644);
+    (void)chmod(hosts.data, 0644);
+  }
+  const char **argv = xcalloc(r.argv.n + 1, sizeof(char *));
+  for (size_t i = 0; i < r.argv.n; i++)
+    argv[i] = r.argv.v[i];
+  const char **envp = xcalloc(env.n + 1, sizeof(char *));
+  for (size_t i = 0; i < env.n; i++)
+    envp[i] = env.v[i];
+  const char *wd = json_object_get_string(json_object_object_get(c,
+                                                         "WorkingDir"));
+  struct exec_result res;
+  memset(&res, 0, sizeof(res));
+  if (rc == 0) {
+    x.lowers = (const char *const *)r.lowers;
+    x.nlowers = r.nlowers;
+    x.rundir = r.rundir;
+    x.argv = argv;
+    x.envp = envp;
+    x.cwd = wd && *wd ? wd : "/";
+    x.groups = groups;
+    x.ngroups = ngroups;
+    x.hostname = "buildkitsandbox";
+    x.network_none = net_none;
+    x.resolv_conf = resolv.data;
+    x.hosts = hosts.data;
+    x.mounts = r.mounts;
+    x.nmounts = r.nmounts;
+    if (geteuid() != 0) {
+      x.userns = true;
+      (void)exec_rootless_maps(&x);
+    }
+    d->runs++;
+    rc = exec_run(&x, d->loop, d->cancel, d_run_line, d, &res, err);
+  }
+  /* Names the instruction, its line and the exit code. */
+  if (rc == 0 && res.exit_code != 0) {
+    struct buf shown = BUF_INIT;
+    for (size_t i = 0; i < r.argv.n; i++)
+      buf_printf(&shown, "%s%s", i ? " " : "", r.argv.v[i]);
+    rc = err_set_at(err, ERR_INVALID, in->start_line, 1,
+                    "RUN at line %u: process \"%.200s\" did not complete "
+                    "successfully: exit code: %d", in->start_line,
+                    shown.data ? shown.data : "", res.exit_code);
+    buf_cleanup(&shown);
+  }
+  /* The layer: the upper directory, as it is. */
+  if (rc == 0) {
+    struct layer_list list;
+    layer_list_init(&list);
+    for (size_t i = 0; i < res.created.n; i++)
+      strv_push(&r.skip, res.created.v[i]);
+    struct layer_idmap um[EXEC_MAX_IDMAP], gm[EXEC_MAX_IDMAP];
+    for (size_t i = 0; i < x.nuidmap; i++)
+      um[i] = (struct layer_idmap){x.uidmap[i].inside, x.uidmap[i].outside,
+                                   x.uidmap[i].count};
+    for (size_t i = 0; i < x.ngidmap; i++)
+      gm[i] = (struct layer_idmap){x.gidmap[i].inside, x.gidmap[i].outside,
+                                   x.gidmap[i].count};
+    struct layer_upper_opts uo = {
+        .uidmap = um, .gidmap = gm,
+        .nuidmap = x.userns ? x.nuidmap : 0,
+        .ngidmap = x.userns ? x.ngidmap : 0,
+        .skip = (const char *const *)r.skip.v, .nskip = r.skip.n,
+        .lowers = (const char *const *)r.lowers, .nlowers = r.nlowers,
+        .cancel = d->cancel};
+    struct buf up = BUF_INIT;
+    buf_printf(&up, "%s/upper", r.rundir);
+    uint64_t skipped = 0;
+    rc = layer_diff_upper(up.data, &uo, &list, &skipped, err);
+    buf_cleanup(&up);
+    if (skipped)
+      d_log(d, "%llu device nodes or sockets left out of the layer",
+            (unsigned long long)skipped);
+    if (rc == 0) {
+      /* History as BuildKit writes it: ARGs in scope, then the command. */
+      struct buf by = BUF_INIT;
+      buf_puts(&by, "RUN ");
+      if (s->args.n) {
+        buf_printf(&by, "|%zu", s->args.n);
+        for (size_t i = 0; i < s->args.n; i++)
+          buf_printf(&by, " %s", s->args.v[i]);
+        buf_putc(&by, ' ');
+      }
+      for (size_t i = 0; i < r.argv.n; i++)
+        buf_printf(&by, "%s%s", i ? " " : "", r.argv.v[i]);
+      buf_puts(&by, " # buildkit");
+      rc = d_commit_layer(d, s, &list, by.data, err);
+      buf_cleanup(&by);
+    }
+    layer_list_cleanup(&list);
+  }
+  exec_result_cleanup(&res);
+  free(argv);
+  free(envp);
+  for (size_t i = 0; i < env.n; i++)
+    memset(env.v[i], 0, strlen(env.v[i])); /* secret env= values */
+  strv_cleanup(&env);
+  buf_cleanup(&resolv);
+  buf_cleanup(&hosts);
+  d_runctx_cleanup(d, &r);
+  return rc;
+}
+
+/* --- the build cache -------------------------------------------------- */
+
+/* Restores a stage's state from a cache entry. */
+static void d_cache_restore(struct stage *s, json_object *entry) {
+  json_object *cfg = json_object_object_get(entry, "config");
+  json_object *layers = json_object_object_get(entry, "layers");
+  json_object_put(s->cfg);
+  s->cfg = json_clone(cfg);
+  for (size_t i = 0; i < s->nlayers; i++)
+    free(s->layers[i].media_type);
+  size_t n = json_object_array_length(layers);
+  s->layers = xrealloc(s->layers, (n ? n : 1) * sizeof(*s->layers));
+  for (size_t i = 0; i < n; i++) {
+    json_object *l = json_object_array_get_idx(layers, i);
+    struct lref *r = &s->layers[i];
+    memset(r, 0, sizeof(*r));
+    snprintf(r->digest, sizeof(r->digest), "%s",
+             json_object_get_string(json_object_object_get(l, "digest")));
+    snprintf(r->diffid, sizeof(r->diffid), "%s",
+             json_object_get_string(json_object_object_get(l, "diffID")));
+    r->size = (uint64_t)json_object_get_int64(json_object_object_get(l,
+                                                                  "size"));
+    const char *mt =
+        json_object_get_string(json_object_object_get(l, "mediaType"));
+    r->media_type = xstrdup(mt ? mt : MT_OCI_LAYER_GZIP);
+  }
+  s->nlayers = n;
+  if (s->applied > n)
+    s->applied = n; /* cannot happen with a sound chain; stay safe */
+}
+
+static json_object *d_cache_entry(const struct stage *s) {
+  json_object *e = json_object_new_object();
+  json_object_object_add(e, "config", json_clone(s->cfg));
+  json_object *ls = json_object_new_array();
+  for (size_t i = 0; i < s->nlayers; i++) {
+    json_object *l = json_object_new_object();
+    json_object_object_add(l, "digest",
+                           json_object_new_string(s->layers[i].digest));
+    json_object_object_add(l, "diffID",
+                           json_object_new_string(s->layers[i].diffid));
+    json_object_object_add(l, "size",
+                           json_object_new_int64((int64_t)s->layers[i].size));
+    json_object_object_add(l, "mediaType",
+                           json_object_new_string(s->layers[i].media_type));
+    json_object_array_add(ls, l);
+  }
+  json_object_object_add(e, "layers", ls);
+  return e;
+}
+
+/* Hashes a context (or stage) path for a COPY/ADD/bind key: relative
+ * paths, types, modes, owners, sizes, contents and link targets, not
+ * mtimes; what .dockerignore excludes is left out. */
+static int d_sum_tree(struct dctx *d, struct digest_ctx *c, const char *root,
+                      const char *rel, const struct match_rules *ignore,
+                      unsigned depth, struct err *err) {
+  if (depth > DW_MAX_PATH_DEPTH)
+    return err_set(err, ERR_TOOBIG, "%s: too deep", rel);
+  if (d_cancelled(d))
+    return err_set(err, ERR_CANCELLED, "cancelled");
+  struct buf h = BUF_INIT;
+  buf_printf(&h, "%s%s%s", root, rel[0] ? "/" : "", rel);
+  struct stat st;
+  if (lstat(h.data, &st) != 0) {
+    buf_cleanup(&h);
+    digest_update(c, "missing\n", 8);
+    digest_update(c, rel, strlen(rel) + 1);
+    return 0; /* the step itself reports it */
+  }
+  bool excluded = ignore && rel[0] && match_rules_excluded(ignore, rel);
+  if (excluded && !(S_ISDIR(st.st_mode) && ignore->has_exceptions)) {
+    buf_cleanup(&h);
+    return 0;
+  }
+  char meta[128];
+  int mn = snprintf(meta, sizeof(meta), "%o %u %u %llu\n",
+                    (unsigned)st.st_mode, (unsigned)st.st_uid,
+                    (unsigned)st.st_gid,
+                    S_ISREG(st.st_mode) ? (unsigned long long)st.st_size
+                                        : 0ull);
+  if (!excluded) {
+    digest_update(c, rel, strlen(rel) + 1);
+    digest_update(c, meta, (size_t)mn);
+  }
+  int rc = 0;
+  if (!excluded && S_ISREG(st.st_mode)) {
+    int fd = open(h.data, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) {
+      rc = err_set(err, ERR_IO, "read %s: %s", rel, strerror(errno));
+    } else {
+      char chunk[65536];
+      ssize_t n;
+      while ((n = read(fd, chunk, sizeof(chunk))) > 0)
+        digest_update(c, chunk, (size_t)n);
+      close(fd);
+    }
+  } else if (!excluded && S_ISLNK(st.st_mode)) {
+    char t[4096];
+    ssize_t n = readlink(h.data, t, sizeof(t));
+    if (n > 0)
+      digest_update(c, t, (size_t)n);
+  } else if (S_ISDIR(st.st_mode)) {
+    DIR *dir = opendir(h.data);
+    struct strv names = STRV_INIT;
+    struct dirent *de;
+    while (dir && (de = readdir(dir)) != NULL)
+      if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+        strv_push(&names, de->d_name);
+    if (dir)
+      closedir(dir);
+    if (names.n > 1)
+      qsort(names.v, names.n, sizeof(char *), strv_cmp);
+    struct buf r = BUF_INIT;
+    for (size_t i = 0; rc == 0 && i < names.n; i++) {
+      buf_reset(&r);
+      buf_printf(&r, "%s%s%s", rel, rel[0] ? "/" : "", names.v[i]);
+      rc = d_sum_tree(d, c, root, r.data, ignore, depth + 1, err);
+    }
+    buf_cleanup(&r);
+    strv_cleanup(&names);
+  }
+  buf_cleanup(&h);
+  return rc;
+}
+
+/* What a COPY/ADD/RUN key needs beyond its text: the sources' checksum,
+ * or the source stage's key.  *cacheable false for ADD <url>. */
+static int d_key_sources(struct dctx *d, struct stage *s,
+                         const struct df_instr *in, struct digest_ctx *c,
+                         bool *cacheable, struct err *err) {
+  *cacheable = true;
+  int rc = 0;
+  if (in->kind == DF_RUN) {
+    /* bind mounts: the context path's checksum or the stage's key */
+    for (size_t i = 0; rc == 0 && i < in->nflags; i++) {
+      if (strcmp(in->flags[i].name, "mount") != 0 || !in->flags[i].value)
+        continue;
+      const char *v = in->flags[i].value;
+      if (strstr(v, "type=bind") == NULL)
+        continue;
+      char *copy = xstrdup(v), *save = NULL, *src = NULL, *from = NULL;
+      for (char *kv = strtok_r(copy, ",", &save); kv;
+           kv = strtok_r(NULL, ",", &save)) {
+        if (strncmp(kv, "source=", 7) == 0 || strncmp(kv, "src=", 4) == 0)
+          src = strchr(kv, '=') + 1;
+        else if (strncmp(kv, "from=", 5) == 0)
+          from = kv + 5;
+      }
+      if (from) {
+        int idx = d_stage_index(d, from);
+        digest_update(c, from, strlen(from) + 1);
+        if (idx >= 0)
+          digest_update(c, d->st[idx].key, strlen(d->st[idx].key) + 1);
+      } else {
+        char *clean = NULL;
+        (void)layer_clean_path(src ? src : "", &clean);
+        rc = d_sum_tree(d, c, d->ctx.root, clean, &d->ctx.ignore, 0, err);
+        free(clean);
+      }
+      free(copy);
+    }
+    return rc;
+  }
+  const char *fromv = d_flag(in, "from");
+  if (fromv) {
+    char *v = NULL;
+    rc = d_expand(d, s, fromv, strlen(fromv), &v, err);
+    if (rc < 0)
+      return rc;
+    int idx = d_stage_index(d, v);
+    digest_update(c, v, strlen(v) + 1);
+    if (idx >= 0) {
+      digest_update(c, d->st[idx].key, strlen(d->st[idx].key) + 1);
+    } else {
+      struct ref r;
+      struct store_tag tag;
+      if (ref_parse(v, &r, err) == 0) {
+        char *full = ref_string(&r);
+        if (store_tag_get(d->store, full, &tag, err) == 0) {
+          digest_update(c, tag.digest, strlen(tag.digest) + 1);
+          store_tag_cleanup(&tag);
+        }
+        err_clear(err);
+        free(full);
+        ref_cleanup(&r);
+      }
+      err_clear(err);
+    }
+    free(v);
+    return 0;
+  }
+  for (size_t i = 0; rc == 0 && i + 1 < in->nargs; i++) {
+    const struct df_arg *a = &in->args[i];
+    if (a->len > 2 && a->value[0] == '<' && a->value[1] == '<')
+      continue; /* heredoc: its text is in the key */
+    char *sv = NULL;
+    rc = d_expand(d, s, a->value, a->len, &sv, err);
+    if (rc < 0)
+      break;
+    if (strncmp(sv, "http://", 7) == 0 || strncmp(sv, "https://", 8) == 0) {
+      *cacheable = false;
+      free(sv);
+      continue;
+    }
+    char *clean = NULL;
+    (void)layer_clean_path(sv, &clean);
+    struct strv matches = STRV_INIT;
+    if (match_has_meta(clean)) {
+      copy_glob_walk(d->ctx.root, "", clean, &d->ctx.ignore, &matches, 0);
+      if (matches.n > 1)
+        qsort(matches.v, matches.n, sizeof(char *), strv_cmp);
+    } else {
+      strv_push(&matches, clean);
+    }
+    for (size_t m = 0; rc == 0 && m < matches.n; m++) {
+      digest_update(c, "src\n", 4);
+      rc = d_sum_tree(d, c, d->ctx.root, matches.v[m], &d->ctx.ignore, 0,
+                      err);
+    }
+    strv_cleanup(&matches);
+    free(clean);
+    free(sv);
+  }
+  return rc;
+}
+
+/* The cache key of instruction `in` run on stage s (hex into out). */
+static int d_key(struct dctx *d, struct stage *s, const struct df_instr *in,
+                 char out[DIGEST_HEX_LEN + 1], bool *cacheable,
+                 struct err *err) {
+  struct digest_ctx c;
+  digest_init(&c);
+  digest_update(&c, s->key, strlen(s->key) + 1);
+  digest_update(&c, in->original, strlen(in->original) + 1);
+  for (size_t i = 0; i < in->nflags; i++)
+    digest_update(&c, in->flags[i].text, strlen(in->flags[i].text) + 1);
+  for (size_t i = 0; i < in->nheredocs; i++) {
+    digest_update(&c, in->heredocs[i].name, strlen(in->heredocs[i].name) + 1);
+    digest_update(&c, in->heredocs[i].content, in->heredocs[i].content_len);
+    digest_update(&c, in->heredocs[i].chomp ? "-" : "+", 1);
+  }
+  digest_update(&c, "args\n", 5);
+  for (size_t i = 0; i < s->args.n; i++)
+    digest_update(&c, s->args.v[i], strlen(s->args.v[i]) + 1);
+  digest_update(&c, "env\n", 4);
+  struct strv env = STRV_INIT;
+  cfg_env(s->cfg, &env);
+  for (size_t i = 0; i < env.n; i++)
+    digest_update(&c, env.v[i], strlen(env.v[i]) + 1);
+  strv_cleanup(&env);
+  *cacheable = true;
+  int rc = 0;
+  if (in->kind == DF_COPY || in->kind == DF_ADD || in->kind == DF_RUN)
+    rc = d_key_sources(d, s, in, &c, cacheable, err);
+  if (!*cacheable) {
+    char nonce[64];
+    int n = snprintf(nonce, sizeof(nonce), "%ld %d %u", (long)time(NULL),
+                     (int)getpid(), ++d->nonce);
+    digest_update(&c, nonce, (size_t)n);
+  }
+  char dg[DIGEST_STR_LEN];
+  digest_final(&c, dg);
+  memcpy(out, digest_hex(dg), DIGEST_HEX_LEN + 1);
+  return rc;
+}
+
+/* Runs one instruction through the cache: RUN, COPY, ADD and WORKDIR are
+ * looked up by key (and stored after running); every instruction moves
+ * the stage's key on. */
+static int d_instr(struct dctx *d, struct stage *s, unsigned idx,
+                   const struct df_instr *in, bool trigger,
+                   struct err *err) {
+  char key[DIGEST_HEX_LEN + 1];
+  bool cacheable = true;
+  int rc = d_key(d, s, in, key, &cacheable, err);
+  if (rc < 0)
+    return rc;
+  bool cached_kind = in->kind == DF_RUN || in->kind == DF_COPY ||
+                     in->kind == DF_ADD || in->kind == DF_WORKDIR;
+  if (cached_kind && cacheable && !d->req->no_cache) {
+    json_object *entry = NULL;
+    rc = cache_get(d->store, key, &entry, err);
+    if (rc == 0) {
+      d_cache_restore(s, entry);
+      json_object_put(entry);
+      memcpy(s->key, key, sizeof(s->key));
+      d_log(d, "CACHED");
+      return 0;
+    }
+    err_clear(err);
+  }
+  rc = d_instr_exec(d, s, idx, in, trigger, err);
+  if (rc < 0)
+    return rc;
+  memcpy(s->key, key, sizeof(s->key));
+  if (cached_kind && cacheable) {
+    json_object *entry = d_cache_entry(s);
+    struct err e2;
+    if (cache_put(d->store, key, entry, &e2) < 0)
+      d_log(d, "build cache: %s", e2.msg);
+    json_object_put(entry);
+  }
+  return 0;
+}
+
 /* Marks the stages `idx` needs (FROM <stage>, COPY --from). */
 static void d_mark(struct dctx *d, size_t idx, unsigned depth) {
   if (depth > 256 || d->st[idx].needed)
@@ -1714,6 +2819,7 @@ static int d_run_stage(struct dctx *d, size_t idx, struct err *err) {
                     t.data);
       buf_cleanup(&t);
     }
+    d->cur_line = in->start_line;
     if (k == 0)
       rc = d_from(d, s, (unsigned)idx, in, err);
     else

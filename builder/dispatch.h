@@ -16,6 +16,9 @@ struct dispatch_sink {
   void (*step)(void *ctx, unsigned step, unsigned nsteps, unsigned line,
                const char *text);
   void (*log)(void *ctx, const char *line);
+  /* A RUN's output line, tagged with the instruction's line (may be
+   * NULL: log is used). */
+  void (*log_at)(void *ctx, unsigned line, const char *text);
   void *ctx;
 };
 

@@ -3,6 +3,8 @@
  */
 #include "image.h"
 
+#include "cache.h"
+
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -371,6 +373,8 @@ int image_gc(struct store *store, uint64_t *freed, size_t *removed,
   for (size_t i = 0; i < ntags; i++)
     image__mark(store, tags[i].digest, &live, 0);
   store_tags_free(tags, ntags);
+  /* The build cache's layers stay until `prune` drops their entries. */
+  cache_roots(store, &live);
   if (live.n)
     qsort(live.v, live.n, sizeof(char *), image__strcmp);
   rc = store_blob_list(store, &all, err);
@@ -389,6 +393,8 @@ int image_gc(struct store *store, uint64_t *freed, size_t *removed,
   }
   if (rc == 0)
     rc = store_clean_tmp(store, err);
+  if (rc == 0)
+    rc = cache_prune_lowers(store, false, err);
   strv_cleanup(&live);
   strv_cleanup(&all);
   return rc;

@@ -97,6 +97,42 @@ int layer_apply(const char *blob_path, const char *root,
                 const atomic_bool *cancel, struct layer_apply_stats *stats,
                 struct err *err) DW_WARN_UNUSED;
 
+/* Extracts a layer into an empty directory as an overlayfs lower layer:
+ * the same rules, except that whiteouts become 0/0 character devices and
+ * opaque markers the LAYER_OVL_OPAQUE xattr (overlay's "userxattr" form,
+ * which works with and without root). */
+#define LAYER_OVL_OPAQUE "user.overlay.opaque"
+int layer_extract_lower(const char *blob_path, const char *dir,
+                        const atomic_bool *cancel,
+                        struct layer_apply_stats *stats,
+                        struct err *err) DW_WARN_UNUSED;
+
+/* Host ids to image ids (a user namespace's map read backwards). */
+struct layer_idmap {
+  uint32_t inside, outside, count;
+};
+
+struct layer_upper_opts {
+  const struct layer_idmap *uidmap, *gidmap; /* none: ids as they are */
+  size_t nuidmap, ngidmap;
+  const char *const *skip; /* paths (no leading '/') the RUN setup made */
+  size_t nskip;
+  const char *const *lowers; /* the lower dirs, bottom first: a directory
+                                copied up only for a mount point, and
+                                unchanged there, is left out */
+  size_t nlowers;
+  const atomic_bool *cancel;
+};
+
+/* Turns an overlay upper directory into layer entries (appended to out):
+ * 0/0 character devices become .wh.NAME whiteouts, opaque directories get
+ * a .wh..wh..opq entry, overlay xattrs are dropped, hardlinks inside the
+ * upper stay hardlinks.  Only the upper directory is walked.  Other
+ * device nodes and sockets are left out (counted in *skipped). */
+int layer_diff_upper(const char *upper, const struct layer_upper_opts *o,
+                     struct layer_list *out, uint64_t *skipped,
+                     struct err *err) DW_WARN_UNUSED;
+
 /* Resolves a path inside root as if root were "/": symlinks are followed
  * but can never leave root.  `path` may be absolute or relative to root.
  * With follow_last false the last component is not followed.  *out is a

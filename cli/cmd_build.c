@@ -16,8 +16,9 @@
 static void build_usage(FILE *out) {
   fprintf(out,
           "Usage: dockwright build [options] CONTEXT\n\n"
-          "Builds an image from a Dockerfile (no daemon; RUN is not "
-          "supported yet).\n\n"
+          "Builds an image from a Dockerfile (no daemon; RUN runs in its "
+          "own\nnamespaces over an overlay; unchanged steps come from the "
+          "build cache).\n\n"
           "  -f, --file FILE            Dockerfile (default CONTEXT/"
           "Dockerfile)\n"
           "  -t, --tag REF              name the image (repeatable)\n"
@@ -25,6 +26,10 @@ static void build_usage(FILE *out) {
           "      --target STAGE         build this stage\n"
           "      --platform OS/ARCH     e.g. linux/amd64\n"
           "      --no-cache             do not reuse cached layers\n"
+          "      --secret id=ID,src=FILE|env=VAR\n"
+          "                             a secret for RUN --mount=type=secret "
+          "(never\n"
+          "                             stored in a layer or the history)\n"
           "      --format oci|docker    manifest and config media types\n"
           "      --compression gzip|zstd\n"
           "      --output type=oci,dest=DIR | type=oci-archive,dest=FILE\n"
@@ -57,7 +62,9 @@ static void build_cli_event(void *ctx, const struct build_event *ev) {
       fprintf(stderr, "#%u/%u %s\n", ev->step, ev->nsteps, ev->text);
     break;
   case BUILD_EV_LOG:
-    if (!c->quiet)
+    if (!c->quiet && ev->line)
+      fprintf(stderr, "  %u| %s\n", ev->line, ev->text);
+    else if (!c->quiet)
       fprintf(stderr, "  %s\n", ev->text);
     break;
   case BUILD_EV_PROGRESS:
@@ -83,7 +90,7 @@ static void build_cli_event(void *ctx, const struct build_event *ev) {
 int cmd_build_main(int argc, char **argv) {
   enum {
     O_BUILD_ARG = 256, O_TARGET, O_PLATFORM, O_NO_CACHE, O_FORMAT,
-    O_COMPRESSION, O_OUTPUT, O_ROOT, O_INSECURE
+    O_COMPRESSION, O_OUTPUT, O_ROOT, O_INSECURE, O_SECRET
   };
   static const struct option opts[] = {
       {"file", required_argument, NULL, 'f'},
@@ -99,10 +106,12 @@ int cmd_build_main(int argc, char **argv) {
       {"output", required_argument, NULL, O_OUTPUT},
       {"root", required_argument, NULL, O_ROOT},
       {"insecure-registry", required_argument, NULL, O_INSECURE},
+      {"secret", required_argument, NULL, O_SECRET},
       {NULL, 0, NULL, 0}};
   struct build_request req;
   memset(&req, 0, sizeof(req));
   struct strv tags = STRV_INIT, args = STRV_INIT, insecure = STRV_INIT;
+  struct strv secrets = STRV_INIT;
   struct build_cli c = {false, 1, ""};
   int opt, status = 0;
   optind = 1;
@@ -141,6 +150,16 @@ int cmd_build_main(int argc, char **argv) {
     case O_OUTPUT: req.output = optarg; break;
     case O_ROOT: req.root = optarg; break;
     case O_INSECURE: strv_push(&insecure, optarg); break;
+    case O_SECRET:
+      if (strncmp(optarg, "id=", 3) != 0 ||
+          (strstr(optarg, "src=") == NULL && strstr(optarg, "env=") == NULL &&
+           strstr(optarg, "source=") == NULL)) {
+        cli_error("--secret takes id=ID,src=FILE or id=ID,env=VAR");
+        status = 2;
+        goto done;
+      }
+      strv_push(&secrets, optarg);
+      break;
     default: build_usage(stderr); status = 2; goto done;
     }
   }
@@ -157,6 +176,8 @@ int cmd_build_main(int argc, char **argv) {
   req.nbuild_args = args.n;
   req.insecure = (const char *const *)insecure.v;
   req.ninsecure = insecure.n;
+  req.secrets = (const char *const *)secrets.v;
+  req.nsecrets = secrets.n;
   struct err err;
   err_clear(&err);
   signal(SIGINT, build_cli_sigint);
@@ -174,5 +195,6 @@ done:
   strv_cleanup(&tags);
   strv_cleanup(&args);
   strv_cleanup(&insecure);
+  strv_cleanup(&secrets);
   return status;
 }

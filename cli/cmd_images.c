@@ -11,7 +11,9 @@
 #include <json-c/json.h>
 #include <uv.h>
 
+#include "../builder/cache.h"
 #include "../builder/image.h"
+#include "../common/ceilings.h"
 #include "../builder/ref.h"
 #include "../builder/registry.h"
 #include "../builder/store.h"
@@ -332,8 +334,12 @@ int cmd_prune_main(int argc, char **argv) {
   char usage[1024];
   snprintf(usage, sizeof(usage),
            "Usage: dockwright prune [options]\n\n"
-           "Removes blobs no tag references and leftover temporary files.\n"
-           "  -a, --all                           also remove every tag\n%s",
+           "Removes blobs no tag or build cache entry references, the\n"
+           "least recently used build cache beyond 10 GiB of layers, and\n"
+           "leftover temporary files.\n"
+           "  -a, --all                           also remove every tag and "
+           "the\n"
+           "                                      whole build cache\n%s",
            images_common);
   struct images_opts o;
   int st = images_parse(argc, argv, usage, &o);
@@ -356,6 +362,13 @@ int cmd_prune_main(int argc, char **argv) {
   }
   if (rc == 0) {
     rc = store_lock(s, true, &err);
+    size_t dropped = 0;
+    if (rc == 0)
+      rc = cache_prune(s, o.all, DW_CACHE_KEEP_BYTES, &dropped, &err);
+    if (rc == 0 && o.all)
+      rc = cache_prune_lowers(s, true, &err);
+    if (rc == 0 && dropped)
+      printf("removed %zu build cache entries\n", dropped);
     if (rc == 0) {
       uint64_t freed = 0;
       size_t removed = 0;
