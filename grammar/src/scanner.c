@@ -131,7 +131,11 @@ static inline bool is_name_start(int32_t c) {
 }
 
 static inline void adv(TSLexer *l) { l->advance(l, false); }
-static inline bool at_eof(TSLexer *l) { return l->eof(l); }
+/* The runtime's lookahead is 0 at the end of input: ask eof() (a call)
+ * only then, as this is checked for nearly every character. */
+static inline bool at_eof(TSLexer *l) {
+  return l->lookahead == 0 && l->eof(l);
+}
 
 /* ------------------------------------------------------------------ */
 /* heredoc bookkeeping                                                 */
@@ -599,13 +603,22 @@ static bool finish_continuation(Scanner *s, TSLexer *l, bool space_before) {
   return emit(s, l, LINE_CONTINUATION);
 }
 
-/* The rest of a comment line; the token ends before '\r*\n'. */
+/* The rest of a comment line; the token ends before '\r*\n'.  The end is
+ * marked before each '\r' and at the line end, not after every character
+ * (the caller has marked it after the '#'). */
 static void comment_rest(TSLexer *l) {
-  while (!at_eof(l) && l->lookahead != '\n') {
-    bool cr = l->lookahead == '\r';
+  bool pending = false;
+  for (;;) {
+    int32_t c = l->lookahead;
+    if (c == '\n' || at_eof(l)) break;
+    if (c == '\r') {
+      if (pending) { l->mark_end(l); pending = false; }
+    } else {
+      pending = true;
+    }
     adv(l);
-    if (!cr) l->mark_end(l);
   }
+  if (pending) l->mark_end(l);
 }
 
 /* Is the current position (after `skipped` blanks skipped by this call)
@@ -627,19 +640,26 @@ static bool scan_fragment(Scanner *s, TSLexer *l, const bool *valid,
   int32_t q = s->quote;
   bool has = started;
   bool word_start = !started;
+  /* The token ends after the last non-blank character taken.  Rather than
+   * marking the end after every character (this loop reads most of a
+   * Dockerfile's bytes), `pending` says that characters were taken since
+   * the last mark, and the end is marked before anything that may not
+   * belong to the token (blanks, an escape char, a heredoc marker). */
+  bool pending = false;
   if (started) l->mark_end(l);
   for (;;) {
-    if (at_eof(l)) break;
     int32_t c = l->lookahead;
-    if (c == '\n') break;
+    if (c == '\n' || (c == 0 && at_eof(l))) break;
     if (is_hspace(c)) {
+      if (pending) { l->mark_end(l); pending = false; }
       adv(l);
       if (q == 0) word_start = true;
       continue;
     }
     if (c == esc) {
+      if (pending) { l->mark_end(l); pending = false; }
       unsigned n = 0;
-      while (!at_eof(l) && l->lookahead == esc) { adv(l); n++; }
+      while (l->lookahead == esc) { adv(l); n++; }
       if (n >= 2) {
         l->mark_end(l);
         has = true;
@@ -647,11 +667,11 @@ static bool scan_fragment(Scanner *s, TSLexer *l, const bool *valid,
         continue;
       }
       c = l->lookahead;
-      if (at_eof(l) || c == '\n') break; /* continuation: stop before it */
+      if (c == '\n' || (c == 0 && at_eof(l))) break; /* continuation: stop before it */
       if (c == ' ' || c == '\t' || c == '\r') {
         while (l->lookahead == ' ' || l->lookahead == '\t') adv(l);
         while (l->lookahead == '\r') adv(l);
-        if (at_eof(l) || l->lookahead == '\n') break;
+        if (l->lookahead == '\n' || at_eof(l)) break;
         word_start = false;
         continue;
       }
@@ -662,6 +682,7 @@ static bool scan_fragment(Scanner *s, TSLexer *l, const bool *valid,
       continue;
     }
     if (q == 0 && word_start && allow_hd && (c == '<' || is_digit(c))) {
+      if (pending) { l->mark_end(l); pending = false; }
       char name[MAX_NAME + 8];
       unsigned len = 0;
       bool chomp = false;
@@ -687,10 +708,11 @@ static bool scan_fragment(Scanner *s, TSLexer *l, const bool *valid,
       q = 0;
     }
     adv(l);
-    l->mark_end(l);
+    pending = true;
     has = true;
     word_start = false;
   }
+  if (pending) l->mark_end(l);
   if (!has) return false;
   s->quote = (uint8_t)q;
   return emit(s, l, SHELL_FRAGMENT);
