@@ -363,6 +363,22 @@ static int exec__init(void *arg) {
     devs[i] = (int)syscall(SYS_open_tree, AT_FDCWD, hostdev[i],
                            OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
   }
+  /* proc (and sysfs) before the pivot: a user namespace may mount a new
+   * proc only while a fully visible one is in its mount namespace. */
+  struct stat st;
+  if (lstat("merged/proc", &st) != 0) {
+    if (mkdir("merged/proc", 0755) != 0)
+      exec__fail(c, "mkdir", "/proc");
+    exec__put(c->report_w, "Mproc\n");
+  } else if (!S_ISDIR(st.st_mode)) {
+    errno = ENOTDIR;
+    exec__fail(c, "mount proc on", "/proc");
+  }
+  exec__mount(c, "proc", "merged/proc", "proc",
+              MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+  if (lstat("merged/sys", &st) == 0 && S_ISDIR(st.st_mode))
+    (void)mount("sysfs", "merged/sys", "sysfs",
+                MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
   if (chdir("merged") != 0)
     exec__fail(c, "chdir", "merged");
   if (syscall(SYS_pivot_root, ".", ".") != 0)
@@ -371,9 +387,6 @@ static int exec__init(void *arg) {
     exec__fail(c, "detach the old root", NULL);
   if (chdir("/") != 0)
     exec__fail(c, "chdir", "/");
-  exec__ensure(c, "/proc", true, true);
-  exec__mount(c, "proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
-              NULL);
   exec__dev(c);
   static const char *const devnames[] = {"/dev/null", "/dev/zero",
                                          "/dev/full", "/dev/random",
@@ -385,10 +398,6 @@ static int exec__init(void *arg) {
                   MOVE_MOUNT_F_EMPTY_PATH);
     close(devs[i]);
   }
-  struct stat st;
-  if (stat("/sys", &st) == 0 && S_ISDIR(st.st_mode))
-    (void)mount("sysfs", "/sys", "sysfs",
-                MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
   for (size_t i = 0; i < c->nmnts; i++) {
     struct exec__mnt *m = &c->mnts[i];
     exec__ensure(c, m->target, m->is_dir, true);
@@ -642,12 +651,21 @@ static int exec__lowers(const struct exec_spec *s, struct buf *opts,
       rc = err_set(err, ERR_IO, "mkdir %s: %s", l.data, strerror(errno));
     buf_puts(opts, "empty");
   }
+  bool first = true;
   for (size_t i = s->nlowers; rc == 0 && i-- > 0;) {
+    /* The same layer twice (two empty RUNs) is refused by overlayfs;
+     * the upper copy already does all the lower one would. */
+    bool dup = false;
+    for (size_t k = i + 1; k < s->nlowers && !dup; k++)
+      dup = strcmp(s->lowers[k], s->lowers[i]) == 0;
+    if (dup)
+      continue;
     buf_reset(&l);
     buf_printf(&l, "%s/l%zu", s->rundir, i);
     if (symlink(s->lowers[i], l.data) != 0)
       rc = err_set(err, ERR_IO, "symlink %s: %s", l.data, strerror(errno));
-    buf_printf(opts, "l%zu%s", i, i ? ":" : "");
+    buf_printf(opts, "%sl%zu", first ? "" : ":", i);
+    first = false;
   }
   buf_cleanup(&l);
   /* No redirect_dir, no metacopy, no index: the upper directory stays a

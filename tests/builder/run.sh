@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# RUN and the build cache: shell, exec and heredoc forms; the layer a RUN
+# leaves (created, changed, deleted files, whiteouts, opaque directories,
+# hardlinks, symlinks, special modes); USER, WORKDIR, ARG/ENV; failures
+# naming the line and exit code; cancel; --network=none; --mount cache,
+# bind, tmpfs, secret; the cache (unchanged rebuild runs nothing, an edited
+# COPY source reruns from that step); a rootless build as a normal user.
+. "$(dirname "$0")/lib.sh"
+need docker-registry skopeo umoci jq
+[[ $(id -u) = 0 ]] || { echo "SKIP: run as root (the rootless part switches user)"; exit 77; }
+start_registry plain
+make_busybox "$REG_plain" >/dev/null || { echo "cannot make busybox"; exit 1; }
+BB=$REG_plain/busybox
+
+C=$T/ctx; mkdir -p "$C/src"
+echo one > "$C/src/one.txt"; echo two > "$C/src/two.txt"
+echo "top secret value" > "$T/secret.txt"
+cat > "$C/Dockerfile" <<DF
+FROM $BB
+ARG FLAVOUR=plain
+ENV GREETING=hello
+RUN echo "marker-run-1 \$GREETING \$FLAVOUR"; mkdir -p /data/sub /gone/inner && echo a > /data/a && echo g > /gone/inner/g
+RUN ["/bin/sh", "-c", "echo marker-exec; echo b > /data/b; ln /data/b /data/b-hard; ln -s a /data/a-link; chmod 4755 /data/a; rm -rf /gone; rm /bin/true"]
+RUN <<EOT
+echo marker-heredoc
+mkdir -p /opq && touch /opq/new
+EOT
+RUN cat <<EOT > /data/from-heredoc
+written by \$GREETING
+EOT
+COPY src/one.txt /copied/one.txt
+RUN echo marker-after-copy; cat /copied/one.txt > /data/copy-seen
+COPY src/two.txt /copied/two.txt
+RUN echo marker-last; rm -rf /data/sub && echo file > /data/sub
+WORKDIR /home/app
+USER app
+RUN echo "marker-user \$(id -u):\$(id -g) \$(pwd) HOME=\$HOME" && touch /home/app/mine 2>/dev/null || true
+USER root
+RUN --network=none echo "marker-net \$(grep -c : /proc/net/dev) \$(grep -o 'lo:' /proc/net/dev)"
+RUN --mount=type=cache,target=/cache echo x >> /cache/count && echo "marker-cache \$(wc -l < /cache/count)"
+RUN --mount=type=bind,source=src,target=/ctx cat /ctx/two.txt > /data/bound
+RUN --mount=type=tmpfs,target=/scratch touch /scratch/t && echo "marker-tmpfs \$(ls /scratch)"
+RUN --mount=type=secret,id=tok,required cp /run/secrets/tok /data/secret-copy-was-here && rm /data/secret-copy-was-here && echo "marker-secret \$(wc -c < /run/secrets/tok)"
+DF
+out=$T/out
+"$DW" build -t "$REG_plain/run:1" --secret id=tok,src="$T/secret.txt" --output "type=oci,dest=$out" "$C" > "$T/b1.log" 2>&1
+check "build with RUN succeeds" grep -q '^sha256:' "$T/b1.log"
+check "shell form with ENV and ARG" grep -q "| marker-run-1 hello plain" "$T/b1.log"
+check "log lines tagged with the RUN's line" grep -q "^  5| marker-exec" "$T/b1.log"
+check "heredoc RUN" grep -q "| marker-heredoc" "$T/b1.log"
+check "USER/WORKDIR in RUN" grep -q "| marker-user 1000:1000 /home/app HOME=/home/app" "$T/b1.log"
+check "--network=none has only lo" grep -q "| marker-net 1 lo:$" "$T/b1.log"
+check "tmpfs mount" grep -q "| marker-tmpfs t" "$T/b1.log"
+check "secret mounted" grep -q "| marker-secret 17" "$T/b1.log"
+check "secret not in the log" sh -c "! grep -q 'top secret' '$T/b1.log'"
+umoci unpack --image "$out:1" "$T/bundle" >/dev/null 2>&1
+R=$T/bundle/rootfs
+check "created file" grep -qx a "$R/data/a"
+check "setuid kept" test "$(stat -c %a "$R/data/a")" = 4755
+check "hardlink" test "$(stat -c %i "$R/data/b")" = "$(stat -c %i "$R/data/b-hard")"
+check "symlink" test "$(readlink "$R/data/a-link")" = a
+check "deleted directory (whiteout)" test ! -e "$R/gone"
+check "deleted file (whiteout)" test ! -e "$R/bin/true" -a -e "$R/bin/busybox"
+check "directory replaced by a file" sh -c "test -f '$R/data/sub' && grep -qx file '$R/data/sub'"
+check "heredoc to file" grep -qx "written by hello" "$R/data/from-heredoc"
+check "RUN saw the COPY" grep -qx one "$R/data/copy-seen"
+check "bind mount from the context" grep -qx two "$R/data/bound"
+check "no mount points left in the image" sh -c "test ! -e '$R/ctx' -a ! -e '$R/scratch' -a ! -e '$R/cache' -a ! -e '$R/run/secrets' -a ! -e '$R/proc' -a ! -e '$R/etc/hosts' -a ! -e '$R/etc/resolv.conf'"
+check "no secret in any layer" sh -c "! (for b in '$out'/blobs/sha256/*; do zcat -f \"\$b\" 2>/dev/null; done | grep -aq 'top secret')"
+cfg=$(jq -r '.config.digest' "$out/blobs/sha256/$(jq -r '.manifests[0].digest' "$out/index.json" | cut -d: -f2)" | cut -d: -f2)
+check "history names RUN as BuildKit does" jq -e '[.history[].created_by | select(startswith("RUN |1 FLAVOUR=plain /bin/sh -c echo \"marker-run-1"))] | length == 1' "$out/blobs/sha256/$cfg"
+check "no secret in the history" sh -c "! grep -q 'top secret' '$out/blobs/sha256/$cfg'"
+# whiteouts and opaque directories as OCI entries
+check "layer has .wh. entries" sh -c "for b in \$(jq -r '.layers[].digest' '$out/blobs/sha256/$(jq -r '.manifests[0].digest' "$out/index.json" | cut -d: -f2)' | cut -d: -f2); do tar -tzf '$out'/blobs/sha256/\$b; done | grep -q '^gone$\|^\.wh\.gone$\|/\.wh\.true$'"
+
+# --- the cache ----------------------------------------------------------
+"$DW" build -t "$REG_plain/run:1" --secret id=tok,src="$T/secret.txt" "$C" > "$T/b2.log" 2>&1
+check "unchanged rebuild succeeds" grep -q '^sha256:' "$T/b2.log"
+check "unchanged rebuild runs no RUN" sh -c "! grep -q '| marker-' '$T/b2.log'"
+check "unchanged rebuild: every RUN/COPY CACHED" test "$(grep -c '^  CACHED' "$T/b2.log")" -ge 14
+echo "edited" >> "$C/src/one.txt"
+"$DW" build -t "$REG_plain/run:1" --secret id=tok,src="$T/secret.txt" "$C" > "$T/b3.log" 2>&1
+check "edit: RUNs before the COPY cached" sh -c "! grep -q '| marker-run-1\|| marker-exec\|| marker-heredoc' '$T/b3.log'"
+check "edit: RUN after the COPY reruns" grep -q "| marker-after-copy" "$T/b3.log"
+check "edit: later RUNs rerun" grep -q "| marker-last" "$T/b3.log"
+check "cache mount kept across builds" grep -q "| marker-cache 2" "$T/b3.log"
+touch "$C/src/two.txt"   # mtime only: not a change
+"$DW" build --secret id=tok,src="$T/secret.txt" "$C" > "$T/b4.log" 2>&1
+check "mtime-only change reruns nothing" sh -c "! grep -q '| marker-' '$T/b4.log'"
+"$DW" build --no-cache --secret id=tok,src="$T/secret.txt" "$C" > "$T/b5.log" 2>&1
+check "--no-cache reruns everything" grep -q "| marker-run-1" "$T/b5.log"
+check "prune keeps the cache" "$DW" prune
+"$DW" build --secret id=tok,src="$T/secret.txt" "$C" > "$T/b6.log" 2>&1
+check "cache survives prune" sh -c "grep -q '^sha256:' '$T/b6.log' && ! grep -q '| marker-' '$T/b6.log'"
+"$DW" prune -a > /dev/null 2>&1
+check "prune -a empties the cache" sh -c "test -z \"\$(ls '$DOCKWRIGHT_ROOT/cache' 2>/dev/null)\" && test -z \"\$(ls '$DOCKWRIGHT_ROOT/layers' 2>/dev/null)\""
+
+# --- failures and cancel --------------------------------------------------
+mkdir -p "$T/ctx2"
+printf 'FROM %s\nRUN echo before\nRUN echo oops && exit 3\n' "$BB" > "$T/ctx2/Dockerfile"
+"$DW" build "$T/ctx2" > "$T/f.log" 2>&1; rc=$?
+check "failing RUN: exit status 1" test $rc = 1
+check "failing RUN: names line and exit code" grep -q "line 3.*exit code: 3" "$T/f.log"
+printf 'FROM scratch\nRUN echo hi\n' > "$T/ctx2/Dockerfile.scratch"
+"$DW" build -f "$T/ctx2/Dockerfile.scratch" "$T/ctx2" > "$T/f2.log" 2>&1
+check "RUN without a shell: exit code 127" grep -q "line 2.*exit code: 127" "$T/f2.log"
+printf 'FROM %s\nRUN echo started; sleep 1000 & sleep 1000; echo never\n' "$BB" > "$T/ctx2/Dockerfile.slow"
+"$DW" build -f "$T/ctx2/Dockerfile.slow" "$T/ctx2" > "$T/c.log" 2>&1 &
+bpid=$!
+for _ in $(seq 100); do grep -q "| started" "$T/c.log" && break; sleep 0.1; done
+kill -INT $bpid; wait $bpid; rc=$?
+check "cancel: exit status 130" test $rc = 130
+check "cancel: no sleep left behind" sh -c "! pgrep -x sleep >/dev/null || ! pgrep -a sleep | grep -q 1000"
+printf 'FROM %s\nRUN echo ok\n' "$BB" > "$T/ctx2/Dockerfile.ok"
+check "cancel: the store still works" "$DW" build -q -f "$T/ctx2/Dockerfile.ok" "$T/ctx2"
+
+# --- rootless -------------------------------------------------------------
+U=dw-rootless
+id "$U" >/dev/null 2>&1 || useradd -M -d /nonexistent -s /bin/sh "$U"
+RL=$(mktemp -d /tmp/dw-rootless.XXXXXX); chmod 755 "$RL"
+mkdir -p "$RL/ctx"; echo hi > "$RL/ctx/f.txt"
+printf 'FROM %s\nRUN echo "marker-rootless uid=$(id -u)" && mkdir /made && echo x > /made/x && rm /bin/ls\nCOPY f.txt /made/f.txt\nRUN ls -ln /made\n' "$BB" > "$RL/ctx/Dockerfile"
+chown -R "$U" "$RL"
+rl() { setpriv --reuid="$U" --regid="$U" --clear-groups env -i PATH=/usr/bin:/bin HOME="$RL" DOCKWRIGHT_ROOT="$RL/store" "$@"; }
+rl "$DW" build -t "$REG_plain/rootless:1" --output "type=oci,dest=$RL/out" "$RL/ctx" > "$T/rl.log" 2>&1
+check "rootless build succeeds" grep -q '^sha256:' "$T/rl.log"
+check "rootless RUN is root inside" grep -q "| marker-rootless uid=0" "$T/rl.log"
+umoci unpack --image "$RL/out:1" "$T/rl-bundle" >/dev/null 2>&1
+check "rootless layer: file owned by root in the image" test "$(stat -c %u:%g "$T/rl-bundle/rootfs/made/x")" = 0:0
+check "rootless layer: whiteout" test ! -e "$T/rl-bundle/rootfs/bin/ls"
+rl "$DW" build "$RL/ctx" > "$T/rl2.log" 2>&1
+check "rootless cached rebuild" sh -c "! grep -q '| marker-' '$T/rl2.log' && grep -q '^sha256:' '$T/rl2.log'"
+rm -rf "$RL"
+finish
