@@ -342,11 +342,10 @@ static int args__json(const char *line, size_t start, size_t end,
   start += text_space_prefix(line + start, end - start);
   if (start >= end || line[start] != '[')
     return 0;
-  struct strv values = STRV_INIT;
   struct gojson_item *items = NULL;
   size_t nitems = 0;
   enum gojson_result res =
-      gojson_string_array(line + start, end - start, &values, &items, &nitems);
+      gojson_string_array(line + start, end - start, arena, &items, &nitems);
   /* Decoded strings may hold NUL bytes (\u0000): lengths come from the
    * items. */
   if (res == GOJSON_INVALID)
@@ -355,12 +354,9 @@ static int args__json(const char *line, size_t start, size_t end,
     args__error(r, start, end, ARGS_NOT_STRINGS);
     return -1;
   }
-  for (size_t i = 0; i < values.n; i++)
-    args_list_push_len(&r->values,
-                       arena_strndup(arena, values.v[i], items[i].len),
-                       items[i].len, start + items[i].start,
-                       start + items[i].end);
-  strv_cleanup(&values);
+  for (size_t i = 0; i < nitems; i++)
+    args_list_push_len(&r->values, items[i].value, items[i].len,
+                       start + items[i].start, start + items[i].end);
   free(items);
   r->form = DF_FORM_JSON;
   r->json = true;

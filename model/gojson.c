@@ -3,6 +3,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "text.h"
 
@@ -57,9 +58,14 @@ static size_t gojson__string(const char *s, size_t len, size_t i,
       return 0;
     if (c != '\\') {
       if (c < 0x80) {
+        /* A run of plain ASCII goes at once. */
+        size_t j = i + 1;
+        while (j < len && (unsigned char)s[j] >= 0x20 &&
+               (unsigned char)s[j] < 0x80 && s[j] != '"' && s[j] != '\\')
+          j++;
         if (out)
-          buf_putc(out, (char)c);
-        i++;
+          buf_append(out, s + i, j - i);
+        i = j;
       } else {
         size_t w;
         uint32_t r = text_decode_rune(s + i, len - i, &w);
@@ -175,8 +181,10 @@ static size_t gojson__literal(const char *s, size_t len, size_t i,
 /* Validates one JSON value starting at s[i] without recursion.  Returns
  * the index past it, or 0 on a syntax error. */
 static size_t gojson__value(const char *s, size_t len, size_t i) {
-  char *stack = NULL; /* '[' or '{' per open container */
-  size_t depth = 0, cap = 0;
+  /* '[' or '{' per open container: on the C stack until it gets deep. */
+  char small[64];
+  char *stack = small;
+  size_t depth = 0, cap = sizeof(small);
   size_t result = 0;
 
   for (;;) {
@@ -189,8 +197,13 @@ static size_t gojson__value(const char *s, size_t len, size_t i) {
       if (depth >= GOJSON_MAX_DEPTH)
         goto done;
       if (depth == cap) {
-        cap = cap ? cap * 2 : 16;
-        stack = xrealloc(stack, cap);
+        cap *= 2;
+        if (stack == small) {
+          stack = xmalloc(cap);
+          memcpy(stack, small, sizeof(small));
+        } else {
+          stack = xrealloc(stack, cap);
+        }
       }
       stack[depth++] = c;
       i = gojson__skip_ws(s, len, i + 1);
@@ -261,12 +274,13 @@ static size_t gojson__value(const char *s, size_t len, size_t i) {
     }
   }
 done:
-  free(stack);
+  if (stack != small)
+    free(stack);
   return result;
 }
 
 enum gojson_result gojson_string_array(const char *s, size_t len,
-                                       struct strv *values,
+                                       struct arena *arena,
                                        struct gojson_item **items,
                                        size_t *nitems) {
   size_t i = gojson__skip_ws(s, len, 0);
@@ -276,37 +290,33 @@ enum gojson_result gojson_string_array(const char *s, size_t len,
   if (end == 0 || gojson__skip_ws(s, len, end) != len)
     return GOJSON_INVALID;
 
-  /* Valid JSON: every top-level element must be a string. */
-  struct strv out = STRV_INIT;
-  struct gojson_item *its = NULL;
-  size_t n = 0;
-  i = gojson__skip_ws(s, len, i + 1);
-  while (i < len && s[i] != ']') {
-    if (s[i] != '"') {
-      strv_cleanup(&out);
-      free(its);
+  /* Valid JSON: every top-level element must be a string.  Check that
+   * first, so a refusal leaves nothing behind in the arena. */
+  size_t first = gojson__skip_ws(s, len, i + 1), n = 0;
+  for (i = first; i < len && s[i] != ']';) {
+    if (s[i] != '"')
       return GOJSON_NOT_STRINGS;
-    }
-    struct buf b = BUF_INIT;
-    size_t next = gojson__string(s, len, i, &b);
-    its = xrealloc(its, (n + 1) * sizeof(*its));
-    its[n].len = b.len;
-    strv_push_take(&out, buf_take(&b));
-    its[n].start = i;
-    its[n].end = next;
+    i = gojson__skip_ws(s, len, gojson__string(s, len, i, NULL));
+    if (i < len && s[i] == ',')
+      i = gojson__skip_ws(s, len, i + 1);
     n++;
+  }
+
+  *items = xrealloc(*items, (*nitems + n) * sizeof(**items));
+  struct gojson_item *it = *items + *nitems;
+  struct buf b = BUF_INIT; /* one buffer for every element */
+  for (i = first; i < len && s[i] != ']'; it++) {
+    buf_reset(&b);
+    size_t next = gojson__string(s, len, i, &b);
+    it->value = arena_strndup(arena, b.data, b.len);
+    it->len = b.len;
+    it->start = i;
+    it->end = next;
     i = gojson__skip_ws(s, len, next);
     if (i < len && s[i] == ',')
       i = gojson__skip_ws(s, len, i + 1);
   }
-
-  for (size_t k = 0; k < out.n; k++)
-    strv_push_take(values, out.v[k]);
-  free(out.v);
-  *items = xrealloc(*items, (*nitems + n) * sizeof(**items));
-  for (size_t k = 0; k < n; k++)
-    (*items)[*nitems + k] = its[k];
+  buf_cleanup(&b);
   *nitems += n;
-  free(its);
   return GOJSON_OK;
 }

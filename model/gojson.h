@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 
+#include "../common/arena.h"
 #include "../common/buf.h"
 
 enum gojson_result {
@@ -22,6 +23,8 @@ enum gojson_result {
 /* One decoded element: [start, end) are byte offsets of its quoted token
  * in the input. */
 struct gojson_item {
+  char *value; /* in the arena passed in; NUL-terminated, and may hold NUL
+                  bytes (\u0000), so `len` is the length */
   size_t start;
   size_t end;
   size_t len; /* decoded length; the string may hold NUL bytes */
@@ -29,12 +32,12 @@ struct gojson_item {
 
 /*
  * Decodes s[0..len) as a JSON array of strings.  On GOJSON_OK appends the
- * decoded strings to *values and their token offsets to *items (a
- * caller-owned array grown with xrealloc; *nitems updated).  Otherwise
- * leaves the outputs as they were.
+ * elements to *items (a caller-owned array grown with xrealloc; *nitems
+ * updated), their decoded strings allocated in `arena`.  Otherwise leaves
+ * the outputs (and the arena) as they were.
  */
 enum gojson_result gojson_string_array(const char *s, size_t len,
-                                       struct strv *values,
+                                       struct arena *arena,
                                        struct gojson_item **items,
                                        size_t *nitems);
 

@@ -21,11 +21,12 @@ struct reader_line {
 };
 
 /* One piece of a logical line: logical [loff, loff+len) is source
- * [soff, soff+len). */
+ * [soff, soff+len), all on source row `row`. */
 struct reader_piece {
   size_t loff;
   size_t soff;
   size_t len;
+  size_t row;
 };
 
 struct reader_logical {
@@ -91,6 +92,16 @@ static struct df_pos reader__pos(struct reader *r, size_t byte) {
   return p;
 }
 
+/* The position of a byte known to be on `row`: no search. */
+static struct df_pos reader__pos_on(const struct reader *r, size_t row,
+                                    size_t byte) {
+  struct df_pos p;
+  p.byte = (uint32_t)byte;
+  p.row = (uint32_t)row;
+  p.col = (uint32_t)(byte - r->lines[row].start);
+  return p;
+}
+
 static struct df_range reader__range(struct reader *r, size_t start,
                                      size_t end) {
   struct df_range rg;
@@ -101,29 +112,54 @@ static struct df_range reader__range(struct reader *r, size_t start,
 
 /* Source offset of a logical offset.  `at_end` picks the piece a range
  * ends in rather than the one it starts in, so an end never jumps to the
- * next source line. */
+ * next source line.  Sets *piece to the piece it is in (or past the end
+ * of), or -1 when there is none. */
 static size_t reader__map(const struct reader_logical *lg, size_t loff,
-                          bool at_end) {
+                          bool at_end, ptrdiff_t *piece) {
+  *piece = -1;
   if (lg->npieces == 0)
     return 0;
   for (size_t i = 0; i < lg->npieces; i++) {
     const struct reader_piece *p = &lg->pieces[i];
     size_t pend = p->loff + p->len;
-    if (at_end ? loff <= pend : loff < pend)
+    if (at_end ? loff <= pend : loff < pend) {
+      *piece = (ptrdiff_t)i;
       return p->soff + (loff > p->loff ? loff - p->loff : 0);
+    }
   }
+  *piece = (ptrdiff_t)lg->npieces - 1;
   const struct reader_piece *last = &lg->pieces[lg->npieces - 1];
   return last->soff + last->len;
+}
+
+/* A mapped offset's position: its piece knows the row.  A piece ends
+ * before its line's end (the line end is never in a piece) unless the
+ * line is the file's last, so the row is the one a search would find. */
+static struct df_pos reader__lpos(struct reader *r,
+                                  const struct reader_logical *lg,
+                                  size_t byte, ptrdiff_t piece) {
+  if (piece < 0)
+    return reader__pos(r, byte);
+  return reader__pos_on(r, lg->pieces[piece].row, byte);
 }
 
 static struct df_range reader__lrange(struct reader *r,
                                       const struct reader_logical *lg,
                                       size_t start, size_t end) {
-  size_t s = reader__map(lg, start, false);
-  size_t e = end > start ? reader__map(lg, end, true) : s;
-  if (e < s)
+  ptrdiff_t sp, ep;
+  size_t s = reader__map(lg, start, false, &sp);
+  size_t e = s;
+  ep = sp;
+  if (end > start)
+    e = reader__map(lg, end, true, &ep);
+  if (e < s) {
     e = s;
-  return reader__range(r, s, e);
+    ep = sp;
+  }
+  struct df_range rg;
+  rg.start = reader__lpos(r, lg, s, sp);
+  rg.end = reader__lpos(r, lg, e, ep);
+  return rg;
 }
 
 /* ---- model building ----------------------------------------------- */
@@ -210,7 +246,7 @@ static bool reader__continues(const struct reader *r, size_t s, size_t e,
 }
 
 static void reader__append(struct reader_logical *lg, const char *src,
-                           size_t s, size_t e) {
+                           size_t row, size_t s, size_t e) {
   if (e <= s)
     return;
   if (lg->npieces == lg->cap) {
@@ -220,6 +256,7 @@ static void reader__append(struct reader_logical *lg, const char *src,
   lg->pieces[lg->npieces].loff = lg->text.len;
   lg->pieces[lg->npieces].soff = s;
   lg->pieces[lg->npieces].len = e - s;
+  lg->pieces[lg->npieces].row = row;
   lg->npieces++;
   buf_append(&lg->text, src + s, e - s);
 }
@@ -639,7 +676,7 @@ static bool reader__segment(struct reader *r, size_t row, size_t row_end,
 
     buf_reset(&lg->text);
     lg->npieces = 0;
-    reader__append(lg, r->src, s, more ? cut : e);
+    reader__append(lg, r->src, first, s, more ? cut : e);
     bool empty_continuation = false;
     while (more && row < row_end) {
       size_t ls = r->lines[row].start, le = reader__content_end(r, row);
@@ -653,7 +690,7 @@ static bool reader__segment(struct reader *r, size_t row, size_t row_end,
         continue;
       }
       more = reader__continues(r, ls, le, &cut);
-      reader__append(lg, r->src, ls, more ? cut : le);
+      reader__append(lg, r->src, row - 1, ls, more ? cut : le);
     }
 
     struct df_instr *in = reader__new_instr(r);
@@ -668,7 +705,8 @@ static bool reader__segment(struct reader *r, size_t row, size_t row_end,
       row = reader__heredocs(r, in, lg, row, row_end, &error, &error_range);
     in->end_line = (uint32_t)row;
     size_t last = row - 1;
-    in->range = reader__range(r, s, reader__content_end(r, last));
+    in->range.start = reader__pos_on(r, first, s);
+    in->range.end = reader__pos_on(r, last, reader__content_end(r, last));
     if (empty_continuation) {
       struct buf m = BUF_INIT;
       buf_puts(&m, "Empty continuation line found in: ");
@@ -812,6 +850,13 @@ struct dockerfile *dockerfile_parse(const char *text, size_t len,
   if (reader__directives(&r)) {
     struct reader_segment *segs;
     size_t nsegs = reader__segments(&r, (const TSTree *)tree, &segs);
+    if (tree != NULL) {
+      /* With a tree nearly every run is one instruction: size the array
+       * once rather than copying it as it doubles. */
+      r.instr_cap = nsegs + 8;
+      r.df->instrs =
+          arena_alloc(r.arena, r.instr_cap * sizeof(*r.df->instrs));
+    }
     for (size_t i = 0; i < nsegs; i++) {
       size_t end = i + 1 < nsegs ? segs[i + 1].row : r.nlines;
       if (!reader__segment(&r, segs[i].row, end, segs[i].node_index))
@@ -869,8 +914,9 @@ const char *df_kind_name(enum df_kind kind) {
 }
 
 enum df_kind df_kind_from_word(const char *word, size_t len) {
+  /* The length first: most keywords are ruled out without a compare. */
 #define DF_KIND_MATCH(name, kw)                                               \
-  if (text_ieq(word, len, kw))                                                \
+  if (len == sizeof(kw) - 1 && text_ieq(word, len, kw))                       \
     return DF_##name;
   DF_INSTR_MAP(DF_KIND_MATCH)
 #undef DF_KIND_MATCH
