@@ -172,7 +172,7 @@ module.exports = grammar({
         field('image', $.image_spec),
         optional(seq(
           alias(ci('as'), 'AS'),
-          optional(field('as', $.stage_name)),
+          optional(field('as', alias($._nonblank, $.stage_name))),
         )),
       )),
     ),
@@ -197,11 +197,14 @@ module.exports = grammar({
         field('type', alias(token(prec(1, ci('none'))), 'NONE')),
         seq(field('type', alias(token(prec(1, ci('cmd'))), 'CMD')), optional($._exec_or_shell)),
         // BuildKit parses any other word here and rejects it later
-        seq(field('type', $.healthcheck_type), optional($._exec_or_shell)),
+        seq(field('type', alias($._nonblank, $.healthcheck_type)), optional($._exec_or_shell)),
       )),
     ),
 
-    healthcheck_type: (_) => /[^\s\\`]+/,
+    // stage_name and healthcheck_type are the same token aliased: as two
+    // rules with one regex, tree-sitter made a shared token wrapped in a
+    // node per use (one more parser reduction each).
+    _nonblank: (_) => /[^\s\\`]+/,
 
     label_instruction: ($) => seq(
       kw($, 'LABEL'),
@@ -386,7 +389,6 @@ module.exports = grammar({
     ),
     _tag_text: (_) => /[^\s@"'$\\`]+/,
     image_digest: ($) => seq($._piece, many(seq($._image_concat, $._piece), 2)),
-    stage_name: (_) => /[^\s\\`]+/,
 
     // ------------------------------------------------------------------
     // Exec (JSON) form and shell form

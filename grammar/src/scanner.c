@@ -1089,8 +1089,10 @@ unsigned tree_sitter_dockerfile_external_scanner_serialize(void *payload,
     buffer[n++] = (char)(s->hd_len[i] & 0xFF);
     buffer[n++] = (char)(s->hd_len[i] >> 8);
   }
-  memcpy(buffer + n, s->names, s->names_used);
-  n += s->names_used;
+  if (s->names_used) { /* usually none: skip the call */
+    memcpy(buffer + n, s->names, s->names_used);
+    n += s->names_used;
+  }
   return n;
 }
 
@@ -1125,7 +1127,7 @@ void tree_sitter_dockerfile_external_scanner_deserialize(void *payload,
     s->n_hd = 0;
     return;
   }
-  memcpy(s->names, buffer + n, total);
+  if (total) memcpy(s->names, buffer + n, total);
   s->names_used = (uint16_t)total;
 }
 
