@@ -588,8 +588,15 @@ static void exec__alloc(uv_handle_t *h, size_t hint, uv_buf_t *b) {
 static void exec__emit(struct exec__reader *r, const char *s, size_t n) {
   if (r->on_line == NULL)
     return;
+  /* A progress line redrawn with '\r': only its last state is kept. */
+  for (size_t i = n; i-- > 0;)
+    if (s[i] == '\r' && i + 1 < n) {
+      s += i + 1;
+      n -= i + 1;
+      break;
+    }
   char *line = xstrndup(s, n);
-  /* Strip a trailing '\r' (progress bars) and control characters. */
+  /* Control characters become spaces. */
   for (char *p = line; *p; p++)
     if ((unsigned char)*p < 0x20 && *p != '\t')
       *p = ' ';

@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# The Flask example end to end, on a fresh machine:
+#   1. a docker-registry on a free loopback port;
+#   2. a Debian bookworm base made with debootstrap (minbase, from this
+#      machine's Debian mirror; kept for later runs), packed with umoci and
+#      pushed there;
+#   3. dockwright build of examples/flask (apt-get runs inside RUN), and a
+#      push of the result to the registry;
+#   4. podman runs the image (runc, host network) and curl asks it for /.
+# Everything lives under $DOCKWRIGHT_DEMO_DIR (default /var/tmp/dockwright-
+# flask); nothing under /etc is changed.  Needs root (debootstrap, podman).
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+REPO=$(cd "$HERE/../.." && pwd)
+DW=${DW:-$REPO/build/dockwright}
+W=${DOCKWRIGHT_DEMO_DIR:-/var/tmp/dockwright-flask}
+mkdir -p "$W"
+PIDS=()
+CONTAINER=dockwright-flask-$$
+cleanup() {
+  podman rm -f -t 0 "$CONTAINER" >/dev/null 2>&1 || true
+  for p in "${PIDS[@]:-}"; do [[ -n $p ]] && kill "$p" 2>/dev/null; done
+  wait 2>/dev/null || true
+}
+trap cleanup EXIT
+say() { printf '== %s\n' "$*"; }
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+[[ $(id -u) -eq 0 ]] || { echo "run.sh: needs root (debootstrap, podman)" >&2; exit 1; }
+
+# 1. the registry -----------------------------------------------------------
+port=$(free_port)
+REG=127.0.0.1:$port
+mkdir -p "$W/registry"
+cat > "$W/registry/config.yml" <<YML
+version: 0.1
+log:
+  level: error
+  accesslog:
+    disabled: true
+storage:
+  filesystem:
+    rootdirectory: $W/registry/data
+http:
+  addr: $REG
+YML
+docker-registry serve "$W/registry/config.yml" > "$W/registry/log" 2>&1 &
+PIDS+=($!)
+for _ in $(seq 100); do curl -s -o /dev/null "http://$REG/v2/" && break; sleep 0.1; done
+say "registry on $REG"
+
+# 2. the Debian base --------------------------------------------------------
+MIRROR=${MIRROR:-$(sed -n 's/^URIs:[[:space:]]*//p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -n1)}
+MIRROR=${MIRROR:-http://deb.debian.org/debian}
+SECURITY=${SECURITY:-$(sed -n 's/^URIs:[[:space:]]*//p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | sed -n 2p)}
+SECURITY=${SECURITY:-http://deb.debian.org/debian-security}
+ROOTFS=$W/debian-rootfs
+if [[ ! -x $ROOTFS/usr/bin/apt-get ]]; then
+  say "debootstrap --variant=minbase bookworm ($MIRROR)"
+  rm -rf "$ROOTFS" "$ROOTFS.tmp"
+  debootstrap --variant=minbase bookworm "$ROOTFS.tmp" "$MIRROR" > "$W/debootstrap.log" 2>&1 \
+    || { tail -20 "$W/debootstrap.log"; exit 1; }
+  cat > "$ROOTFS.tmp/etc/apt/sources.list" <<SL
+deb $MIRROR bookworm main
+deb $MIRROR bookworm-updates main
+deb $SECURITY bookworm-security main
+SL
+  rm -rf "$ROOTFS.tmp"/var/cache/apt/archives/*.deb "$ROOTFS.tmp"/var/lib/apt/lists/*
+  : > "$ROOTFS.tmp/etc/resolv.conf"
+  echo debian > "$ROOTFS.tmp/etc/hostname"
+  mv "$ROOTFS.tmp" "$ROOTFS"
+fi
+OCI=$W/oci
+if [[ ! -f $OCI/index.json ]] || ! umoci stat --image "$OCI:debian" >/dev/null 2>&1; then
+  say "packing the base with umoci"
+  rm -rf "$OCI" "$W/bundle"
+  umoci init --layout "$OCI"
+  umoci new --image "$OCI:debian"
+  umoci unpack --image "$OCI:debian" "$W/bundle" >/dev/null
+  rmdir "$W/bundle/rootfs" && mv "$ROOTFS" "$W/bundle/rootfs"
+  umoci repack --image "$OCI:debian" "$W/bundle" || { mv "$W/bundle/rootfs" "$ROOTFS"; exit 1; }
+  mv "$W/bundle/rootfs" "$ROOTFS"
+  rm -rf "$W/bundle"
+  umoci config --image "$OCI:debian" --config.cmd bash \
+    --config.env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+    --architecture amd64 --os linux
+  umoci gc --layout "$OCI"
+fi
+skopeo copy -q --dest-tls-verify=false "oci:$OCI:debian" "docker://$REG/debian:bookworm"
+say "pushed $REG/debian:bookworm"
+
+# 3. the build --------------------------------------------------------------
+export DOCKWRIGHT_ROOT=${DOCKWRIGHT_ROOT:-$W/store}
+say "dockwright build examples/flask"
+start=$(date +%s.%N)
+"$DW" build --build-arg "BASE=$REG/debian:bookworm" -t "$REG/flask:latest" "$HERE"
+say "built in $(echo "$(date +%s.%N) - $start" | bc) s"
+"$DW" push "$REG/flask:latest"
+
+# 4. podman run + a request -------------------------------------------------
+C=$W/containers; mkdir -p "$C"
+cat > "$C/containers.conf" <<CONF
+[containers]
+default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
+[engine]
+runtime = "runc"
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+CONF
+cat > "$C/registries.conf" <<CONF
+[[registry]]
+location = "$REG"
+insecure = true
+CONF
+printf '[storage]\ndriver = "overlay"\ngraphroot = "%s"\nrunroot = "%s"\n' "$W/podman-storage" "$W/podman-run" > "$C/storage.conf"
+export CONTAINERS_CONF=$C/containers.conf CONTAINERS_REGISTRIES_CONF=$C/registries.conf CONTAINERS_STORAGE_CONF=$C/storage.conf
+hport=$(free_port)
+say "podman run $REG/flask:latest (host network, port $hport)"
+podman run -d --name "$CONTAINER" --network=host -e "FLASK_RUN_PORT=$hport" "$REG/flask:latest" >/dev/null
+reply=""
+for _ in $(seq 100); do
+  reply=$(curl -fs "http://127.0.0.1:$hport/" 2>/dev/null) && break
+  sleep 0.2
+done
+if [[ -z $reply ]]; then
+  podman logs "$CONTAINER" | tail -20
+  echo "flask did not answer" >&2
+  exit 1
+fi
+say "GET / -> $reply"
