@@ -30,20 +30,27 @@ static bool bc__strv_has(const struct strv *sv, const char *s, size_t n) {
 }
 
 /* Sets NAME=VALUE in kv (replacing an earlier NAME). */
+/* "name=value" (new string): by hand, as printf's parsing of "%s=%s" was
+ * most of the cost of setting a variable. */
+static char *bc__kv_make(const char *name, size_t n, const char *value) {
+  size_t vn = strlen(value);
+  char *kv = xmalloc(n + 1 + vn + 1);
+  memcpy(kv, name, n);
+  kv[n] = '=';
+  memcpy(kv + n + 1, value, vn + 1);
+  return kv;
+}
+
 static void bc__kv_set(struct strv *kv, const char *name, const char *value) {
   size_t n = strlen(name);
   for (size_t i = 0; i < kv->n; i++) {
     if (strncmp(kv->v[i], name, n) == 0 && kv->v[i][n] == '=') {
       free(kv->v[i]);
-      struct buf b = BUF_INIT;
-      buf_printf(&b, "%s=%s", name, value);
-      kv->v[i] = buf_take(&b);
+      kv->v[i] = bc__kv_make(name, n, value);
       return;
     }
   }
-  struct buf b = BUF_INIT;
-  buf_printf(&b, "%s=%s", name, value);
-  strv_push_take(kv, buf_take(&b));
+  strv_push_take(kv, bc__kv_make(name, n, value));
 }
 
 static const char *bc__kv_get(const struct strv *kv, const char *name) {

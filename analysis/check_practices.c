@@ -10,7 +10,9 @@
  * commands the way a POSIX shell would at the top level: words with
  * quotes and escapes resolved, separated by ; & && || | and newlines.
  * That is enough to recognise "apt-get install" and a pipe, and keeps
- * each word's offset so a fix can insert a flag at the right byte.
+ * each word's offset so a fix can insert a flag at the right byte.  The
+ * words and arrays of every script live in one arena that check_practices
+ * frees at the end (a RUN is split once, its pieces die together).
  * Rules about what ends up in the image (caches, package lists) only look
  * at the stages the final image is built from.
  */
@@ -22,28 +24,35 @@
 /* ---- a small shell splitter --------------------------------------------- */
 
 struct sh_word {
-  char *text;        /* owned; quotes and escapes resolved */
+  char *text;        /* in the arena; quotes and escapes resolved */
   size_t start, end; /* offsets in the command text */
 };
 
 enum sh_sep { SH_END, SH_SEQ, SH_AND, SH_OR, SH_PIPE };
 
 struct sh_cmd {
-  struct sh_word *w; /* owned */
-  size_t n;
+  struct sh_word *w; /* in the arena */
+  size_t n, cap;
   size_t first;    /* first word after VAR=value, sudo, env, exec... */
   enum sh_sep sep; /* what follows the command */
 };
 
 struct sh_script {
-  struct sh_cmd *v; /* owned */
-  size_t n;
+  struct sh_cmd *v; /* in the arena */
+  size_t n, cap;
+  struct arena *arena; /* borrowed: where the script's memory comes from */
 };
 
-static void sh__push_word(struct sh_cmd *cmd, struct buf *w, size_t s,
-                          size_t e) {
-  cmd->w = xrealloc(cmd->w, (cmd->n + 1) * sizeof(*cmd->w));
-  cmd->w[cmd->n].text = buf_take(w);
+static void sh__push_word(struct sh_script *sc, struct sh_cmd *cmd,
+                          struct buf *w, size_t s, size_t e) {
+  if (cmd->n == cmd->cap) {
+    size_t cap = cmd->cap ? cmd->cap * 2 : 8;
+    cmd->w = arena_realloc(sc->arena, cmd->w, cmd->cap * sizeof(*cmd->w),
+                           cap * sizeof(*cmd->w));
+    cmd->cap = cap;
+  }
+  cmd->w[cmd->n].text = arena_strndup(sc->arena, buf_cstr(w), w->len);
+  buf_reset(w);
   cmd->w[cmd->n].start = s;
   cmd->w[cmd->n].end = e;
   cmd->n++;
@@ -51,11 +60,8 @@ static void sh__push_word(struct sh_cmd *cmd, struct buf *w, size_t s,
 
 static void sh__push_cmd(struct sh_script *sc, struct sh_cmd *cmd,
                          enum sh_sep sep) {
-  if (cmd->n == 0) {
-    free(cmd->w);
-    memset(cmd, 0, sizeof(*cmd));
-    return;
-  }
+  if (cmd->n == 0)
+    return; /* nothing to push; its array is kept for the next command */
   cmd->sep = sep;
   /* Skip assignments and wrappers to find the command itself. */
   size_t f = 0;
@@ -75,15 +81,45 @@ static void sh__push_cmd(struct sh_script *sc, struct sh_cmd *cmd,
       break;
   }
   cmd->first = f;
-  sc->v = xrealloc(sc->v, (sc->n + 1) * sizeof(*sc->v));
+  if (sc->n == sc->cap) {
+    size_t cap = sc->cap ? sc->cap * 2 : 8;
+    sc->v = arena_realloc(sc->arena, sc->v, sc->cap * sizeof(*sc->v),
+                          cap * sizeof(*sc->v));
+    sc->cap = cap;
+  }
   sc->v[sc->n++] = *cmd;
   memset(cmd, 0, sizeof(*cmd));
 }
 
-static void sh_split(const char *s, size_t len, struct sh_script *sc) {
+/* Bytes that end a run of plain word characters. */
+static bool sh__special(char ch) {
+  switch (ch) {
+  case ' ':
+  case '\t':
+  case '\r':
+  case ';':
+  case '&':
+  case '|':
+  case '\n':
+  case '(':
+  case ')':
+  case '\0':
+  case '\\':
+  case '\'':
+  case '"':
+    return true;
+  default:
+    return false;
+  }
+}
+
+/* Splits s[0..len) into *sc, allocating from `arena`. */
+static void sh_split(const char *s, size_t len, struct arena *arena,
+                     struct sh_script *sc) {
   struct sh_cmd cmd;
   memset(&cmd, 0, sizeof(cmd));
   memset(sc, 0, sizeof(*sc));
+  sc->arena = arena;
   struct buf w = BUF_INIT;
   bool in_word = false;
   size_t ws = 0;
@@ -93,7 +129,7 @@ static void sh_split(const char *s, size_t len, struct sh_script *sc) {
     bool op = ch == ';' || ch == '&' || ch == '|' || ch == '\n' || ch == '(' ||
               ch == ')' || ch == '\0';
     if ((blank || op) && in_word) {
-      sh__push_word(&cmd, &w, ws, i);
+      sh__push_word(sc, &cmd, &w, ws, i);
       in_word = false;
     }
     if (i == len) {
@@ -140,20 +176,15 @@ static void sh_split(const char *s, size_t len, struct sh_script *sc) {
         buf_putc(&w, s[i]);
       }
     } else {
-      buf_putc(&w, ch);
+      /* A run of plain characters goes at once. */
+      size_t j = i + 1;
+      while (j < len && !sh__special(s[j]))
+        j++;
+      buf_append(&w, s + i, j - i);
+      i = j - 1;
     }
   }
   buf_cleanup(&w);
-}
-
-static void sh_free(struct sh_script *sc) {
-  for (size_t i = 0; i < sc->n; i++) {
-    for (size_t k = 0; k < sc->v[i].n; k++)
-      free(sc->v[i].w[k].text);
-    free(sc->v[i].w);
-  }
-  free(sc->v);
-  memset(sc, 0, sizeof(*sc));
 }
 
 /* The command's name without its directory, or "" when it has none. */
@@ -503,7 +534,8 @@ static bool pr__is_install(const struct sh_script *sc) {
   return false;
 }
 
-static void pr__run_prepare(const struct df_instr *in, struct pr_run *r) {
+static void pr__run_prepare(const struct df_instr *in, struct arena *arena,
+                            struct pr_run *r) {
   memset(r, 0, sizeof(*r));
   r->in = in;
   const struct df_flag *m = NULL;
@@ -518,14 +550,15 @@ static void pr__run_prepare(const struct df_instr *in, struct pr_run *r) {
   if (in->nheredocs > 0) {
     /* RUN <<EOF: the script is the body. */
     const struct df_heredoc *h = &in->heredocs[0];
-    sh_split(h->content, h->content_len, &r->sc);
+    sh_split(h->content, h->content_len, arena, &r->sc);
     return;
   }
   r->arg = &in->args[0];
-  sh_split(r->arg->value, r->arg->len, &r->sc);
+  sh_split(r->arg->value, r->arg->len, arena, &r->sc);
 }
 
 static void pr__stage(struct check_ctx *c, size_t s, bool in_image,
+                      struct arena *arena,
                       const struct df_instr **last_user) {
   const struct dockerfile *df = c->df;
   const struct df_stage *stage = &df->stages[s];
@@ -595,7 +628,7 @@ static void pr__stage(struct check_ctx *c, size_t s, bool in_image,
       break;
     case DF_RUN: {
       struct pr_run r;
-      pr__run_prepare(in, &r);
+      pr__run_prepare(in, arena, &r);
       if (posix_shell) {
         pr__apt(c, &r, in_image);
         pr__apk_pip(c, &r, in_image, pip_env);
@@ -621,7 +654,6 @@ static void pr__stage(struct check_ctx *c, size_t s, bool in_image,
                                      "of two");
         check__related(d, prev_run->range, "the RUN before");
       }
-      sh_free(&r.sc);
       prev_run = in;
       continue;
     }
@@ -639,14 +671,16 @@ void check_practices(struct check_ctx *c) {
   bool *in_image = xcalloc(df->nstages, sizeof(*in_image));
   pr__image_stages(df, in_image);
   const struct df_instr *last_user = NULL;
+  struct arena arena = ARENA_INIT; /* the RUN scripts' words */
   for (size_t s = 0; s < df->nstages; s++) {
     if (in_image[s] == false) {
       const struct df_instr *ignored = NULL;
-      pr__stage(c, s, false, &ignored);
+      pr__stage(c, s, false, &arena, &ignored);
     } else {
-      pr__stage(c, s, true, &last_user);
+      pr__stage(c, s, true, &arena, &last_user);
     }
   }
+  arena_cleanup(&arena);
   if (last_user) {
     const char *u = last_user->args[0].value;
     size_t n = strcspn(u, ":");
