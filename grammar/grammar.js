@@ -107,17 +107,24 @@ module.exports = grammar({
   rules: {
     source_file: ($) => seq(
       repeat(seq($.parser_directive, choice($._eol, $._eof))),
-      optional(choice($._items, seq(optional($._items), $._stages))),
+      optional(choice($._items, $._chunks, seq($._chunks, $._items))),
     ),
-    // The top level is chunked by stage so that an incremental reparse can
-    // reuse whole stages: tree-sitter reuses a subtree only whole, so with
-    // one flat list every top-level item after an edit is re-shifted one by
-    // one (and `repeat` nodes are fragile: REDUCE + SHIFT_REPEAT cells).
-    // Both lists are left-recursive, so the part before an edit is one
-    // reusable node; the stages after it are reused one node each.
-    _stages: ($) => prec.left(choice($._stage, seq($._stages, $._stage))),
-    _stage: ($) => seq(
-      $.from_instruction, choice($._eol, $._eof), optional($._items),
+    // The top level is chunked so that an incremental reparse can reuse
+    // whole chunks: tree-sitter reuses a subtree only whole, so with one
+    // flat list every top-level item after an edit is re-shifted one by one
+    // (and `repeat` nodes are fragile: REDUCE + SHIFT_REPEAT cells). Both
+    // lists are left-recursive, so the part before an edit is one reusable
+    // node and each chunk after it is one more.
+    _chunks: ($) => prec.left(choice($._chunk, seq($._chunks, $._chunk))),
+    // A chunk is the items up to and including a FROM line. Ending chunks
+    // after a FROM line rather than before it matters: a reused subtree's
+    // first token must have been lexed with the lookahead set the parser
+    // has when it gets there. After a FROM line any item can follow, both
+    // inside a chunk and after a reused one; a chunk starting at FROM would
+    // have its FROM lexed inside the previous stage (any keyword valid) but
+    // reached after a reused chunk (only FROM valid), and not be reused.
+    _chunk: ($) => seq(
+      optional($._items), $.from_instruction, choice($._eol, $._eof),
     ),
     // Items (instruction + line end, or blank lines) without a wrapper node
     // per item: one reduction per item instead of two (full-parse speed).
