@@ -12,7 +12,9 @@
  *   - the exec-versus-shell decision (a JSON validator that accepts exactly
  *     what Go's json.Decoder accepts for the first value);
  *   - shell-form text, heredoc markers and heredoc bodies;
- *   - word glue (_concat) so that "a"$b'c' stays one word.
+ *   - word glue (_concat) so that "a"$b'c' stays one word;
+ *   - for speed only: a word (or rest of line) that is plain text as one
+ *     token, and a flag's '=' together with the glue to its value.
  *
  * State (serialized after every external token): escape char, a few flags,
  * the shell quote state of a RUN line, and the pending heredocs (name +
