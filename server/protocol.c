@@ -4,6 +4,8 @@
 #include "protocol.h"
 
 #include <inttypes.h>
+#include <json-c/printbuf.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -375,90 +377,162 @@ json_object *proto_log_trace(const char *message, const char *verbose) {
   return p;
 }
 
-static json_object *proto__pos(struct lsp_pos p) {
-  json_object *o = json_object_new_object();
-  json_object_object_add(o, "line", json_object_new_int64(p.line));
-  json_object_object_add(o, "character", json_object_new_int64(p.character));
+/* ---- diagnostics ---------------------------------------------------------
+ *
+ * A large file can carry hundreds of diagnostics, each about twenty JSON
+ * values.  Building them as json-c objects cost as much as the analysis
+ * itself (an allocation, a hash insert and a free per value), so the
+ * diagnostics array is written straight into a buffer and handed to json-c
+ * as one value with its own serializer: everything around it, and rpc_send,
+ * stay json-c. */
+
+struct proto_raw {
+  size_t len;
+  char data[];
+};
+
+static int proto__raw_serialize(struct json_object *jso, struct printbuf *pb,
+                                int level, int flags) {
+  (void)level;
+  (void)flags;
+  const struct proto_raw *raw = json_object_get_userdata(jso);
+  printbuf_memappend(pb, raw->data, (int)raw->len);
+  return 0;
+}
+
+static void proto__raw_free(struct json_object *jso, void *userdata) {
+  (void)jso;
+  free(userdata);
+}
+
+/* A json-c value that serializes as the JSON text in b (taken). */
+static json_object *proto__raw_take(struct buf *b) {
+  struct proto_raw *raw = xmalloc(sizeof(*raw) + b->len + 1);
+  raw->len = b->len;
+  memcpy(raw->data, b->data ? b->data : "", b->len);
+  raw->data[b->len] = '\0';
+  buf_cleanup(b);
+  json_object *o = json_object_new_string("");
+  json_object_set_serializer(o, proto__raw_serialize, raw, proto__raw_free);
   return o;
 }
 
-static json_object *proto__range_json(struct server *self, struct doc *d,
-                                      const struct df_range *r) {
+/* A JSON string literal: quotes, backslashes and control characters
+ * escaped; other bytes (UTF-8) as they are. */
+static void proto__jstr(struct buf *b, const char *s) {
+  static const char hex[] = "0123456789abcdef";
+  buf_putc(b, '"');
+  const char *run = s;
+  for (; *s; s++) {
+    unsigned char c = (unsigned char)*s;
+    if (c >= 0x20 && c != '"' && c != '\\')
+      continue;
+    buf_append(b, run, (size_t)(s - run));
+    run = s + 1;
+    switch (c) {
+    case '"':
+      buf_puts(b, "\\\"");
+      break;
+    case '\\':
+      buf_puts(b, "\\\\");
+      break;
+    case '\n':
+      buf_puts(b, "\\n");
+      break;
+    case '\r':
+      buf_puts(b, "\\r");
+      break;
+    case '\t':
+      buf_puts(b, "\\t");
+      break;
+    default: {
+      char u[7] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15], 0};
+      buf_puts(b, u);
+    }
+    }
+  }
+  buf_append(b, run, (size_t)(s - run));
+  buf_putc(b, '"');
+}
+
+static void proto__jrange(struct buf *b, struct server *self, struct doc *d,
+                          const struct df_range *r) {
   struct lsp_range lr = doc_range(d, r, self->encoding);
-  json_object *o = json_object_new_object();
-  json_object_object_add(o, "start", proto__pos(lr.start));
-  json_object_object_add(o, "end", proto__pos(lr.end));
-  return o;
+  buf_printf(b,
+             "{\"start\":{\"line\":%" PRIu32 ",\"character\":%" PRIu32
+             "},\"end\":{\"line\":%" PRIu32 ",\"character\":%" PRIu32 "}}",
+             lr.start.line, lr.start.character, lr.end.line,
+             lr.end.character);
 }
 
-static json_object *proto__diagnostic(struct server *self, struct doc *d,
-                                      const struct diag *g) {
+static void proto__jdiagnostic(struct buf *b, struct server *self,
+                               struct doc *d, const struct diag *g) {
   const struct client_caps *caps = &self->caps;
-  json_object *o = json_object_new_object();
-  json_object_object_add(o, "range", proto__range_json(self, d, &g->range));
-  json_object_object_add(o, "severity", json_object_new_int(g->severity));
-  json_object_object_add(o, "code", json_object_new_string(g->rule));
-  json_object_object_add(o, "source", json_object_new_string("dockwright"));
-  json_object_object_add(o, "message",
-                         json_object_new_string(g->message ? g->message : ""));
+  buf_puts(b, "{\"range\":");
+  proto__jrange(b, self, d, &g->range);
+  buf_printf(b, ",\"severity\":%d,\"code\":", (int)g->severity);
+  proto__jstr(b, g->rule);
+  buf_puts(b, ",\"source\":\"dockwright\",\"message\":");
+  proto__jstr(b, g->message ? g->message : "");
   const char *href = analysis_rule_doc_url(g->rule);
   if (href != NULL && caps->code_description) {
-    json_object *cd = json_object_new_object();
-    json_object_object_add(cd, "href", json_object_new_string(href));
-    json_object_object_add(o, "codeDescription", cd);
+    buf_puts(b, ",\"codeDescription\":{\"href\":");
+    proto__jstr(b, href);
+    buf_putc(b, '}');
   }
   if (g->tags != 0 && caps->diagnostic_tags) {
-    json_object *tags = json_object_new_array();
-    if (g->tags & DIAG_TAG_UNNECESSARY)
-      json_object_array_add(tags, json_object_new_int(1));
+    buf_puts(b, ",\"tags\":[");
+    bool first = true;
+    if (g->tags & DIAG_TAG_UNNECESSARY) {
+      buf_puts(b, "1");
+      first = false;
+    }
     if (g->tags & DIAG_TAG_DEPRECATED)
-      json_object_array_add(tags, json_object_new_int(2));
-    json_object_object_add(o, "tags", tags);
+      buf_puts(b, first ? "2" : ",2");
+    buf_putc(b, ']');
   }
   if (g->nrelated > 0 && caps->related_information) {
-    json_object *rel = json_object_new_array();
+    buf_puts(b, ",\"relatedInformation\":[");
     for (size_t i = 0; i < g->nrelated; i++) {
-      json_object *loc = json_object_new_object();
-      json_object_object_add(loc, "uri", json_object_new_string(d->uri));
-      json_object_object_add(loc, "range",
-                             proto__range_json(self, d, &g->related[i].range));
-      json_object *ri = json_object_new_object();
-      json_object_object_add(ri, "location", loc);
-      json_object_object_add(ri, "message",
-                             json_object_new_string(g->related[i].message
-                                                        ? g->related[i].message
-                                                        : ""));
-      json_object_array_add(rel, ri);
+      buf_puts(b, i ? ",{\"location\":{\"uri\":" : "{\"location\":{\"uri\":");
+      proto__jstr(b, d->uri);
+      buf_puts(b, ",\"range\":");
+      proto__jrange(b, self, d, &g->related[i].range);
+      buf_puts(b, "},\"message\":");
+      proto__jstr(b, g->related[i].message ? g->related[i].message : "");
+      buf_putc(b, '}');
     }
-    json_object_object_add(o, "relatedInformation", rel);
+    buf_putc(b, ']');
   }
   /* The fixes travel with the diagnostic (LSP's `data`), so a code action
    * can apply them without running the analysis again; the version says
    * which text their ranges belong to. */
-  json_object *data = json_object_new_object();
-  json_object_object_add(data, "version", json_object_new_int64(d->version));
-  json_object *fixes = json_object_new_array();
+  buf_printf(b, ",\"data\":{\"version\":%" PRId64 ",\"fixes\":[",
+             (int64_t)d->version);
   for (size_t i = 0; i < g->nfixes; i++) {
     const struct diag_fix *f = &g->fixes[i];
-    json_object *fo = json_object_new_object();
-    json_object_object_add(fo, "title",
-                           json_object_new_string(f->title ? f->title : ""));
-    json_object_object_add(fo, "range", proto__range_json(self, d, &f->range));
-    json_object_object_add(
-        fo, "newText", json_object_new_string(f->new_text ? f->new_text : ""));
-    json_object_array_add(fixes, fo);
+    buf_puts(b, i ? ",{\"title\":" : "{\"title\":");
+    proto__jstr(b, f->title ? f->title : "");
+    buf_puts(b, ",\"range\":");
+    proto__jrange(b, self, d, &f->range);
+    buf_puts(b, ",\"newText\":");
+    proto__jstr(b, f->new_text ? f->new_text : "");
+    buf_putc(b, '}');
   }
-  json_object_object_add(data, "fixes", fixes);
-  json_object_object_add(o, "data", data);
-  return o;
+  buf_puts(b, "]}}");
 }
 
 static json_object *proto__diagnostics(struct server *self, struct doc *d,
                                        const struct diag_list *l) {
-  json_object *arr = json_object_new_array();
-  for (size_t i = 0; l != NULL && i < l->n; i++)
-    json_object_array_add(arr, proto__diagnostic(self, d, &l->v[i]));
-  return arr;
+  struct buf b = BUF_INIT;
+  buf_putc(&b, '[');
+  for (size_t i = 0; l != NULL && i < l->n; i++) {
+    if (i)
+      buf_putc(&b, ',');
+    proto__jdiagnostic(&b, self, d, &l->v[i]);
+  }
+  buf_putc(&b, ']');
+  return proto__raw_take(&b);
 }
 
 json_object *proto_publish_diagnostics(struct server *self, struct doc *d,
