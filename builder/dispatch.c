@@ -1768,6 +1768,10 @@ static int d_run_user(const char *spec, char *const *dirs, size_t n,
       rc = err_set(err, ERR_NOTFOUND, "unable to find group %s: no "
                    "matching entries in group file", g);
   }
+  /* The primary group is a supplementary one too (runc's
+   * additionalGids, what `id` shows under BuildKit and buildah). */
+  if (rc == 0)
+    groups[(*ngroups)++] = (gid_t)gid;
   if (rc == 0 && g == NULL && uname && group) {
     FILE *gf = fopen(group, "r");
     char line[4096];
@@ -1781,7 +1785,8 @@ static int d_run_user(const char *spec, char *const *dirs, size_t n,
       unsigned long gv;
       for (char *m2 = mem ? strtok_r(mem, ",", &save) : NULL; m2;
            m2 = strtok_r(NULL, ",", &save))
-        if (strcmp(m2, uname) == 0 && d_numeric(id, &gv) && gv != gid)
+        if (strcmp(m2, uname) == 0 && d_numeric(id, &gv) && gv != gid &&
+            *ngroups < 64)
           groups[(*ngroups)++] = (gid_t)gv;
     }
     if (gf)

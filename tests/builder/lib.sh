@@ -124,6 +124,8 @@ tree_summary() { # DIR
   (cd "$1" && find . -mindepth 1 | LC_ALL=C sort | while read -r p; do
     if [[ -L $p ]]; then
       printf '%s l %s %s %s\n' "$p" "$(stat -c '%u %g' "$p")" "-" "$(readlink "$p")"
+    elif [[ -p $p ]]; then
+      printf '%s p %s\n' "$p" "$(stat -c '%a %u %g' "$p")"
     elif [[ -d $p ]]; then
       printf '%s d %s %s\n' "$p" "$(stat -c '%a %u %g' "$p")" "-"
     else
