@@ -80,14 +80,18 @@ struct exec__child {
 
 /* --- the child: system calls only ------------------------------------- */
 
-static size_t exec__slen(const char *s) {
+/* The child runs on its own stack, which the sanitizers do not know:
+ * they are kept out of it (their no-return hooks would complain). */
+#define EXEC__CHILD __attribute__((no_sanitize("address", "undefined")))
+
+EXEC__CHILD static size_t exec__slen(const char *s) {
   size_t n = 0;
   while (s[n])
     n++;
   return n;
 }
 
-static void exec__put(int fd, const char *s) {
+EXEC__CHILD static void exec__put(int fd, const char *s) {
   size_t n = exec__slen(s);
   while (n) {
     ssize_t w = write(fd, s, n);
@@ -101,7 +105,7 @@ static void exec__put(int fd, const char *s) {
 }
 
 /* "E<errno> what path\n" on the report pipe, then exit 125. */
-static void exec__fail(struct exec__child *c, const char *what,
+EXEC__CHILD static void exec__fail(struct exec__child *c, const char *what,
                        const char *path) {
   int e = errno;
   char num[16];
@@ -126,7 +130,7 @@ static void exec__fail(struct exec__child *c, const char *what,
 /* Makes sure path (absolute, in the new root) exists, creating missing
  * components (directories; the last one a file unless dir) and reporting
  * each one created. */
-static void exec__ensure(struct exec__child *c, const char *path, bool dir,
+EXEC__CHILD static void exec__ensure(struct exec__child *c, const char *path, bool dir,
                          bool report) {
   char buf[PATH_MAX];
   size_t n = exec__slen(path);
@@ -159,7 +163,7 @@ static void exec__ensure(struct exec__child *c, const char *path, bool dir,
   }
 }
 
-static void exec__mount(struct exec__child *c, const char *src,
+EXEC__CHILD static void exec__mount(struct exec__child *c, const char *src,
                         const char *dst, const char *type,
                         unsigned long flags, const char *data) {
   if (mount(src, dst, type, flags, data) != 0)
@@ -168,7 +172,7 @@ static void exec__mount(struct exec__child *c, const char *src,
 
 /* A detached copy of a host mount tree (taken before the pivot), made
  * read-only when asked; attached later with exec__attach. */
-static int exec__clone_tree(struct exec__child *c, const char *path,
+EXEC__CHILD static int exec__clone_tree(struct exec__child *c, const char *path,
                             bool ro) {
   int fd = (int)syscall(SYS_open_tree, AT_FDCWD, path,
                         OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
@@ -185,14 +189,14 @@ static int exec__clone_tree(struct exec__child *c, const char *path,
   return fd;
 }
 
-static void exec__attach(struct exec__child *c, int fd, const char *dst) {
+EXEC__CHILD static void exec__attach(struct exec__child *c, int fd, const char *dst) {
   if (syscall(SYS_move_mount, fd, "", AT_FDCWD, dst,
               MOVE_MOUNT_F_EMPTY_PATH) != 0)
     exec__fail(c, "move_mount", dst);
   close(fd);
 }
 
-static void exec__dev(struct exec__child *c) {
+EXEC__CHILD static void exec__dev(struct exec__child *c) {
   exec__ensure(c, "/dev", true, true);
   exec__mount(c, "tmpfs", "/dev", "tmpfs", MS_NOSUID | MS_STRICTATIME,
               "mode=755,size=65536k");
@@ -221,7 +225,7 @@ static void exec__dev(struct exec__child *c) {
   (void)symlink("/proc/self/fd/2", "/dev/stderr");
 }
 
-static void exec__lo_up(void) {
+EXEC__CHILD static void exec__lo_up(void) {
   int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (s < 0)
     return;
@@ -237,7 +241,7 @@ static void exec__lo_up(void) {
 
 /* Docker's default capability set; everything else leaves the bounding
  * set before exec, so root in a RUN is no more than root in a container. */
-static bool exec__cap_kept(int cap) {
+EXEC__CHILD static bool exec__cap_kept(int cap) {
   switch (cap) {
   case CAP_CHOWN: case CAP_DAC_OVERRIDE: case CAP_FSETID: case CAP_FOWNER:
   case CAP_MKNOD: case CAP_NET_RAW: case CAP_SETGID: case CAP_SETUID:
@@ -249,7 +253,7 @@ static bool exec__cap_kept(int cap) {
   }
 }
 
-static void exec__reset_signals(void) {
+EXEC__CHILD static void exec__reset_signals(void) {
   struct sigaction sa;
   memset(&sa, 0, sizeof(sa));
   sa.sa_handler = SIG_DFL;
@@ -260,7 +264,7 @@ static void exec__reset_signals(void) {
   (void)sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
-static void exec__command(struct exec__child *c, int devnull) {
+EXEC__CHILD static void exec__command(struct exec__child *c, int devnull) {
   exec__reset_signals();
   if (devnull >= 0)
     (void)dup2(devnull, 0);
@@ -324,7 +328,7 @@ static void exec__command(struct exec__child *c, int devnull) {
   _exit(err == ENOENT ? 127 : 126);
 }
 
-static int exec__init(void *arg) {
+EXEC__CHILD static int exec__init(void *arg) {
   struct exec__child *c = arg;
   if (c->userns) {
     char b;
@@ -336,6 +340,10 @@ static int exec__init(void *arg) {
       _exit(125);
   }
   close(c->sync_r);
+  /* Nothing the child says may reach the caller's stdout or stderr (the
+   * language server's stdout is its JSON-RPC stream). */
+  (void)dup2(c->log_w, 1);
+  (void)dup2(c->log_w, 2);
   (void)prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
   if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
     exec__fail(c, "make / private", NULL);
