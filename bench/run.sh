@@ -6,6 +6,17 @@ cd "$(dirname "$0")/.."
 [[ -f build-release/build.ninja ]] || meson setup build-release --buildtype=release -Dtests=false >/dev/null
 ninja -C build-release parse_bench >/dev/null
 echo "== parse (issue #2 targets: full < 5 ms, incremental < 0.5 ms)"
+# Real-world input: the official-image Dockerfiles of the conformance corpus
+# concatenated (when ../shared is there), then the dense synthetic file.
+corpus=${DOCKWRIGHT_SHARED:-$(cd .. && pwd)/shared}/corpus/real
+if [[ -f $corpus/SOURCES.tsv ]]; then
+  real=$(mktemp)
+  awk -F'\t' '$6=="official-image"{print $1}' "$corpus/SOURCES.tsv" |
+    while read -r f; do cat "$corpus/$f"; echo; done >"$real"
+  ./build-release/parse_bench "$real"
+  rm -f "$real"
+  echo
+fi
 ./build-release/parse_bench
 
 # ==== language server vs dockerfile-language-server-nodejs (issue #3) — bench/lsp/ ====
