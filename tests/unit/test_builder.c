@@ -2,7 +2,8 @@
  * test_builder.c - unit tests for builder/ modules that need no network:
  * ref (normalisation), context (patterns), layer (paths, pack + apply
  * round trip, hostile entries), store (atomic blobs, tags), auth
- * (challenges, config.json).
+ * (challenges, config.json), overlay upper dir -> layer -> lower dir,
+ * cache entries.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,7 +17,11 @@
 
 #include <cmocka.h>
 
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+
 #include "../../builder/auth.h"
+#include "../../builder/cache.h"
 #include "../../builder/context.h"
 #include "../../builder/layer.h"
 #include "../../builder/ref.h"
@@ -219,6 +224,130 @@ static void test_pack_apply(void **state) {
   buf_cleanup(&root);
 }
 
+static int entry_index(const struct layer_list *l, const char *path) {
+  for (size_t i = 0; i < l->n; i++)
+    if (strcmp(l->v[i].path, path) == 0)
+      return (int)i;
+  return -1;
+}
+
+/* An overlay upper directory becomes OCI entries (whiteouts, opaque
+ * markers, setup mount points left out), packs, and extracts back as an
+ * overlay lower layer. */
+static void test_upper_roundtrip(void **state) {
+  struct fixture *f = *state;
+  struct err err;
+  struct buf up = BUF_INIT, p = BUF_INIT;
+  buf_printf(&up, "%s/upper", f->dir);
+  assert_int_equal(store_mkdirs(up.data, &err), 0);
+  buf_printf(&p, "%s/a", up.data);
+  FILE *fp = fopen(p.data, "w");
+  assert_non_null(fp);
+  fputs("A\n", fp);
+  fclose(fp);
+  buf_reset(&p);
+  buf_printf(&p, "%s/gone", up.data);
+  if (mknod(p.data, S_IFCHR | 0, makedev(0, 0)) != 0) {
+    buf_cleanup(&p);
+    buf_cleanup(&up);
+    skip(); /* no whiteouts here */
+  }
+  buf_reset(&p);
+  buf_printf(&p, "%s/opq", up.data);
+  assert_int_equal(mkdir(p.data, 0755), 0);
+  if (setxattr(p.data, "user.overlay.opaque", "y", 1, 0) != 0) {
+    buf_cleanup(&p);
+    buf_cleanup(&up);
+    skip(); /* no user xattrs on this filesystem */
+  }
+  buf_puts(&p, "/new");
+  fp = fopen(p.data, "w");
+  fclose(fp);
+  buf_reset(&p);
+  buf_printf(&p, "%s/etc", up.data);
+  assert_int_equal(mkdir(p.data, 0755), 0);
+  buf_puts(&p, "/hosts");
+  fp = fopen(p.data, "w");
+  fclose(fp);
+  const char *skipped[] = {"etc/hosts"};
+  struct layer_upper_opts o = {.skip = skipped, .nskip = 1};
+  struct layer_list l;
+  layer_list_init(&l);
+  uint64_t nskipped = 0;
+  assert_int_equal(layer_diff_upper(up.data, &o, &l, &nskipped, &err), 0);
+  assert_true(entry_index(&l, "a") >= 0);
+  assert_true(entry_index(&l, ".wh.gone") >= 0);
+  assert_true(entry_index(&l, "gone") < 0);
+  assert_true(entry_index(&l, "opq/.wh..wh..opq") >= 0);
+  assert_true(entry_index(&l, "opq/new") >= 0);
+  assert_true(entry_index(&l, "etc/hosts") < 0);
+  assert_true(entry_index(&l, "etc") >= 0); /* no lower to compare with */
+  for (size_t i = 0; i < l.n; i++)
+    for (size_t k = 0; k < l.v[i].nxattrs; k++)
+      assert_null(strstr(l.v[i].xattrs[k].name, "overlay."));
+  layer_list_sort(&l);
+  struct layer_pack_opts po = {.compression = LAYER_GZIP};
+  struct layer_info li;
+  assert_int_equal(layer_pack(&l, &po, f->st, &li, &err), 0);
+  layer_list_cleanup(&l);
+  char *dir = NULL;
+  assert_int_equal(cache_lower_dir(f->st, li.digest, NULL, &dir, &err), 0);
+  buf_reset(&p);
+  buf_printf(&p, "%s/gone", dir);
+  struct stat st;
+  assert_int_equal(lstat(p.data, &st), 0);
+  assert_true(S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0));
+  buf_reset(&p);
+  buf_printf(&p, "%s/opq", dir);
+  char v[4] = "";
+  assert_int_equal(lgetxattr(p.data, "user.overlay.opaque", v, sizeof(v)),
+                   1);
+  assert_int_equal(v[0], 'y');
+  /* The second call finds it extracted. */
+  char *again = NULL;
+  assert_int_equal(cache_lower_dir(f->st, li.digest, NULL, &again, &err), 0);
+  assert_string_equal(dir, again);
+  free(again);
+  free(dir);
+  buf_cleanup(&p);
+  buf_cleanup(&up);
+}
+
+/* Cache entries: a round trip; an entry whose layer blob is gone is a
+ * miss; prune -a removes them. */
+static void test_cache_entries(void **state) {
+  struct fixture *f = *state;
+  struct err err;
+  const char *key =
+      "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+  char dg[DIGEST_STR_LEN];
+  assert_int_equal(store_blob_put(f->st, "layer", 5, dg, &err), 0);
+  json_object *e = json_tokener_parse("{\"config\":{\"a\":1},\"layers\":[]}");
+  json_object *l = json_object_new_object();
+  json_object_object_add(l, "digest", json_object_new_string(dg));
+  json_object_array_add(json_object_object_get(e, "layers"), l);
+  json_object *out = NULL;
+  assert_int_equal(cache_get(f->st, key, &out, &err), ERR_NOTFOUND);
+  assert_int_equal(cache_put(f->st, key, e, &err), 0);
+  assert_int_equal(cache_get(f->st, key, &out, &err), 0);
+  assert_int_equal(json_object_get_int(json_object_object_get(
+                       json_object_object_get(out, "config"), "a")), 1);
+  json_object_put(out);
+  struct strv live = STRV_INIT;
+  cache_roots(f->st, &live);
+  assert_int_equal(live.n, 1);
+  assert_string_equal(live.v[0], dg);
+  strv_cleanup(&live);
+  assert_int_equal(store_blob_remove(f->st, dg, &err), 0);
+  assert_int_equal(cache_get(f->st, key, &out, &err), ERR_NOTFOUND);
+  assert_int_equal(cache_get(f->st, "../../etc/passwd", &out, &err),
+                   ERR_INVALID);
+  size_t removed = 0;
+  assert_int_equal(cache_prune(f->st, true, 0, &removed, &err), 0);
+  assert_int_equal(removed, 1);
+  json_object_put(e);
+}
+
 static void test_store_tags(void **state) {
   struct fixture *f = *state;
   struct err e;
@@ -291,6 +420,10 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_resolve, setup_store,
                                       teardown_store),
       cmocka_unit_test_setup_teardown(test_pack_apply, setup_store,
+                                      teardown_store),
+      cmocka_unit_test_setup_teardown(test_upper_roundtrip, setup_store,
+                                      teardown_store),
+      cmocka_unit_test_setup_teardown(test_cache_entries, setup_store,
                                       teardown_store),
       cmocka_unit_test_setup_teardown(test_store_tags, setup_store,
                                       teardown_store),
