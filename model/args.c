@@ -51,7 +51,7 @@ static bool args__byte_space(unsigned char b) {
 /* Appends string(rune(b)) for one byte: Latin-1 to UTF-8, as Go does when a
  * byte is converted to a rune. */
 static void args__put_byte_rune(struct buf *b, unsigned char c) {
-  text_append_rune(b, c);
+  utf8_append(b, c);
 }
 
 /* The word built so far, copied into the arena; the buffer is kept for
@@ -227,7 +227,7 @@ static void args__words(const char *line, size_t start, size_t end,
     uint32_t ch = 0;
     w = 0;
     if (pos != end)
-      ch = text_decode_rune(line + pos, end - pos, &w);
+      ch = utf8_decode(line + pos, end - pos, &w);
 
     if (phase == IN_SPACES) {
       if (pos == end)
@@ -270,11 +270,11 @@ static void args__words(const char *line, size_t start, size_t end,
       if (ch == (uint32_t)(unsigned char)escape) {
         if (pos + w == end)
           continue; /* an escape at the very end is dropped */
-        text_append_rune(&word, ch);
+        utf8_append(&word, ch);
         pos += w;
-        ch = text_decode_rune(line + pos, end - pos, &w);
+        ch = utf8_decode(line + pos, end - pos, &w);
       }
-      text_append_rune(&word, ch);
+      utf8_append(&word, ch);
       continue;
     }
     /* IN_QUOTE */
@@ -297,10 +297,10 @@ static void args__words(const char *line, size_t start, size_t end,
         continue;
       }
       pos += w;
-      text_append_rune(&word, ch);
-      ch = text_decode_rune(line + pos, end - pos, &w);
+      utf8_append(&word, ch);
+      ch = utf8_decode(line + pos, end - pos, &w);
     }
-    text_append_rune(&word, ch);
+    utf8_append(&word, ch);
   }
   buf_cleanup(&word);
 }

@@ -10,8 +10,8 @@ void dump_go_quote(struct buf *b, const char *s, size_t len) {
   size_t i = 0;
   while (i < len) {
     size_t w;
-    uint32_t r = text_decode_rune(s + i, len - i, &w);
-    if (r == TEXT_RUNE_ERROR && w == 1) {
+    uint32_t r = utf8_decode(s + i, len - i, &w);
+    if (r == UTF8_RUNE_ERROR && w == 1) {
       /* An invalid byte is written as \xNN. */
       unsigned char c = (unsigned char)s[i];
       buf_puts(b, "\\x");

@@ -328,12 +328,12 @@ static bool expand__is_space(int32_t c) {
 /* Decodes the rune at s[0..n) (n > 0) like utf8.DecodeRune: anything
  * malformed, overlong, a surrogate or past U+10FFFF is U+FFFD, width 1. */
 static int32_t expand__decode(const char *str, size_t n, size_t *width) {
-  return (int32_t)text_decode_rune(str, n, width);
+  return (int32_t)utf8_decode(str, n, width);
 }
 
 /* Writes rune c as UTF-8; EOF (Go's string(rune(-1))) is U+FFFD. */
 static void expand__put_rune(struct buf *b, int32_t c) {
-  text_append_rune(b, c < 0 ? TEXT_RUNE_ERROR : (uint32_t)c);
+  utf8_append(b, c < 0 ? UTF8_RUNE_ERROR : (uint32_t)c);
 }
 
 /* A string decoded to runes; off[i] is the byte offset of r[i] and off[n]

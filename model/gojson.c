@@ -68,9 +68,9 @@ static size_t gojson__string(const char *s, size_t len, size_t i,
         i = j;
       } else {
         size_t w;
-        uint32_t r = text_decode_rune(s + i, len - i, &w);
+        uint32_t r = utf8_decode(s + i, len - i, &w);
         if (out)
-          text_append_rune(out, r);
+          utf8_append(out, r);
         i += w;
       }
       continue;
@@ -120,13 +120,13 @@ static size_t gojson__string(const char *s, size_t len, size_t i,
           r = 0x10000 + ((r - 0xD800) << 10) + (lo - 0xDC00);
           i += 6;
         } else {
-          r = TEXT_RUNE_ERROR;
+          r = UTF8_RUNE_ERROR;
         }
       } else if (r >= 0xDC00 && r < 0xE000) {
-        r = TEXT_RUNE_ERROR;
+        r = UTF8_RUNE_ERROR;
       }
       if (out)
-        text_append_rune(out, r);
+        utf8_append(out, r);
       break;
     }
     default:

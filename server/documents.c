@@ -8,6 +8,7 @@
 
 #include "../common/buf.h"
 #include "../common/ceilings.h"
+#include "../common/utf8.h"
 #include "../common/log.h"
 
 static const char *const doc__enc_names[] = {"utf-16", "utf-8", "utf-32"};
@@ -144,31 +145,8 @@ static size_t doc__line_end(const struct doc *d, size_t line) {
  */
 static size_t doc__char(const unsigned char *s, size_t n,
                         enum doc_encoding enc, uint32_t *units) {
-  size_t len = 1;
-  unsigned char c = s[0];
-  uint32_t min = 0, cp = c;
-  if (c >= 0xC2 && c <= 0xDF) {
-    len = 2;
-    cp = c & 0x1F;
-    min = 0x80;
-  } else if (c >= 0xE0 && c <= 0xEF) {
-    len = 3;
-    cp = c & 0x0F;
-    min = 0x800;
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    len = 4;
-    cp = c & 0x07;
-    min = 0x10000;
-  }
-  if (len > 1) {
-    bool ok = len <= n;
-    for (size_t i = 1; ok && i < len; i++) {
-      ok = (s[i] & 0xC0) == 0x80;
-      cp = (cp << 6) | (s[i] & 0x3F);
-    }
-    if (!ok || cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-      len = 1; /* invalid: the lead byte alone */
-  }
+  size_t len;
+  utf8_decode((const char *)s, n, &len);
   if (enc == DOC_UTF8)
     *units = (uint32_t)len;
   else if (enc == DOC_UTF16)
