@@ -18,7 +18,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "dockerignore.h"
+#include "../model/dockerignore.h"
 
 /* ---- small helpers ------------------------------------------------------ */
 

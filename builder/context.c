@@ -12,44 +12,21 @@
 #include "../common/ceilings.h"
 #include "layer.h"
 
-void match_rules_init(struct match_rules *m) { memset(m, 0, sizeof(*m)); }
+/* The rules are model/dockerignore.c's, shared with the analysis, so the
+ * editor's CopyIgnoredFile and the build agree on every pattern. */
+void match_rules_init(struct match_rules *m) {
+  m->di = dockerignore_new("", 0);
+  m->has_exceptions = false;
+}
 
 void match_rules_cleanup(struct match_rules *m) {
-  strv_cleanup(&m->patterns);
-  free(m->exclude);
+  dockerignore_free(m->di);
   memset(m, 0, sizeof(*m));
 }
 
 void match_rules_add(struct match_rules *m, const char *line) {
-  size_t n = strlen(line);
-  while (n && (line[n - 1] == '\r' || line[n - 1] == ' ' ||
-               line[n - 1] == '\t'))
-    n--;
-  while (n && (*line == ' ' || *line == '\t')) {
-    line++;
-    n--;
-  }
-  if (n == 0 || line[0] == '#')
-    return;
-  bool neg = false;
-  if (line[0] == '!') {
-    neg = true;
-    line++;
-    n--;
-  }
-  char *raw = xstrndup(line, n);
-  char *clean = NULL;
-  (void)layer_clean_path(raw, &clean);
-  free(raw);
-  if (clean[0] == '\0') {
-    free(clean);
-    return;
-  }
-  strv_push_take(&m->patterns, clean);
-  m->exclude = xrealloc(m->exclude, m->patterns.n * sizeof(bool));
-  m->exclude[m->patterns.n - 1] = neg;
-  if (neg)
-    m->has_exceptions = true;
+  dockerignore_add_line(m->di, line, strlen(line));
+  m->has_exceptions = dockerignore_has_exceptions(m->di);
 }
 
 bool match_has_meta(const char *s) { return strpbrk(s, "*?[\\") != NULL; }
@@ -155,29 +132,8 @@ bool match_glob(const char *pattern, const char *path) {
   return match__at(pattern, path, 0);
 }
 
-/* The pattern matches path or one of its parent directories. */
-static bool match__or_parent(const char *pattern, const char *path) {
-  if (match_glob(pattern, path))
-    return true;
-  char *tmp = xstrdup(path);
-  bool hit = false;
-  for (char *sl = strrchr(tmp, '/'); sl && !hit; sl = strrchr(tmp, '/')) {
-    *sl = '\0';
-    hit = match_glob(pattern, tmp);
-  }
-  free(tmp);
-  return hit;
-}
-
 bool match_rules_excluded(const struct match_rules *m, const char *path) {
-  bool excluded = false;
-  for (size_t i = 0; i < m->patterns.n; i++) {
-    if (m->exclude[i] == !excluded)
-      continue; /* cannot change the answer */
-    if (match__or_parent(m->patterns.v[i], path))
-      excluded = !m->exclude[i];
-  }
-  return excluded;
+  return dockerignore_excludes(m->di, path);
 }
 
 static int context__read_ignore(const char *path, struct match_rules *m,
@@ -200,7 +156,9 @@ static int context__read_ignore(const char *path, struct match_rules *m,
     }
     if (n && line[n - 1] == '\n')
       line[n - 1] = '\0';
-    match_rules_add(m, line);
+    /* A UTF-8 byte-order mark before the first pattern is not part of it. */
+    bool bom = total == (size_t)n && strncmp(line, "\xEF\xBB\xBF", 3) == 0;
+    match_rules_add(m, bom ? line + 3 : line);
   }
   free(line);
   fclose(f);

@@ -16,11 +16,11 @@
 
 #include "../common/buf.h"
 #include "../common/err.h"
+#include "../model/dockerignore.h"
 
 struct match_rules {
-  struct strv patterns; /* cleaned, without the '!' */
-  bool *exclude;        /* owned; true for "!pattern" (re-include) */
-  bool has_exceptions;
+  struct dockerignore *di; /* owned; model/dockerignore.h's matcher */
+  bool has_exceptions;     /* a '!' pattern was added */
 };
 void match_rules_init(struct match_rules *m);
 void match_rules_cleanup(struct match_rules *m);

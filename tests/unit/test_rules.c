@@ -16,7 +16,7 @@
 #include <tree_sitter/api.h>
 
 #include "../../analysis/analysis.h"
-#include "../../analysis/dockerignore.h"
+#include "../../model/dockerignore.h"
 #include "../../common/buf.h"
 #include "tree-sitter-dockerfile.h"
 

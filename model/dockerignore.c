@@ -22,6 +22,8 @@ struct dockerignore_pattern {
 struct dockerignore {
   struct dockerignore_pattern *v; /* owned */
   size_t n;
+  size_t cap;
+  bool has_exceptions;
 };
 
 /* filepath.Clean for '/'-separated paths, relative result. */
@@ -60,44 +62,57 @@ static char *dockerignore__clean(const char *p, size_t n) {
   return buf_take(&out);
 }
 
+void dockerignore_add_line(struct dockerignore *di, const char *line,
+                           size_t len) {
+  const char *s = line, *end = line + len;
+  /* Docker skips a comment before trimming: "  # x" is a pattern. */
+  if (s < end && *s == '#')
+    return;
+  while (s < end && (*s == ' ' || *s == '\t' || *s == '\r'))
+    s++;
+  while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r' ||
+                     end[-1] == '\n'))
+    end--;
+  if (s == end)
+    return;
+  bool excl = *s == '!';
+  if (excl) {
+    s++;
+    while (s < end && (*s == ' ' || *s == '\t'))
+      s++;
+    if (s == end)
+      return;
+  }
+  char *g = dockerignore__clean(s, (size_t)(end - s));
+  if (g[0] == '\0') {
+    free(g);
+    g = xstrdup("/");
+  }
+  if (di->n == di->cap) {
+    di->cap = di->cap ? di->cap * 2 : 16;
+    di->v = xrealloc(di->v, di->cap * sizeof(*di->v));
+  }
+  di->v[di->n].glob = g;
+  di->v[di->n].exclusion = excl;
+  di->n++;
+  if (excl)
+    di->has_exceptions = true;
+}
+
+bool dockerignore_has_exceptions(const struct dockerignore *di) {
+  return di->has_exceptions;
+}
+
 struct dockerignore *dockerignore_new(const char *text, size_t len) {
   struct dockerignore *di = xcalloc(1, sizeof(*di));
-  size_t cap = 0, i = 0;
+  size_t i = 0;
   if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
     i = 3;
   while (i < len) {
     const char *nl = memchr(text + i, '\n', len - i);
     size_t e = nl ? (size_t)(nl - text) : len;
-    const char *s = text + i, *end = text + e;
+    dockerignore_add_line(di, text + i, e - i);
     i = nl ? e + 1 : len;
-    if (s < end && *s == '#')
-      continue;
-    while (s < end && (*s == ' ' || *s == '\t' || *s == '\r'))
-      s++;
-    while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
-      end--;
-    if (s == end)
-      continue;
-    bool excl = *s == '!';
-    if (excl) {
-      s++;
-      while (s < end && (*s == ' ' || *s == '\t'))
-        s++;
-      if (s == end)
-        continue;
-    }
-    char *g = dockerignore__clean(s, (size_t)(end - s));
-    if (g[0] == '\0') {
-      free(g);
-      g = xstrdup("/");
-    }
-    if (di->n == cap) {
-      cap = cap ? cap * 2 : 16;
-      di->v = xrealloc(di->v, cap * sizeof(*di->v));
-    }
-    di->v[di->n].glob = g;
-    di->v[di->n].exclusion = excl;
-    di->n++;
   }
   return di;
 }

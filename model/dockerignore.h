@@ -4,7 +4,9 @@
  * where the last matching line wins, `*` and `?` within one path
  * component, `**` across components, `[...]` classes, `\` escapes, and a
  * pattern that names a directory also covering everything inside it.
- * Internal to analysis/; no IO (the caller reads the file).
+ * Shared by analysis/ (CopyIgnoredFile) and builder/ (the build context,
+ * COPY --exclude), so both read a .dockerignore the same way.  No IO: the
+ * caller reads the file.
  */
 #ifndef DW_DOCKERIGNORE_H
 #define DW_DOCKERIGNORE_H
@@ -18,6 +20,15 @@ struct dockerignore;
  * free with dockerignore_free. */
 struct dockerignore *dockerignore_new(const char *text, size_t len);
 void dockerignore_free(struct dockerignore *di);
+
+/* Adds one pattern line, read as a line of a .dockerignore is (comments
+ * and blank lines skipped, '!' re-includes); for COPY --exclude. */
+void dockerignore_add_line(struct dockerignore *di, const char *line,
+                           size_t len);
+
+/* Whether any '!' pattern was added (a directory can then not be skipped
+ * whole, since something inside it may be re-included). */
+bool dockerignore_has_exceptions(const struct dockerignore *di);
 
 /* Whether the context path `path` (relative, '/'-separated; a leading
  * "./" or "/" is ignored) or one of its parent directories is excluded:
