@@ -558,8 +558,7 @@ static void pr__run_prepare(const struct df_instr *in, struct arena *arena,
 }
 
 static void pr__stage(struct check_ctx *c, size_t s, bool in_image,
-                      struct arena *arena,
-                      const struct df_instr **last_user) {
+                      struct arena *arena, const struct df_instr **last_user) {
   const struct dockerfile *df = c->df;
   const struct df_stage *stage = &df->stages[s];
   const struct df_instr *from = &df->instrs[stage->from_instr];

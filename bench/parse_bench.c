@@ -95,8 +95,8 @@ static void bench_stage(struct buf *b, int i) {
              "WORKDIR /opt\n"
              "CMD [\"/opt/bin/component\"]\n"
              "\n",
-             i, i, i, i, i, i, i, i, i, i % 100, i % 100, i % 100, i % 100,
-             i, i, i, 0, i, i, i, i, i);
+             i, i, i, i, i, i, i, i, i, i % 100, i % 100, i % 100, i % 100, i,
+             i, i, 0, i, i, i, i, i);
 }
 
 /* Appends the first BENCH_LINES lines of path; false when unreadable. */
@@ -143,13 +143,14 @@ int main(int argc, char **argv) {
 
   TSParser *parser = ts_parser_new();
   ts_parser_set_language(parser, tree_sitter_dockerfile());
-  static double full[BENCH_RUNS_MAX], incr[BENCH_RUNS_MAX], model[BENCH_RUNS_MAX];
+  static double full[BENCH_RUNS_MAX], incr[BENCH_RUNS_MAX],
+      model[BENCH_RUNS_MAX];
 
   TSTree *tree = NULL;
   for (int r = 0; r < BENCH_RUNS; r++) {
     double t0 = now_ms();
-    TSTree *t = ts_parser_parse_string(parser, NULL, text.data,
-                                       (uint32_t)text.len);
+    TSTree *t =
+        ts_parser_parse_string(parser, NULL, text.data, (uint32_t)text.len);
     full[r] = now_ms() - t0;
     if (tree)
       ts_tree_delete(tree);
@@ -165,10 +166,12 @@ int main(int argc, char **argv) {
   const char *at = strstr(text.data + text.len / 2, "LANG=C.UTF-8");
   if (at == NULL) {
     at = text.data + text.len / 2;
-    while (*at && !((*at >= 'a' && *at <= 'z') && at[1] >= 'a' && at[1] <= 'z'))
+    while (*at &&
+           !((*at >= 'a' && *at <= 'z') && at[1] >= 'a' && at[1] <= 'z'))
       at++;
   }
-  size_t pos = (size_t)(at - text.data) + (strncmp(at, "LANG", 4) == 0 ? 5 : 1);
+  size_t pos =
+      (size_t)(at - text.data) + (strncmp(at, "LANG", 4) == 0 ? 5 : 1);
   char *copy = xstrndup(text.data, text.len);
   size_t len = text.len;
   for (int r = 0; r < BENCH_RUNS; r++) {
@@ -226,8 +229,8 @@ int main(int argc, char **argv) {
   printf("%-40s %10s %10s %8s\n", "measure", "ms", "target", "ratio");
   printf("%-40s %10.3f %10.3f %8.2f\n", "full parse (tree-sitter)", f, 5.0,
          f / 5.0);
-  printf("%-40s %10.3f %10.3f %8.2f\n",
-         "incremental reparse, 1-char edit", i, 0.5, i / 0.5);
+  printf("%-40s %10.3f %10.3f %8.2f\n", "incremental reparse, 1-char edit", i,
+         0.5, i / 0.5);
   printf("%-40s %10.3f %10s %8s\n", "model from the tree (dockerfile_parse)",
          m, "-", "-");
   printf("\n%s\n", f <= 5.0 && i <= 0.5 ? "targets met" : "TARGETS MISSED");

@@ -19,14 +19,15 @@
   X(serve, "Run the language server on stdin/stdout (same as --stdio)")
 
 #define CLI_BUILDER_COMMAND_MAP(X)                                            \
-  X(build, "Build an image from a Dockerfile (no daemon)")                   \
-  X(pull, "Pull images from a registry into the image store")                \
-  X(push, "Push an image from the store to a registry")                      \
-  X(images, "List the images in the store")                                  \
-  X(rmi, "Remove images from the store")                                     \
+  X(build, "Build an image from a Dockerfile (no daemon)")                    \
+  X(pull, "Pull images from a registry into the image store")                 \
+  X(push, "Push an image from the store to a registry")                       \
+  X(images, "List the images in the store")                                   \
+  X(rmi, "Remove images from the store")                                      \
   X(prune, "Remove unreferenced blobs from the store")
 
-#define CLI_DECLARE(name, summary) int cmd_##name##_main(int argc, char **argv);
+#define CLI_DECLARE(name, summary)                                            \
+  int cmd_##name##_main(int argc, char **argv);
 CLI_COMMAND_MAP(CLI_DECLARE)
 CLI_BUILDER_COMMAND_MAP(CLI_DECLARE)
 #undef CLI_DECLARE

@@ -54,4 +54,3 @@ int cli_read_file(const char *path, char **data, size_t *len,
   *data = buf_take(&b);
   return 0;
 }
-

@@ -140,7 +140,8 @@ static json_object *parse_json_instr(const struct df_instr *in) {
   json_object_object_add(o, "keyword", json_object_new_string(in->keyword));
   json_object_object_add(o, "known", json_object_new_boolean(in->kind != 0));
   json_object_object_add(o, "range", parse_json_range(&in->range));
-  json_object_object_add(o, "startLine", json_object_new_int64(in->start_line));
+  json_object_object_add(o, "startLine",
+                         json_object_new_int64(in->start_line));
   json_object_object_add(o, "endLine", json_object_new_int64(in->end_line));
   json_object_object_add(o, "form",
                          json_object_new_string(parse_form_name(in->form)));
@@ -149,9 +150,8 @@ static json_object *parse_json_instr(const struct df_instr *in) {
     const struct df_flag *f = &in->flags[i];
     json_object *fo = json_object_new_object();
     json_object_object_add(fo, "name", json_object_new_string(f->name));
-    json_object_object_add(fo, "value", f->value
-                                            ? json_object_new_string(f->value)
-                                            : NULL);
+    json_object_object_add(fo, "value",
+                           f->value ? json_object_new_string(f->value) : NULL);
     json_object_object_add(fo, "text", json_object_new_string(f->text));
     json_object_object_add(fo, "range", parse_json_range(&f->range));
     json_object_array_add(flags, fo);
@@ -178,9 +178,9 @@ static json_object *parse_json_instr(const struct df_instr *in) {
                              json_object_new_int64(h->fd));
       json_object_object_add(ho, "expand", json_object_new_boolean(h->expand));
       json_object_object_add(ho, "chomp", json_object_new_boolean(h->chomp));
-      json_object_object_add(ho, "content",
-                             json_object_new_string_len(h->content,
-                                                        (int)h->content_len));
+      json_object_object_add(
+          ho, "content",
+          json_object_new_string_len(h->content, (int)h->content_len));
       json_object_object_add(ho, "marker", parse_json_range(&h->marker));
       json_object_object_add(ho, "body", parse_json_range(&h->body));
       json_object_array_add(hs, ho);

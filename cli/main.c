@@ -73,9 +73,8 @@ int main(int argc, char **argv) {
     return cmd_serve_main(argc - 1, argv + 1);
   for (size_t i = 0; i < sizeof(cli_commands) / sizeof(cli_commands[0]); i++)
     if (strcmp(cmd, cli_commands[i].name) == 0)
-      return cli_commands[i].main
-                 ? cli_commands[i].main(argc - 1, argv + 1)
-                 : cli_run_builder(cmd, argc - 1, argv + 1);
+      return cli_commands[i].main ? cli_commands[i].main(argc - 1, argv + 1)
+                                  : cli_run_builder(cmd, argc - 1, argv + 1);
   cli_error("unknown command '%s'", cmd);
   cli_usage(stderr);
   return 2;

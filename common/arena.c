@@ -26,7 +26,9 @@ struct arena_large {
   size_t pad; /* keeps the data after the header aligned */
 };
 
-static char *arena__data(struct arena_chunk *c) { return (char *)(c + 1); }
+static char *arena__data(struct arena_chunk *c) {
+  return (char *)(c + 1);
+}
 
 void arena_init(struct arena *a) {
   a->chunks = NULL;
@@ -133,8 +135,8 @@ void *arena_realloc(struct arena *a, void *p, size_t old, size_t n) {
 char *arena_strndup(struct arena *a, const char *s, size_t n) {
   if (n >= SIZE_MAX)
     abort();
-  char *d = n + 1 > ARENA_LARGE ? arena__large(a, n + 1)
-                                : arena__small(a, n + 1, 1);
+  char *d =
+      n + 1 > ARENA_LARGE ? arena__large(a, n + 1) : arena__small(a, n + 1, 1);
   if (n)
     memcpy(d, s, n);
   d[n] = '\0';

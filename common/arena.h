@@ -42,7 +42,8 @@ struct arena {
   void *last;                 /* private; the latest small block */
 };
 
-#define ARENA_INIT {NULL, NULL, NULL}
+#define ARENA_INIT                                                            \
+  { NULL, NULL, NULL }
 
 void arena_init(struct arena *a);
 /* Frees every block; the arena is empty and can be used again. */

@@ -38,7 +38,9 @@ char *xstrndup(const char *s, size_t n) {
   return d;
 }
 
-char *xstrdup(const char *s) { return xstrndup(s, strlen(s)); }
+char *xstrdup(const char *s) {
+  return xstrndup(s, strlen(s));
+}
 
 void buf_init(struct buf *b) {
   b->data = NULL;
@@ -76,9 +78,13 @@ void buf_append(struct buf *b, const void *data, size_t len) {
   b->data[b->len] = '\0';
 }
 
-void buf_puts(struct buf *b, const char *s) { buf_append(b, s, strlen(s)); }
+void buf_puts(struct buf *b, const char *s) {
+  buf_append(b, s, strlen(s));
+}
 
-void buf_putc(struct buf *b, char c) { buf_append(b, &c, 1); }
+void buf_putc(struct buf *b, char c) {
+  buf_append(b, &c, 1);
+}
 
 void buf_vprintf(struct buf *b, const char *fmt, va_list ap) {
   va_list cp;
@@ -109,7 +115,9 @@ char *buf_take(struct buf *b) {
   return d;
 }
 
-const char *buf_cstr(struct buf *b) { return b->data ? b->data : ""; }
+const char *buf_cstr(struct buf *b) {
+  return b->data ? b->data : "";
+}
 
 void strv_init(struct strv *sv) {
   sv->v = NULL;
@@ -132,7 +140,9 @@ void strv_push_take(struct strv *sv, char *s) {
   sv->v[sv->n++] = s;
 }
 
-void strv_push(struct strv *sv, const char *s) { strv_push_take(sv, xstrdup(s)); }
+void strv_push(struct strv *sv, const char *s) {
+  strv_push_take(sv, xstrdup(s));
+}
 
 void strv_pushn(struct strv *sv, const char *s, size_t len) {
   strv_push_take(sv, xstrndup(s, len));

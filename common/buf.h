@@ -21,7 +21,8 @@ struct buf {
   size_t cap;
 };
 
-#define BUF_INIT {NULL, 0, 0}
+#define BUF_INIT                                                              \
+  { NULL, 0, 0 }
 
 void buf_init(struct buf *b);
 void buf_cleanup(struct buf *b); /* frees data; b is reusable */
@@ -44,7 +45,8 @@ struct strv {
   size_t cap;
 };
 
-#define STRV_INIT {NULL, 0, 0}
+#define STRV_INIT                                                             \
+  { NULL, 0, 0 }
 
 void strv_init(struct strv *sv);
 void strv_cleanup(struct strv *sv);

@@ -22,25 +22,25 @@
 #define DW_MAX_DOCKERIGNORE_BYTES (1024u * 1024u)
 
 /* builder/: ceilings on what registries, layers and contexts send us. */
-#define DW_MAX_REF_LEN 4096u                        /* image reference */
-#define DW_MAX_MANIFEST_BYTES (4u * 1024u * 1024u)  /* manifest, index */
-#define DW_MAX_CONFIG_BYTES (8u * 1024u * 1024u)    /* image config */
-#define DW_MAX_TOKEN_BYTES (1u * 1024u * 1024u)     /* auth token reply */
-#define DW_MAX_ERROR_BODY_BYTES (64u * 1024u)       /* error replies kept */
+#define DW_MAX_REF_LEN 4096u                           /* image reference */
+#define DW_MAX_MANIFEST_BYTES (4u * 1024u * 1024u)     /* manifest, index */
+#define DW_MAX_CONFIG_BYTES (8u * 1024u * 1024u)       /* image config */
+#define DW_MAX_TOKEN_BYTES (1u * 1024u * 1024u)        /* auth token reply */
+#define DW_MAX_ERROR_BODY_BYTES (64u * 1024u)          /* error replies kept */
 #define DW_MAX_BLOB_BYTES (64ull * 1024 * 1024 * 1024) /* one layer blob */
-#define DW_MAX_LAYERS 1000u                         /* layers in an image */
-#define DW_MAX_LAYER_ENTRIES 10000000u              /* entries in one tar */
-#define DW_MAX_PATH_DEPTH 1024u                     /* components in a path */
-#define DW_MAX_SYMLINK_HOPS 255u                    /* when resolving */
+#define DW_MAX_LAYERS 1000u                            /* layers in an image */
+#define DW_MAX_LAYER_ENTRIES 10000000u                 /* entries in one tar */
+#define DW_MAX_PATH_DEPTH 1024u  /* components in a path */
+#define DW_MAX_SYMLINK_HOPS 255u /* when resolving */
 #define DW_MAX_BUILD_IGNORE_BYTES (4u * 1024u * 1024u) /* for COPY */
-#define DW_MAX_CRED_HELPER_BYTES (1u * 1024u * 1024u) /* helper output */
+#define DW_MAX_CRED_HELPER_BYTES (1u * 1024u * 1024u)  /* helper output */
 #define DW_MAX_DOCKER_CONFIG_BYTES (4u * 1024u * 1024u)
 #define DW_MAX_ADD_URL_BYTES (8ull * 1024 * 1024 * 1024) /* ADD <url> */
-#define DW_MAX_CACHE_ENTRY_BYTES (16u * 1024u * 1024u) /* one cache entry */
+#define DW_MAX_CACHE_ENTRY_BYTES (16u * 1024u * 1024u)   /* one cache entry */
 /* What `dockwright prune` keeps of the build cache (layers named by the
  * most recently used entries); `prune -a` keeps nothing. */
 #define DW_CACHE_KEEP_BYTES (10ull * 1024 * 1024 * 1024)
-#define DW_MAX_RUN_MOUNTS 32u                      /* --mount per RUN */
-#define DW_MAX_SECRET_BYTES (1u * 1024u * 1024u)   /* one --secret file */
+#define DW_MAX_RUN_MOUNTS 32u                    /* --mount per RUN */
+#define DW_MAX_SECRET_BYTES (1u * 1024u * 1024u) /* one --secret file */
 
 #endif

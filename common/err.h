@@ -22,20 +22,20 @@
 
 /* One table: code name, value, default text. */
 #define ERR_MAP(X)                                                            \
-  X(OK, 0, "success")                                                        \
-  X(NOMEM, -1, "out of memory")                                              \
-  X(IO, -2, "input/output error")                                            \
-  X(SYNTAX, -3, "syntax error")                                              \
-  X(INVALID, -4, "invalid argument")                                         \
-  X(TOOBIG, -5, "input exceeds a limit")                                     \
-  X(NOTFOUND, -6, "not found")                                               \
-  X(UNSUPPORTED, -7, "not supported")                                        \
-  X(CANCELLED, -8, "cancelled")                                              \
-  X(EXISTS, -9, "already exists")                                            \
-  X(PERM, -10, "permission denied")                                          \
-  X(NETWORK, -11, "network error")                                           \
-  X(AUTH, -12, "authentication failed")                                      \
-  X(DIGEST, -13, "digest mismatch")                                          \
+  X(OK, 0, "success")                                                         \
+  X(NOMEM, -1, "out of memory")                                               \
+  X(IO, -2, "input/output error")                                             \
+  X(SYNTAX, -3, "syntax error")                                               \
+  X(INVALID, -4, "invalid argument")                                          \
+  X(TOOBIG, -5, "input exceeds a limit")                                      \
+  X(NOTFOUND, -6, "not found")                                                \
+  X(UNSUPPORTED, -7, "not supported")                                         \
+  X(CANCELLED, -8, "cancelled")                                               \
+  X(EXISTS, -9, "already exists")                                             \
+  X(PERM, -10, "permission denied")                                           \
+  X(NETWORK, -11, "network error")                                            \
+  X(AUTH, -12, "authentication failed")                                       \
+  X(DIGEST, -13, "digest mismatch")                                           \
   X(INTERNAL, -14, "internal error")
 
 enum err_code {
@@ -47,9 +47,9 @@ enum err_code {
 #define ERR_MSG_MAX 512
 
 struct err {
-  int code;          /* 0 or an enum err_code */
-  unsigned line;     /* 1-based line of the problem, 0 when none */
-  unsigned col;      /* 1-based column, 0 when none */
+  int code;      /* 0 or an enum err_code */
+  unsigned line; /* 1-based line of the problem, 0 when none */
+  unsigned col;  /* 1-based column, 0 when none */
   char msg[ERR_MSG_MAX];
 };
 

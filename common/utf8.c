@@ -65,4 +65,3 @@ void utf8_append(struct buf *b, uint32_t r) {
     buf_append(b, out, 4);
   }
 }
-

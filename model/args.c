@@ -437,8 +437,7 @@ static void args__name_val(const char *line, size_t start, size_t end,
     *eq = '\0';
     args_list_push(&r->values, wd->value, wd->start, eq_at);
     args_list_push(&r->values, eq + 1, eq_at + 1, wd->end);
-    args_list_push(&r->values, arena_strndup(arena, "=", 1), eq_at,
-                   eq_at + 1);
+    args_list_push(&r->values, arena_strndup(arena, "=", 1), eq_at, eq_at + 1);
   }
 out:
   args_list_cleanup(&words);

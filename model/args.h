@@ -43,7 +43,7 @@ void args_list_cleanup(struct args_list *l);
  * where the arguments are (all offsets into the line). */
 struct args_command {
   size_t cmd_start, cmd_end;
-  struct args_list flags; /* processed flag texts, e.g. "--from=a b" */
+  struct args_list flags;      /* processed flag texts, e.g. "--from=a b" */
   size_t rest_start, rest_end; /* the arguments, trimmed */
 };
 

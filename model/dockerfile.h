@@ -60,23 +60,23 @@ struct df_range {
 
 /* One table for every instruction: enum name, keyword. */
 #define DF_INSTR_MAP(X)                                                       \
-  X(ADD, "add")                                                              \
-  X(ARG, "arg")                                                              \
-  X(CMD, "cmd")                                                              \
-  X(COPY, "copy")                                                            \
-  X(ENTRYPOINT, "entrypoint")                                                \
-  X(ENV, "env")                                                              \
-  X(EXPOSE, "expose")                                                        \
-  X(FROM, "from")                                                            \
-  X(HEALTHCHECK, "healthcheck")                                              \
-  X(LABEL, "label")                                                          \
-  X(MAINTAINER, "maintainer")                                                \
-  X(ONBUILD, "onbuild")                                                      \
-  X(RUN, "run")                                                              \
-  X(SHELL, "shell")                                                          \
-  X(STOPSIGNAL, "stopsignal")                                                \
-  X(USER, "user")                                                            \
-  X(VOLUME, "volume")                                                        \
+  X(ADD, "add")                                                               \
+  X(ARG, "arg")                                                               \
+  X(CMD, "cmd")                                                               \
+  X(COPY, "copy")                                                             \
+  X(ENTRYPOINT, "entrypoint")                                                 \
+  X(ENV, "env")                                                               \
+  X(EXPOSE, "expose")                                                         \
+  X(FROM, "from")                                                             \
+  X(HEALTHCHECK, "healthcheck")                                               \
+  X(LABEL, "label")                                                           \
+  X(MAINTAINER, "maintainer")                                                 \
+  X(ONBUILD, "onbuild")                                                       \
+  X(RUN, "run")                                                               \
+  X(SHELL, "shell")                                                           \
+  X(STOPSIGNAL, "stopsignal")                                                 \
+  X(USER, "user")                                                             \
+  X(VOLUME, "volume")                                                         \
   X(WORKDIR, "workdir")
 
 enum df_kind {
@@ -118,11 +118,11 @@ struct df_arg {
 };
 
 struct df_heredoc {
-  char *name;      /* owned; the terminator word, unquoted */
-  unsigned fd;     /* 3 for 3<<EOF, 0 when absent */
-  bool expand;     /* false when the name was quoted */
-  bool chomp;      /* <<- */
-  char *content;   /* owned; raw body including line ends */
+  char *name;    /* owned; the terminator word, unquoted */
+  unsigned fd;   /* 3 for 3<<EOF, 0 when absent */
+  bool expand;   /* false when the name was quoted */
+  bool chomp;    /* <<- */
+  char *content; /* owned; raw body including line ends */
   size_t content_len;
   struct df_range marker; /* the <<EOF word in the instruction line */
   struct df_range body;   /* body lines plus the terminator line */
@@ -130,20 +130,20 @@ struct df_heredoc {
 
 struct df_instr {
   enum df_kind kind;
-  char *keyword;   /* owned; as written ("from", "FROM", "Bogus") */
-  char *original;  /* owned; the logical line (continuations joined);
-                      the builder's history text */
-  struct df_range range;   /* keyword .. last line (incl. heredocs) */
+  char *keyword;         /* owned; as written ("from", "FROM", "Bogus") */
+  char *original;        /* owned; the logical line (continuations joined);
+                            the builder's history text */
+  struct df_range range; /* keyword .. last line (incl. heredocs) */
   struct df_range keyword_range;
-  uint32_t start_line;     /* 1-based, as BuildKit reports */
-  uint32_t end_line;       /* 1-based, inclusive */
+  uint32_t start_line; /* 1-based, as BuildKit reports */
+  uint32_t end_line;   /* 1-based, inclusive */
   enum df_form form;
-  struct df_flag *flags;   /* owned array */
+  struct df_flag *flags; /* owned array */
   size_t nflags;
-  struct df_arg *args;     /* owned array: BuildKit's value chain */
+  struct df_arg *args; /* owned array: BuildKit's value chain */
   size_t nargs;
-  struct df_range args_range; /* the text after the flags */
-  struct df_instr *sub;    /* owned; ONBUILD's nested instruction */
+  struct df_range args_range;  /* the text after the flags */
+  struct df_instr *sub;        /* owned; ONBUILD's nested instruction */
   struct df_heredoc *heredocs; /* owned array */
   size_t nheredocs;
   bool invalid;            /* BuildKit rejects this instruction */

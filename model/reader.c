@@ -136,8 +136,8 @@ static size_t reader__map(const struct reader_logical *lg, size_t loff,
  * before its line's end (the line end is never in a piece) unless the
  * line is the file's last, so the row is the one a search would find. */
 static struct df_pos reader__lpos(struct reader *r,
-                                  const struct reader_logical *lg,
-                                  size_t byte, ptrdiff_t piece) {
+                                  const struct reader_logical *lg, size_t byte,
+                                  ptrdiff_t piece) {
   if (piece < 0)
     return reader__pos(r, byte);
   return reader__pos_on(r, lg->pieces[piece].row, byte);
@@ -170,10 +170,9 @@ static void reader__problem(struct reader *r, enum df_problem_kind kind,
   struct dockerfile *df = r->df;
   if (df->nproblems == r->problem_cap) {
     size_t cap = r->problem_cap ? r->problem_cap * 2 : 8;
-    df->problems =
-        arena_realloc(r->arena, df->problems,
-                      r->problem_cap * sizeof(*df->problems),
-                      cap * sizeof(*df->problems));
+    df->problems = arena_realloc(r->arena, df->problems,
+                                 r->problem_cap * sizeof(*df->problems),
+                                 cap * sizeof(*df->problems));
     r->problem_cap = cap;
   }
   struct df_problem *p = &df->problems[df->nproblems++];
@@ -193,9 +192,9 @@ static struct df_instr *reader__new_instr(struct reader *r) {
   struct dockerfile *df = r->df;
   if (df->ninstrs == r->instr_cap) {
     size_t cap = r->instr_cap ? r->instr_cap * 2 : 32;
-    df->instrs = arena_realloc(r->arena, df->instrs,
-                               r->instr_cap * sizeof(*df->instrs),
-                               cap * sizeof(*df->instrs));
+    df->instrs =
+        arena_realloc(r->arena, df->instrs, r->instr_cap * sizeof(*df->instrs),
+                      cap * sizeof(*df->instrs));
     r->instr_cap = cap;
   }
   struct df_instr *in = &df->instrs[df->ninstrs++];
@@ -329,8 +328,7 @@ static bool reader__directives(struct reader *r) {
     struct df_range rg = reader__range(r, s, e);
     if (seen[which]) {
       struct buf m = BUF_INIT;
-      buf_printf(&m, "only one %s parser directive can be used",
-                 valid[which]);
+      buf_printf(&m, "only one %s parser directive can be used", valid[which]);
       reader__problem_buf(r, DF_PROBLEM_ERROR, rg, &m);
       return false;
     }
@@ -347,11 +345,9 @@ static bool reader__directives(struct reader *r) {
         r->escape = r->src[vs];
       } else {
         struct buf m = BUF_INIT;
-        buf_printf(&m,
-                   "invalid escape token '%.*s' does not match ` or \\",
+        buf_printf(&m, "invalid escape token '%.*s' does not match ` or \\",
                    (int)(ve - vs), r->src + vs);
-        reader__problem_buf(r, DF_PROBLEM_ERROR, reader__range(r, vs, ve),
-                            &m);
+        reader__problem_buf(r, DF_PROBLEM_ERROR, reader__range(r, vs, ve), &m);
         return false;
       }
     }
@@ -361,7 +357,9 @@ static bool reader__directives(struct reader *r) {
 
 /* ---- heredocs -------------------------------------------------------- */
 
-static bool reader__is_digit(char c) { return c >= '0' && c <= '9'; }
+static bool reader__is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
 
 int dockerfile_heredoc_word(const char *word, struct df_heredoc *out,
                             char **msg) {
@@ -407,9 +405,8 @@ int dockerfile_heredoc_word(const char *word, struct df_heredoc *out,
   }
   if (raw.n != words.n) {
     struct buf m = BUF_INIT;
-    buf_printf(&m,
-               "internal lexing of heredoc produced inconsistent results: %s",
-               p);
+    buf_printf(
+        &m, "internal lexing of heredoc produced inconsistent results: %s", p);
     *msg = buf_take(&m);
     rc = -1;
     goto out;
@@ -487,8 +484,8 @@ static void reader__set_args(struct reader *r, struct df_instr *in,
   for (size_t i = 0; i < res->values.n; i++) {
     in->args[i].value = res->values.v[i].value; /* already in the arena */
     in->args[i].len = res->values.v[i].len;
-    in->args[i].range = reader__lrange(r, lg, res->values.v[i].start,
-                                       res->values.v[i].end);
+    in->args[i].range =
+        reader__lrange(r, lg, res->values.v[i].start, res->values.v[i].end);
   }
   if (res->json)
     in->form = in->kind == DF_HEALTHCHECK ? DF_FORM_HEALTH : DF_FORM_JSON;
@@ -626,8 +623,7 @@ static size_t reader__heredocs(struct reader *r, struct df_instr *in,
       body_end = body_start;
     hd.body = reader__range(r, body_start, body_end);
     hd.content_len = content_end - body_start;
-    hd.content =
-        arena_strndup(r->arena, r->src + body_start, hd.content_len);
+    hd.content = arena_strndup(r->arena, r->src + body_start, hd.content_len);
     in->heredocs = arena_realloc(r->arena, in->heredocs,
                                  in->nheredocs * sizeof(*in->heredocs),
                                  (in->nheredocs + 1) * sizeof(*in->heredocs));
@@ -658,10 +654,10 @@ static bool reader__segment(struct reader *r, size_t row, size_t row_end,
       struct buf m = BUF_INIT;
       buf_printf(&m, "dockerfile line greater than max allowed size of %d",
                  READER_MAX_LINE - 1);
-      reader__problem_buf(r, DF_PROBLEM_ERROR,
-                          reader__range(r, r->lines[row].start,
-                                        reader__content_end(r, row)),
-                          &m);
+      reader__problem_buf(
+          r, DF_PROBLEM_ERROR,
+          reader__range(r, r->lines[row].start, reader__content_end(r, row)),
+          &m);
       return false;
     }
     size_t s = reader__line_start(r, row), e = reader__content_end(r, row);
@@ -797,8 +793,8 @@ static void reader__stages(struct dockerfile *df) {
       cur->from_instr = i;
       if (in->nargs >= 1)
         cur->base = in->args[0].value; /* shared: both live in the arena */
-      if (in->nargs >= 3 && text_ieq(in->args[1].value,
-                                     strlen(in->args[1].value), "as")) {
+      if (in->nargs >= 3 &&
+          text_ieq(in->args[1].value, strlen(in->args[1].value), "as")) {
         char *name = arena_strdup(&df->arena, in->args[2].value);
         for (char *c = name; *c; c++)
           if (*c >= 'A' && *c <= 'Z')
@@ -854,8 +850,7 @@ struct dockerfile *dockerfile_parse(const char *text, size_t len,
       /* With a tree nearly every run is one instruction: size the array
        * once rather than copying it as it doubles. */
       r.instr_cap = nsegs + 8;
-      r.df->instrs =
-          arena_alloc(r.arena, r.instr_cap * sizeof(*r.df->instrs));
+      r.df->instrs = arena_alloc(r.arena, r.instr_cap * sizeof(*r.df->instrs));
     }
     for (size_t i = 0; i < nsegs; i++) {
       size_t end = i + 1 < nsegs ? segs[i + 1].row : r.nlines;

@@ -461,8 +461,7 @@ static void proto__jrange(struct buf *b, struct server *self, struct doc *d,
   buf_printf(b,
              "{\"start\":{\"line\":%" PRIu32 ",\"character\":%" PRIu32
              "},\"end\":{\"line\":%" PRIu32 ",\"character\":%" PRIu32 "}}",
-             lr.start.line, lr.start.character, lr.end.line,
-             lr.end.character);
+             lr.start.line, lr.start.character, lr.end.line, lr.end.character);
 }
 
 static void proto__jdiagnostic(struct buf *b, struct server *self,

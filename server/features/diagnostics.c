@@ -252,7 +252,8 @@ void diagnostics_schedule(struct server *self, struct doc *d, bool now) {
   d->diag_dirty = true;
   /* Leading edge when idle; otherwise the end of the throttle window (a
    * running job also makes it wait: one job per document). */
-  if (now || (d->diag_job == NULL && (d->diag_started == 0 || window_end <= t)))
+  if (now ||
+      (d->diag_job == NULL && (d->diag_started == 0 || window_end <= t)))
     d->diag_due = t;
   else
     d->diag_due = window_end > t ? window_end : t;

@@ -30,7 +30,9 @@
 
 static int passed, failed;
 
-static void ok(void) { passed++; }
+static void ok(void) {
+  passed++;
+}
 
 static void fail(const char *fmt, ...) DW_PRINTF(1, 2);
 static void fail(const char *fmt, ...) {
@@ -283,7 +285,8 @@ static void check_heredoc_words(const char *dir, const char *file, int want) {
     return;
   }
   for (size_t i = 0; i < json_object_array_length(words); i++) {
-    const char *w = json_object_get_string(json_object_array_get_idx(words, i));
+    const char *w =
+        json_object_get_string(json_object_array_get_idx(words, i));
     struct df_heredoc h;
     char *msg = NULL;
     int rc = dockerfile_heredoc_word(w, &h, &msg);
@@ -473,10 +476,11 @@ static bool instr_agrees(const struct parsed *p, TSNode node,
                          const struct df_instr *in, struct buf *why) {
   const char *type = ts_node_type(node);
   size_t tlen = strlen(type) - 12; /* without "_instruction" */
-  const char *want = in->kind == DF_UNKNOWN ? "unknown" : df_kind_name(in->kind);
+  const char *want =
+      in->kind == DF_UNKNOWN ? "unknown" : df_kind_name(in->kind);
   if (strlen(want) != tlen || strncmp(type, want, tlen) != 0) {
-    buf_printf(why, "line %u: tree says %s, BuildKit %s", in->start_line,
-               type, want);
+    buf_printf(why, "line %u: tree says %s, BuildKit %s", in->start_line, type,
+               want);
     return false;
   }
   size_t nflags = 0, nheredocs = 0;
@@ -528,7 +532,8 @@ static bool instr_agrees(const struct parsed *p, TSNode node,
   bool bk_json = in->form == DF_FORM_JSON ||
                  (in->form == DF_FORM_HEALTH && in->nargs > 1 &&
                   ts_node_named_child_count(node) > 0 && json);
-  if (in->kind != DF_ONBUILD && in->kind != DF_HEALTHCHECK && json != bk_json) {
+  if (in->kind != DF_ONBUILD && in->kind != DF_HEALTHCHECK &&
+      json != bk_json) {
     buf_printf(why, "line %u: tree says %s form, BuildKit %s form",
                in->start_line, json ? "exec" : "shell",
                bk_json ? "exec" : "shell");
@@ -542,7 +547,8 @@ static bool instr_agrees(const struct parsed *p, TSNode node,
   if (in->sub && has_sub)
     return instr_agrees(p, sub, in->sub, why);
   if (in->sub != NULL && !has_sub) {
-    buf_printf(why, "line %u: ONBUILD without a nested instruction in the tree",
+    buf_printf(why,
+               "line %u: ONBUILD without a nested instruction in the tree",
                in->start_line);
     return false;
   }

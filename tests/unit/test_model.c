@@ -83,7 +83,9 @@ static void test_continuations(void **state) {
   check("RUN a \\\\\nRUN b\n", "(run \"a \\\\\\\\\")\n(run \"b\")\n");
   check("# escape=`\nRUN a `\n b\n", "(run \"a  b\")\n");
   check("RUN a\r\nRUN b \\\r\n c\r\n", "(run \"a\")\n(run \"b  c\")\n");
-  check("\xEF\xBB\xBF" "FROM a", "(from \"a\")\n");
+  check("\xEF\xBB\xBF"
+        "FROM a",
+        "(from \"a\")\n");
 }
 
 static void test_directives(void **state) {
@@ -98,8 +100,7 @@ static void test_directives(void **state) {
 
 static void test_heredocs(void **state) {
   (void)state;
-  check("RUN <<EOF\necho a\nEOF\nRUN b\n",
-        "(run \"<<EOF\")\n(run \"b\")\n");
+  check("RUN <<EOF\necho a\nEOF\nRUN b\n", "(run \"<<EOF\")\n(run \"b\")\n");
   check("RUN <<EOF\necho\n", "ERR 1:5: unterminated heredoc");
   check("RUN [\"<<EOF\"]\nRUN b\n", "(run \"<<EOF\")\n(run \"b\")\n");
   check("COPY <<A <<B /d\na\nA\nb\nB\n", "(copy \"<<A\" \"<<B\" \"/d\")\n");
@@ -116,8 +117,8 @@ static void test_other(void **state) {
         "(healthcheck [\"--retries=3\"] \"CMD\" \"a\")\n(healthcheck "
         "\"NONE\")\n");
   /* Go prints U+FFFD as is: it is a graphic character. */
-  check("CMD [\"\\u0000\\ud800x\\u00a0\"]\n",
-        "(cmd \"\\x00\xEF\xBF\xBD" "x\\u00a0\")\n");
+  check("CMD [\"\\u0000\\ud800x\\u00a0\"]\n", "(cmd \"\\x00\xEF\xBF\xBD"
+                                              "x\\u00a0\")\n");
 }
 
 static void test_ranges(void **state) {
@@ -141,10 +142,10 @@ static void test_ranges(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_forms),        cmocka_unit_test(test_env_label),
-      cmocka_unit_test(test_flags),        cmocka_unit_test(test_continuations),
-      cmocka_unit_test(test_directives),   cmocka_unit_test(test_heredocs),
-      cmocka_unit_test(test_other),        cmocka_unit_test(test_ranges),
+      cmocka_unit_test(test_forms),      cmocka_unit_test(test_env_label),
+      cmocka_unit_test(test_flags),      cmocka_unit_test(test_continuations),
+      cmocka_unit_test(test_directives), cmocka_unit_test(test_heredocs),
+      cmocka_unit_test(test_other),      cmocka_unit_test(test_ranges),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
