@@ -38,6 +38,19 @@ const CHUNK = 8;
 const rest = ($, node) =>
   choice(alias($._plain_rest, node), alias($._rest, node));
 
+/* Leading flags; a lone `--` ends them (BuildKit's extractBuilderFlags),
+ * so a later `--x` is an argument. */
+const flags = ($) => seq(many($.flag, 3), optional(alias($._flags_end, '--')));
+
+/* A pair's `=` and optional value.  The value must start right after the
+ * `=` (one token with it, or the zero-width glue across a continuation):
+ * after a blank BuildKit's value is empty and the next word is the next
+ * pair (`ENV A= B=2`). */
+const eqValue = ($, name) => choice(
+  seq(alias($._flag_eq_value, '='), field(name, $._word)),
+  seq($._pair_eq, optional(seq($._concat, field(name, $._word)))),
+);
+
 /* Case-insensitive literal as a regex. */
 const ci = (word) =>
   new RegExp(word.split('').map((c) => `[${c.toLowerCase()}${c.toUpperCase()}]`).join(''));
@@ -75,6 +88,7 @@ module.exports = grammar({
     $._plain_word,
     $._plain_rest,
     $._flag_eq_value,
+    $._flags_end,
     $._error_sentinel,
   ],
 
@@ -174,7 +188,7 @@ module.exports = grammar({
 
     from_instruction: ($) => seq(
       kw($, 'FROM'),
-      many($.flag, 3),
+      flags($),
       optional(seq(
         field('image', $.image_spec),
         optional(seq(
@@ -186,20 +200,20 @@ module.exports = grammar({
 
     run_instruction: ($) => seq(
       kw($, 'RUN'),
-      many($.flag, 3),
+      flags($),
       optional(choice(
         $._exec_form,
         seq($.shell_command, optional($._heredoc_bodies)),
       )),
     ),
 
-    cmd_instruction: ($) => seq(kw($, 'CMD'), many($.flag, 3), optional($._exec_or_shell)),
-    entrypoint_instruction: ($) => seq(kw($, 'ENTRYPOINT'), many($.flag, 3), optional($._exec_or_shell)),
-    shell_instruction: ($) => seq(kw($, 'SHELL'), many($.flag, 3), optional($._exec_or_shell)),
+    cmd_instruction: ($) => seq(kw($, 'CMD'), flags($), optional($._exec_or_shell)),
+    entrypoint_instruction: ($) => seq(kw($, 'ENTRYPOINT'), flags($), optional($._exec_or_shell)),
+    shell_instruction: ($) => seq(kw($, 'SHELL'), flags($), optional($._exec_or_shell)),
 
     healthcheck_instruction: ($) => seq(
       kw($, 'HEALTHCHECK'),
-      many($.flag, 3),
+      flags($),
       optional(choice(
         field('type', alias(token(prec(1, ci('none'))), 'NONE')),
         seq(field('type', alias(token(prec(1, ci('cmd'))), 'CMD')), optional($._exec_or_shell)),
@@ -215,7 +229,7 @@ module.exports = grammar({
 
     label_instruction: ($) => seq(
       kw($, 'LABEL'),
-      many($.flag, 3),
+      flags($),
       optional(choice(
         seq($.label_pair, many(choice($.label_pair, alias($._label_key_only, $.label_pair)), 3)),
         alias($._label_legacy, $.label_pair),
@@ -223,8 +237,7 @@ module.exports = grammar({
     ),
     label_pair: ($) => prec.right(seq(
       field('key', $._label_key),
-      $._pair_eq,
-      optional(field('value', $._word)),
+      eqValue($, 'value'),
     )),
     _label_key_only: ($) => field('key', $._label_key),
     _label_legacy: ($) => seq(
@@ -240,7 +253,7 @@ module.exports = grammar({
 
     env_instruction: ($) => seq(
       kw($, 'ENV'),
-      many($.flag, 3),
+      flags($),
       optional(choice(
         seq($.env_pair, many(choice($.env_pair, alias($._env_key_only, $.env_pair)), 3)),
         alias($._env_legacy, $.env_pair),
@@ -248,8 +261,7 @@ module.exports = grammar({
     ),
     env_pair: ($) => prec.right(seq(
       field('key', $._env_key),
-      $._pair_eq,
-      optional(field('value', $._word)),
+      eqValue($, 'value'),
     )),
     _env_key_only: ($) => field('key', $._env_key),
     _env_legacy: ($) => seq(
@@ -265,53 +277,53 @@ module.exports = grammar({
 
     arg_instruction: ($) => seq(
       kw($, 'ARG'),
-      many($.flag, 3),
+      flags($),
       many($.arg_declaration, 3),
     ),
     arg_declaration: ($) => prec.right(seq(
       field('name', choice(alias($._key_text, $.variable_name), $.variable_expansion)),
-      optional(seq($._pair_eq, optional(field('default', $._word)))),
+      optional(eqValue($, 'default')),
     )),
 
     maintainer_instruction: ($) => seq(
       kw($, 'MAINTAINER'),
-      many($.flag, 3),
+      flags($),
       optional(field('name', rest($, $.unquoted_string))),
     ),
     user_instruction: ($) => seq(
       kw($, 'USER'),
-      many($.flag, 3),
+      flags($),
       optional(field('user', rest($, $.unquoted_string))),
     ),
     stopsignal_instruction: ($) => seq(
       kw($, 'STOPSIGNAL'),
-      many($.flag, 3),
+      flags($),
       optional(field('signal', rest($, $.unquoted_string))),
     ),
     workdir_instruction: ($) => seq(
       kw($, 'WORKDIR'),
-      many($.flag, 3),
+      flags($),
       optional(field('path', rest($, $.path))),
     ),
 
     expose_instruction: ($) => seq(
       kw($, 'EXPOSE'),
-      many($.flag, 3),
+      flags($),
       many(choice(alias($._plain_word, $.expose_port), $.expose_port), 3),
     ),
     expose_port: ($) => seq($._piece, many(seq($._concat, $._piece), 2)),
 
     volume_instruction: ($) => seq(
       kw($, 'VOLUME'),
-      many($.flag, 3),
+      flags($),
       optional(choice(
         $._exec_form,
         seq(optional($._not_json), many1($._path, 3)),
       )),
     ),
 
-    copy_instruction: ($) => seq(kw($, 'COPY'), many($.flag, 3), optional($._copy_args)),
-    add_instruction: ($) => seq(kw($, 'ADD'), many($.flag, 3), optional($._copy_args)),
+    copy_instruction: ($) => seq(kw($, 'COPY'), flags($), optional($._copy_args)),
+    add_instruction: ($) => seq(kw($, 'ADD'), flags($), optional($._copy_args)),
     _copy_args: ($) => choice(
       $._exec_form,
       seq(
@@ -325,13 +337,13 @@ module.exports = grammar({
 
     onbuild_instruction: ($) => seq(
       kw($, 'ONBUILD'),
-      many($.flag, 3),
+      flags($),
       optional(field('instruction', $._instruction)),
     ),
 
     unknown_instruction: ($) => seq(
       field('keyword', $.unknown_keyword),
-      many($.flag, 3),
+      flags($),
       optional(alias(repeat1($._shell_fragment), $.arguments)),
     ),
 

@@ -136,7 +136,8 @@ case(G, 'exec form', 'RUN ["echo", "hi"]\n')
 case(G, 'exec form empty', 'RUN []\n')
 case(G, 'exec form escapes', 'RUN ["echo", "a\\"b", "\\u00e9\\n"]\n')
 case(G, 'exec form with leading blanks', 'RUN    [ "a" ]\n')
-case(G, 'exec form with trailing text', 'RUN ["echo", "hi"] trailing\n')
+case(G, 'text after the JSON array makes shell form',
+     'RUN ["echo", "hi"] trailing\nCMD ["a"] # not a comment\nENTRYPOINT ["a"]   \\\n')
 case(G, 'single quotes fall back to shell form', "RUN ['echo', 'hi']\n")
 case(G, 'unterminated array falls back to shell form', 'RUN ["echo", "hi"\n')
 case(G, 'unterminated string falls back to shell form', 'RUN ["echo\n')
@@ -152,6 +153,8 @@ case(G, 'mount with variable', 'RUN --mount=type=cache,target=${CACHE} go build\
 case(G, 'network and security flags', 'RUN --network=none --security=insecure make\n')
 case(G, 'flag without value', 'RUN --no-cache make\n')
 case(G, 'flags then exec form', 'RUN --network=host ["make"]\n')
+case(G, 'double dash then exec form', 'RUN --network=host -- ["make"]\n')
+case(G, 'double dash at end of line', 'RUN --no-cache --\nRUN x\n')
 case(G, 'empty RUN', 'RUN\nRUN x\n')
 
 # ---------------------------------------------------------------- CMD / ENTRYPOINT / SHELL
@@ -194,6 +197,9 @@ case(G, 'variable value', 'ENV GOPATH=/go PATH=$GOPATH/bin:$PATH\n')
 case(G, 'quoted key', 'ENV "A"=1\n')
 case(G, 'pair without equals after pairs', 'ENV A=1 B\n')
 case(G, 'space before equals is legacy', 'ENV A =b\n')
+case(G, 'empty value then quoted pair', 'ENV A= B="x" C=\n')
+case(G, 'empty value before continuation', 'ENV A= \\\n    B=2\n')
+case(G, 'value glued across continuation', 'ENV A=\\\nb\n')
 
 # ---------------------------------------------------------------- LABEL
 G = 'label'
@@ -205,6 +211,7 @@ case(G, 'legacy label', 'LABEL maintainer someone@example.com\n')
 case(G, 'multi-line labels', 'LABEL a=1 \\\n      b=2\n')
 case(G, 'label with variable', 'LABEL version=${VERSION}\n')
 case(G, 'empty LABEL', 'LABEL\n')
+case(G, 'empty value', 'LABEL a= b=c\n')
 
 # ---------------------------------------------------------------- ARG
 G = 'arg'
@@ -214,6 +221,7 @@ case(G, 'several names', 'ARG a b=1 c\n')
 case(G, 'quoted default', 'ARG MSG="hello world"\n')
 case(G, 'default with variable', 'ARG TAG=${VERSION}-alpine\n')
 case(G, 'empty default', 'ARG A=\n')
+case(G, 'empty default then name', 'ARG A= B\n')
 case(G, 'variable as name', 'ARG ${src}=x\n')
 case(G, 'ARG before FROM', 'ARG BASE=alpine\nFROM ${BASE}\n')
 
@@ -240,6 +248,8 @@ case(G, 'ADD checksum', 'ADD --checksum=sha256:abc https://x/y /z\n')
 case(G, 'ADD JSON', 'ADD ["a", "b"]\n')
 case(G, 'half-typed flag', 'FROM a\nCOPY --fr\nRUN b\n')
 case(G, 'COPY exclude and parents', 'COPY --parents --exclude=*.md ./docs /out\n')
+case(G, 'double dash ends flags', 'COPY --link -- --from=x /dst\n')
+case(G, 'double dash alone', 'COPY -- a b\n')
 
 # ---------------------------------------------------------------- VOLUME and others
 G = 'misc'

@@ -74,6 +74,7 @@ enum TokenType {
   PLAIN_WORD,
   PLAIN_REST,
   FLAG_EQ_VALUE,
+  FLAGS_END,
   ERROR_SENTINEL,
 };
 
@@ -1213,13 +1214,16 @@ bool tree_sitter_dockerfile_external_scanner_scan(void *payload, TSLexer *l,
 
   /* Glued to a flag name or to a flag's '=': only the flag's own '=' or
    * value pieces can follow, never the start of the instruction body. */
-  bool glued = valid[FLAG_START] && skipped == 0 &&
-               !((s->flags & F_IN_CONT) && l->get_column(l) == 0);
-  if (glued && c == '=') {
-    /* A flag's '=' with its value right after it: one token where the
-     * internal '=' plus the zero-width glue (scan_concat) would be two.
-     * Only when the glue would certainly follow: not before a blank, the
-     * line end or the escape char (continuation rules). */
+  bool at_glue = skipped == 0 &&
+                 !((s->flags & F_IN_CONT) && l->get_column(l) == 0);
+  bool glued = valid[FLAG_START] && at_glue;
+  if (c == '=' && (glued || (at_glue && valid[FLAG_EQ_VALUE]))) {
+    /* A flag's or an ENV/LABEL/ARG pair's '=' with its value right after
+     * it: one token where the internal '=' plus the zero-width glue
+     * (scan_concat) would be two.  Only when the glue would certainly
+     * follow: not before a blank, the line end or the escape char
+     * (continuation rules).  After a blank BuildKit's value is empty
+     * (`ENV A= B=2` is A="" and B=2). */
     if (err || !valid[FLAG_EQ_VALUE]) return false;
     adv(l);
     int32_t c2 = l->lookahead;
@@ -1249,6 +1253,12 @@ bool tree_sitter_dockerfile_external_scanner_scan(void *payload, TSLexer *l,
       if (!at_eof(l) && !is_hspace(c3) && c3 != '\n' && c3 != '=') {
         l->mark_end(l);
         return emit(s, l, FLAG_START);
+      }
+      /* a lone `--` ends the flags (extractBuilderFlags): what follows is
+       * the instruction's arguments, even when it starts with `--` */
+      if ((at_eof(l) || is_hspace(c3) || c3 == '\n') && valid[FLAGS_END]) {
+        l->mark_end(l);
+        return emit(s, l, FLAGS_END);
       }
     }
     if (valid[SHELL_FRAGMENT]) return scan_fragment(s, l, valid, true);
