@@ -2,7 +2,7 @@
  * settings.c - the "dockwright" section.  See settings.h and README.md.
  *
  *   {"dockwright": {
- *      "diagnostics": {"enable": true, "debounceMs": 100},
+ *      "diagnostics": {"enable": true, "debounceMs": 0},
  *      "rules": {"RuleId": "off" | "error" | "warning" | "information" |
  *                          "hint"}}}
  */

@@ -18,7 +18,7 @@
 #include "../analysis/analysis.h"
 #include "../common/err.h"
 
-#define SETTINGS_DEBOUNCE_DEFAULT_MS 100u
+#define SETTINGS_DEBOUNCE_DEFAULT_MS 0u
 #define SETTINGS_DEBOUNCE_MAX_MS 10000u
 
 struct settings {
