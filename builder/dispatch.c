@@ -57,8 +57,11 @@ struct stage {
   json_object *cfg; /* owned: the whole image config document */
   struct lref *layers;
   size_t nlayers;
-  char *rootfs;    /* owned or NULL */
+  char *rootfs;    /* owned or NULL: every layer applied, made only for
+                      what reads a whole tree (COPY --from, bind mounts) */
   size_t applied;  /* layers applied to rootfs */
+  char **lowers;   /* owned: extracted dirs of layers[0..nlowers) */
+  size_t nlowers;
   struct strv args; /* "K=V" in scope */
   bool cmd_set;
   char key[DIGEST_HEX_LEN + 1]; /* cache key of the last step run */
@@ -261,6 +264,9 @@ static void stage_cleanup(struct dctx *d, struct stage *s) {
       d_log(d, "cleanup: %s", e.msg);
     free(s->rootfs);
   }
+  for (size_t i = 0; i < s->nlowers; i++)
+    free(s->lowers[i]);
+  free(s->lowers);
   strv_cleanup(&s->args);
   memset(s, 0, sizeof(*s));
 }
@@ -298,6 +304,38 @@ static int stage_materialize(struct dctx *d, struct stage *s,
             s->layers[s->applied].digest,
             (unsigned long long)stats.skipped_devices);
   }
+  return 0;
+}
+
+/* The stage's filesystem as a merged view of its extracted layers (kept
+ * per store, shared with RUN's overlay): looking at a destination or
+ * /etc/passwd then costs a few lstat calls per layer, where applying
+ * every layer to one directory costs the whole image.  v borrows
+ * s->lowers until the stage changes. */
+static int stage_view(struct dctx *d, struct stage *s, struct layer_view *v,
+                      struct err *err) {
+  /* A cache hit replaces the layer list; keep only the prefix that
+   * still matches (lowers are named by their layer's digest). */
+  size_t keep = 0;
+  while (keep < s->nlowers && keep < s->nlayers) {
+    const char *hex = digest_hex(s->layers[keep].digest);
+    size_t ll = strlen(s->lowers[keep]), hl = strlen(hex);
+    if (ll < hl || strcmp(s->lowers[keep] + ll - hl, hex) != 0)
+      break;
+    keep++;
+  }
+  while (s->nlowers > keep)
+    free(s->lowers[--s->nlowers]);
+  if (s->nlowers < s->nlayers)
+    s->lowers = xrealloc(s->lowers, s->nlayers * sizeof(*s->lowers));
+  for (; s->nlowers < s->nlayers; s->nlowers++) {
+    int rc = cache_lower_dir(d->store, s->layers[s->nlowers].digest,
+                             d->cancel, &s->lowers[s->nlowers], err);
+    if (rc < 0)
+      return rc;
+  }
+  v->dirs = (const char *const *)s->lowers;
+  v->n = s->nlowers;
   return 0;
 }
 
@@ -413,15 +451,17 @@ static bool d_numeric(const char *s, unsigned long *out) {
 static int d_lookup_db(struct dctx *d, struct stage *s, const char *file,
                        const char *name, unsigned long *id,
                        unsigned long *gid, struct err *err) {
-  int rc = stage_materialize(d, s, err);
+  struct layer_view v;
+  int rc = stage_view(d, s, &v, err);
   if (rc < 0)
     return rc;
-  char *path = NULL;
-  rc = layer_resolve(s->rootfs, file, true, &path, err);
+  struct layer_found lf;
+  rc = layer_view_resolve(&v, file, true, &lf, err);
   if (rc < 0)
     return rc;
-  FILE *f = fopen(path, "r");
-  free(path);
+  FILE *f = lf.exists && S_ISREG(lf.st.st_mode) ? fopen(lf.host, "r")
+                                                 : NULL;
+  layer_found_cleanup(&lf);
   if (f == NULL)
     return err_set(err, ERR_NOTFOUND, "unable to find user %s: no %s in "
                    "the image", name, file);
@@ -502,6 +542,8 @@ struct copyop {
   size_t nhls;
   struct strv dirs_added;
   int64_t now;
+  struct layer_view dst; /* the stage before this step (borrowed) */
+  struct layer_view src; /* COPY --from: the source stage (borrowed) */
 };
 
 static void copy_cleanup(struct copyop *op) {
@@ -527,10 +569,11 @@ static void copy_parents(struct copyop *op, const char *lpath,
     bool known = false;
     for (size_t k = 0; k < op->dirs_added.n && !known; k++)
       known = strcmp(op->dirs_added.v[k], tmp) == 0;
-    struct buf host = BUF_INIT;
-    buf_printf(&host, "%s/%s", op->s->rootfs, tmp);
-    struct stat st;
-    if (!known && lstat(host.data, &st) != 0) {
+    struct layer_found lf = {0};
+    struct err le;
+    if (!known && layer_view_resolve(&op->dst, tmp, false, &lf, &le) < 0)
+      err_clear(&le); /* unresolvable: a parent entry does no harm */
+    if (!known && !lf.exists) {
       struct layer_entry *e = layer_list_add(&op->list, tmp);
       e->mode = S_IFDIR | 0755;
       e->uid = op->chown ? op->uid : 0;
@@ -538,16 +581,18 @@ static void copy_parents(struct copyop *op, const char *lpath,
       e->mtime = op->now;
       strv_push(&op->dirs_added, tmp);
     }
-    buf_cleanup(&host);
+    layer_found_cleanup(&lf);
     tmp[i] = c;
   }
   free(tmp);
 }
 
-/* Adds host path `src` (lstat'ed as st) at layer path lpath; recurses into
- * directories.  rel: the path relative to the source root (for
- * .dockerignore), xrel: relative to the copy source (for --exclude). */
-static int copy_add(struct copyop *op, const char *src, const char *rel,
+/* Adds host path `src` (or, with vf, the entry vf found in op->src) at
+ * layer path lpath; recurses into directories.  rel: the path relative to
+ * the source root (for .dockerignore), xrel: relative to the copy source
+ * (for --exclude). */
+static int copy_add(struct copyop *op, const char *src,
+                    const struct layer_found *vf, const char *rel,
                     const char *xrel, const char *lpath, unsigned depth,
                     bool is_top, struct err *err) {
   if (depth > DW_MAX_PATH_DEPTH)
@@ -556,8 +601,14 @@ static int copy_add(struct copyop *op, const char *src, const char *rel,
   if (d_cancelled(op->d))
     return err_set(err, ERR_CANCELLED, "cancelled");
   struct stat st;
-  if (lstat(src, &st) != 0)
+  if (vf) {
+    if (!vf->exists || vf->host == NULL)
+      return err_set(err, ERR_NOTFOUND, "%s: not found", rel);
+    st = vf->st;
+    src = vf->host; /* the topmost copy: what the stage shows */
+  } else if (lstat(src, &st) != 0) {
     return err_set(err, ERR_NOTFOUND, "%s: %s", rel, strerror(errno));
+  }
   bool skip_self = false;
   if (!is_top && op->ignore && rel[0] &&
       match_rules_excluded(op->ignore, rel)) {
@@ -615,16 +666,20 @@ static int copy_add(struct copyop *op, const char *src, const char *rel,
   }
   if (!S_ISDIR(st.st_mode))
     return 0;
-  DIR *dir = opendir(src);
-  if (dir == NULL)
-    return err_set(err, ERR_IO, "open %s: %s", rel, strerror(errno));
   struct strv names = STRV_INIT;
-  struct dirent *de;
-  while ((de = readdir(dir)) != NULL)
-    if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-      strv_push(&names, de->d_name);
-  closedir(dir);
   int rc = 0;
+  if (vf) {
+    rc = layer_view_list(&op->src, vf, &names, err);
+  } else {
+    DIR *dir = opendir(src);
+    if (dir == NULL)
+      return err_set(err, ERR_IO, "open %s: %s", rel, strerror(errno));
+    struct dirent *de;
+    while ((de = readdir(dir)) != NULL)
+      if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+        strv_push(&names, de->d_name);
+    closedir(dir);
+  }
   struct buf a = BUF_INIT, b = BUF_INIT, c = BUF_INIT, x = BUF_INIT;
   for (size_t i = 0; rc == 0 && i < names.n; i++) {
     buf_reset(&a);
@@ -635,7 +690,17 @@ static int copy_add(struct copyop *op, const char *src, const char *rel,
     buf_printf(&b, "%s%s%s", rel, rel[0] ? "/" : "", names.v[i]);
     buf_printf(&x, "%s%s%s", xrel, xrel[0] ? "/" : "", names.v[i]);
     buf_printf(&c, "%s%s%s", lpath, lpath[0] ? "/" : "", names.v[i]);
-    rc = copy_add(op, a.data, b.data, x.data, c.data, depth + 1, false, err);
+    if (vf) {
+      struct layer_found cf;
+      rc = layer_view_child(&op->src, vf, names.v[i], &cf, err);
+      if (rc == 0)
+        rc = copy_add(op, NULL, &cf, b.data, x.data, c.data, depth + 1,
+                      false, err);
+      layer_found_cleanup(&cf);
+    } else {
+      rc = copy_add(op, a.data, NULL, b.data, x.data, c.data, depth + 1,
+                    false, err);
+    }
   }
   buf_cleanup(&a);
   buf_cleanup(&b);
@@ -688,6 +753,35 @@ static void copy_glob_walk(const char *root, const char *rel,
     buf_cleanup(&r);
   }
   strv_cleanup(&names);
+}
+
+/* copy_glob_walk for a source stage seen through its layers. */
+static int copy_glob_view(const struct layer_view *v,
+                          const struct layer_found *dir, const char *pattern,
+                          struct strv *out, unsigned depth, struct err *err) {
+  if (depth > 64)
+    return 0;
+  struct strv names = STRV_INIT;
+  int rc = layer_view_list(v, dir, &names, err);
+  size_t pdepth = 1;
+  for (const char *c = pattern; *c; c++)
+    pdepth += *c == '/';
+  for (size_t i = 0; rc == 0 && i < names.n; i++) {
+    struct layer_found cf;
+    rc = layer_view_child(v, dir, names.v[i], &cf, err);
+    if (rc < 0)
+      break;
+    if (match_glob(pattern, cf.rel))
+      strv_push(out, cf.rel);
+    size_t rdepth = 1;
+    for (const char *c = cf.rel; *c; c++)
+      rdepth += *c == '/';
+    if (rdepth < pdepth && cf.exists && S_ISDIR(cf.st.st_mode))
+      rc = copy_glob_view(v, &cf, pattern, out, depth + 1, err);
+    layer_found_cleanup(&cf);
+  }
+  strv_cleanup(&names);
+  return rc;
 }
 
 static int strv_cmp(const void *a, const void *b) {
@@ -750,7 +844,7 @@ static int d_copy(struct dctx *d, struct stage *s, const struct df_instr *in,
   struct stage *from = NULL;
   struct stage img;
   memset(&img, 0, sizeof(img));
-  const char *src_root = d->ctx.root;
+  const char *src_root = d->ctx.root; /* the context; NULL: op.src */
   if (in->nargs < 2) {
     copy_cleanup(&op);
     return err_set(err, ERR_SYNTAX, "%s requires at least two arguments",
@@ -814,17 +908,19 @@ static int d_copy(struct dctx *d, struct stage *s, const struct df_instr *in,
         rc = d_load_image(d, v, &d->plat, &img, err);
         from = &img;
       }
+      /* Read through its layers: copying a few files out of a stage
+       * must not cost applying all of them. */
       if (rc == 0)
-        rc = stage_materialize(d, from, err);
+        rc = stage_view(d, from, &op.src, err);
       if (rc == 0)
-        src_root = from->rootfs;
+        src_root = NULL;
     }
     free(v);
   }
   op.from_context = from == NULL;
   op.ignore = from == NULL ? &d->ctx.ignore : NULL;
   if (rc == 0)
-    rc = stage_materialize(d, s, err);
+    rc = stage_view(d, s, &op.dst, err);
   /* Destination. */
   const struct df_arg *dst_arg = &in->args[in->nargs - 1];
   char *dst = NULL;
@@ -845,16 +941,14 @@ static int d_copy(struct dctx *d, struct stage *s, const struct df_instr *in,
       buf_printf(&full, "%s/", wd && *wd ? wd : "/");
     }
     buf_puts(&full, dst);
-    char *host = NULL;
-    rc = layer_resolve(s->rootfs, full.data, true, &host, err);
+    struct layer_found lf;
+    rc = layer_view_resolve(&op.dst, full.data, true, &lf, err);
     buf_cleanup(&full);
     if (rc == 0) {
-      dst_layer = xstrdup(host + strlen(s->rootfs) +
-                          (host[strlen(s->rootfs)] == '/'));
-      struct stat st;
-      if (lstat(host, &st) == 0 && S_ISDIR(st.st_mode))
+      dst_layer = xstrdup(lf.rel);
+      if (lf.exists && S_ISDIR(lf.st.st_mode))
         dst_dir = true;
-      free(host);
+      layer_found_cleanup(&lf);
     }
   }
   /* Sources. */
@@ -955,7 +1049,18 @@ static int d_copy(struct dctx *d, struct stage *s, const struct df_instr *in,
     char *clean = NULL;
     (void)layer_clean_path(sv, &clean);
     struct strv matches = STRV_INIT;
-    if (match_has_meta(clean)) {
+    if (match_has_meta(clean) && src_root == NULL) {
+      struct layer_found root;
+      rc = layer_view_resolve(&op.src, "", true, &root, err);
+      if (rc == 0)
+        rc = copy_glob_view(&op.src, &root, clean, &matches, 0, err);
+      layer_found_cleanup(&root);
+      if (matches.n > 1)
+        qsort(matches.v, matches.n, sizeof(char *), strv_cmp);
+      if (rc == 0 && matches.n == 0)
+        rc = err_set(err, ERR_NOTFOUND, "no source files were specified: "
+                     "%s matches nothing", sv);
+    } else if (match_has_meta(clean)) {
       copy_glob_walk(src_root, "", clean, op.ignore, &matches, 0);
       if (matches.n > 1)
         qsort(matches.v, matches.n, sizeof(char *), strv_cmp);
@@ -981,14 +1086,26 @@ static int d_copy(struct dctx *d, struct stage *s, const struct df_instr *in,
         break;
       }
       char *host = NULL;
-      rc = layer_resolve(src_root, rel, true, &host, err);
-      if (rc < 0)
-        break;
+      struct layer_found vf = {0};
+      const struct layer_found *vfp = NULL;
       struct stat st;
-      if (lstat(host, &st) != 0) {
+      if (src_root == NULL) {
+        rc = layer_view_resolve(&op.src, rel, true, &vf, err);
+        if (rc < 0)
+          break;
+        vfp = &vf;
+        st = vf.st;
+        host = vf.exists ? xstrdup(vf.host) : NULL;
+      } else {
+        rc = layer_resolve(src_root, rel, true, &host, err);
+        if (rc < 0)
+          break;
+      }
+      if (src_root ? lstat(host, &st) != 0 : !vf.exists) {
         rc = err_set(err, ERR_NOTFOUND, "\"%s\" not found in the %s", rel,
                      from ? "source stage" : "build context");
         free(host);
+        layer_found_cleanup(&vf);
         break;
       }
       const char *base = strrchr(rel, '/');
@@ -1007,18 +1124,24 @@ static int d_copy(struct dctx *d, struct stage *s, const struct df_instr *in,
         copy_parents(&op, lp.data, false);
         struct buf lpc = BUF_INIT;
         buf_puts(&lpc, lp.data);
-        struct stat dst_st;
-        struct buf hd2 = BUF_INIT;
-        buf_printf(&hd2, "%s/%s", s->rootfs, lp.data);
-        bool exists = lstat(hd2.data, &dst_st) == 0;
-        buf_cleanup(&hd2);
+        struct layer_found lf;
+        rc = layer_view_resolve(&op.dst, lp.data, false, &lf, err);
+        if (rc < 0) {
+          buf_cleanup(&lpc);
+          buf_cleanup(&lp);
+          free(host);
+          layer_found_cleanup(&vf);
+          break;
+        }
+        bool exists = lf.exists;
+        layer_found_cleanup(&lf);
         bool have = false;
         for (size_t k = 0; k < op.dirs_added.n && !have; k++)
           have = strcmp(op.dirs_added.v[k], lp.data) == 0;
         if (exists || have || lp.len == 0) {
           /* Copy only the contents: the directory stays as it is. */
-          rc = copy_add(&op, host, rel[0] ? rel : "", "", lp.data, 0, true,
-                        err);
+          rc = copy_add(&op, host, vfp, rel[0] ? rel : "", "", lp.data, 0,
+                        true, err);
           /* copy_add added the top as an entry; drop it again. */
           if (rc == 0 && lp.len && op.list.n) {
             for (size_t k = 0; k < op.list.n; k++)
@@ -1032,8 +1155,8 @@ static int d_copy(struct dctx *d, struct stage *s, const struct df_instr *in,
           /* A new destination directory is 0755 (owned by --chown), as
            * buildah and Docker make it; then the contents. */
           copy_parents(&op, lp.data, true);
-          rc = copy_add(&op, host, rel[0] ? rel : "", "", lp.data, 0, true,
-                        err);
+          rc = copy_add(&op, host, vfp, rel[0] ? rel : "", "", lp.data, 0,
+                        true, err);
           /* Drop the source directory's own entry (the last one for this
            * path), keeping the one copy_parents made. */
           for (size_t k = op.list.n; rc == 0 && k-- > 0;)
@@ -1064,7 +1187,7 @@ static int d_copy(struct dctx *d, struct stage *s, const struct df_instr *in,
           copy_parents(&op, dl.data, true);
           bool saved = op.from_context;
           op.from_context = false;
-          rc = copy_add(&op, tmp, "", "", dl.data, 0, true, err);
+          rc = copy_add(&op, tmp, NULL, "", "", dl.data, 0, true, err);
           op.from_context = saved;
           for (size_t k = 0; rc == 0 && k < op.list.n; k++)
             if (op.list.v[k].path &&
@@ -1082,10 +1205,11 @@ static int d_copy(struct dctx *d, struct stage *s, const struct df_instr *in,
         free(tmp);
       } else {
         copy_parents(&op, lp.data, false);
-        rc = copy_add(&op, host, rel, base, lp.data, 0, true, err);
+        rc = copy_add(&op, host, vfp, rel, base, lp.data, 0, true, err);
       }
       buf_cleanup(&lp);
       free(host);
+      layer_found_cleanup(&vf);
     }
     strv_cleanup(&matches);
     free(clean);
@@ -1182,19 +1306,19 @@ static int d_workdir(struct dctx *d, struct stage *s,
   json_object_object_add(cfg_config(s->cfg), "WorkingDir",
                          json_object_new_string(abs.data));
   /* Create the directory when it is missing (a layer), as BuildKit does. */
-  rc = stage_materialize(d, s, err);
-  char *host = NULL;
+  struct layer_view view;
+  struct layer_found lf = {0};
+  rc = stage_view(d, s, &view, err);
   if (rc == 0)
-    rc = layer_resolve(s->rootfs, clean, true, &host, err);
-  struct stat st;
-  if (rc == 0 && lstat(host, &st) != 0) {
+    rc = layer_view_resolve(&view, clean, true, &lf, err);
+  if (rc == 0 && !lf.exists) {
     struct copyop op;
     memset(&op, 0, sizeof(op));
     op.d = d;
     op.s = s;
+    op.dst = view;
     op.now = d->have_epoch ? d->epoch : (int64_t)time(NULL);
-    const char *lp = host + strlen(s->rootfs) + 1;
-    copy_parents(&op, lp, true);
+    copy_parents(&op, lf.rel, true);
     struct buf by = BUF_INIT;
     buf_printf(&by, "WORKDIR %s", abs.data);
     rc = d_commit_layer(d, s, &op.list, by.data, err);
@@ -1206,7 +1330,7 @@ static int d_workdir(struct dctx *d, struct stage *s,
     cfg_history(d, s->cfg, by.data, true);
     buf_cleanup(&by);
   }
-  free(host);
+  layer_found_cleanup(&lf);
   free(clean);
   buf_cleanup(&abs);
   return rc;
@@ -1682,21 +1806,21 @@ static void d_run_line(void *ctx, const char *line) {
 }
 
 /* The topmost copy of a file (e.g. "etc/passwd") in extracted layer dirs,
- * or NULL when absent or whited out. */
+ * through the merged view (whiteouts, opaque dirs, symlinks inside the
+ * image), or NULL when absent or not a regular file. */
 static char *d_lower_file(char *const *dirs, size_t n, const char *rel) {
-  for (size_t i = n; i-- > 0;) {
-    struct buf p = BUF_INIT;
-    buf_printf(&p, "%s/%s", dirs[i], rel);
-    struct stat st;
-    if (lstat(p.data, &st) == 0) {
-      if (S_ISREG(st.st_mode))
-        return buf_take(&p);
-      buf_cleanup(&p);
-      return NULL; /* a whiteout or something else */
-    }
-    buf_cleanup(&p);
+  struct layer_view v = {(const char *const *)dirs, n};
+  struct layer_found lf;
+  struct err e;
+  if (layer_view_resolve(&v, rel, true, &lf, &e) < 0) {
+    err_clear(&e); /* unreadable: as if absent, as before */
+    return NULL;
   }
-  return NULL;
+  char *out = lf.exists && S_ISREG(lf.st.st_mode) ? lf.host : NULL;
+  if (out)
+    lf.host = NULL;
+  layer_found_cleanup(&lf);
+  return out;
 }
 
 /* Finds name (or a numeric id) in an /etc/passwd-style file: fields

@@ -26,8 +26,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
+#include "../common/buf.h"
 #include "../common/err.h"
 #include "digest.h"
 #include "store.h"
@@ -140,6 +142,58 @@ int layer_diff_upper(const char *upper, const struct layer_upper_opts *o,
  * past the first missing one are kept as written). */
 int layer_resolve(const char *root, const char *path, bool follow_last,
                   char **out, struct err *err) DW_WARN_UNUSED;
+
+/* --- the merged view of extracted layers ---------------------------------
+ *
+ * Reads a stage's filesystem through its extracted lower directories
+ * (layer_extract_lower, kept per store by cache_lower_dir) the way
+ * overlayfs merges them, so that looking at a few paths costs a few lstat
+ * calls per layer instead of applying every layer to one directory:
+ *   - the topmost copy of a name wins; a 0/0 character device (whiteout)
+ *     there hides the name;
+ *   - a directory merges with the directories of the same path below it,
+ *     down to (and including) one marked opaque, and not past a layer
+ *     where the path is a whiteout or not a directory.
+ * Every host path handed out or lstat'ed is dirs[i]/<rel> where each
+ * component of rel is a directory in dirs[i] (or absent there): symlinks
+ * from a layer are read with readlink and resolved in the view, never by
+ * the host's path lookup, so nothing is reached outside the dirs. */
+struct layer_view {
+  const char *const *dirs; /* borrowed; bottom first; n == 0: empty */
+  size_t n;
+};
+
+/* One path looked up in a view. */
+struct layer_found {
+  bool exists;
+  struct stat st; /* lstat of the topmost copy (when exists; the root of
+                     an empty view is a 0755 root-owned directory) */
+  char *rel;      /* owned; the resolved path, relative ("" = the root) */
+  char *host;     /* owned; the topmost copy's host path, or NULL */
+  size_t top, lo; /* the topmost copy's layer; for a directory, the
+                     lowest layer still merged into it */
+};
+void layer_found_cleanup(struct layer_found *f);
+
+/* Resolves path (absolute or relative to the root) in the view with
+ * layer_resolve's rules: symlinks are followed (the last one only with
+ * follow_last) but never leave the root, ".." stops at the root, and past
+ * the first missing component the rest is kept as written (out->exists
+ * false).  *out is filled (and must be cleaned up) when 0 is returned. */
+int layer_view_resolve(const struct layer_view *v, const char *path,
+                       bool follow_last, struct layer_found *out,
+                       struct err *err) DW_WARN_UNUSED;
+
+/* The entry `name` (one component) of directory `dir` (found in v), not
+ * following it.  out->exists is false when dir is no directory. */
+int layer_view_child(const struct layer_view *v,
+                     const struct layer_found *dir, const char *name,
+                     struct layer_found *out, struct err *err) DW_WARN_UNUSED;
+
+/* The names visible in directory `dir` (appended to names, sorted). */
+int layer_view_list(const struct layer_view *v,
+                    const struct layer_found *dir, struct strv *names,
+                    struct err *err) DW_WARN_UNUSED;
 
 /* Cleans a path lexically: "a//b/./c/" -> "a/b/c"; leading '/' removed;
  * returns false when ".." would climb above the start. */

@@ -91,4 +91,40 @@ ENTRYPOINT ["/bin/cat"]
 CMD ["/work/out.txt"]
 DF
 compare env
+
+# COPY and WORKDIR destinations looked up through the RUN layers (the
+# merged view of extracted layers): symlinks inside the image, a deleted
+# directory (whiteout), a directory made again (opaque), users added by a
+# RUN for --chown.
+mkdir -p "$T/dest/sub"; echo in > "$T/dest/in.txt"; echo s > "$T/dest/sub/s.txt"
+cat > "$T/dest/Dockerfile" <<DF
+FROM $REG_plain/busybox:latest
+RUN mkdir -p /real/dir /gone/x /opq/old && ln -s /real /alink && ln -s real/dir /rlink && echo 'dwuser:x:1234:2345::/home/dw:/bin/sh' >> /etc/passwd && echo 'dwgrp:x:3456:' >> /etc/group
+RUN rm -rf /gone && rm -rf /opq && mkdir /opq && touch /opq/new
+COPY in.txt /alink/
+COPY in.txt /rlink/viasym
+COPY in.txt /gone/
+COPY sub /opq/old/
+COPY sub /opq/
+COPY --chown=dwuser in.txt /owned-by-name
+COPY --chown=dwuser:dwgrp in.txt /owned-by-names
+WORKDIR /alink/dir
+COPY in.txt rel-to-workdir
+DF
+compare dest
+
+# COPY --from a stage read through its layers: what later RUNs deleted
+# (whiteouts) or made again (opaque) stays hidden, links are copied as
+# links, wildcards match in the merged view.
+mkdir -p "$T/fromstage"
+cat > "$T/fromstage/Dockerfile" <<DF
+FROM $REG_plain/busybox:latest AS src
+RUN mkdir -p /out/a /out/gone /out/opq/old && echo 1 > /out/a/f && echo g > /out/gone/g && ln -s a/f /out/link && echo o > /out/opq/old/o
+RUN rm -rf /out/gone && rm -rf /out/opq && mkdir /out/opq && echo n > /out/opq/new && echo 2 > /out/a/f2 && rm /out/a/f && echo 3 > /out/a/f
+FROM $REG_plain/busybox:latest
+COPY --from=src /out /copied/
+COPY --from=src /out/a/f* /glob/
+COPY --from=src /out/link /via-link
+DF
+compare fromstage
 finish

@@ -101,4 +101,22 @@ check "COPY . keeps symlinks as symlinks" "$DW" build -q -f "$c/Dockerfile.all" 
 umoci unpack --rootless --image "$T/links-out:1" "$T/links-b" >/dev/null 2>&1
 check "symlink copied, not its target" test -L "$T/links-b/rootfs/all/abs"
 check "outside still untouched" grep -qx original "$OUTSIDE/victim"
+# a base whose symlinks aim COPY and WORKDIR destinations and --chown's
+# /etc/passwd at the host: resolved inside the image, never followed out
+printf 'evil:x:4242:4242::/:/bin/sh\n' > "$OUTSIDE/passwd"
+mktar symdst 'add("app", tarfile.SYMTYPE, link="'"$OUTSIDE"'")
+add("rel", tarfile.SYMTYPE, link="../../../../../../../..'"$OUTSIDE"'")
+add("etc", tarfile.DIRTYPE, mode=0o755)
+add("etc/passwd", tarfile.SYMTYPE, link="'"$OUTSIDE"'/passwd")'
+mklayout symdst
+c=$T/ctx-symdst; mkdir -p "$c"; echo pwned > "$c/victim"
+printf 'FROM %s/symdst\nCOPY victim /app/victim\nCOPY victim /rel/\nWORKDIR /app/wd\n' "$REG_plain" > "$c/Dockerfile"
+check "COPY through a base symlink pointing out: contained" "$DW" build -q --output "type=oci,dest=$T/symdst-out" -t symdst:1 "$c"
+umoci unpack --rootless --image "$T/symdst-out:1" "$T/symdst-b" >/dev/null 2>&1
+check "COPY landed inside the image" test -f "$T/symdst-b/rootfs$OUTSIDE/victim"
+check "WORKDIR made inside the image" test -d "$T/symdst-b/rootfs$OUTSIDE/wd"
+printf 'FROM %s/symdst\nCOPY --chown=evil victim /v\n' "$REG_plain" > "$c/Dockerfile.chown"
+if "$DW" build -q -f "$c/Dockerfile.chown" "$c" > "$T/symdst-chown.log" 2>&1; then bad "--chown read the host's passwd through a symlink"; else ok "--chown does not read /etc/passwd outside the image"; fi
+check "outside still untouched after destinations" sh -c "grep -qx original '$OUTSIDE/victim' && test \"\$(ls '$OUTSIDE')\" = 'passwd
+victim'"
 finish
