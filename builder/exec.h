@@ -17,6 +17,11 @@
  * layer never contains them.
  *
  * Ownership: every pointer in exec_spec is borrowed for the call.
+ * Threads: exec_run runs on the build thread and drives that thread's
+ * loop until the command ends; on_line is called there too.  Only
+ * `cancel` is shared: any thread may set it (it is polled, then the init
+ * is killed).  dispatch.c decides what runs (command, user, env, mount
+ * sources); this module only runs it.
  */
 #ifndef DW_EXEC_H
 #define DW_EXEC_H
