@@ -270,8 +270,8 @@ int auth_lookup(const char *host, struct auth_cred *out, struct err *err) {
       json_object_object_get_ex(cfg, "credsStore", &store) &&
       json_object_is_type(store, json_type_string) &&
       json_object_get_string_len(store) > 0)
-    rc = auth__helper(json_object_get_string(store), hub ? keys[0] : host,
-                      out, err);
+    rc = auth__helper(json_object_get_string(store), hub ? keys[0] : host, out,
+                      err);
   buf_cleanup(&k1);
   buf_cleanup(&k2);
   buf_cleanup(&k3);

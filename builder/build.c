@@ -150,7 +150,7 @@ static void build__thread(void *arg) {
     return;
   }
   struct dispatch_sink sink = {build__sink_step, build__sink_log,
-                              build__sink_log_at, b};
+                               build__sink_log_at, b};
   rc = dispatch_run(&b->rc.req, &loop, &b->cancel, &sink, digest, &err);
   uv_run(&loop, UV_RUN_NOWAIT);
   (void)uv_loop_close(&loop);
@@ -159,8 +159,7 @@ static void build__thread(void *arg) {
   else if (rc == ERR_CANCELLED || atomic_load(&b->cancel))
     build__post(b, BUILD_EV_CANCELLED, "cancelled", 0, 0, 0, ERR_CANCELLED);
   else
-    build__post(b, BUILD_EV_FAILED, err.msg[0] ? err.msg
-                                               : err_code_text(rc),
+    build__post(b, BUILD_EV_FAILED, err.msg[0] ? err.msg : err_code_text(rc),
                 0, 0, err.line, rc);
 }
 

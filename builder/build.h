@@ -29,21 +29,21 @@ enum build_format { BUILD_FORMAT_OCI, BUILD_FORMAT_DOCKER };
 enum build_compression { BUILD_GZIP, BUILD_ZSTD };
 
 struct build_request {
-  const char *context_dir;  /* required */
-  const char *dockerfile;   /* path; NULL = <context>/Dockerfile */
+  const char *context_dir;     /* required */
+  const char *dockerfile;      /* path; NULL = <context>/Dockerfile */
   const char *dockerfile_text; /* in-memory text instead of the file */
   size_t dockerfile_len;
-  const char *const *tags;  /* -t; may be 0 */
+  const char *const *tags; /* -t; may be 0 */
   size_t ntags;
   const char *const *build_args; /* "K=V" or "K" (from the environment) */
   size_t nbuild_args;
-  const char *target;       /* stage name or index; NULL = last */
-  const char *platform;     /* "linux/amd64"; NULL = this machine */
+  const char *target;   /* stage name or index; NULL = last */
+  const char *platform; /* "linux/amd64"; NULL = this machine */
   bool no_cache;
   enum build_format format;
   enum build_compression compression;
-  const char *output;       /* "type=oci,dest=DIR", "type=oci-archive,..." */
-  const char *root;         /* store root; NULL = default */
+  const char *output; /* "type=oci,dest=DIR", "type=oci-archive,..." */
+  const char *root;   /* store root; NULL = default */
   const char *const *insecure; /* registries allowed over http / bad TLS */
   size_t ninsecure;
   const char *const *secrets; /* --secret "id=X,src=FILE" | "id=X,env=V" */
@@ -62,12 +62,12 @@ enum build_event_kind {
 
 struct build_event {
   enum build_event_kind kind;
-  unsigned step, nsteps;  /* STEP */
-  unsigned line;          /* STEP/LOG/FAILED: 1-based Dockerfile line
-                             or 0 */
+  unsigned step, nsteps;   /* STEP */
+  unsigned line;           /* STEP/LOG/FAILED: 1-based Dockerfile line
+                              or 0 */
   uint64_t current, total; /* PROGRESS */
-  int code;               /* FAILED: enum err_code */
-  const char *text;       /* owned by the builder; valid during the call */
+  int code;                /* FAILED: enum err_code */
+  const char *text;        /* owned by the builder; valid during the call */
 };
 
 /* Called on the caller's loop thread, once per event, in order. */

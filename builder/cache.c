@@ -221,8 +221,7 @@ int cache_prune(struct store *store, bool all, uint64_t keep_bytes,
 }
 
 int cache_lower_dir(struct store *store, const char *digest,
-                    const atomic_bool *cancel, char **dir,
-                    struct err *err) {
+                    const atomic_bool *cancel, char **dir, struct err *err) {
   *dir = NULL;
   char *base = cache__path(store, "layers", NULL);
   int rc = store_mkdirs(base, err);

@@ -29,7 +29,9 @@ void match_rules_add(struct match_rules *m, const char *line) {
   m->has_exceptions = dockerignore_has_exceptions(m->di);
 }
 
-bool match_has_meta(const char *s) { return strpbrk(s, "*?[\\") != NULL; }
+bool match_has_meta(const char *s) {
+  return strpbrk(s, "*?[\\") != NULL;
+}
 
 /* Matches a character class at *pp against c; advances *pp past ']'. */
 static bool match__class(const char **pp, char c, bool *ok) {
@@ -140,9 +142,9 @@ static int context__read_ignore(const char *path, struct match_rules *m,
                                 struct err *err) {
   FILE *f = fopen(path, "rb");
   if (f == NULL)
-    return errno == ENOENT ? ERR_NOTFOUND
-                           : err_set(err, ERR_IO, "%s: %s", path,
-                                     strerror(errno));
+    return errno == ENOENT
+               ? ERR_NOTFOUND
+               : err_set(err, ERR_IO, "%s: %s", path, strerror(errno));
   char *line = NULL;
   size_t cap = 0, total = 0;
   ssize_t n;
@@ -165,8 +167,8 @@ static int context__read_ignore(const char *path, struct match_rules *m,
   return rc;
 }
 
-int context_open(const char *dir, const char *dockerfile,
-                 struct context *out, struct err *err) {
+int context_open(const char *dir, const char *dockerfile, struct context *out,
+                 struct err *err) {
   memset(out, 0, sizeof(*out));
   char *root = realpath(dir, NULL);
   if (root == NULL)

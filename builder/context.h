@@ -42,8 +42,8 @@ struct context {
 
 /* Opens dir as a context; dockerfile (a path, may be NULL) selects
  * <Dockerfile>.dockerignore when that file exists. */
-int context_open(const char *dir, const char *dockerfile,
-                 struct context *out, struct err *err) DW_WARN_UNUSED;
+int context_open(const char *dir, const char *dockerfile, struct context *out,
+                 struct err *err) DW_WARN_UNUSED;
 void context_cleanup(struct context *c);
 
 #endif

@@ -60,4 +60,6 @@ bool digest_valid(const char *s) {
   return i == DIGEST_HEX_LEN;
 }
 
-const char *digest_hex(const char *s) { return s + 7; }
+const char *digest_hex(const char *s) {
+  return s + 7;
+}

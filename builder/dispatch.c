@@ -42,8 +42,9 @@
 #include "registry.h"
 #include "store.h"
 
-#define DEFAULT_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:" \
-                     "/sbin:/bin"
+#define DEFAULT_PATH                                                          \
+  "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:"                   \
+  "/sbin:/bin"
 
 struct lref {
   char digest[DIGEST_STR_LEN];
@@ -57,10 +58,10 @@ struct stage {
   json_object *cfg; /* owned: the whole image config document */
   struct lref *layers;
   size_t nlayers;
-  char *rootfs;    /* owned or NULL: every layer applied, made only for
-                      what reads a whole tree (COPY --from, bind mounts) */
-  size_t applied;  /* layers applied to rootfs */
-  char **lowers;   /* owned: extracted dirs of layers[0..nlowers) */
+  char *rootfs;   /* owned or NULL: every layer applied, made only for
+                     what reads a whole tree (COPY --from, bind mounts) */
+  size_t applied; /* layers applied to rootfs */
+  char **lowers;  /* owned: extracted dirs of layers[0..nlowers) */
   size_t nlowers;
   struct strv args; /* "K=V" in scope */
   bool cmd_set;
@@ -84,9 +85,9 @@ struct dctx {
   bool have_epoch;
   unsigned step, nsteps;
   char escape;
-  unsigned cur_line;  /* the instruction running, for RUN's log lines */
-  unsigned nonce;     /* keys of steps that cannot be cached */
-  unsigned runs;      /* RUN commands executed (not from the cache) */
+  unsigned cur_line; /* the instruction running, for RUN's log lines */
+  unsigned nonce;    /* keys of steps that cannot be cached */
+  unsigned runs;     /* RUN commands executed (not from the cache) */
 };
 
 static void d_log(struct dctx *d, const char *fmt, ...) DW_PRINTF(2, 3);
@@ -112,8 +113,7 @@ static bool d_cancelled(struct dctx *d) {
 /* --- key/value vectors ------------------------------------------------ */
 
 /* Value of name in "K=V" entries (last wins), or NULL. */
-static const char *kv_get(const struct strv *kv, const char *name,
-                          size_t n) {
+static const char *kv_get(const struct strv *kv, const char *name, size_t n) {
   for (size_t i = kv->n; i-- > 0;) {
     const char *e = kv->v[i];
     if (strncmp(e, name, n) == 0 && e[n] == '=')
@@ -329,8 +329,8 @@ static int stage_view(struct dctx *d, struct stage *s, struct layer_view *v,
   if (s->nlowers < s->nlayers)
     s->lowers = xrealloc(s->lowers, s->nlayers * sizeof(*s->lowers));
   for (; s->nlowers < s->nlayers; s->nlowers++) {
-    int rc = cache_lower_dir(d->store, s->layers[s->nlowers].digest,
-                             d->cancel, &s->lowers[s->nlowers], err);
+    int rc = cache_lower_dir(d->store, s->layers[s->nlowers].digest, d->cancel,
+                             &s->lowers[s->nlowers], err);
     if (rc < 0)
       return rc;
   }
@@ -371,8 +371,8 @@ static int d_load_image(struct dctx *d, const char *name,
   struct image_manifest m;
   json_object *cfg = NULL;
   char *mdigest = NULL;
-  rc = image_load(d->store, tag.digest, tag.media_type, p, &m, &cfg,
-                  &mdigest, err);
+  rc = image_load(d->store, tag.digest, tag.media_type, p, &m, &cfg, &mdigest,
+                  err);
   store_tag_cleanup(&tag);
   if (rc == 0) {
     char k[DIGEST_STR_LEN];
@@ -391,8 +391,10 @@ static int d_load_image(struct dctx *d, const char *name,
       !json_object_object_get_ex(rootfs, "diff_ids", &ids) ||
       !json_object_is_type(ids, json_type_array) ||
       json_object_array_length(ids) != m.nlayers) {
-    rc = err_set(err, ERR_SYNTAX, "image %s: config diff_ids do not match "
-                 "its %zu layers", full, m.nlayers);
+    rc = err_set(err, ERR_SYNTAX,
+                 "image %s: config diff_ids do not match "
+                 "its %zu layers",
+                 full, m.nlayers);
   }
   for (size_t i = 0; rc == 0 && i < m.nlayers; i++) {
     const char *id = json_object_get_string(json_object_array_get_idx(ids, i));
@@ -401,9 +403,10 @@ static int d_load_image(struct dctx *d, const char *name,
       break;
     }
     if (!store_blob_exists(d->store, m.layers[i].digest)) {
-      rc = err_set(err, ERR_NOTFOUND, "image %s: layer %s is missing from "
-                   "the store (run dockwright pull again)", full,
-                   m.layers[i].digest);
+      rc = err_set(err, ERR_NOTFOUND,
+                   "image %s: layer %s is missing from "
+                   "the store (run dockwright pull again)",
+                   full, m.layers[i].digest);
       break;
     }
   }
@@ -449,8 +452,8 @@ static bool d_numeric(const char *s, unsigned long *out) {
 /* Looks name up in <rootfs>/etc/passwd (field 3 uid, 4 gid) or
  * etc/group (field 3 gid). */
 static int d_lookup_db(struct dctx *d, struct stage *s, const char *file,
-                       const char *name, unsigned long *id,
-                       unsigned long *gid, struct err *err) {
+                       const char *name, unsigned long *id, unsigned long *gid,
+                       struct err *err) {
   struct layer_view v;
   int rc = stage_view(d, s, &v, err);
   if (rc < 0)
@@ -459,12 +462,13 @@ static int d_lookup_db(struct dctx *d, struct stage *s, const char *file,
   rc = layer_view_resolve(&v, file, true, &lf, err);
   if (rc < 0)
     return rc;
-  FILE *f = lf.exists && S_ISREG(lf.st.st_mode) ? fopen(lf.host, "r")
-                                                 : NULL;
+  FILE *f = lf.exists && S_ISREG(lf.st.st_mode) ? fopen(lf.host, "r") : NULL;
   layer_found_cleanup(&lf);
   if (f == NULL)
-    return err_set(err, ERR_NOTFOUND, "unable to find user %s: no %s in "
-                   "the image", name, file);
+    return err_set(err, ERR_NOTFOUND,
+                   "unable to find user %s: no %s in "
+                   "the image",
+                   name, file);
   char *line = NULL;
   size_t cap = 0;
   rc = ERR_NOTFOUND;
@@ -487,8 +491,7 @@ static int d_lookup_db(struct dctx *d, struct stage *s, const char *file,
   fclose(f);
   if (rc == ERR_NOTFOUND)
     return err_set(err, ERR_NOTFOUND, "unable to find %s %s in %s",
-                   strcmp(file, "/etc/group") ? "user" : "group", name,
-                   file);
+                   strcmp(file, "/etc/group") ? "user" : "group", name, file);
   return 0;
 }
 
@@ -532,7 +535,7 @@ struct copyop {
   struct layer_list list;
   const struct match_rules *ignore; /* context only */
   struct match_rules excludes;
-  bool from_context;  /* owners become 0:0 (or --chown) */
+  bool from_context; /* owners become 0:0 (or --chown) */
   bool chown;
   uid_t uid;
   gid_t gid;
@@ -694,12 +697,12 @@ static int copy_add(struct copyop *op, const char *src,
       struct layer_found cf;
       rc = layer_view_child(&op->src, vf, names.v[i], &cf, err);
       if (rc == 0)
-        rc = copy_add(op, NULL, &cf, b.data, x.data, c.data, depth + 1,
-                      false, err);
+        rc = copy_add(op, NULL, &cf, b.data, x.data, c.data, depth + 1, false,
+                      err);
       layer_found_cleanup(&cf);
     } else {
-      rc = copy_add(op, a.data, NULL, b.data, x.data, c.data, depth + 1,
-                    false, err);
+      rc = copy_add(op, a.data, NULL, b.data, x.data, c.data, depth + 1, false,
+                    err);
     }
   }
   buf_cleanup(&a);
@@ -713,8 +716,8 @@ static int copy_add(struct copyop *op, const char *src,
 /* Lists source-relative paths under root matching a glob (walks). */
 static void copy_glob_walk(const char *root, const char *rel,
                            const char *pattern,
-                           const struct match_rules *ignore,
-                           struct strv *out, unsigned depth) {
+                           const struct match_rules *ignore, struct strv *out,
+                           unsigned depth) {
   if (depth > 64)
     return;
   struct buf p = BUF_INIT;
@@ -852,15 +855,15 @@ static int d_copy(struct dctx *d, struct stage *s, const struct df_instr *in,
   }
   for (size_t i = 0; i < in->nflags && rc == 0; i++) {
     const char *n = in->flags[i].name;
-    static const char *const known[] = {"from", "chown", "chmod", "link",
-                                        "exclude", "parents", "checksum",
-                                        "keep-git-dir", "unpack"};
+    static const char *const known[] = {"from",     "chown",        "chmod",
+                                        "link",     "exclude",      "parents",
+                                        "checksum", "keep-git-dir", "unpack"};
     bool ok = false;
     for (size_t k = 0; k < sizeof(known) / sizeof(known[0]); k++)
       ok = ok || strcmp(n, known[k]) == 0;
-    if (!ok || (!is_add && (strcmp(n, "checksum") == 0 ||
-                            strcmp(n, "keep-git-dir") == 0 ||
-                            strcmp(n, "unpack") == 0)))
+    if (!ok || (!is_add &&
+                (strcmp(n, "checksum") == 0 ||
+                 strcmp(n, "keep-git-dir") == 0 || strcmp(n, "unpack") == 0)))
       rc = err_set(err, ERR_SYNTAX, "unknown flag: --%s", n);
     if (rc == 0 && strcmp(n, "exclude") == 0 && in->flags[i].value) {
       char *v = NULL;
@@ -875,8 +878,8 @@ static int d_copy(struct dctx *d, struct stage *s, const struct df_instr *in,
   const char *chownv = d_flag(in, "chown");
   const char *chmodv = d_flag(in, "chmod");
   const char *checksum = d_flag(in, "checksum");
-  bool parents = d_flag(in, "parents") &&
-                 strcmp(d_flag(in, "parents"), "false") != 0;
+  bool parents =
+      d_flag(in, "parents") && strcmp(d_flag(in, "parents"), "false") != 0;
   if (rc == 0 && chownv && *chownv) {
     char *v = NULL;
     rc = d_expand(d, s, chownv, strlen(chownv), &v, err);
@@ -889,8 +892,10 @@ static int d_copy(struct dctx *d, struct stage *s, const struct df_instr *in,
     char *end;
     unsigned long m = strtoul(chmodv, &end, 8);
     if (*end || m > 07777)
-      rc = err_set(err, ERR_SYNTAX, "invalid chmod parameter: %s (only "
-                   "octal modes are supported)", chmodv);
+      rc = err_set(err, ERR_SYNTAX,
+                   "invalid chmod parameter: %s (only "
+                   "octal modes are supported)",
+                   chmodv);
     op.chmod = true;
     op.mode = (mode_t)m;
   }
@@ -900,8 +905,10 @@ static int d_copy(struct dctx *d, struct stage *s, const struct df_instr *in,
     if (rc == 0) {
       int idx = d_stage_index(d, v);
       if (idx >= 0 && (unsigned)idx >= stage_idx) {
-        rc = err_set(err, ERR_INVALID, "COPY --from=%s refers to this or a "
-                     "later stage", v);
+        rc = err_set(err, ERR_INVALID,
+                     "COPY --from=%s refers to this or a "
+                     "later stage",
+                     v);
       } else if (idx >= 0) {
         from = &d->st[idx];
       } else {
@@ -1010,8 +1017,8 @@ static int d_copy(struct dctx *d, struct stage *s, const struct df_instr *in,
     rc = d_expand(d, s, a->value, a->len, &sv, err);
     if (rc < 0)
       break;
-    if (is_add && (strncmp(sv, "http://", 7) == 0 ||
-                   strncmp(sv, "https://", 8) == 0)) {
+    if (is_add &&
+        (strncmp(sv, "http://", 7) == 0 || strncmp(sv, "https://", 8) == 0)) {
       char dg[DIGEST_STR_LEN];
       d_log(d, "downloading %s", sv);
       rc = registry_fetch_url(d->reg, sv, checksum, dg, err);
@@ -1022,8 +1029,7 @@ static int d_copy(struct dctx *d, struct stage *s, const struct df_instr *in,
         base = base && base[1] ? base + 1 : "download";
         struct buf lp = BUF_INIT;
         if (dst_dir || nsrc > 1)
-          buf_printf(&lp, "%s%s%s", dst_layer, dst_layer[0] ? "/" : "",
-                     base);
+          buf_printf(&lp, "%s%s%s", dst_layer, dst_layer[0] ? "/" : "", base);
         else
           buf_puts(&lp, dst_layer);
         copy_parents(&op, lp.data, false);
@@ -1058,15 +1064,19 @@ static int d_copy(struct dctx *d, struct stage *s, const struct df_instr *in,
       if (matches.n > 1)
         qsort(matches.v, matches.n, sizeof(char *), strv_cmp);
       if (rc == 0 && matches.n == 0)
-        rc = err_set(err, ERR_NOTFOUND, "no source files were specified: "
-                     "%s matches nothing", sv);
+        rc = err_set(err, ERR_NOTFOUND,
+                     "no source files were specified: "
+                     "%s matches nothing",
+                     sv);
     } else if (match_has_meta(clean)) {
       copy_glob_walk(src_root, "", clean, op.ignore, &matches, 0);
       if (matches.n > 1)
         qsort(matches.v, matches.n, sizeof(char *), strv_cmp);
       if (matches.n == 0)
-        rc = err_set(err, ERR_NOTFOUND, "no source files were specified: "
-                     "%s matches nothing", sv);
+        rc = err_set(err, ERR_NOTFOUND,
+                     "no source files were specified: "
+                     "%s matches nothing",
+                     sv);
     } else {
       strv_push(&matches, clean);
     }
@@ -1074,15 +1084,19 @@ static int d_copy(struct dctx *d, struct stage *s, const struct df_instr *in,
     if (many && !dst_dir && rc == 0) {
       size_t dl = strlen(dst);
       if (dl == 0 || dst[dl - 1] != '/')
-        rc = err_set(err, ERR_INVALID, "When using %s with more than one "
+        rc = err_set(err, ERR_INVALID,
+                     "When using %s with more than one "
                      "source file, the destination must be a directory and "
-                     "end with a /", is_add ? "ADD" : "COPY");
+                     "end with a /",
+                     is_add ? "ADD" : "COPY");
     }
     for (size_t m = 0; rc == 0 && m < matches.n; m++) {
       const char *rel = matches.v[m];
       if (op.ignore && rel[0] && match_rules_excluded(op.ignore, rel)) {
-        rc = err_set(err, ERR_NOTFOUND, "\"%s\" not found: excluded by "
-                     ".dockerignore", rel);
+        rc = err_set(err, ERR_NOTFOUND,
+                     "\"%s\" not found: excluded by "
+                     ".dockerignore",
+                     rel);
         break;
       }
       char *host = NULL;
@@ -1190,8 +1204,7 @@ static int d_copy(struct dctx *d, struct stage *s, const struct df_instr *in,
           rc = copy_add(&op, tmp, NULL, "", "", dl.data, 0, true, err);
           op.from_context = saved;
           for (size_t k = 0; rc == 0 && k < op.list.n; k++)
-            if (op.list.v[k].path &&
-                strcmp(op.list.v[k].path, dl.data) == 0 &&
+            if (op.list.v[k].path && strcmp(op.list.v[k].path, dl.data) == 0 &&
                 op.list.v[k].src == NULL && S_ISDIR(op.list.v[k].mode)) {
               free(op.list.v[k].path);
               op.list.v[k].path = NULL;
@@ -1254,8 +1267,8 @@ static int d_commit_layer(struct dctx *d, struct stage *s,
                           struct err *err) {
   layer_list_sort(list);
   struct layer_pack_opts o = {
-      .compression = d->req->compression == BUILD_ZSTD ? LAYER_ZSTD
-                                                       : LAYER_GZIP,
+      .compression =
+          d->req->compression == BUILD_ZSTD ? LAYER_ZSTD : LAYER_GZIP,
       .clamp = d->have_epoch,
       .epoch = d->epoch,
       .cancel = d->cancel,
@@ -1271,8 +1284,8 @@ static int d_commit_layer(struct dctx *d, struct stage *s,
   l.size = li.size;
   bool docker = d->req->format == BUILD_FORMAT_DOCKER;
   l.media_type = (char *)(o.compression == LAYER_ZSTD ? MT_OCI_LAYER_ZSTD
-                          : docker ? MT_DOCKER_LAYER_GZIP
-                                   : MT_OCI_LAYER_GZIP);
+                          : docker                    ? MT_DOCKER_LAYER_GZIP
+                                                      : MT_OCI_LAYER_GZIP);
   stage_add_layer(s, &l);
   cfg_history(d, s->cfg, created_by, false);
   d_log(d, "layer %.19s: %zu entries, %llu bytes", li.digest, list->n,
@@ -1337,9 +1350,8 @@ static int d_workdir(struct dctx *d, struct stage *s,
 }
 
 /* ENV / LABEL: key, value, separator triples. */
-static int d_keyval(struct dctx *d, struct stage *s,
-                    const struct df_instr *in, bool label,
-                    struct err *err) {
+static int d_keyval(struct dctx *d, struct stage *s, const struct df_instr *in,
+                    bool label, struct err *err) {
   if (in->nargs == 0 || in->nargs % 3 != 0)
     return err_set(err, ERR_SYNTAX, "%s requires at least one argument",
                    label ? "LABEL" : "ENV");
@@ -1350,8 +1362,7 @@ static int d_keyval(struct dctx *d, struct stage *s,
     char *k = NULL, *v = NULL;
     rc = d_expand(d, s, in->args[i].value, in->args[i].len, &k, err);
     if (rc == 0)
-      rc = d_expand(d, s, in->args[i + 1].value, in->args[i + 1].len, &v,
-                    err);
+      rc = d_expand(d, s, in->args[i + 1].value, in->args[i + 1].len, &v, err);
     if (rc == 0) {
       if (label) {
         json_object *c = cfg_config(s->cfg), *labels;
@@ -1422,8 +1433,8 @@ static json_object *d_command(struct stage *s, const struct df_instr *in) {
       json_object_is_type(sh, json_type_array) &&
       json_object_array_length(sh) > 0) {
     for (size_t i = 0; i < json_object_array_length(sh); i++)
-      json_object_array_add(arr, json_object_get(
-                                     json_object_array_get_idx(sh, i)));
+      json_object_array_add(arr,
+                            json_object_get(json_object_array_get_idx(sh, i)));
   } else {
     json_object_array_add(arr, json_object_new_string("/bin/sh"));
     json_object_array_add(arr, json_object_new_string("-c"));
@@ -1495,8 +1506,7 @@ static int d_healthcheck(struct stage *s, const struct df_instr *in,
     if (json) {
       json_object_array_add(test, json_object_new_string("CMD"));
       for (size_t i = 1; i < in->nargs; i++)
-        json_object_array_add(test,
-                              json_object_new_string(in->args[i].value));
+        json_object_array_add(test, json_object_new_string(in->args[i].value));
     } else {
       json_object_array_add(test, json_object_new_string("CMD-SHELL"));
       json_object_array_add(test, json_object_new_string(in->args[1].value));
@@ -1540,8 +1550,8 @@ static int d_healthcheck(struct stage *s, const struct df_instr *in,
 }
 
 static int d_map_words(struct dctx *d, struct stage *s,
-                       const struct df_instr *in, const char *key,
-                       bool ports, struct err *err) {
+                       const struct df_instr *in, const char *key, bool ports,
+                       struct err *err) {
   json_object *c = cfg_config(s->cfg), *m;
   if (!json_object_object_get_ex(c, key, &m) ||
       !json_object_is_type(m, json_type_object)) {
@@ -1556,7 +1566,8 @@ static int d_map_words(struct dctx *d, struct stage *s,
     if (v[0] == '\0') {
       free(v);
       if (!ports)
-        return err_set(err, ERR_SYNTAX, "VOLUME specified can not be an "
+        return err_set(err, ERR_SYNTAX,
+                       "VOLUME specified can not be an "
                        "empty string");
       continue;
     }
@@ -1614,8 +1625,7 @@ static int d_onbuild(struct dctx *d, struct stage *s, unsigned idx,
   json_object *triggers = json_object_get(ob);
   json_object_object_del(c, "OnBuild");
   int rc = 0;
-  for (size_t i = 0; rc == 0 && i < json_object_array_length(triggers);
-       i++) {
+  for (size_t i = 0; rc == 0 && i < json_object_array_length(triggers); i++) {
     const char *t =
         json_object_get_string(json_object_array_get_idx(triggers, i));
     if (t == NULL)
@@ -1636,9 +1646,10 @@ static int d_onbuild(struct dctx *d, struct stage *s, unsigned idx,
 
 static int d_from(struct dctx *d, struct stage *s, unsigned idx,
                   const struct df_instr *in, struct err *err) {
-  if (in->nargs != 1 && !(in->nargs == 3 &&
-                          strcasecmp(in->args[1].value, "as") == 0))
-    return err_set(err, ERR_SYNTAX, "FROM requires either one or three "
+  if (in->nargs != 1 &&
+      !(in->nargs == 3 && strcasecmp(in->args[1].value, "as") == 0))
+    return err_set(err, ERR_SYNTAX,
+                   "FROM requires either one or three "
                    "arguments");
   char *base = NULL;
   int rc = d_expand(d, NULL, in->args[0].value, in->args[0].len, &base, err);
@@ -1656,8 +1667,8 @@ static int d_from(struct dctx *d, struct stage *s, unsigned idx,
   int sidx = rc == 0 ? d_stage_index(d, base) : -1;
   bool named = false;
   for (size_t i = 0; i < idx && !named; i++)
-    named = d->df->stages[i].name &&
-            strcasecmp(d->df->stages[i].name, base) == 0;
+    named =
+        d->df->stages[i].name && strcasecmp(d->df->stages[i].name, base) == 0;
   if (rc < 0) {
     /* keep rc */
   } else if (strcasecmp(base, "scratch") == 0) {
@@ -1710,9 +1721,9 @@ static int d_instr_exec(struct dctx *d, struct stage *s, unsigned idx,
   case DF_LABEL:
     return d_keyval(d, s, in, true, err);
   case DF_MAINTAINER:
-    json_object_object_add(s->cfg, "author",
-                           json_object_new_string(in->nargs ?
-                                                  in->args[0].value : ""));
+    json_object_object_add(
+        s->cfg, "author",
+        json_object_new_string(in->nargs ? in->args[0].value : ""));
     cfg_history(d, s->cfg, in->original, true);
     return 0;
   case DF_ARG:
@@ -1751,7 +1762,8 @@ static int d_instr_exec(struct dctx *d, struct stage *s, unsigned idx,
     return 0;
   case DF_SHELL:
     if (in->form != DF_FORM_JSON || in->nargs == 0)
-      return err_set(err, ERR_SYNTAX, "SHELL requires the arguments to be "
+      return err_set(err, ERR_SYNTAX,
+                     "SHELL requires the arguments to be "
                      "in JSON form");
     json_object_object_add(c, "Shell", d_command(s, in));
     cfg_history(d, s->cfg, in->original, true);
@@ -1769,8 +1781,10 @@ static int d_instr_exec(struct dctx *d, struct stage *s, unsigned idx,
       return err_set(err, ERR_SYNTAX, "ONBUILD requires an instruction");
     if (in->sub->kind == DF_FROM || in->sub->kind == DF_MAINTAINER ||
         in->sub->kind == DF_ONBUILD)
-      return err_set(err, ERR_SYNTAX, "%s isn't allowed as an ONBUILD "
-                     "trigger", df_kind_name(in->sub->kind));
+      return err_set(err, ERR_SYNTAX,
+                     "%s isn't allowed as an ONBUILD "
+                     "trigger",
+                     df_kind_name(in->sub->kind));
     json_object *ob;
     if (!json_object_object_get_ex(c, "OnBuild", &ob) ||
         !json_object_is_type(ob, json_type_array)) {
@@ -1825,7 +1839,8 @@ static char *d_lower_file(char *const *dirs, size_t n, const char *rel) {
 
 /* Finds name (or a numeric id) in an /etc/passwd-style file: fields
  * [0]=name, [2]=id, [3]=gid, [5]=home. */
-static bool d_db_find(const char *path, const char *name, char fields[7][256]) {
+static bool d_db_find(const char *path, const char *name,
+                      char fields[7][256]) {
   if (path == NULL)
     return false;
   FILE *f = fopen(path, "r");
@@ -1882,15 +1897,19 @@ static int d_run_user(const char *spec, char *const *dirs, size_t n,
     if (f[5][0])
       *home = xstrdup(f[5]);
   } else if (!d_numeric(u, &uid)) {
-    rc = err_set(err, ERR_NOTFOUND, "unable to find user %s: no matching "
-                 "entries in passwd file", u);
+    rc = err_set(err, ERR_NOTFOUND,
+                 "unable to find user %s: no matching "
+                 "entries in passwd file",
+                 u);
   }
   if (rc == 0 && g) {
     if (d_db_find(group, g, f))
       (void)d_numeric(f[2], &gid);
     else if (!d_numeric(g, &gid))
-      rc = err_set(err, ERR_NOTFOUND, "unable to find group %s: no "
-                   "matching entries in group file", g);
+      rc = err_set(err, ERR_NOTFOUND,
+                   "unable to find group %s: no "
+                   "matching entries in group file",
+                   g);
   }
   /* The primary group is a supplementary one too (runc's
    * additionalGids, what `id` shows under BuildKit and buildah). */
@@ -2018,15 +2037,19 @@ static int d_secret_find(struct dctx *d, const char *id, struct buf *out,
       if (src) {
         FILE *f = fopen(src, "rb");
         if (f == NULL) {
-          rc = err_set(err, ERR_NOTFOUND, "secret %s: cannot read its "
-                       "source: %s", id, strerror(errno));
+          rc = err_set(err, ERR_NOTFOUND,
+                       "secret %s: cannot read its "
+                       "source: %s",
+                       id, strerror(errno));
         } else {
           char chunk[8192];
           size_t n;
           while (rc == 0 && (n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
             if (out->len + n > DW_MAX_SECRET_BYTES)
-              rc = err_set(err, ERR_TOOBIG, "secret %s larger than %u "
-                           "bytes", id, DW_MAX_SECRET_BYTES);
+              rc = err_set(err, ERR_TOOBIG,
+                           "secret %s larger than %u "
+                           "bytes",
+                           id, DW_MAX_SECRET_BYTES);
             else
               buf_append(out, chunk, n);
           }
@@ -2037,8 +2060,10 @@ static int d_secret_find(struct dctx *d, const char *id, struct buf *out,
         if (v)
           buf_puts(out, v);
         else
-          rc = err_set(err, ERR_NOTFOUND, "secret %s: environment variable "
-                       "not set", id);
+          rc = err_set(err, ERR_NOTFOUND,
+                       "secret %s: environment variable "
+                       "not set",
+                       id);
       }
       free(copy);
       *found = rc == 0;
@@ -2052,8 +2077,10 @@ static int d_secret_find(struct dctx *d, const char *id, struct buf *out,
 static char *d_safe_id(const char *id) {
   struct buf b = BUF_INIT;
   for (const char *p = id; *p; p++)
-    buf_putc(&b, (isalnum((unsigned char)*p) || *p == '-' || *p == '.' ||
-                  *p == '_') ? *p : '_');
+    buf_putc(
+        &b, (isalnum((unsigned char)*p) || *p == '-' || *p == '.' || *p == '_')
+                ? *p
+                : '_');
   char dg[DIGEST_STR_LEN];
   digest_buf(id, strlen(id), dg);
   buf_printf(&b, "-%.12s", digest_hex(dg));
@@ -2100,9 +2127,9 @@ static int d_run_mounts(struct dctx *d, struct stage *s, unsigned idx,
       return err_set(err, ERR_TOOBIG, "more than %u --mount flags",
                      DW_MAX_RUN_MOUNTS);
     char *v = NULL;
-    rc = d_expand(d, s, in->flags[i].value ? in->flags[i].value : "",
-                  in->flags[i].value ? strlen(in->flags[i].value) : 0, &v,
-                  err);
+    rc =
+        d_expand(d, s, in->flags[i].value ? in->flags[i].value : "",
+                 in->flags[i].value ? strlen(in->flags[i].value) : 0, &v, err);
     if (rc < 0)
       break;
     struct d_mnt m;
@@ -2135,16 +2162,18 @@ static int d_run_mounts(struct dctx *d, struct stage *s, unsigned idx,
       else
         rc = d_secret_find(d, m.id, &data, &found, err);
       if (rc == 0 && !found && m.required)
-        rc = err_set(err, ERR_NOTFOUND, "secret %s not provided (use "
-                     "--secret id=%s,src=FILE)", m.id, m.id);
+        rc = err_set(err, ERR_NOTFOUND,
+                     "secret %s not provided (use "
+                     "--secret id=%s,src=FILE)",
+                     m.id, m.id);
       if (rc == 0 && found) {
         struct buf p = BUF_INIT;
         buf_printf(&p, "%s/secrets", r->rundir);
         (void)mkdir(p.data, 0700);
         buf_printf(&p, "/%u", nsec++);
         int fd = open(p.data, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0400);
-        if (fd < 0 || (data.len && write(fd, data.data, data.len) !=
-                                       (ssize_t)data.len))
+        if (fd < 0 ||
+            (data.len && write(fd, data.data, data.len) != (ssize_t)data.len))
           rc = err_set(err, ERR_IO, "secret %s: cannot stage it", m.id);
         if (fd >= 0)
           close(fd);
@@ -2155,8 +2184,8 @@ static int d_run_mounts(struct dctx *d, struct stage *s, unsigned idx,
           (void)d_numeric(m.uid, &su);
         if (m.gid)
           (void)d_numeric(m.gid, &sg);
-        if (rc == 0 && geteuid() == 0 && chown(p.data, (uid_t)su,
-                                               (gid_t)sg) != 0)
+        if (rc == 0 && geteuid() == 0 &&
+            chown(p.data, (uid_t)su, (gid_t)sg) != 0)
           rc = err_set(err, ERR_IO, "secret %s: chown", m.id);
         if (rc == 0)
           (void)chmod(p.data, (mode_t)mode);
@@ -2231,8 +2260,10 @@ static int d_run_mounts(struct dctx *d, struct stage *s, unsigned idx,
         int fi = d_stage_index(d, m.from);
         struct stage *from = NULL;
         if (fi >= 0 && (unsigned)fi >= idx) {
-          rc = err_set(err, ERR_INVALID, "--mount from=%s refers to this "
-                       "or a later stage", m.from);
+          rc = err_set(err, ERR_INVALID,
+                       "--mount from=%s refers to this "
+                       "or a later stage",
+                       m.from);
         } else if (fi >= 0) {
           from = &d->st[fi];
         } else {
@@ -2329,12 +2360,16 @@ static int d_run(struct dctx *d, struct stage *s, unsigned idx,
       if (v && strcmp(v, "none") == 0)
         net_none = true;
       else if (!v || (strcmp(v, "default") && strcmp(v, "host")))
-        rc = err_set(err, ERR_SYNTAX, "--network=%s: only default, host "
-                     "and none", v ? v : "");
+        rc = err_set(err, ERR_SYNTAX,
+                     "--network=%s: only default, host "
+                     "and none",
+                     v ? v : "");
     } else if (strcmp(n, "security") == 0) {
       if (!v || strcmp(v, "sandbox") != 0)
-        rc = err_set(err, ERR_UNSUPPORTED, "--security=%s is not "
-                     "supported", v ? v : "");
+        rc = err_set(err, ERR_UNSUPPORTED,
+                     "--security=%s is not "
+                     "supported",
+                     v ? v : "");
     } else if (strcmp(n, "mount") != 0) {
       rc = err_set(err, ERR_SYNTAX, "unknown flag: --%s", n);
     }
@@ -2354,8 +2389,8 @@ static int d_run(struct dctx *d, struct stage *s, unsigned idx,
         json_object_is_type(sh, json_type_array) &&
         json_object_array_length(sh) > 0) {
       for (size_t i = 0; i < json_object_array_length(sh); i++)
-        strv_push(&r.argv, json_object_get_string(
-                               json_object_array_get_idx(sh, i)));
+        strv_push(&r.argv,
+                  json_object_get_string(json_object_array_get_idx(sh, i)));
     } else {
       strv_push(&r.argv, "/bin/sh");
       strv_push(&r.argv, "-c");
@@ -2431,11 +2466,10 @@ static int d_run(struct dctx *d, struct stage *s, unsigned idx,
   memset(&x, 0, sizeof(x));
   gid_t groups[64];
   size_t ngroups = 0;
-  const char *user = json_object_get_string(json_object_object_get(c,
-                                                                   "User"));
+  const char *user = json_object_get_string(json_object_object_get(c, "User"));
   if (rc == 0)
-    rc = d_run_user(user, r.lowers, r.nlowers, &x, groups, &ngroups,
-                    &r.home, err);
+    rc = d_run_user(user, r.lowers, r.nlowers, &x, groups, &ngroups, &r.home,
+                    err);
   if (rc == 0)
     rc = d_run_mounts(d, s, idx, in, &r, err);
   /* Environment: ENV, then ARGs ENV does not set, HOME. */
@@ -2443,8 +2477,7 @@ static int d_run(struct dctx *d, struct stage *s, unsigned idx,
   cfg_env(s->cfg, &env);
   for (size_t i = 0; i < s->args.n; i++) {
     const char *eq = strchr(s->args.v[i], '=');
-    if (eq && kv_get(&env, s->args.v[i], (size_t)(eq - s->args.v[i])) ==
-                  NULL)
+    if (eq && kv_get(&env, s->args.v[i], (size_t)(eq - s->args.v[i])) == NULL)
       strv_push(&env, s->args.v[i]);
   }
   if (kv_get(&env, "HOME", 4) == NULL && r.home)
@@ -2483,8 +2516,8 @@ static int d_run(struct dctx *d, struct stage *s, unsigned idx,
   const char **envp = xcalloc(env.n + 1, sizeof(char *));
   for (size_t i = 0; i < env.n; i++)
     envp[i] = env.v[i];
-  const char *wd = json_object_get_string(json_object_object_get(c,
-                                                         "WorkingDir"));
+  const char *wd =
+      json_object_get_string(json_object_object_get(c, "WorkingDir"));
   struct exec_result res;
   memset(&res, 0, sizeof(res));
   if (rc == 0) {
@@ -2516,8 +2549,9 @@ static int d_run(struct dctx *d, struct stage *s, unsigned idx,
       buf_printf(&shown, "%s%s", i ? " " : "", r.argv.v[i]);
     rc = err_set_at(err, ERR_INVALID, in->start_line, 1,
                     "RUN at line %u: process \"%.200s\" did not complete "
-                    "successfully: exit code: %d", in->start_line,
-                    shown.data ? shown.data : "", res.exit_code);
+                    "successfully: exit code: %d",
+                    in->start_line, shown.data ? shown.data : "",
+                    res.exit_code);
     buf_cleanup(&shown);
   }
   /* The layer: the upper directory, as it is. */
@@ -2533,13 +2567,15 @@ static int d_run(struct dctx *d, struct stage *s, unsigned idx,
     for (size_t i = 0; i < x.ngidmap; i++)
       gm[i] = (struct layer_idmap){x.gidmap[i].inside, x.gidmap[i].outside,
                                    x.gidmap[i].count};
-    struct layer_upper_opts uo = {
-        .uidmap = um, .gidmap = gm,
-        .nuidmap = x.userns ? x.nuidmap : 0,
-        .ngidmap = x.userns ? x.ngidmap : 0,
-        .skip = (const char *const *)r.skip.v, .nskip = r.skip.n,
-        .lowers = (const char *const *)r.lowers, .nlowers = r.nlowers,
-        .cancel = d->cancel};
+    struct layer_upper_opts uo = {.uidmap = um,
+                                  .gidmap = gm,
+                                  .nuidmap = x.userns ? x.nuidmap : 0,
+                                  .ngidmap = x.userns ? x.ngidmap : 0,
+                                  .skip = (const char *const *)r.skip.v,
+                                  .nskip = r.skip.n,
+                                  .lowers = (const char *const *)r.lowers,
+                                  .nlowers = r.nlowers,
+                                  .cancel = d->cancel};
     struct buf up = BUF_INIT;
     buf_printf(&up, "%s/upper", r.rundir);
     uint64_t skipped = 0;
@@ -2598,8 +2634,8 @@ static void d_cache_restore(struct stage *s, json_object *entry) {
              json_object_get_string(json_object_object_get(l, "digest")));
     snprintf(r->diffid, sizeof(r->diffid), "%s",
              json_object_get_string(json_object_object_get(l, "diffID")));
-    r->size = (uint64_t)json_object_get_int64(json_object_object_get(l,
-                                                                  "size"));
+    r->size =
+        (uint64_t)json_object_get_int64(json_object_object_get(l, "size"));
     const char *mt =
         json_object_get_string(json_object_object_get(l, "mediaType"));
     r->media_type = xstrdup(mt ? mt : MT_OCI_LAYER_GZIP);
@@ -2654,11 +2690,10 @@ static int d_sum_tree(struct dctx *d, struct digest_ctx *c, const char *root,
     return 0;
   }
   char meta[128];
-  int mn = snprintf(meta, sizeof(meta), "%o %u %u %llu\n",
-                    (unsigned)st.st_mode, (unsigned)st.st_uid,
-                    (unsigned)st.st_gid,
-                    S_ISREG(st.st_mode) ? (unsigned long long)st.st_size
-                                        : 0ull);
+  int mn =
+      snprintf(meta, sizeof(meta), "%o %u %u %llu\n", (unsigned)st.st_mode,
+               (unsigned)st.st_uid, (unsigned)st.st_gid,
+               S_ISREG(st.st_mode) ? (unsigned long long)st.st_size : 0ull);
   if (!excluded) {
     digest_update(c, rel, strlen(rel) + 1);
     digest_update(c, meta, (size_t)mn);
@@ -2795,8 +2830,7 @@ static int d_key_sources(struct dctx *d, struct stage *s,
     }
     for (size_t m = 0; rc == 0 && m < matches.n; m++) {
       digest_update(c, "src\n", 4);
-      rc = d_sum_tree(d, c, d->ctx.root, matches.v[m], &d->ctx.ignore, 0,
-                      err);
+      rc = d_sum_tree(d, c, d->ctx.root, matches.v[m], &d->ctx.ignore, 0, err);
     }
     strv_cleanup(&matches);
     free(clean);
@@ -2849,8 +2883,7 @@ static int d_key(struct dctx *d, struct stage *s, const struct df_instr *in,
  * looked up by key (and stored after running); every instruction moves
  * the stage's key on. */
 static int d_instr(struct dctx *d, struct stage *s, unsigned idx,
-                   const struct df_instr *in, bool trigger,
-                   struct err *err) {
+                   const struct df_instr *in, bool trigger, struct err *err) {
   char key[DIGEST_HEX_LEN + 1];
   bool cacheable = true;
   int rc = d_key(d, s, in, key, &cacheable, err);
@@ -2933,8 +2966,8 @@ static int d_run_stage(struct dctx *d, size_t idx, struct err *err) {
     d->step++;
     if (d->sink && d->sink->step) {
       struct buf t = BUF_INIT;
-      buf_printf(&t, "[%s%zu/%zu] %s", ds->name ? ds->name : "stage-",
-                 k + 1, ds->ninstrs, in->original);
+      buf_printf(&t, "[%s%zu/%zu] %s", ds->name ? ds->name : "stage-", k + 1,
+                 ds->ninstrs, in->original);
       if (ds->name == NULL) {
         buf_reset(&t);
         buf_printf(&t, "[stage-%zu %zu/%zu] %s", idx, k + 1, ds->ninstrs,
@@ -2944,8 +2977,7 @@ static int d_run_stage(struct dctx *d, size_t idx, struct err *err) {
         buf_printf(&t, "[%s %zu/%zu] %s", ds->name, k + 1, ds->ninstrs,
                    in->original);
       }
-      d->sink->step(d->sink->ctx, d->step, d->nsteps, in->start_line,
-                    t.data);
+      d->sink->step(d->sink->ctx, d->step, d->nsteps, in->start_line, t.data);
       buf_cleanup(&t);
     }
     d->cur_line = in->start_line;
@@ -2986,9 +3018,9 @@ static int d_commit_image(struct dctx *d, struct stage *s,
   *mt = docker ? MT_DOCKER_MANIFEST : MT_OCI_MANIFEST;
   json_object_object_add(m, "mediaType", json_object_new_string(*mt));
   json_object *cd = json_object_new_object();
-  json_object_object_add(cd, "mediaType", json_object_new_string(
-                                              docker ? MT_DOCKER_CONFIG
-                                                     : MT_OCI_CONFIG));
+  json_object_object_add(
+      cd, "mediaType",
+      json_object_new_string(docker ? MT_DOCKER_CONFIG : MT_OCI_CONFIG));
   json_object_object_add(cd, "digest", json_object_new_string(cdigest));
   json_object_object_add(cd, "size", json_object_new_int64((int64_t)clen));
   json_object_object_add(m, "config", cd);
@@ -3088,9 +3120,8 @@ int dispatch_run(const struct build_request *req, uv_loop_t *loop,
                     p->range.start.row + 1, p->message);
     goto out;
   }
-  rc = context_open(req->context_dir, req->dockerfile_text ? NULL
-                                                           : dfpath.data,
-                    &d->ctx, err);
+  rc = context_open(req->context_dir,
+                    req->dockerfile_text ? NULL : dfpath.data, &d->ctx, err);
   if (rc < 0)
     goto out;
   for (size_t i = 0; i < req->nbuild_args; i++) {
@@ -3131,8 +3162,10 @@ int dispatch_run(const struct build_request *req, uv_loop_t *loop,
         found = true;
       }
     if (!found) {
-      rc = err_set(err, ERR_NOTFOUND, "target stage \"%s\" could not be "
-                   "found", req->target);
+      rc = err_set(err, ERR_NOTFOUND,
+                   "target stage \"%s\" could not be "
+                   "found",
+                   req->target);
       goto out;
     }
   }

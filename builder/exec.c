@@ -50,24 +50,24 @@ extern char **environ;
 
 struct exec__mnt {
   enum exec_mount_kind kind;
-  const char *source;  /* host path */
-  const char *target;  /* container path, absolute */
-  char *ovl_opts;      /* OVERLAY: options (absolute host dirs) */
-  char *tmpfs_opts;    /* TMPFS */
-  char *stage;         /* OVERLAY: where it is mounted before the pivot */
+  const char *source; /* host path */
+  const char *target; /* container path, absolute */
+  char *ovl_opts;     /* OVERLAY: options (absolute host dirs) */
+  char *tmpfs_opts;   /* TMPFS */
+  char *stage;        /* OVERLAY: where it is mounted before the pivot */
   bool rw;
-  bool is_dir;         /* source is a directory (mount point kind) */
-  int fd;              /* O_PATH of the source, opened before pivot */
+  bool is_dir; /* source is a directory (mount point kind) */
+  int fd;      /* O_PATH of the source, opened before pivot */
 };
 
 struct exec__child {
   int log_w, report_w, sync_r;
   bool userns, netnone, setgroups_ok;
   const char *rundir;
-  char *ovl_opts;     /* relative to rundir */
+  char *ovl_opts; /* relative to rundir */
   char *const *argv;
   char *const *envp;
-  const char *path;   /* PATH from envp */
+  const char *path; /* PATH from envp */
   const char *cwd;
   const char *hostname;
   uid_t uid;
@@ -106,7 +106,7 @@ EXEC__CHILD static void exec__put(int fd, const char *s) {
 
 /* "E<errno> what path\n" on the report pipe, then exit 125. */
 EXEC__CHILD static void exec__fail(struct exec__child *c, const char *what,
-                       const char *path) {
+                                   const char *path) {
   int e = errno;
   char num[16];
   int i = (int)sizeof(num) - 1;
@@ -130,8 +130,8 @@ EXEC__CHILD static void exec__fail(struct exec__child *c, const char *what,
 /* Makes sure path (absolute, in the new root) exists, creating missing
  * components (directories; the last one a file unless dir) and reporting
  * each one created. */
-EXEC__CHILD static void exec__ensure(struct exec__child *c, const char *path, bool dir,
-                         bool report) {
+EXEC__CHILD static void exec__ensure(struct exec__child *c, const char *path,
+                                     bool dir, bool report) {
   char buf[PATH_MAX];
   size_t n = exec__slen(path);
   if (n >= sizeof(buf))
@@ -164,16 +164,16 @@ EXEC__CHILD static void exec__ensure(struct exec__child *c, const char *path, bo
 }
 
 EXEC__CHILD static void exec__mount(struct exec__child *c, const char *src,
-                        const char *dst, const char *type,
-                        unsigned long flags, const char *data) {
+                                    const char *dst, const char *type,
+                                    unsigned long flags, const char *data) {
   if (mount(src, dst, type, flags, data) != 0)
     exec__fail(c, type ? type : "bind mount", dst);
 }
 
 /* A detached copy of a host mount tree (taken before the pivot), made
  * read-only when asked; attached later with exec__attach. */
-EXEC__CHILD static int exec__clone_tree(struct exec__child *c, const char *path,
-                            bool ro) {
+EXEC__CHILD static int exec__clone_tree(struct exec__child *c,
+                                        const char *path, bool ro) {
   int fd = (int)syscall(SYS_open_tree, AT_FDCWD, path,
                         OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
   if (fd < 0)
@@ -189,7 +189,8 @@ EXEC__CHILD static int exec__clone_tree(struct exec__child *c, const char *path,
   return fd;
 }
 
-EXEC__CHILD static void exec__attach(struct exec__child *c, int fd, const char *dst) {
+EXEC__CHILD static void exec__attach(struct exec__child *c, int fd,
+                                     const char *dst) {
   if (syscall(SYS_move_mount, fd, "", AT_FDCWD, dst,
               MOVE_MOUNT_F_EMPTY_PATH) != 0)
     exec__fail(c, "move_mount", dst);
@@ -200,8 +201,8 @@ EXEC__CHILD static void exec__dev(struct exec__child *c) {
   exec__ensure(c, "/dev", true, true);
   exec__mount(c, "tmpfs", "/dev", "tmpfs", MS_NOSUID | MS_STRICTATIME,
               "mode=755,size=65536k");
-  static const char *const nodes[] = {"null", "zero", "full", "random",
-                                      "urandom", "tty"};
+  static const char *const nodes[] = {"null",   "zero",    "full",
+                                      "random", "urandom", "tty"};
   for (size_t i = 0; i < sizeof(nodes) / sizeof(nodes[0]); i++) {
     char dst[64] = "/dev/";
     memcpy(dst + 5, nodes[i], exec__slen(nodes[i]) + 1);
@@ -243,10 +244,20 @@ EXEC__CHILD static void exec__lo_up(void) {
  * set before exec, so root in a RUN is no more than root in a container. */
 EXEC__CHILD static bool exec__cap_kept(int cap) {
   switch (cap) {
-  case CAP_CHOWN: case CAP_DAC_OVERRIDE: case CAP_FSETID: case CAP_FOWNER:
-  case CAP_MKNOD: case CAP_NET_RAW: case CAP_SETGID: case CAP_SETUID:
-  case CAP_SETFCAP: case CAP_SETPCAP: case CAP_NET_BIND_SERVICE:
-  case CAP_SYS_CHROOT: case CAP_KILL: case CAP_AUDIT_WRITE:
+  case CAP_CHOWN:
+  case CAP_DAC_OVERRIDE:
+  case CAP_FSETID:
+  case CAP_FOWNER:
+  case CAP_MKNOD:
+  case CAP_NET_RAW:
+  case CAP_SETGID:
+  case CAP_SETUID:
+  case CAP_SETFCAP:
+  case CAP_SETPCAP:
+  case CAP_NET_BIND_SERVICE:
+  case CAP_SYS_CHROOT:
+  case CAP_KILL:
+  case CAP_AUDIT_WRITE:
     return true;
   default:
     return false;
@@ -300,8 +311,10 @@ EXEC__CHILD static void exec__command(struct exec__child *c, int devnull) {
     execve(a0, c->argv, c->envp);
     err = errno;
   } else {
-    const char *p = c->path && *c->path ? c->path : "/usr/local/sbin:"
-                    "/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    const char *p = c->path && *c->path
+                        ? c->path
+                        : "/usr/local/sbin:"
+                          "/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
     size_t an = exec__slen(a0);
     while (*p) {
       const char *e = p;
@@ -364,8 +377,8 @@ EXEC__CHILD static int exec__init(void *arg) {
     }
   }
   int devs[6];
-  static const char *const hostdev[] = {"/dev/null", "/dev/zero",
-                                        "/dev/full", "/dev/random",
+  static const char *const hostdev[] = {"/dev/null",    "/dev/zero",
+                                        "/dev/full",    "/dev/random",
                                         "/dev/urandom", "/dev/tty"};
   for (size_t i = 0; i < 6; i++) {
     devs[i] = (int)syscall(SYS_open_tree, AT_FDCWD, hostdev[i],
@@ -396,8 +409,8 @@ EXEC__CHILD static int exec__init(void *arg) {
   if (chdir("/") != 0)
     exec__fail(c, "chdir", "/");
   exec__dev(c);
-  static const char *const devnames[] = {"/dev/null", "/dev/zero",
-                                         "/dev/full", "/dev/random",
+  static const char *const devnames[] = {"/dev/null",    "/dev/zero",
+                                         "/dev/full",    "/dev/random",
                                          "/dev/urandom", "/dev/tty"};
   for (size_t i = 0; i < 6; i++) {
     if (devs[i] < 0)
@@ -464,8 +477,8 @@ static int exec__write_file(const char *path, const char *text) {
 
 static int exec__spawn_wait(const char *const *argv) {
   pid_t pid;
-  if (posix_spawnp(&pid, argv[0], NULL, NULL, (char *const *)argv,
-                   environ) != 0)
+  if (posix_spawnp(&pid, argv[0], NULL, NULL, (char *const *)argv, environ) !=
+      0)
     return -1;
   int ws;
   while (waitpid(pid, &ws, 0) < 0)
@@ -502,8 +515,10 @@ static int exec__write_maps(const struct exec_spec *s, pid_t pid,
       for (size_t i = 0; i < argv.n; i++)
         av[i] = argv.v[i];
       if (exec__spawn_wait(av) != 0)
-        rc = err_set(err, ERR_PERM, "%s failed (check /etc/subuid and "
-                     "/etc/subgid)", argv.v[0]);
+        rc = err_set(err, ERR_PERM,
+                     "%s failed (check /etc/subuid and "
+                     "/etc/subgid)",
+                     argv.v[0]);
       free(av);
       strv_cleanup(&argv);
       continue;
@@ -657,8 +672,10 @@ static int exec__lowers(const struct exec_spec *s, struct buf *opts,
   struct buf l = BUF_INIT;
   int rc = 0;
   if (s->nlowers > EXEC__MAX_LOWERS)
-    return err_set(err, ERR_TOOBIG, "RUN over %zu layers: overlayfs stacks "
-                   "at most %u", s->nlowers, EXEC__MAX_LOWERS);
+    return err_set(err, ERR_TOOBIG,
+                   "RUN over %zu layers: overlayfs stacks "
+                   "at most %u",
+                   s->nlowers, EXEC__MAX_LOWERS);
   buf_puts(opts, "lowerdir=");
   if (s->nlowers == 0) {
     buf_printf(&l, "%s/empty", s->rundir);
@@ -687,8 +704,10 @@ static int exec__lowers(const struct exec_spec *s, struct buf *opts,
    * plain diff (whiteouts, opaque xattrs, full copies). */
   buf_puts(opts, ",upperdir=upper,workdir=work,userxattr");
   if (opts->len > 4000 && rc == 0)
-    rc = err_set(err, ERR_TOOBIG, "RUN over %zu layers: overlay options "
-                 "too long", s->nlowers);
+    rc = err_set(err, ERR_TOOBIG,
+                 "RUN over %zu layers: overlay options "
+                 "too long",
+                 s->nlowers);
   return rc;
 }
 
@@ -794,8 +813,7 @@ int exec_run(const struct exec_spec *s, uv_loop_t *loop,
     }
   }
   int logp[2] = {-1, -1}, repp[2] = {-1, -1}, syncp[2] = {-1, -1};
-  if (rc == 0 && (pipe2(logp, O_CLOEXEC) != 0 ||
-                  pipe2(repp, O_CLOEXEC) != 0 ||
+  if (rc == 0 && (pipe2(logp, O_CLOEXEC) != 0 || pipe2(repp, O_CLOEXEC) != 0 ||
                   pipe2(syncp, O_CLOEXEC) != 0))
     rc = err_set(err, ERR_IO, "pipe: %s", strerror(errno));
   char *stack = NULL;
@@ -805,8 +823,8 @@ int exec_run(const struct exec_spec *s, uv_loop_t *loop,
     c.report_w = repp[1];
     c.sync_r = syncp[0];
     stack = xmalloc(EXEC__STACK);
-    int flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC |
-                SIGCHLD;
+    int flags =
+        CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | SIGCHLD;
     if (s->userns)
       flags |= CLONE_NEWUSER;
     if (s->network_none)
@@ -816,7 +834,8 @@ int exec_run(const struct exec_spec *s, uv_loop_t *loop,
       rc = err_set(err, errno == EPERM ? ERR_PERM : ERR_IO,
                    "cannot create the RUN namespaces: %s%s", strerror(errno),
                    s->userns ? " (are unprivileged user namespaces "
-                               "enabled?)" : "");
+                               "enabled?)"
+                             : "");
   }
   free(stack);
   if (logp[1] >= 0)
@@ -869,9 +888,9 @@ int exec_run(const struct exec_spec *s, uv_loop_t *loop,
     int ws = 0;
     while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
       ;
-    res->exit_code = WIFEXITED(ws) ? WEXITSTATUS(ws)
-                                   : 128 + (WIFSIGNALED(ws) ? WTERMSIG(ws)
-                                                            : 0);
+    res->exit_code = WIFEXITED(ws)
+                         ? WEXITSTATUS(ws)
+                         : 128 + (WIFSIGNALED(ws) ? WTERMSIG(ws) : 0);
     /* The report: mount points created, or why setup failed. */
     struct buf rep = BUF_INIT;
     char chunk[4096];
@@ -881,8 +900,8 @@ int exec_run(const struct exec_spec *s, uv_loop_t *loop,
       if (n > 0 && rep.len < (1u << 20))
         buf_append(&rep, chunk, (size_t)n);
     char *save = NULL;
-    for (char *line = rep.data ? strtok_r(rep.data, "\n", &save) : NULL;
-         line; line = strtok_r(NULL, "\n", &save)) {
+    for (char *line = rep.data ? strtok_r(rep.data, "\n", &save) : NULL; line;
+         line = strtok_r(NULL, "\n", &save)) {
       if (line[0] == 'M') {
         strv_push(&res->created, line + 1);
       } else if (line[0] == 'E' && rc == 0 && !killed) {

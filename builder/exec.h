@@ -58,31 +58,31 @@ struct exec_idmap {
 struct exec_spec {
   const char *const *lowers; /* extracted layer dirs, bottom first */
   size_t nlowers;
-  const char *rundir;        /* empty directory owned by this run */
+  const char *rundir; /* empty directory owned by this run */
   /* rundir gets upper/ (the RUN's changes), work/, merged/ */
-  const char *const *argv;   /* argv[0] searched in PATH from envp */
+  const char *const *argv; /* argv[0] searched in PATH from envp */
   const char *const *envp;
-  const char *cwd;           /* inside the container */
+  const char *cwd; /* inside the container */
   uid_t uid;
   gid_t gid;
   const gid_t *groups;
   size_t ngroups;
   const char *hostname;
   bool network_none;
-  const char *resolv_conf;   /* host file bound at /etc/resolv.conf */
-  const char *hosts;         /* host file bound at /etc/hosts */
+  const char *resolv_conf; /* host file bound at /etc/resolv.conf */
+  const char *hosts;       /* host file bound at /etc/hosts */
   const struct exec_mount *mounts;
   size_t nmounts;
-  bool userns;               /* enter a user namespace (not root) */
+  bool userns; /* enter a user namespace (not root) */
   struct exec_idmap uidmap[EXEC_MAX_IDMAP], gidmap[EXEC_MAX_IDMAP];
   size_t nuidmap, ngidmap;
-  bool use_newidmap;         /* write the maps with newuidmap/newgidmap */
+  bool use_newidmap; /* write the maps with newuidmap/newgidmap */
 };
 
 struct exec_result {
-  int exit_code;            /* 0..255; 128+N for a signal */
-  struct strv created;      /* mount points created in the rootfs
-                               (container paths without leading '/') */
+  int exit_code;       /* 0..255; 128+N for a signal */
+  struct strv created; /* mount points created in the rootfs
+                          (container paths without leading '/') */
 };
 void exec_result_cleanup(struct exec_result *r);
 

@@ -31,7 +31,9 @@ struct http__sock {
   struct http *h;
 };
 
-static void http__sock_closed(uv_handle_t *h) { free(h->data); }
+static void http__sock_closed(uv_handle_t *h) {
+  free(h->data);
+}
 
 static void http__check_done(struct http *self) {
   CURLMsg *m;
@@ -152,7 +154,9 @@ int http_new(uv_loop_t *loop, const atomic_bool *cancel, struct http **out,
   return 0;
 }
 
-static void http__timer_closed(uv_handle_t *t) { (void)t; }
+static void http__timer_closed(uv_handle_t *t) {
+  (void)t;
+}
 
 void http_free(struct http *self) {
   if (self == NULL)
@@ -398,8 +402,8 @@ static int http__prepare(struct http *self, struct http_req *r,
     curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
   } else if (strcmp(r->method, "GET") != 0) {
     bool has_body = r->upload_fd >= 0 || r->upload != NULL;
-    uint64_t size = r->upload_fd >= 0 ? r->upload_size - r->upload_off
-                                      : r->upload_len;
+    uint64_t size =
+        r->upload_fd >= 0 ? r->upload_size - r->upload_off : r->upload_len;
     if (strcmp(r->method, "PUT") == 0 || has_body) {
       curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
       curl_easy_setopt(e, CURLOPT_READFUNCTION, http__read_fn);

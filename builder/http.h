@@ -34,19 +34,19 @@ typedef void (*http_progress_fn)(void *ctx, uint64_t now, uint64_t total);
 
 struct http_req {
   /* in (set by the caller; borrowed unless marked owned) */
-  const char *method;          /* "GET", "HEAD", "PUT", "POST", "PATCH" */
-  char *url;                   /* owned */
-  struct curl_slist *headers;  /* owned */
-  const char *ca_file;         /* extra CA bundle (certs.d/.../ca.crt) */
-  bool tls_noverify;           /* --insecure-registry */
-  bool follow;                 /* follow redirects (GET/HEAD only) */
-  const void *upload;          /* request body in memory ... */
+  const char *method;         /* "GET", "HEAD", "PUT", "POST", "PATCH" */
+  char *url;                  /* owned */
+  struct curl_slist *headers; /* owned */
+  const char *ca_file;        /* extra CA bundle (certs.d/.../ca.crt) */
+  bool tls_noverify;          /* --insecure-registry */
+  bool follow;                /* follow redirects (GET/HEAD only) */
+  const void *upload;         /* request body in memory ... */
   size_t upload_len;
-  int upload_fd;               /* ... or from a file (when >= 0) */
+  int upload_fd; /* ... or from a file (when >= 0) */
   uint64_t upload_off, upload_size;
-  size_t max_body;             /* 0: DW_MAX_ERROR_BODY_BYTES */
-  struct store_writer *sink;   /* 2xx body goes here when set */
-  uint64_t sink_max;           /* 0: DW_MAX_BLOB_BYTES */
+  size_t max_body;           /* 0: DW_MAX_ERROR_BODY_BYTES */
+  struct store_writer *sink; /* 2xx body goes here when set */
+  uint64_t sink_max;         /* 0: DW_MAX_BLOB_BYTES */
   http_progress_fn progress;
   void *progress_ctx;
 
@@ -57,9 +57,9 @@ struct http_req {
   char *www_authenticate;
   char *content_type;
   char *docker_digest;
-  int64_t content_length;      /* -1 when absent */
-  int result;                  /* 0, ERR_NETWORK, ERR_TOOBIG, ... */
-  int curl_code;               /* CURLcode, for the TLS fallback */
+  int64_t content_length; /* -1 when absent */
+  int result;             /* 0, ERR_NETWORK, ERR_TOOBIG, ... */
+  int curl_code;          /* CURLcode, for the TLS fallback */
   char error[256];
 
   /* private */

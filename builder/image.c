@@ -40,8 +40,8 @@ void image_index_cleanup(struct image_index *x) {
 }
 
 bool image_is_index(const char *mt) {
-  return mt && (strcmp(mt, MT_OCI_INDEX) == 0 ||
-                strcmp(mt, MT_DOCKER_LIST) == 0);
+  return mt &&
+         (strcmp(mt, MT_OCI_INDEX) == 0 || strcmp(mt, MT_DOCKER_LIST) == 0);
 }
 
 bool image_is_manifest(const char *mt) {
@@ -51,8 +51,11 @@ bool image_is_manifest(const char *mt) {
 
 bool image_is_layer(const char *mt) {
   static const char *const ok[] = {
-      MT_OCI_LAYER, MT_OCI_LAYER_GZIP, MT_OCI_LAYER_ZSTD,
-      MT_DOCKER_LAYER_GZIP, MT_DOCKER_LAYER,
+      MT_OCI_LAYER,
+      MT_OCI_LAYER_GZIP,
+      MT_OCI_LAYER_ZSTD,
+      MT_DOCKER_LAYER_GZIP,
+      MT_DOCKER_LAYER,
       "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip",
       "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip"};
   for (size_t i = 0; mt && i < sizeof(ok) / sizeof(ok[0]); i++)
@@ -97,8 +100,7 @@ static const char *image__str(json_object *o, const char *key) {
   return NULL;
 }
 
-static int image__desc(json_object *o, struct image_desc *d,
-                       struct err *err) {
+static int image__desc(json_object *o, struct image_desc *d, struct err *err) {
   memset(d, 0, sizeof(*d));
   const char *mt = image__str(o, "mediaType");
   const char *dg = image__str(o, "digest");
@@ -137,8 +139,10 @@ int image_manifest_parse(const char *data, size_t len,
   json_object *sv;
   if (json_object_object_get_ex(o, "schemaVersion", &sv) &&
       json_object_get_int(sv) != 2) {
-    rc = err_set(err, ERR_UNSUPPORTED, "manifest schemaVersion %d is not "
-                 "supported (only 2)", json_object_get_int(sv));
+    rc = err_set(err, ERR_UNSUPPORTED,
+                 "manifest schemaVersion %d is not "
+                 "supported (only 2)",
+                 json_object_get_int(sv));
     goto out;
   }
   out->media_type = xstrdup(mt ? mt : MT_OCI_MANIFEST);
@@ -165,8 +169,10 @@ int image_manifest_parse(const char *data, size_t len,
       goto out;
     out->nlayers++;
     if (!image_is_layer(out->layers[i].media_type)) {
-      rc = err_set(err, ERR_UNSUPPORTED, "layer media type \"%.100s\" is not "
-                   "supported", out->layers[i].media_type);
+      rc = err_set(err, ERR_UNSUPPORTED,
+                   "layer media type \"%.100s\" is not "
+                   "supported",
+                   out->layers[i].media_type);
       goto out;
     }
   }
@@ -199,8 +205,8 @@ int image_index_parse(const char *data, size_t len, struct image_index *out,
   }
   out->manifests = xcalloc(n ? n : 1, sizeof(*out->manifests));
   for (size_t i = 0; i < n; i++) {
-    rc = image__desc(json_object_array_get_idx(ms, i), &out->manifests[i],
-                     err);
+    rc =
+        image__desc(json_object_array_get_idx(ms, i), &out->manifests[i], err);
     if (rc < 0)
       goto out;
     out->n++;
@@ -236,8 +242,10 @@ int image_platform_parse(const char *s, struct image_platform *out,
   }
   const char *a = strchr(s, '/');
   if (a == NULL || (size_t)(a - s) >= 32 || a == s)
-    return err_set(err, ERR_INVALID, "bad platform \"%.60s\" (want os/arch"
-                   "[/variant])", s);
+    return err_set(err, ERR_INVALID,
+                   "bad platform \"%.60s\" (want os/arch"
+                   "[/variant])",
+                   s);
   image__copy(out->os, s, (size_t)(a - s));
   const char *v = strchr(a + 1, '/');
   size_t an = v ? (size_t)(v - a - 1) : strlen(a + 1);
@@ -271,10 +279,10 @@ const struct image_desc *image_index_select(const struct image_index *x,
   return loose;
 }
 
-int image_load(struct store *store, const char *digest,
-               const char *media_type, const struct image_platform *p,
-               struct image_manifest *m_out, struct json_object **config_out,
-               char **manifest_digest_out, struct err *err) {
+int image_load(struct store *store, const char *digest, const char *media_type,
+               const struct image_platform *p, struct image_manifest *m_out,
+               struct json_object **config_out, char **manifest_digest_out,
+               struct err *err) {
   memset(m_out, 0, sizeof(*m_out));
   *config_out = NULL;
   *manifest_digest_out = NULL;
@@ -287,14 +295,15 @@ int image_load(struct store *store, const char *digest,
     if (rc == 0) {
       const struct image_desc *d = image_index_select(&x, p);
       if (d == NULL) {
-        rc = err_set(err, ERR_NOTFOUND, "image %s has no manifest for "
-                     "%s/%s", digest, p->os, p->arch);
+        rc = err_set(err, ERR_NOTFOUND,
+                     "image %s has no manifest for "
+                     "%s/%s",
+                     digest, p->os, p->arch);
       } else {
         free(mdigest);
         mdigest = xstrdup(d->digest);
         buf_reset(&b);
-        rc = store_blob_read(store, d->digest, DW_MAX_MANIFEST_BYTES, &b,
-                             err);
+        rc = store_blob_read(store, d->digest, DW_MAX_MANIFEST_BYTES, &b, err);
       }
       image_index_cleanup(&x);
     }
@@ -303,8 +312,8 @@ int image_load(struct store *store, const char *digest,
     rc = image_manifest_parse(b.data, b.len, m_out, err);
   if (rc == 0) {
     buf_reset(&b);
-    rc = store_blob_read(store, m_out->config.digest, DW_MAX_CONFIG_BYTES,
-                         &b, err);
+    rc = store_blob_read(store, m_out->config.digest, DW_MAX_CONFIG_BYTES, &b,
+                         err);
   }
   if (rc == 0) {
     *config_out = image__parse_json(b.data, b.len, err);
@@ -379,8 +388,8 @@ int image_gc(struct store *store, uint64_t *freed, size_t *removed,
     qsort(live.v, live.n, sizeof(char *), image__strcmp);
   rc = store_blob_list(store, &all, err);
   for (size_t i = 0; rc == 0 && i < all.n; i++) {
-    if (live.n && bsearch(&all.v[i], live.v, live.n, sizeof(char *),
-                          image__strcmp))
+    if (live.n &&
+        bsearch(&all.v[i], live.v, live.n, sizeof(char *), image__strcmp))
       continue;
     int64_t sz = store_blob_size(store, all.v[i]);
     rc = store_blob_remove(store, all.v[i], err);

@@ -23,12 +23,13 @@
 #define MT_OCI_LAYER "application/vnd.oci.image.layer.v1.tar"
 #define MT_OCI_LAYER_GZIP "application/vnd.oci.image.layer.v1.tar+gzip"
 #define MT_OCI_LAYER_ZSTD "application/vnd.oci.image.layer.v1.tar+zstd"
-#define MT_DOCKER_MANIFEST \
+#define MT_DOCKER_MANIFEST                                                    \
   "application/vnd.docker.distribution.manifest.v2+json"
-#define MT_DOCKER_LIST \
+#define MT_DOCKER_LIST                                                        \
   "application/vnd.docker.distribution.manifest.list.v2+json"
 #define MT_DOCKER_CONFIG "application/vnd.docker.container.image.v1+json"
-#define MT_DOCKER_LAYER_GZIP "application/vnd.docker.image.rootfs.diff.tar.gzip"
+#define MT_DOCKER_LAYER_GZIP                                                  \
+  "application/vnd.docker.image.rootfs.diff.tar.gzip"
 #define MT_DOCKER_LAYER "application/vnd.docker.image.rootfs.diff.tar"
 
 struct image_desc {
@@ -81,10 +82,10 @@ const struct image_desc *image_index_select(const struct image_index *x,
 /* Loads the manifest (resolving an index for the platform) and the config
  * of a stored image.  *config_out is a new json-c object (caller puts). */
 struct json_object;
-int image_load(struct store *store, const char *digest,
-               const char *media_type, const struct image_platform *p,
-               struct image_manifest *m_out, struct json_object **config_out,
-               char **manifest_digest_out, struct err *err) DW_WARN_UNUSED;
+int image_load(struct store *store, const char *digest, const char *media_type,
+               const struct image_platform *p, struct image_manifest *m_out,
+               struct json_object **config_out, char **manifest_digest_out,
+               struct err *err) DW_WARN_UNUSED;
 
 /* Removes every blob no tag reaches.  Needs the exclusive store lock.
  * freed/removed may be NULL. */

@@ -26,7 +26,9 @@
 
 /* --- entries ---------------------------------------------------------- */
 
-void layer_list_init(struct layer_list *l) { memset(l, 0, sizeof(*l)); }
+void layer_list_init(struct layer_list *l) {
+  memset(l, 0, sizeof(*l));
+}
 
 static void layer__entry_cleanup(struct layer_entry *e) {
   free(e->path);
@@ -277,8 +279,7 @@ static int layer__write_entry(struct archive *a, struct archive_entry *ae,
   } else if (S_ISFIFO(e->mode)) {
     archive_entry_set_filetype(ae, AE_IFIFO);
   } else {
-    return err_set(err, ERR_UNSUPPORTED, "%s: file type not packed",
-                   e->path);
+    return err_set(err, ERR_UNSUPPORTED, "%s: file type not packed", e->path);
   }
   if (archive_write_header(a, ae) != ARCHIVE_OK) {
     if (fd >= 0)
@@ -301,8 +302,7 @@ static int layer__write_entry(struct archive *a, struct archive_entry *ae,
         /* The file shrank while we read it: pad, as tar does. */
         if (n < 0) {
           close(fd);
-          return err_set(err, ERR_IO, "read %s: %s", e->src,
-                         strerror(errno));
+          return err_set(err, ERR_IO, "read %s: %s", e->src, strerror(errno));
         }
         memset(buf, 0, want);
         n = (ssize_t)want;
@@ -320,8 +320,7 @@ static int layer__write_entry(struct archive *a, struct archive_entry *ae,
 }
 
 int layer_pack(const struct layer_list *l, const struct layer_pack_opts *o,
-               struct store *store, struct layer_info *out,
-               struct err *err) {
+               struct store *store, struct layer_info *out, struct err *err) {
   memset(out, 0, sizeof(*out));
   struct layer__sink s;
   memset(&s, 0, sizeof(s));
@@ -341,8 +340,7 @@ int layer_pack(const struct layer_list *l, const struct layer_pack_opts *o,
     s.zs = ZSTD_createCCtx();
     if (s.zs == NULL)
       rc = err_set(err, ERR_NOMEM, "zstd context");
-    else
-    {
+    else {
       ZSTD_CCtx_setParameter(s.zs, ZSTD_c_compressionLevel,
                              o->level ? o->level : 3);
       /* One worker thread compresses while this one reads and hashes
@@ -356,10 +354,9 @@ int layer_pack(const struct layer_list *l, const struct layer_pack_opts *o,
   archive_write_set_format_pax_restricted(a);
   /* Unblocked: data goes straight through; ends with two zero blocks. */
   archive_write_set_bytes_per_block(a, 0);
-  if (rc == 0 && archive_write_open(a, &s, NULL, layer__write_cb, NULL) !=
-                     ARCHIVE_OK)
-    rc = err_set(err, ERR_INTERNAL, "tar writer: %s",
-                 archive_error_string(a));
+  if (rc == 0 &&
+      archive_write_open(a, &s, NULL, layer__write_cb, NULL) != ARCHIVE_OK)
+    rc = err_set(err, ERR_INTERNAL, "tar writer: %s", archive_error_string(a));
   size_t bufsz = 1u << 20;
   char *buf = xmalloc(bufsz);
   struct archive_entry *ae = archive_entry_new();
@@ -499,8 +496,8 @@ int layer_resolve(const char *root, const char *path, bool follow_last,
     char target[PATH_MAX];
     ssize_t tn = readlink(cur.data, target, sizeof(target) - 1);
     if (tn < 0) {
-      int rc = err_set(err, ERR_IO, "readlink %s: %s", cur.data,
-                       strerror(errno));
+      int rc =
+          err_set(err, ERR_IO, "readlink %s: %s", cur.data, strerror(errno));
       buf_cleanup(&cur);
       buf_cleanup(&rest);
       return rc;
@@ -559,8 +556,8 @@ static void layer__set_grow(struct layer__set *set) {
 static bool layer__set_has(const struct layer__set *set, const char *s) {
   if (set->cap == 0)
     return false;
-  for (size_t i = layer__hash(s) & (set->cap - 1);; i = (i + 1) &
-                                                     (set->cap - 1)) {
+  for (size_t i = layer__hash(s) & (set->cap - 1);;
+       i = (i + 1) & (set->cap - 1)) {
     if (set->slot[i] == NULL)
       return false;
     if (strcmp(set->slot[i], s) == 0)
@@ -644,8 +641,8 @@ static int layer__opaque(const char *dir, const struct layer__set *created,
   return rc;
 }
 
-static int layer__apply(const char *blob_path, const char *root,
-                        bool overlay, const atomic_bool *cancel,
+static int layer__apply(const char *blob_path, const char *root, bool overlay,
+                        const atomic_bool *cancel,
                         struct layer_apply_stats *stats, struct err *err) {
   struct layer_apply_stats local;
   if (stats == NULL)
@@ -690,8 +687,10 @@ static int layer__apply(const char *blob_path, const char *root,
     const char *raw = archive_entry_pathname(e);
     char *clean = NULL;
     if (raw == NULL || !layer_clean_path(raw, &clean)) {
-      rc = err_set(err, ERR_PERM, "layer entry \"%.200s\" leaves the root; "
-                   "refused", raw ? raw : "(null)");
+      rc = err_set(err, ERR_PERM,
+                   "layer entry \"%.200s\" leaves the root; "
+                   "refused",
+                   raw ? raw : "(null)");
       free(clean);
       break;
     }
@@ -701,8 +700,8 @@ static int layer__apply(const char *blob_path, const char *root,
     }
     char *slash = strrchr(clean, '/');
     const char *base = slash ? slash + 1 : clean;
-    char *parent = slash ? xstrndup(clean, (size_t)(slash - clean))
-                         : xstrdup("");
+    char *parent =
+        slash ? xstrndup(clean, (size_t)(slash - clean)) : xstrdup("");
     char *rparent = NULL;
     rc = layer_resolve(root, parent, true, &rparent, err);
     free(parent);
@@ -727,8 +726,8 @@ static int layer__apply(const char *blob_path, const char *root,
         buf_printf(&t, "%s/%s", rparent, base + 4);
         rc = layer__rm(t.data, err);
         if (rc == 0 && mknod(t.data, S_IFCHR | 0, makedev(0, 0)) != 0)
-          rc = err_set(err, ERR_IO, "whiteout %s: %s", t.data,
-                       strerror(errno));
+          rc =
+              err_set(err, ERR_IO, "whiteout %s: %s", t.data, strerror(errno));
         buf_cleanup(&t);
       }
       free(rparent);
@@ -769,14 +768,18 @@ static int layer__apply(const char *blob_path, const char *root,
     if (rc == 0 && hl) {
       char *hclean = NULL, *hres = NULL;
       if (!layer_clean_path(hl, &hclean) || hclean[0] == '\0') {
-        rc = err_set(err, ERR_PERM, "hardlink \"%.200s\" -> \"%.200s\" "
-                     "leaves the root; refused", clean, hl);
+        rc = err_set(err, ERR_PERM,
+                     "hardlink \"%.200s\" -> \"%.200s\" "
+                     "leaves the root; refused",
+                     clean, hl);
       } else {
         rc = layer_resolve(root, hclean, false, &hres, err);
         struct stat hs;
         if (rc == 0 && (lstat(hres, &hs) != 0 || S_ISDIR(hs.st_mode)))
-          rc = err_set(err, ERR_INVALID, "hardlink %.200s: target %.200s "
-                       "missing or a directory", clean, hl);
+          rc = err_set(err, ERR_INVALID,
+                       "hardlink %.200s: target %.200s "
+                       "missing or a directory",
+                       clean, hl);
         if (rc == 0)
           archive_entry_set_hardlink(e, hres);
       }
@@ -843,7 +846,7 @@ struct layer__walk {
     dev_t dev;
     ino_t ino;
     char *path;
-  } *hls;
+  } * hls;
   size_t nhls;
   uint64_t skipped;
   struct err *err;
@@ -857,8 +860,7 @@ static uint32_t layer__map(const struct layer_idmap *m, size_t n,
   return n ? 65534u : host;
 }
 
-static bool layer__skipped(const struct layer_upper_opts *o,
-                           const char *rel) {
+static bool layer__skipped(const struct layer_upper_opts *o, const char *rel) {
   for (size_t i = 0; i < o->nskip; i++)
     if (strcmp(o->skip[i], rel) == 0)
       return true;
@@ -1021,8 +1023,8 @@ int layer_diff_upper(const char *upper, const struct layer_upper_opts *o,
     size_t pl = strlen(e->path);
     bool ancestor = false;
     for (size_t k = 0; k < o->nskip && !ancestor; k++)
-      ancestor = strncmp(o->skip[k], e->path, pl) == 0 &&
-                 o->skip[k][pl] == '/';
+      ancestor =
+          strncmp(o->skip[k], e->path, pl) == 0 && o->skip[k][pl] == '/';
     if (!ancestor)
       continue;
     bool children = false;
@@ -1108,9 +1110,9 @@ static void layer__view_root(const struct layer_view *v,
     }
 }
 
-int layer_view_child(const struct layer_view *v,
-                     const struct layer_found *dir, const char *name,
-                     struct layer_found *out, struct err *err) {
+int layer_view_child(const struct layer_view *v, const struct layer_found *dir,
+                     const char *name, struct layer_found *out,
+                     struct err *err) {
   memset(out, 0, sizeof(*out));
   out->rel = layer__join(dir->rel, name);
   if (!dir->exists || !S_ISDIR(dir->st.st_mode) || v->n == 0)
@@ -1218,8 +1220,7 @@ int layer_view_resolve(const struct layer_view *v, const char *path,
       if (++hops > DW_MAX_SYMLINK_HOPS)
         rc = err_set(err, ERR_TOOBIG, "too many symlinks in %.100s", path);
       else if ((tn = readlink(f.host, target, sizeof(target) - 1)) < 0)
-        rc = err_set(err, ERR_IO, "readlink %s: %s", f.rel,
-                     strerror(errno));
+        rc = err_set(err, ERR_IO, "readlink %s: %s", f.rel, strerror(errno));
       layer_found_cleanup(&f);
       if (rc < 0)
         break;
@@ -1268,9 +1269,8 @@ static int layer__name_cmp(const void *a, const void *b) {
   return x->order < y->order ? -1 : x->order > y->order;
 }
 
-int layer_view_list(const struct layer_view *v,
-                    const struct layer_found *dir, struct strv *names,
-                    struct err *err) {
+int layer_view_list(const struct layer_view *v, const struct layer_found *dir,
+                    struct strv *names, struct err *err) {
   if (!dir->exists || !S_ISDIR(dir->st.st_mode) || v->n == 0)
     return 0;
   struct layer__name *all = NULL;

@@ -43,17 +43,17 @@ struct layer_xattr {
 };
 
 struct layer_entry {
-  char *path;      /* owned; relative, no leading or trailing '/' */
-  mode_t mode;     /* type and permission bits */
+  char *path;  /* owned; relative, no leading or trailing '/' */
+  mode_t mode; /* type and permission bits */
   uid_t uid;
   gid_t gid;
-  int64_t mtime;   /* seconds */
+  int64_t mtime; /* seconds */
   long mtime_nsec;
-  uint64_t size;   /* regular files */
-  char *src;       /* owned; host file with the content, or NULL */
-  char *data;      /* owned; inline content (heredocs), or NULL */
-  char *link;      /* owned; symlink target, or hardlink target path */
-  bool hardlink;   /* link is a path in this layer */
+  uint64_t size; /* regular files */
+  char *src;     /* owned; host file with the content, or NULL */
+  char *data;    /* owned; inline content (heredocs), or NULL */
+  char *link;    /* owned; symlink target, or hardlink target path */
+  bool hardlink; /* link is a path in this layer */
   struct layer_xattr *xattrs; /* owned array */
   size_t nxattrs;
 };
@@ -71,9 +71,9 @@ void layer_list_sort(struct layer_list *l);
 
 struct layer_pack_opts {
   enum layer_compression compression;
-  int level;             /* 0: the default for the compression */
-  bool clamp;            /* clamp times to `epoch` */
-  int64_t epoch;         /* SOURCE_DATE_EPOCH */
+  int level;     /* 0: the default for the compression */
+  bool clamp;    /* clamp times to `epoch` */
+  int64_t epoch; /* SOURCE_DATE_EPOCH */
   const atomic_bool *cancel;
 };
 
@@ -186,14 +186,13 @@ int layer_view_resolve(const struct layer_view *v, const char *path,
 
 /* The entry `name` (one component) of directory `dir` (found in v), not
  * following it.  out->exists is false when dir is no directory. */
-int layer_view_child(const struct layer_view *v,
-                     const struct layer_found *dir, const char *name,
-                     struct layer_found *out, struct err *err) DW_WARN_UNUSED;
+int layer_view_child(const struct layer_view *v, const struct layer_found *dir,
+                     const char *name, struct layer_found *out,
+                     struct err *err) DW_WARN_UNUSED;
 
 /* The names visible in directory `dir` (appended to names, sorted). */
-int layer_view_list(const struct layer_view *v,
-                    const struct layer_found *dir, struct strv *names,
-                    struct err *err) DW_WARN_UNUSED;
+int layer_view_list(const struct layer_view *v, const struct layer_found *dir,
+                    struct strv *names, struct err *err) DW_WARN_UNUSED;
 
 /* Cleans a path lexically: "a//b/./c/" -> "a/b/c"; leading '/' removed;
  * returns false when ".." would climb above the start. */

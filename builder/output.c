@@ -31,8 +31,10 @@ int output_parse(const char *s, struct output_spec *out, struct err *err) {
        kv = strtok_r(NULL, ",", &save)) {
     if (strncmp(kv, "type=", 5) == 0) {
       if (strcmp(kv + 5, "oci") && strcmp(kv + 5, "oci-archive")) {
-        rc = err_set(err, ERR_UNSUPPORTED, "--output type \"%.40s\" is not "
-                     "supported (oci, oci-archive)", kv + 5);
+        rc = err_set(err, ERR_UNSUPPORTED,
+                     "--output type \"%.40s\" is not "
+                     "supported (oci, oci-archive)",
+                     kv + 5);
         break;
       }
       snprintf(out->type, sizeof(out->type), "%s", kv + 5);
@@ -40,14 +42,13 @@ int output_parse(const char *s, struct output_spec *out, struct err *err) {
       free(out->dest);
       out->dest = xstrdup(kv + 5);
     } else {
-      rc = err_set(err, ERR_INVALID, "--output: unknown key in \"%.60s\"",
-                   kv);
+      rc = err_set(err, ERR_INVALID, "--output: unknown key in \"%.60s\"", kv);
       break;
     }
   }
   free(copy);
-  if (rc == 0 && (out->type[0] == '\0' || out->dest == NULL ||
-                  out->dest[0] == '\0'))
+  if (rc == 0 &&
+      (out->type[0] == '\0' || out->dest == NULL || out->dest[0] == '\0'))
     rc = err_set(err, ERR_INVALID, "--output needs type= and dest=");
   if (rc < 0)
     output_spec_cleanup(out);
@@ -56,8 +57,7 @@ int output_parse(const char *s, struct output_spec *out, struct err *err) {
 
 /* Every blob the image needs: the manifest, config and layers. */
 static int output__blobs(struct store *store, const char *digest,
-                         const char *mt, struct strv *out,
-                         struct err *err) {
+                         const char *mt, struct strv *out, struct err *err) {
   strv_push(out, digest);
   struct buf b = BUF_INIT;
   int rc = store_blob_read(store, digest, DW_MAX_MANIFEST_BYTES, &b, err);
@@ -111,8 +111,8 @@ static char *output__index(const char *digest, const char *mt, uint64_t size,
   }
   json_object_array_add(ms, d);
   json_object_object_add(idx, "manifests", ms);
-  char *s = xstrdup(json_object_to_json_string_ext(idx,
-                                                   JSON_C_TO_STRING_PLAIN));
+  char *s =
+      xstrdup(json_object_to_json_string_ext(idx, JSON_C_TO_STRING_PLAIN));
   json_object_put(idx);
   return s;
 }
@@ -157,8 +157,7 @@ static int output__copy(const char *from, const char *to, struct err *err) {
 }
 
 static int output__dir(struct store *store, const struct strv *blobs,
-                       const char *index, const char *dest,
-                       struct err *err) {
+                       const char *index, const char *dest, struct err *err) {
   struct buf p = BUF_INIT;
   buf_printf(&p, "%s/blobs/sha256", dest);
   int rc = store_mkdirs(p.data, err);
@@ -196,8 +195,7 @@ static int output__tar_mem(struct archive *a, const char *name,
   int rc = 0;
   if (archive_write_header(a, e) != ARCHIVE_OK ||
       archive_write_data(a, data, len) < 0)
-    rc = err_set(err, ERR_IO, "archive %s: %s", name,
-                 archive_error_string(a));
+    rc = err_set(err, ERR_IO, "archive %s: %s", name, archive_error_string(a));
   archive_entry_free(e);
   return rc;
 }
@@ -209,8 +207,7 @@ static int output__archive(struct store *store, const struct strv *blobs,
   buf_printf(&tmp, "%s.tmp-XXXXXX", dest);
   int fd = mkostemp(tmp.data, O_CLOEXEC);
   if (fd < 0) {
-    int rc = err_set(err, ERR_IO, "create %s: %s", tmp.data,
-                     strerror(errno));
+    int rc = err_set(err, ERR_IO, "create %s: %s", tmp.data, strerror(errno));
     buf_cleanup(&tmp);
     return rc;
   }
@@ -218,8 +215,7 @@ static int output__archive(struct store *store, const struct strv *blobs,
   archive_write_set_format_pax_restricted(a);
   int rc = 0;
   if (archive_write_open_fd(a, fd) != ARCHIVE_OK)
-    rc = err_set(err, ERR_IO, "archive %s: %s", dest,
-                 archive_error_string(a));
+    rc = err_set(err, ERR_IO, "archive %s: %s", dest, archive_error_string(a));
   if (rc == 0)
     rc = output__tar_mem(a, "oci-layout", output__layout,
                          strlen(output__layout), err);
@@ -279,8 +275,7 @@ int output_write(struct store *store, const struct output_spec *o,
                  const char *name, struct err *err) {
   struct strv blobs = STRV_INIT;
   int rc = output__blobs(store, digest, media_type, &blobs, err);
-  char *index = rc == 0 ? output__index(digest, media_type, size, name)
-                        : NULL;
+  char *index = rc == 0 ? output__index(digest, media_type, size, name) : NULL;
   if (rc == 0 && strcmp(o->type, "oci") == 0)
     rc = output__dir(store, &blobs, index, o->dest, err);
   else if (rc == 0)

@@ -67,8 +67,8 @@ static bool ref__domain_ok(const char *d) {
   if (*d == '\0')
     return false;
   for (const char *p = d; *p; p++)
-    if (!(isalnum((unsigned char)*p) || *p == '.' || *p == '-' ||
-          *p == ':' || *p == '[' || *p == ']'))
+    if (!(isalnum((unsigned char)*p) || *p == '.' || *p == '-' || *p == ':' ||
+          *p == '[' || *p == ']'))
       return false;
   return true;
 }
@@ -141,7 +141,8 @@ int ref_parse(const char *s, struct ref *out, struct err *err) {
       ref_cleanup(out);
       return err_set(err, ERR_INVALID,
                      "invalid reference format: repository name must be "
-                     "lowercase alphanumerics and separators: \"%s\"", s);
+                     "lowercase alphanumerics and separators: \"%s\"",
+                     s);
     }
     if (!e)
       break;

@@ -142,8 +142,8 @@ static int registry__run(struct registry *self, struct http_req **reqs,
 }
 
 static struct registry__host *registry__host(struct registry *self,
-                                             const char *host,
-                                             struct err *err, int *rc) {
+                                             const char *host, struct err *err,
+                                             int *rc) {
   *rc = 0;
   for (size_t i = 0; i < self->nhosts; i++)
     if (strcmp(self->hosts[i].host, host) == 0)
@@ -185,8 +185,10 @@ static struct registry__host *registry__host(struct registry *self,
     bool cert_problem = r.curl_code == CURLE_PEER_FAILED_VERIFICATION ||
                         r.curl_code == CURLE_SSL_CACERT_BADFILE;
     if (r.result == 0)
-      *rc = err_set(err, ERR_NETWORK, "%s is not a registry: GET /v2/ "
-                    "answered %ld", host, r.status);
+      *rc = err_set(err, ERR_NETWORK,
+                    "%s is not a registry: GET /v2/ "
+                    "answered %ld",
+                    host, r.status);
     else
       *rc = err_set(err, ERR_NETWORK, "cannot reach registry %s: %s", host,
                     r.error);
@@ -228,8 +230,7 @@ static void registry__url_escape(struct buf *b, const char *s) {
   for (const char *p = s; *p; p++) {
     unsigned char c = (unsigned char)*p;
     if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-        (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' ||
-        c == '~')
+        (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' || c == '~')
       buf_putc(b, (char)c);
     else
       buf_printf(b, "%%%02X", c);
@@ -251,8 +252,10 @@ static int registry__token(struct registry *self, struct registry__host *h,
   const char *realm = h->chal.realm;
   if (realm == NULL || (strncmp(realm, "https://", 8) != 0 &&
                         strncmp(realm, "http://", 7) != 0))
-    return err_set(err, ERR_AUTH, "registry %s sent a Bearer challenge "
-                   "without a usable realm", h->host);
+    return err_set(err, ERR_AUTH,
+                   "registry %s sent a Bearer challenge "
+                   "without a usable realm",
+                   h->host);
   int rc = registry__creds(h, err);
   if (rc < 0)
     return rc;
@@ -281,19 +284,21 @@ static int registry__token(struct registry *self, struct registry__host *h,
   }
   rc = registry__run(self, (struct http_req *[]){&r}, 1, err);
   if (rc == 0 && r.status != 200)
-    rc = err_set(err, ERR_AUTH, "token request for %s (%s) failed: HTTP "
-                 "%ld", h->host, scope, r.status);
+    rc = err_set(err, ERR_AUTH,
+                 "token request for %s (%s) failed: HTTP "
+                 "%ld",
+                 h->host, scope, r.status);
   char *tok = NULL;
   if (rc == 0) {
     json_object *o = json_tokener_parse(r.body.data ? r.body.data : "");
     json_object *t;
-    if (o && (json_object_object_get_ex(o, "token", &t) ||
-              json_object_object_get_ex(o, "access_token", &t)) &&
+    if (o &&
+        (json_object_object_get_ex(o, "token", &t) ||
+         json_object_object_get_ex(o, "access_token", &t)) &&
         json_object_is_type(t, json_type_string))
       tok = xstrdup(json_object_get_string(t));
     else
-      rc = err_set(err, ERR_AUTH, "token reply from %s has no token",
-                   h->host);
+      rc = err_set(err, ERR_AUTH, "token reply from %s has no token", h->host);
     json_object_put(o);
   }
   if (r.body.data)
@@ -337,9 +342,9 @@ static void registry__call_init(struct registry__call *c,
   c->req.tls_noverify = h->noverify;
 }
 
-static int registry__auth_line(struct registry *self,
-                               struct registry__host *h, const char *scope,
-                               bool refresh, char **line, struct err *err) {
+static int registry__auth_line(struct registry *self, struct registry__host *h,
+                               const char *scope, bool refresh, char **line,
+                               struct err *err) {
   *line = NULL;
   if (h->chal.scheme == NULL)
     return 0;
@@ -348,7 +353,8 @@ static int registry__auth_line(struct registry *self,
     if (rc < 0)
       return rc;
     if (!h->has_cred)
-      return err_set(err, ERR_AUTH, "registry %s asks for a login and no "
+      return err_set(err, ERR_AUTH,
+                     "registry %s asks for a login and no "
                      "credentials were found (DOCKER_CONFIG/config.json)",
                      h->host);
     *line = auth_basic_header(&h->cred);
@@ -362,12 +368,13 @@ static int registry__auth_line(struct registry *self,
     *line = xstrdup(hdr);
     return 0;
   }
-  return err_set(err, ERR_UNSUPPORTED, "registry %s asks for auth scheme "
-                 "\"%.40s\"", h->host, h->chal.scheme);
+  return err_set(err, ERR_UNSUPPORTED,
+                 "registry %s asks for auth scheme "
+                 "\"%.40s\"",
+                 h->host, h->chal.scheme);
 }
 
-static void registry__set_headers(struct registry__call *c,
-                                  const char *auth) {
+static void registry__set_headers(struct registry__call *c, const char *auth) {
   curl_slist_free_all(c->req.headers);
   c->req.headers = NULL;
   if (c->accept) {
@@ -451,8 +458,10 @@ static int registry__send(struct registry *self, struct registry__host *h,
       rc = registry__run(self, reqs, again, err);
     for (size_t i = 0; rc == 0 && i < again; i++)
       if (reqs[i]->status == 401)
-        rc = err_set(err, ERR_AUTH, "%s refused the credentials for %s "
-                     "(HTTP 401)", h->host, scope);
+        rc = err_set(err, ERR_AUTH,
+                     "%s refused the credentials for %s "
+                     "(HTTP 401)",
+                     h->host, scope);
   }
   for (size_t i = 0; i < n; i++)
     registry__wipe_headers(calls[i]);
@@ -488,17 +497,15 @@ static char *registry__url(const struct registry__host *h, const char *path,
   return buf_take(&b);
 }
 
-static const char registry__accept[] =
-    MT_OCI_INDEX ", " MT_DOCKER_LIST ", " MT_OCI_MANIFEST ", "
-    MT_DOCKER_MANIFEST;
+static const char registry__accept[] = MT_OCI_INDEX
+    ", " MT_DOCKER_LIST ", " MT_OCI_MANIFEST ", " MT_DOCKER_MANIFEST;
 
 /* GETs a manifest or index into memory; checks it against `digest` when
  * given, and returns its digest. */
 static int registry__get_manifest(struct registry *self,
-                                  struct registry__host *h,
-                                  const char *path, const char *reference,
-                                  const char *digest, struct buf *out,
-                                  char **media_type,
+                                  struct registry__host *h, const char *path,
+                                  const char *reference, const char *digest,
+                                  struct buf *out, char **media_type,
                                   char digest_out[DIGEST_STR_LEN],
                                   struct err *err) {
   struct buf scope = BUF_INIT;
@@ -516,22 +523,23 @@ static int registry__get_manifest(struct registry *self,
     struct buf why = BUF_INIT;
     registry__explain(&why, &c.req);
     rc = err_set(err, c.req.status == 404 ? ERR_NOTFOUND : ERR_NETWORK,
-                 "manifest %s/%s:%s: %s", h->host, path, reference,
-                 why.data);
+                 "manifest %s/%s:%s: %s", h->host, path, reference, why.data);
     buf_cleanup(&why);
   }
   if (rc == 0) {
     digest_buf(c.req.body.data ? c.req.body.data : "", c.req.body.len,
                digest_out);
     if (digest && strcmp(digest, digest_out) != 0)
-      rc = err_set(err, ERR_DIGEST, "manifest %s/%s@%s: content hashes to "
-                   "%s", h->host, path, digest, digest_out);
+      rc = err_set(err, ERR_DIGEST,
+                   "manifest %s/%s@%s: content hashes to "
+                   "%s",
+                   h->host, path, digest, digest_out);
   }
   if (rc == 0) {
     char *mt = image_sniff_media_type(c.req.body.data, c.req.body.len);
     if (mt == NULL)
-      rc = err_set(err, ERR_SYNTAX, "manifest %s/%s:%s is not JSON",
-                   h->host, path, reference);
+      rc = err_set(err, ERR_SYNTAX, "manifest %s/%s:%s is not JSON", h->host,
+                   path, reference);
     *media_type = mt;
     buf_append(out, c.req.body.data, c.req.body.len);
   }
@@ -548,10 +556,9 @@ struct registry__dl {
 };
 
 /* Downloads blobs in parallel into the store (skipping those present). */
-static int registry__get_blobs(struct registry *self,
-                               struct registry__host *h, const char *path,
-                               const struct image_desc *ds, size_t n,
-                               struct err *err) {
+static int registry__get_blobs(struct registry *self, struct registry__host *h,
+                               const char *path, const struct image_desc *ds,
+                               size_t n, struct err *err) {
   struct buf scope = BUF_INIT;
   buf_printf(&scope, "repository:%s:pull", path);
   struct registry__dl *dl = xcalloc(n ? n : 1, sizeof(*dl));
@@ -594,8 +601,10 @@ static int registry__get_blobs(struct registry *self,
       buf_cleanup(&why);
     }
     if (rc == 0 && x->w.size != (uint64_t)x->d->size)
-      rc = err_set(err, ERR_DIGEST, "blob %s: got %llu bytes, the manifest "
-                   "says %lld", x->d->digest, (unsigned long long)x->w.size,
+      rc = err_set(err, ERR_DIGEST,
+                   "blob %s: got %llu bytes, the manifest "
+                   "says %lld",
+                   x->d->digest, (unsigned long long)x->w.size,
                    (long long)x->d->size);
     if (rc == 0) {
       uint64_t size = x->w.size;
@@ -619,15 +628,14 @@ int registry_pull(struct registry *self, const struct ref *ref,
                   struct err *err) {
   memset(out, 0, sizeof(*out));
   int rc;
-  struct registry__host *h =
-      registry__host(self, ref_api_host(ref), err, &rc);
+  struct registry__host *h = registry__host(self, ref_api_host(ref), err, &rc);
   if (h == NULL)
     return rc;
   struct buf top = BUF_INIT;
   char *mt = NULL;
   const char *reference = ref->digest ? ref->digest : ref->tag;
-  rc = registry__get_manifest(self, h, ref->path, reference, ref->digest,
-                              &top, &mt, out->digest, err);
+  rc = registry__get_manifest(self, h, ref->path, reference, ref->digest, &top,
+                              &mt, out->digest, err);
   if (rc < 0) {
     buf_cleanup(&top);
     return rc;
@@ -649,8 +657,8 @@ int registry_pull(struct registry *self, const struct ref *ref,
       } else {
         free(mt);
         mt = NULL;
-        rc = registry__get_manifest(self, h, ref->path, d->digest,
-                                    d->digest, &man, &mt, mdigest, err);
+        rc = registry__get_manifest(self, h, ref->path, d->digest, d->digest,
+                                    &man, &mt, mdigest, err);
       }
       image_index_cleanup(&x);
     }
@@ -662,8 +670,10 @@ int registry_pull(struct registry *self, const struct ref *ref,
   struct image_manifest m;
   memset(&m, 0, sizeof(m));
   if (rc == 0 && !image_is_manifest(mt))
-    rc = err_set(err, ERR_UNSUPPORTED, "%s/%s: media type \"%.100s\" is not "
-                 "an image manifest", ref->domain, ref->path, mt);
+    rc = err_set(err, ERR_UNSUPPORTED,
+                 "%s/%s: media type \"%.100s\" is not "
+                 "an image manifest",
+                 ref->domain, ref->path, mt);
   if (rc == 0)
     rc = image_manifest_parse(man.data, man.len, &m, err);
   if (rc == 0) {
@@ -701,10 +711,9 @@ static char *registry__resolve_location(const struct registry__host *h,
 
 #define REGISTRY_CHUNK (16u * 1024u * 1024u)
 
-static int registry__push_blob(struct registry *self,
-                               struct registry__host *h, const char *path,
-                               const char *scope, const char *digest,
-                               struct err *err) {
+static int registry__push_blob(struct registry *self, struct registry__host *h,
+                               const char *path, const char *scope,
+                               const char *digest, struct err *err) {
   char *url = registry__url(h, path, "blobs", digest);
   struct registry__call c;
   registry__call_init(&c, h, "HEAD", url);
@@ -799,14 +808,13 @@ static int registry__push_blob(struct registry *self,
 }
 
 static int registry__push_manifest(struct registry *self,
-                                   struct registry__host *h,
-                                   const char *path, const char *scope,
-                                   const char *reference,
+                                   struct registry__host *h, const char *path,
+                                   const char *scope, const char *reference,
                                    const char *digest, const char *mt,
                                    unsigned depth, struct err *err) {
   struct buf b = BUF_INIT;
-  int rc = store_blob_read(self->store, digest, DW_MAX_MANIFEST_BYTES, &b,
-                           err);
+  int rc =
+      store_blob_read(self->store, digest, DW_MAX_MANIFEST_BYTES, &b, err);
   if (rc == 0 && image_is_index(mt)) {
     struct image_index x;
     rc = depth > 2 ? err_set(err, ERR_UNSUPPORTED, "nested index")
@@ -814,11 +822,10 @@ static int registry__push_manifest(struct registry *self,
     if (rc == 0) {
       for (size_t i = 0; rc == 0 && i < x.n; i++)
         if (store_blob_exists(self->store, x.manifests[i].digest))
-          rc = registry__push_manifest(self, h, path, scope,
-                                       x.manifests[i].digest,
-                                       x.manifests[i].digest,
-                                       x.manifests[i].media_type, depth + 1,
-                                       err);
+          rc = registry__push_manifest(
+              self, h, path, scope, x.manifests[i].digest,
+              x.manifests[i].digest, x.manifests[i].media_type, depth + 1,
+              err);
       image_index_cleanup(&x);
     }
   } else if (rc == 0) {
@@ -826,8 +833,8 @@ static int registry__push_manifest(struct registry *self,
     rc = image_manifest_parse(b.data, b.len, &m, err);
     if (rc == 0) {
       for (size_t i = 0; rc == 0 && i < m.nlayers; i++)
-        rc = registry__push_blob(self, h, path, scope, m.layers[i].digest,
-                                 err);
+        rc =
+            registry__push_blob(self, h, path, scope, m.layers[i].digest, err);
       if (rc == 0)
         rc = registry__push_blob(self, h, path, scope, m.config.digest, err);
       image_manifest_cleanup(&m);
@@ -860,8 +867,7 @@ int registry_push(struct registry *self, const struct ref *ref,
                   const char *digest, const char *media_type,
                   struct err *err) {
   int rc;
-  struct registry__host *h =
-      registry__host(self, ref_api_host(ref), err, &rc);
+  struct registry__host *h = registry__host(self, ref_api_host(ref), err, &rc);
   if (h == NULL)
     return rc;
   struct buf scope = BUF_INIT;
@@ -877,8 +883,10 @@ int registry_fetch_url(struct registry *self, const char *url,
                        const char *checksum, char digest_out[DIGEST_STR_LEN],
                        struct err *err) {
   if (checksum && !digest_valid(checksum))
-    return err_set(err, ERR_INVALID, "unsupported checksum \"%.80s\" (want "
-                   "sha256:<64 hex>)", checksum);
+    return err_set(err, ERR_INVALID,
+                   "unsupported checksum \"%.80s\" (want "
+                   "sha256:<64 hex>)",
+                   checksum);
   struct store_writer w;
   int rc = store_writer_open(self->store, &w, err);
   if (rc < 0)

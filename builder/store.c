@@ -166,7 +166,9 @@ void store_free(struct store *self) {
   free(self);
 }
 
-const char *store_root(const struct store *self) { return self->root; }
+const char *store_root(const struct store *self) {
+  return self->root;
+}
 
 int store_lock(struct store *self, bool exclusive, struct err *err) {
   int op = exclusive ? (LOCK_EX | LOCK_NB) : LOCK_SH;
@@ -176,7 +178,8 @@ int store_lock(struct store *self, bool exclusive, struct err *err) {
     if (errno == EWOULDBLOCK)
       return err_set(err, ERR_EXISTS,
                      "store %s is in use by a build or pull; try again "
-                     "when it ends", self->root);
+                     "when it ends",
+                     self->root);
     return err_set(err, ERR_IO, "lock %s: %s", self->root, strerror(errno));
   }
   self->locked = true;
@@ -336,8 +339,8 @@ int store_blob_read(const struct store *self, const char *digest, size_t max,
     if (n == 0)
       break;
     if (out->len - start + (size_t)n > max) {
-      rc = err_set(err, ERR_TOOBIG, "blob %s is larger than %zu bytes",
-                   digest, max);
+      rc = err_set(err, ERR_TOOBIG, "blob %s is larger than %zu bytes", digest,
+                   max);
       break;
     }
     buf_append(out, chunk, (size_t)n);
@@ -347,8 +350,10 @@ int store_blob_read(const struct store *self, const char *digest, size_t max,
     char d[DIGEST_STR_LEN];
     digest_buf(out->data ? out->data + start : "", out->len - start, d);
     if (strcmp(d, digest) != 0)
-      rc = err_set(err, ERR_DIGEST, "stored blob %s is corrupt (it hashes "
-                   "to %s)", digest, d);
+      rc = err_set(err, ERR_DIGEST,
+                   "stored blob %s is corrupt (it hashes "
+                   "to %s)",
+                   digest, d);
   }
   if (rc < 0) {
     out->len = start;
@@ -414,17 +419,17 @@ static int store__rm_at(int dirfd, const char *name, unsigned depth,
     return err_set(err, ERR_TOOBIG, "tree deeper than %u", DW_MAX_PATH_DEPTH);
   struct stat st;
   if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
-    return errno == ENOENT ? 0
-                           : err_set(err, ERR_IO, "stat %s: %s", name,
-                                     strerror(errno));
+    return errno == ENOENT
+               ? 0
+               : err_set(err, ERR_IO, "stat %s: %s", name, strerror(errno));
   if (S_ISDIR(st.st_mode)) {
-    int fd = openat(dirfd, name,
-                    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    int fd =
+        openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) {
       /* A directory without read/exec permission: make it readable. */
       (void)fchmodat(dirfd, name, 0700, 0);
-      fd = openat(dirfd, name,
-                  O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      fd =
+          openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     }
     if (fd < 0)
       return err_set(err, ERR_IO, "open %s: %s", name, strerror(errno));
@@ -456,8 +461,8 @@ int store_rmtree(struct store *self, const char *path, struct err *err) {
   size_t rn = strlen(self->root);
   if (strncmp(path, self->root, rn) != 0 || path[rn] != '/' ||
       strstr(path, "/../") != NULL)
-    return err_set(err, ERR_INVALID, "refusing to remove %s outside %s",
-                   path, self->root);
+    return err_set(err, ERR_INVALID, "refusing to remove %s outside %s", path,
+                   self->root);
   char *dir = store__dirname(path);
   const char *base = strrchr(path, '/') + 1;
   int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -594,8 +599,8 @@ static int store__tag_cmp(const void *a, const void *b) {
                 ((const struct store_tag *)b)->name);
 }
 
-int store_tag_list(const struct store *self, struct store_tag **out,
-                   size_t *n, struct err *err) {
+int store_tag_list(const struct store *self, struct store_tag **out, size_t *n,
+                   struct err *err) {
   *out = NULL;
   *n = 0;
   struct buf b = BUF_INIT;

@@ -117,8 +117,8 @@ int store_tag_get(const struct store *self, const char *name,
 int store_tag_remove(struct store *self, const char *name,
                      struct err *err) DW_WARN_UNUSED;
 /* All tags sorted by name; caller frees with store_tags_free. */
-int store_tag_list(const struct store *self, struct store_tag **out,
-                   size_t *n, struct err *err) DW_WARN_UNUSED;
+int store_tag_list(const struct store *self, struct store_tag **out, size_t *n,
+                   struct err *err) DW_WARN_UNUSED;
 void store_tags_free(struct store_tag *tags, size_t n);
 
 /* Removes leftovers in tmp/ (needs the exclusive lock). */

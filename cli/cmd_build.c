@@ -89,8 +89,16 @@ static void build_cli_event(void *ctx, const struct build_event *ev) {
 
 int cmd_build_main(int argc, char **argv) {
   enum {
-    O_BUILD_ARG = 256, O_TARGET, O_PLATFORM, O_NO_CACHE, O_FORMAT,
-    O_COMPRESSION, O_OUTPUT, O_ROOT, O_INSECURE, O_SECRET
+    O_BUILD_ARG = 256,
+    O_TARGET,
+    O_PLATFORM,
+    O_NO_CACHE,
+    O_FORMAT,
+    O_COMPRESSION,
+    O_OUTPUT,
+    O_ROOT,
+    O_INSECURE,
+    O_SECRET
   };
   static const struct option opts[] = {
       {"file", required_argument, NULL, 'f'},
@@ -117,14 +125,30 @@ int cmd_build_main(int argc, char **argv) {
   optind = 1;
   while ((opt = getopt_long(argc, argv, "f:t:qh", opts, NULL)) != -1) {
     switch (opt) {
-    case 'f': req.dockerfile = optarg; break;
-    case 't': strv_push(&tags, optarg); break;
-    case 'q': c.quiet = true; break;
-    case 'h': build_usage(stdout); goto done;
-    case O_BUILD_ARG: strv_push(&args, optarg); break;
-    case O_TARGET: req.target = optarg; break;
-    case O_PLATFORM: req.platform = optarg; break;
-    case O_NO_CACHE: req.no_cache = true; break;
+    case 'f':
+      req.dockerfile = optarg;
+      break;
+    case 't':
+      strv_push(&tags, optarg);
+      break;
+    case 'q':
+      c.quiet = true;
+      break;
+    case 'h':
+      build_usage(stdout);
+      goto done;
+    case O_BUILD_ARG:
+      strv_push(&args, optarg);
+      break;
+    case O_TARGET:
+      req.target = optarg;
+      break;
+    case O_PLATFORM:
+      req.platform = optarg;
+      break;
+    case O_NO_CACHE:
+      req.no_cache = true;
+      break;
     case O_FORMAT:
       if (strcmp(optarg, "oci") == 0) {
         req.format = BUILD_FORMAT_OCI;
@@ -147,9 +171,15 @@ int cmd_build_main(int argc, char **argv) {
         goto done;
       }
       break;
-    case O_OUTPUT: req.output = optarg; break;
-    case O_ROOT: req.root = optarg; break;
-    case O_INSECURE: strv_push(&insecure, optarg); break;
+    case O_OUTPUT:
+      req.output = optarg;
+      break;
+    case O_ROOT:
+      req.root = optarg;
+      break;
+    case O_INSECURE:
+      strv_push(&insecure, optarg);
+      break;
     case O_SECRET:
       if (strncmp(optarg, "id=", 3) != 0 ||
           (strstr(optarg, "src=") == NULL && strstr(optarg, "env=") == NULL &&
@@ -160,7 +190,10 @@ int cmd_build_main(int argc, char **argv) {
       }
       strv_push(&secrets, optarg);
       break;
-    default: build_usage(stderr); status = 2; goto done;
+    default:
+      build_usage(stderr);
+      status = 2;
+      goto done;
     }
   }
   if (optind + 1 != argc) {

@@ -46,13 +46,27 @@ static int images_parse(int argc, char **argv, const char *usage,
   optind = 1;
   while ((c = getopt_long(argc, argv, "qah", opts, NULL)) != -1) {
     switch (c) {
-    case O_ROOT: o->root = optarg; break;
-    case O_INSECURE: strv_push(&o->insecure, optarg); break;
-    case O_PLATFORM: o->platform = optarg; break;
-    case 'q': o->quiet = true; break;
-    case 'a': o->all = true; break;
-    case 'h': printf("%s", usage); return -1;
-    default: fprintf(stderr, "%s", usage); return 2;
+    case O_ROOT:
+      o->root = optarg;
+      break;
+    case O_INSECURE:
+      strv_push(&o->insecure, optarg);
+      break;
+    case O_PLATFORM:
+      o->platform = optarg;
+      break;
+    case 'q':
+      o->quiet = true;
+      break;
+    case 'a':
+      o->all = true;
+      break;
+    case 'h':
+      printf("%s", usage);
+      return -1;
+    default:
+      fprintf(stderr, "%s", usage);
+      return 2;
     }
   }
   for (int i = optind; i < argc; i++)
@@ -94,8 +108,8 @@ static int images_net_open(struct images_net *n, struct images_opts *o,
   if (rc < 0)
     return rc;
   uv_loop_init(&n->loop);
-  struct registry_opts ro = {(const char *const *)o->insecure.v,
-                             o->insecure.n, images_log, o};
+  struct registry_opts ro = {(const char *const *)o->insecure.v, o->insecure.n,
+                             images_log, o};
   return registry_new(&n->loop, n->store, &ro, &n->cancel, &n->reg, err);
 }
 
@@ -138,8 +152,7 @@ int cmd_pull_main(int argc, char **argv) {
     struct registry_pulled p;
     rc = registry_pull(n.reg, &r, &plat, &p, &err);
     if (rc == 0) {
-      rc = store_tag_set(n.store, name, p.digest, p.media_type, p.size,
-                         &err);
+      rc = store_tag_set(n.store, name, p.digest, p.media_type, p.size, &err);
       if (rc == 0)
         printf("%s %s\n", name, p.digest);
       free(p.media_type);

@@ -82,18 +82,19 @@ enum TokenType {
 #define KW_COUNT (KW_WORKDIR - KW_ADD + 1)
 
 static const char *const KEYWORDS[KW_COUNT] = {
-    "ADD",   "ARG",     "CMD",        "COPY", "ENTRYPOINT", "ENV",
-    "EXPOSE", "FROM",   "HEALTHCHECK", "LABEL", "MAINTAINER", "ONBUILD",
-    "RUN",   "SHELL",   "STOPSIGNAL", "USER", "VOLUME",     "WORKDIR",
+    "ADD",    "ARG",   "CMD",         "COPY",  "ENTRYPOINT", "ENV",
+    "EXPOSE", "FROM",  "HEALTHCHECK", "LABEL", "MAINTAINER", "ONBUILD",
+    "RUN",    "SHELL", "STOPSIGNAL",  "USER",  "VOLUME",     "WORKDIR",
 };
 
 /* flags */
-#define F_IN_CONT 0x01       /* last token: continuation / comment inside it */
-#define F_CONT_SPACE 0x02    /* blanks preceded the escape of that continuation */
-#define F_CONT_COMMENT 0x04  /* last token: a comment inside a continuation */
-#define F_HD_BODY 0x08       /* at the start of a heredoc body */
-#define F_DIRECTIVE 0x10     /* inside a parser directive line */
-#define F_START 0x20         /* nothing lexed yet: at the start of the file */
+#define F_IN_CONT 0x01    /* last token: continuation / comment inside it */
+#define F_CONT_SPACE 0x02 /* blanks preceded the escape of that continuation  \
+                           */
+#define F_CONT_COMMENT 0x04 /* last token: a comment inside a continuation */
+#define F_HD_BODY 0x08      /* at the start of a heredoc body */
+#define F_DIRECTIVE 0x10    /* inside a parser directive line */
+#define F_START 0x20        /* nothing lexed yet: at the start of the file */
 
 #define MAX_HEREDOCS 8
 #define MAX_NAME 200
@@ -125,7 +126,9 @@ static inline bool is_uspace(int32_t c) {
          c == 0x202F || c == 0x205F || c == 0x3000;
 }
 
-static inline bool is_digit(int32_t c) { return c >= '0' && c <= '9'; }
+static inline bool is_digit(int32_t c) {
+  return c >= '0' && c <= '9';
+}
 
 static inline bool is_name_start(int32_t c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
@@ -133,7 +136,9 @@ static inline bool is_name_start(int32_t c) {
          c == '$' || c == '!' || c == '-';
 }
 
-static inline void adv(TSLexer *l) { l->advance(l, false); }
+static inline void adv(TSLexer *l) {
+  l->advance(l, false);
+}
 /* The runtime's lookahead is 0 at the end of input: ask eof() (a call)
  * only then, as this is checked for nearly every character. */
 static inline bool at_eof(TSLexer *l) {
@@ -145,12 +150,14 @@ static inline bool at_eof(TSLexer *l) {
 
 static const char *hd_name(const Scanner *s, unsigned i) {
   unsigned off = 0;
-  for (unsigned k = 0; k < i; k++) off += s->hd_len[k];
+  for (unsigned k = 0; k < i; k++)
+    off += s->hd_len[k];
   return s->names + off;
 }
 
 static bool hd_push(Scanner *s, const char *name, unsigned len, bool chomp) {
-  if (s->n_hd >= MAX_HEREDOCS || s->names_used + len > NAME_BUF) return false;
+  if (s->n_hd >= MAX_HEREDOCS || s->names_used + len > NAME_BUF)
+    return false;
   memcpy(s->names + s->names_used, name, len);
   s->names_used += len;
   s->hd_len[s->n_hd] = (uint16_t)len;
@@ -160,7 +167,8 @@ static bool hd_push(Scanner *s, const char *name, unsigned len, bool chomp) {
 }
 
 static void hd_pop(Scanner *s) {
-  if (s->n_hd == 0) return;
+  if (s->n_hd == 0)
+    return;
   unsigned len = s->hd_len[0];
   memmove(s->names, s->names + len, s->names_used - len);
   s->names_used -= len;
@@ -177,32 +185,50 @@ static int32_t utf8_next(const char *name, unsigned len, unsigned *i) {
   unsigned char c = p[*i];
   int32_t cp;
   unsigned n;
-  if (c < 0x80) { cp = c; n = 1; }
-  else if ((c & 0xE0) == 0xC0) { cp = c & 0x1F; n = 2; }
-  else if ((c & 0xF0) == 0xE0) { cp = c & 0x0F; n = 3; }
-  else { cp = c & 0x07; n = 4; }
-  if (*i + n > len) { (*i)++; return -1; }
-  for (unsigned k = 1; k < n; k++) cp = (cp << 6) | (p[*i + k] & 0x3F);
+  if (c < 0x80) {
+    cp = c;
+    n = 1;
+  } else if ((c & 0xE0) == 0xC0) {
+    cp = c & 0x1F;
+    n = 2;
+  } else if ((c & 0xF0) == 0xE0) {
+    cp = c & 0x0F;
+    n = 3;
+  } else {
+    cp = c & 0x07;
+    n = 4;
+  }
+  if (*i + n > len) {
+    (*i)++;
+    return -1;
+  }
+  for (unsigned k = 1; k < n; k++)
+    cp = (cp << 6) | (p[*i + k] & 0x3F);
   *i += n;
   return cp;
 }
 
 static unsigned utf8_put(char *buf, unsigned len, unsigned cap, int32_t cp) {
-  if (cp < 0) cp = 0xFFFD;
+  if (cp < 0)
+    cp = 0xFFFD;
   if (cp < 0x80) {
-    if (len + 1 > cap) return cap + 1;
+    if (len + 1 > cap)
+      return cap + 1;
     buf[len++] = (char)cp;
   } else if (cp < 0x800) {
-    if (len + 2 > cap) return cap + 1;
+    if (len + 2 > cap)
+      return cap + 1;
     buf[len++] = (char)(0xC0 | (cp >> 6));
     buf[len++] = (char)(0x80 | (cp & 0x3F));
   } else if (cp < 0x10000) {
-    if (len + 3 > cap) return cap + 1;
+    if (len + 3 > cap)
+      return cap + 1;
     buf[len++] = (char)(0xE0 | (cp >> 12));
     buf[len++] = (char)(0x80 | ((cp >> 6) & 0x3F));
     buf[len++] = (char)(0x80 | (cp & 0x3F));
   } else {
-    if (len + 4 > cap) return cap + 1;
+    if (len + 4 > cap)
+      return cap + 1;
     buf[len++] = (char)(0xF0 | (cp >> 18));
     buf[len++] = (char)(0x80 | ((cp >> 12) & 0x3F));
     buf[len++] = (char)(0x80 | ((cp >> 6) & 0x3F));
@@ -220,7 +246,8 @@ static bool skip_line(TSLexer *l) {
   while (!at_eof(l)) {
     int32_t c = l->lookahead;
     adv(l);
-    if (c == '\n') return true;
+    if (c == '\n')
+      return true;
   }
   return false;
 }
@@ -229,10 +256,19 @@ static bool skip_line(TSLexer *l) {
  * whitespace-only lines (BuildKit drops both). */
 static void skip_cont_filler(TSLexer *l) {
   for (;;) {
-    while (!at_eof(l) && is_uspace(l->lookahead)) adv(l);
-    if (at_eof(l)) return;
-    if (l->lookahead == '\n') { adv(l); continue; }
-    if (l->lookahead == '#') { if (!skip_line(l)) return; continue; }
+    while (!at_eof(l) && is_uspace(l->lookahead))
+      adv(l);
+    if (at_eof(l))
+      return;
+    if (l->lookahead == '\n') {
+      adv(l);
+      continue;
+    }
+    if (l->lookahead == '#') {
+      if (!skip_line(l))
+        return;
+      continue;
+    }
     return;
   }
 }
@@ -241,15 +277,20 @@ static void skip_cont_filler(TSLexer *l) {
  * `mark` is set, marks the token end right after the name. */
 static bool match_terminator(TSLexer *l, const char *name, unsigned len,
                              bool chomp, bool mark) {
-  if (chomp) while (l->lookahead == '\t') adv(l);
+  if (chomp)
+    while (l->lookahead == '\t')
+      adv(l);
   unsigned i = 0;
   while (i < len) {
     int32_t cp = utf8_next(name, len, &i);
-    if (at_eof(l) || l->lookahead != cp) return false;
+    if (at_eof(l) || l->lookahead != cp)
+      return false;
     adv(l);
   }
-  if (mark) l->mark_end(l);
-  while (l->lookahead == '\r') adv(l);
+  if (mark)
+    l->mark_end(l);
+  while (l->lookahead == '\r')
+    adv(l);
   return at_eof(l) || l->lookahead == '\n';
 }
 
@@ -257,16 +298,26 @@ static bool match_terminator(TSLexer *l, const char *name, unsigned len,
  * logical line (following continuations).  False at end of file. */
 static bool skip_logical_line(TSLexer *l, int32_t esc, int32_t prev) {
   for (;;) {
-    if (at_eof(l)) return false;
+    if (at_eof(l))
+      return false;
     int32_t c = l->lookahead;
-    if (c == '\n') { adv(l); return true; }
+    if (c == '\n') {
+      adv(l);
+      return true;
+    }
     if (c == esc) {
       unsigned n = 0;
-      while (!at_eof(l) && l->lookahead == esc) { adv(l); n++; }
+      while (!at_eof(l) && l->lookahead == esc) {
+        adv(l);
+        n++;
+      }
       if (n == 1 && prev != esc) {
-        while (l->lookahead == ' ' || l->lookahead == '\t') adv(l);
-        while (l->lookahead == '\r') adv(l);
-        if (at_eof(l)) return false;
+        while (l->lookahead == ' ' || l->lookahead == '\t')
+          adv(l);
+        while (l->lookahead == '\r')
+          adv(l);
+        if (at_eof(l))
+          return false;
         if (l->lookahead == '\n') {
           adv(l);
           skip_cont_filler(l);
@@ -288,12 +339,15 @@ static bool skip_logical_line(TSLexer *l, int32_t esc, int32_t prev) {
 static bool skip_heredoc_body(TSLexer *l, const char *name, unsigned len,
                               bool chomp) {
   for (;;) {
-    if (at_eof(l)) return false;
+    if (at_eof(l))
+      return false;
     if (match_terminator(l, name, len, chomp, false)) {
-      if (!at_eof(l)) adv(l); /* the '\n' */
+      if (!at_eof(l))
+        adv(l); /* the '\n' */
       return true;
     }
-    if (!skip_line(l)) return false;
+    if (!skip_line(l))
+      return false;
   }
 }
 
@@ -314,29 +368,37 @@ static HdResult try_heredoc(Scanner *s, TSLexer *l, bool mark, char *name_out,
                             unsigned *len_out, bool *chomp_out,
                             int32_t *quote_out) {
   *quote_out = 0;
-  while (is_digit(l->lookahead)) adv(l);
-  if (l->lookahead != '<') return HD_NO;
+  while (is_digit(l->lookahead))
+    adv(l);
+  if (l->lookahead != '<')
+    return HD_NO;
   adv(l);
-  if (l->lookahead != '<') return HD_NO;
+  if (l->lookahead != '<')
+    return HD_NO;
   adv(l);
   bool chomp = false;
   if (l->lookahead == '-') {
     chomp = true;
     adv(l);
   } else {
-    while (l->lookahead == ' ' || l->lookahead == '\t') adv(l);
+    while (l->lookahead == ' ' || l->lookahead == '\t')
+      adv(l);
   }
   unsigned len = 0;
   bool any = false, ok = true;
   int32_t q = 0;
   int32_t prev = '<';
   for (;;) {
-    if (at_eof(l)) break;
+    if (at_eof(l))
+      break;
     int32_t c = l->lookahead;
-    if (c == '\n') break;
-    if (c == '<') ok = false;
+    if (c == '\n')
+      break;
+    if (c == '<')
+      ok = false;
     if (q == 0) {
-      if (is_hspace(c)) break;
+      if (is_hspace(c))
+        break;
       if (c == '\'' || c == '"') {
         q = c;
         any = true;
@@ -347,7 +409,8 @@ static HdResult try_heredoc(Scanner *s, TSLexer *l, bool mark, char *name_out,
       if (c == '\\') {
         adv(l);
         prev = c;
-        if (at_eof(l) || l->lookahead == '\n') break;
+        if (at_eof(l) || l->lookahead == '\n')
+          break;
         c = l->lookahead;
       }
       len = utf8_put(name_out, len, MAX_NAME, c);
@@ -355,8 +418,10 @@ static HdResult try_heredoc(Scanner *s, TSLexer *l, bool mark, char *name_out,
       adv(l);
       prev = c;
     } else if (q == '\'') {
-      if (c == '\'') q = 0;
-      else len = utf8_put(name_out, len, MAX_NAME, c);
+      if (c == '\'')
+        q = 0;
+      else
+        len = utf8_put(name_out, len, MAX_NAME, c);
       adv(l);
       prev = c;
     } else {
@@ -369,7 +434,8 @@ static HdResult try_heredoc(Scanner *s, TSLexer *l, bool mark, char *name_out,
       if (c == '\\') {
         adv(l);
         prev = c;
-        if (at_eof(l) || l->lookahead == '\n') break;
+        if (at_eof(l) || l->lookahead == '\n')
+          break;
         int32_t c2 = l->lookahead;
         if (c2 == '"' || c2 == '\\' || c2 == '$' || c2 == '`') {
           len = utf8_put(name_out, len, MAX_NAME, c2);
@@ -386,19 +452,24 @@ static HdResult try_heredoc(Scanner *s, TSLexer *l, bool mark, char *name_out,
     }
   }
   *quote_out = q;
-  if (q != 0 || !ok || !any || len == 0 || len > MAX_NAME) return HD_NO;
-  if (s->n_hd >= MAX_HEREDOCS || s->names_used + len > NAME_BUF) return HD_NO;
-  if (mark) l->mark_end(l);
+  if (q != 0 || !ok || !any || len == 0 || len > MAX_NAME)
+    return HD_NO;
+  if (s->n_hd >= MAX_HEREDOCS || s->names_used + len > NAME_BUF)
+    return HD_NO;
+  if (mark)
+    l->mark_end(l);
   *len_out = len;
   *chomp_out = chomp;
   /* Is it terminated?  Skip the rest of the logical line, the bodies of the
    * heredocs already pending, then look for this one's terminator. */
-  if (!skip_logical_line(l, s->escape, prev)) return HD_UNTERMINATED;
+  if (!skip_logical_line(l, s->escape, prev))
+    return HD_UNTERMINATED;
   for (unsigned i = 0; i < s->n_hd; i++) {
     if (!skip_heredoc_body(l, hd_name(s, i), s->hd_len[i], s->hd_chomp[i]))
       return HD_UNTERMINATED;
   }
-  if (!skip_heredoc_body(l, name_out, len, chomp)) return HD_UNTERMINATED;
+  if (!skip_heredoc_body(l, name_out, len, chomp))
+    return HD_UNTERMINATED;
   return HD_YES;
 }
 
@@ -410,15 +481,23 @@ static HdResult try_heredoc(Scanner *s, TSLexer *l, bool mark, char *name_out,
  * continuation is met that cannot be part of JSON (a stray escape). */
 static bool json_ws(TSLexer *l, int32_t esc) {
   for (;;) {
-    if (at_eof(l)) return true;
+    if (at_eof(l))
+      return true;
     int32_t c = l->lookahead;
-    if (c == ' ' || c == '\t' || c == '\r') { adv(l); continue; }
+    if (c == ' ' || c == '\t' || c == '\r') {
+      adv(l);
+      continue;
+    }
     if (c == esc) {
       adv(l);
-      if (l->lookahead == esc) return false;
-      while (l->lookahead == ' ' || l->lookahead == '\t') adv(l);
-      while (l->lookahead == '\r') adv(l);
-      if (at_eof(l)) return true;
+      if (l->lookahead == esc)
+        return false;
+      while (l->lookahead == ' ' || l->lookahead == '\t')
+        adv(l);
+      while (l->lookahead == '\r')
+        adv(l);
+      if (at_eof(l))
+        return true;
       if (l->lookahead == '\n') {
         adv(l);
         skip_cont_filler(l);
@@ -432,7 +511,8 @@ static bool json_ws(TSLexer *l, int32_t esc) {
 
 static bool json_lit(TSLexer *l, const char *w) {
   for (; *w; w++) {
-    if (l->lookahead != *w) return false;
+    if (l->lookahead != *w)
+      return false;
     adv(l);
   }
   return true;
@@ -441,10 +521,15 @@ static bool json_lit(TSLexer *l, const char *w) {
 static bool json_string_raw(TSLexer *l) {
   adv(l); /* '"' */
   for (;;) {
-    if (at_eof(l)) return false;
+    if (at_eof(l))
+      return false;
     int32_t c = l->lookahead;
-    if (c < 0x20) return false;
-    if (c == '"') { adv(l); return true; }
+    if (c < 0x20)
+      return false;
+    if (c == '"') {
+      adv(l);
+      return true;
+    }
     if (c == '\\') {
       adv(l);
       c = l->lookahead;
@@ -471,78 +556,111 @@ static bool json_string_raw(TSLexer *l) {
 }
 
 static bool json_number(TSLexer *l) {
-  if (l->lookahead == '-') adv(l);
+  if (l->lookahead == '-')
+    adv(l);
   if (l->lookahead == '0') {
     adv(l);
   } else if (l->lookahead >= '1' && l->lookahead <= '9') {
-    while (is_digit(l->lookahead)) adv(l);
+    while (is_digit(l->lookahead))
+      adv(l);
   } else {
     return false;
   }
   if (l->lookahead == '.') {
     adv(l);
-    if (!is_digit(l->lookahead)) return false;
-    while (is_digit(l->lookahead)) adv(l);
+    if (!is_digit(l->lookahead))
+      return false;
+    while (is_digit(l->lookahead))
+      adv(l);
   }
   if (l->lookahead == 'e' || l->lookahead == 'E') {
     adv(l);
-    if (l->lookahead == '+' || l->lookahead == '-') adv(l);
-    if (!is_digit(l->lookahead)) return false;
-    while (is_digit(l->lookahead)) adv(l);
+    if (l->lookahead == '+' || l->lookahead == '-')
+      adv(l);
+    if (!is_digit(l->lookahead))
+      return false;
+    while (is_digit(l->lookahead))
+      adv(l);
   }
   return true;
 }
 
 static bool json_value(TSLexer *l, int32_t esc, int depth) {
-  if (depth > 64 || at_eof(l)) return false;
+  if (depth > 64 || at_eof(l))
+    return false;
   int32_t c = l->lookahead;
   switch (c) {
-    case '"':
-      return json_string_raw(l);
-    case '[':
-      adv(l);
-      if (!json_ws(l, esc)) return false;
-      if (l->lookahead == ']') { adv(l); return true; }
-      for (;;) {
-        if (!json_value(l, esc, depth + 1)) return false;
-        if (!json_ws(l, esc)) return false;
-        if (l->lookahead == ',') {
-          adv(l);
-          if (!json_ws(l, esc)) return false;
-          continue;
-        }
-        if (l->lookahead == ']') { adv(l); return true; }
-        return false;
-      }
-    case '{':
-      adv(l);
-      if (!json_ws(l, esc)) return false;
-      if (l->lookahead == '}') { adv(l); return true; }
-      for (;;) {
-        if (l->lookahead != '"' || !json_string_raw(l)) return false;
-        if (!json_ws(l, esc)) return false;
-        if (l->lookahead != ':') return false;
-        adv(l);
-        if (!json_ws(l, esc)) return false;
-        if (!json_value(l, esc, depth + 1)) return false;
-        if (!json_ws(l, esc)) return false;
-        if (l->lookahead == ',') {
-          adv(l);
-          if (!json_ws(l, esc)) return false;
-          continue;
-        }
-        if (l->lookahead == '}') { adv(l); return true; }
-        return false;
-      }
-    case 't':
-      return json_lit(l, "true");
-    case 'f':
-      return json_lit(l, "false");
-    case 'n':
-      return json_lit(l, "null");
-    default:
-      if (c == '-' || is_digit(c)) return json_number(l);
+  case '"':
+    return json_string_raw(l);
+  case '[':
+    adv(l);
+    if (!json_ws(l, esc))
       return false;
+    if (l->lookahead == ']') {
+      adv(l);
+      return true;
+    }
+    for (;;) {
+      if (!json_value(l, esc, depth + 1))
+        return false;
+      if (!json_ws(l, esc))
+        return false;
+      if (l->lookahead == ',') {
+        adv(l);
+        if (!json_ws(l, esc))
+          return false;
+        continue;
+      }
+      if (l->lookahead == ']') {
+        adv(l);
+        return true;
+      }
+      return false;
+    }
+  case '{':
+    adv(l);
+    if (!json_ws(l, esc))
+      return false;
+    if (l->lookahead == '}') {
+      adv(l);
+      return true;
+    }
+    for (;;) {
+      if (l->lookahead != '"' || !json_string_raw(l))
+        return false;
+      if (!json_ws(l, esc))
+        return false;
+      if (l->lookahead != ':')
+        return false;
+      adv(l);
+      if (!json_ws(l, esc))
+        return false;
+      if (!json_value(l, esc, depth + 1))
+        return false;
+      if (!json_ws(l, esc))
+        return false;
+      if (l->lookahead == ',') {
+        adv(l);
+        if (!json_ws(l, esc))
+          return false;
+        continue;
+      }
+      if (l->lookahead == '}') {
+        adv(l);
+        return true;
+      }
+      return false;
+    }
+  case 't':
+    return json_lit(l, "true");
+  case 'f':
+    return json_lit(l, "false");
+  case 'n':
+    return json_lit(l, "null");
+  default:
+    if (c == '-' || is_digit(c))
+      return json_number(l);
+    return false;
   }
 }
 
@@ -553,26 +671,26 @@ static bool emit(Scanner *s, TSLexer *l, enum TokenType t) {
   l->result_symbol = t;
   s->flags &= (uint8_t)~F_START;
   switch (t) {
-    case LINE_CONTINUATION:
-    case COMMENT_NL:
-    case COMMENT:
-      break; /* flags set by the caller */
-    case HEREDOC_NL:
-      s->flags = F_HD_BODY;
-      s->quote = 0;
-      break;
-    case EOL:
-    case EOF_TOK:
-      s->flags = 0;
-      s->quote = 0;
-      break;
-    case DIRECTIVE_START:
-      s->flags = F_DIRECTIVE;
-      break;
-    default:
-      s->flags &= (uint8_t)~(F_IN_CONT | F_CONT_SPACE | F_CONT_COMMENT |
-                             F_DIRECTIVE);
-      break;
+  case LINE_CONTINUATION:
+  case COMMENT_NL:
+  case COMMENT:
+    break; /* flags set by the caller */
+  case HEREDOC_NL:
+    s->flags = F_HD_BODY;
+    s->quote = 0;
+    break;
+  case EOL:
+  case EOF_TOK:
+    s->flags = 0;
+    s->quote = 0;
+    break;
+  case DIRECTIVE_START:
+    s->flags = F_DIRECTIVE;
+    break;
+  default:
+    s->flags &=
+        (uint8_t) ~(F_IN_CONT | F_CONT_SPACE | F_CONT_COMMENT | F_DIRECTIVE);
+    break;
   }
   return true;
 }
@@ -581,7 +699,8 @@ static bool emit(Scanner *s, TSLexer *l, enum TokenType t) {
  * following whitespace-only lines, marking the end at each line start. */
 static void consume_blank_lines(TSLexer *l) {
   for (;;) {
-    while (!at_eof(l) && is_uspace(l->lookahead)) adv(l);
+    while (!at_eof(l) && is_uspace(l->lookahead))
+      adv(l);
     if (!at_eof(l) && l->lookahead == '\n') {
       adv(l);
       l->mark_end(l);
@@ -613,15 +732,20 @@ static void comment_rest(TSLexer *l) {
   bool pending = false;
   for (;;) {
     int32_t c = l->lookahead;
-    if (c == '\n' || at_eof(l)) break;
+    if (c == '\n' || at_eof(l))
+      break;
     if (c == '\r') {
-      if (pending) { l->mark_end(l); pending = false; }
+      if (pending) {
+        l->mark_end(l);
+        pending = false;
+      }
     } else {
       pending = true;
     }
     adv(l);
   }
-  if (pending) l->mark_end(l);
+  if (pending)
+    l->mark_end(l);
 }
 
 /* Is the current position (after `skipped` blanks skipped by this call)
@@ -629,7 +753,8 @@ static void comment_rest(TSLexer *l) {
  * runtime has already skipped a UTF-8 BOM, which get_column still counts. */
 static bool at_line_start(Scanner *s, TSLexer *l, uint32_t skipped) {
   uint32_t col = l->get_column(l);
-  if (col == skipped) return true;
+  if (col == skipped)
+    return true;
   return (s->flags & F_START) && col == skipped + 1;
 }
 
@@ -649,20 +774,32 @@ static bool scan_fragment(Scanner *s, TSLexer *l, const bool *valid,
    * the last mark, and the end is marked before anything that may not
    * belong to the token (blanks, an escape char, a heredoc marker). */
   bool pending = false;
-  if (started) l->mark_end(l);
+  if (started)
+    l->mark_end(l);
   for (;;) {
     int32_t c = l->lookahead;
-    if (c == '\n' || (c == 0 && at_eof(l))) break;
+    if (c == '\n' || (c == 0 && at_eof(l)))
+      break;
     if (is_hspace(c)) {
-      if (pending) { l->mark_end(l); pending = false; }
+      if (pending) {
+        l->mark_end(l);
+        pending = false;
+      }
       adv(l);
-      if (q == 0) word_start = true;
+      if (q == 0)
+        word_start = true;
       continue;
     }
     if (c == esc) {
-      if (pending) { l->mark_end(l); pending = false; }
+      if (pending) {
+        l->mark_end(l);
+        pending = false;
+      }
       unsigned n = 0;
-      while (l->lookahead == esc) { adv(l); n++; }
+      while (l->lookahead == esc) {
+        adv(l);
+        n++;
+      }
       if (n >= 2) {
         l->mark_end(l);
         has = true;
@@ -670,11 +807,15 @@ static bool scan_fragment(Scanner *s, TSLexer *l, const bool *valid,
         continue;
       }
       c = l->lookahead;
-      if (c == '\n' || (c == 0 && at_eof(l))) break; /* continuation: stop before it */
+      if (c == '\n' || (c == 0 && at_eof(l)))
+        break; /* continuation: stop before it */
       if (c == ' ' || c == '\t' || c == '\r') {
-        while (l->lookahead == ' ' || l->lookahead == '\t') adv(l);
-        while (l->lookahead == '\r') adv(l);
-        if (l->lookahead == '\n' || at_eof(l)) break;
+        while (l->lookahead == ' ' || l->lookahead == '\t')
+          adv(l);
+        while (l->lookahead == '\r')
+          adv(l);
+        if (l->lookahead == '\n' || at_eof(l))
+          break;
         word_start = false;
         continue;
       }
@@ -685,14 +826,18 @@ static bool scan_fragment(Scanner *s, TSLexer *l, const bool *valid,
       continue;
     }
     if (q == 0 && word_start && allow_hd && (c == '<' || is_digit(c))) {
-      if (pending) { l->mark_end(l); pending = false; }
+      if (pending) {
+        l->mark_end(l);
+        pending = false;
+      }
       char name[MAX_NAME + 8];
       unsigned len = 0;
       bool chomp = false;
       int32_t hq = 0;
       HdResult r = try_heredoc(s, l, !has, name, &len, &chomp, &hq);
       if (r != HD_NO) {
-        if (has) break;
+        if (has)
+          break;
         if (r == HD_YES) {
           hd_push(s, name, len, chomp);
           return emit(s, l, HEREDOC_MARKER);
@@ -706,7 +851,8 @@ static bool scan_fragment(Scanner *s, TSLexer *l, const bool *valid,
       continue;
     }
     if (q == 0) {
-      if (c == '\'' || c == '"') q = c;
+      if (c == '\'' || c == '"')
+        q = c;
     } else if (c == q) {
       q = 0;
     }
@@ -715,8 +861,10 @@ static bool scan_fragment(Scanner *s, TSLexer *l, const bool *valid,
     has = true;
     word_start = false;
   }
-  if (pending) l->mark_end(l);
-  if (!has) return false;
+  if (pending)
+    l->mark_end(l);
+  if (!has)
+    return false;
   s->quote = (uint8_t)q;
   return emit(s, l, SHELL_FRAGMENT);
 }
@@ -729,9 +877,11 @@ typedef enum { GLUE_NONE, GLUE_TOKEN, GLUE_FAIL } GlueResult;
 /* Looks for '/' later in the current word (plain characters only). */
 static bool colon_then_slash(TSLexer *l, int32_t esc) {
   for (;;) {
-    if (at_eof(l)) return false;
+    if (at_eof(l))
+      return false;
     int32_t c = l->lookahead;
-    if (c == '/') return true;
+    if (c == '/')
+      return true;
     if (is_hspace(c) || c == '\n' || c == '@' || c == '"' || c == '\'' ||
         c == '$' || c == esc || c == '\\' || c == '`')
       return false;
@@ -742,24 +892,33 @@ static bool colon_then_slash(TSLexer *l, int32_t esc) {
 static GlueResult scan_concat(Scanner *s, TSLexer *l, const bool *valid) {
   const bool image = !valid[CONCAT];
   const enum TokenType tok = image ? IMAGE_CONCAT : CONCAT;
-  if (at_eof(l)) return GLUE_NONE;
+  if (at_eof(l))
+    return GLUE_NONE;
   int32_t c = l->lookahead;
-  if (is_hspace(c) || c == '\n') return GLUE_NONE;
+  if (is_hspace(c) || c == '\n')
+    return GLUE_NONE;
   if (s->flags & F_IN_CONT) {
     if (l->get_column(l) == 0) {
       /* right after a continuation: glued unless blanks preceded the
        * escape, or this line starts with blanks / is a comment */
-      if (s->flags & F_CONT_SPACE) return GLUE_NONE;
-      if (c == '#' || c == s->escape) return GLUE_NONE;
+      if (s->flags & F_CONT_SPACE)
+        return GLUE_NONE;
+      if (c == '#' || c == s->escape)
+        return GLUE_NONE;
     }
   }
   l->mark_end(l);
   if (c == s->escape) {
     unsigned n = 0;
-    while (!at_eof(l) && l->lookahead == s->escape) { adv(l); n++; }
+    while (!at_eof(l) && l->lookahead == s->escape) {
+      adv(l);
+      n++;
+    }
     if (n == 1) {
-      while (l->lookahead == ' ' || l->lookahead == '\t') adv(l);
-      while (l->lookahead == '\r') adv(l);
+      while (l->lookahead == ' ' || l->lookahead == '\t')
+        adv(l);
+      while (l->lookahead == '\r')
+        adv(l);
       if (at_eof(l) || l->lookahead == '\n') {
         finish_continuation(s, l, false);
         return GLUE_TOKEN;
@@ -769,10 +928,12 @@ static GlueResult scan_concat(Scanner *s, TSLexer *l, const bool *valid) {
     return GLUE_TOKEN;
   }
   if (image) {
-    if (c == '@') return GLUE_NONE;
+    if (c == '@')
+      return GLUE_NONE;
     if (c == ':') {
       adv(l);
-      if (!colon_then_slash(l, s->escape)) return GLUE_FAIL;
+      if (!colon_then_slash(l, s->escape))
+        return GLUE_FAIL;
     }
   }
   emit(s, l, tok);
@@ -786,33 +947,48 @@ static bool scan_escape(Scanner *s, TSLexer *l, const bool *valid,
                         bool space_before, bool err) {
   const int32_t esc = s->escape;
   unsigned n = 0;
-  while (!at_eof(l) && l->lookahead == esc) { adv(l); n++; }
+  while (!at_eof(l) && l->lookahead == esc) {
+    adv(l);
+    n++;
+  }
   if (n >= 2) {
-    if (err) return false;
+    if (err)
+      return false;
     l->mark_end(l);
-    if (valid[SHELL_FRAGMENT]) return scan_fragment(s, l, valid, true);
-    if (valid[ESCAPE_SEQUENCE]) return emit(s, l, ESCAPE_SEQUENCE);
+    if (valid[SHELL_FRAGMENT])
+      return scan_fragment(s, l, valid, true);
+    if (valid[ESCAPE_SEQUENCE])
+      return emit(s, l, ESCAPE_SEQUENCE);
     return false;
   }
   int32_t c = l->lookahead;
-  if (at_eof(l) || c == '\n') return finish_continuation(s, l, space_before);
+  if (at_eof(l) || c == '\n')
+    return finish_continuation(s, l, space_before);
   if (c == ' ' || c == '\t' || c == '\r') {
     adv(l);
     l->mark_end(l);
-    while (l->lookahead == ' ' || l->lookahead == '\t') adv(l);
-    while (l->lookahead == '\r') adv(l);
+    while (l->lookahead == ' ' || l->lookahead == '\t')
+      adv(l);
+    while (l->lookahead == '\r')
+      adv(l);
     if (at_eof(l) || l->lookahead == '\n')
       return finish_continuation(s, l, space_before);
-    if (err) return false;
-    if (valid[SHELL_FRAGMENT]) return scan_fragment(s, l, valid, true);
-    if (valid[ESCAPE_SEQUENCE]) return emit(s, l, ESCAPE_SEQUENCE);
+    if (err)
+      return false;
+    if (valid[SHELL_FRAGMENT])
+      return scan_fragment(s, l, valid, true);
+    if (valid[ESCAPE_SEQUENCE])
+      return emit(s, l, ESCAPE_SEQUENCE);
     return false;
   }
-  if (err) return false;
+  if (err)
+    return false;
   adv(l);
   l->mark_end(l);
-  if (valid[SHELL_FRAGMENT]) return scan_fragment(s, l, valid, true);
-  if (valid[ESCAPE_SEQUENCE]) return emit(s, l, ESCAPE_SEQUENCE);
+  if (valid[SHELL_FRAGMENT])
+    return scan_fragment(s, l, valid, true);
+  if (valid[ESCAPE_SEQUENCE])
+    return emit(s, l, ESCAPE_SEQUENCE);
   return false;
 }
 
@@ -821,11 +997,14 @@ static bool scan_escape(Scanner *s, TSLexer *l, const bool *valid,
 
 static bool lower_eq(const char *a, unsigned alen, const char *b) {
   unsigned blen = (unsigned)strlen(b);
-  if (alen != blen) return false;
+  if (alen != blen)
+    return false;
   for (unsigned i = 0; i < alen; i++) {
     char c = a[i];
-    if (c >= 'A' && c <= 'Z') c = (char)(c - 'A' + 'a');
-    if (c != b[i]) return false;
+    if (c >= 'A' && c <= 'Z')
+      c = (char)(c - 'A' + 'a');
+    if (c != b[i])
+      return false;
   }
   return true;
 }
@@ -839,7 +1018,8 @@ static bool scan_comment(Scanner *s, TSLexer *l, const bool *valid, bool err) {
     /* ^#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$ with a known key */
     l->mark_end(l); /* zero-width if it is a directive */
     adv(l);         /* '#' */
-    while (is_re_space(l->lookahead)) adv(l);
+    while (is_re_space(l->lookahead))
+      adv(l);
     char key[16];
     unsigned klen = 0;
     bool ok = false;
@@ -847,25 +1027,29 @@ static bool scan_comment(Scanner *s, TSLexer *l, const bool *valid, bool err) {
     if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) {
       while (!at_eof(l)) {
         c = l->lookahead;
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-              is_digit(c)))
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c)))
           break;
-        if (klen < sizeof key) key[klen] = (char)c;
+        if (klen < sizeof key)
+          key[klen] = (char)c;
         klen++;
         adv(l);
       }
-      while (is_re_space(l->lookahead)) adv(l);
+      while (is_re_space(l->lookahead))
+        adv(l);
       if (l->lookahead == '=' && klen <= sizeof key) {
         adv(l);
-        while (is_re_space(l->lookahead)) adv(l);
+        while (is_re_space(l->lookahead))
+          adv(l);
         /* value: up to the last non-space before the line end */
         char val[4];
         unsigned vlen = 0, total = 0;
         while (!at_eof(l) && l->lookahead != '\n') {
           c = l->lookahead;
-          if (total < sizeof val) val[total] = (char)(c < 0x80 ? c : '?');
+          if (total < sizeof val)
+            val[total] = (char)(c < 0x80 ? c : '?');
           total++;
-          if (!is_re_space(c)) vlen = total;
+          if (!is_re_space(c))
+            vlen = total;
           adv(l);
         }
         bool known = lower_eq(key, klen, "syntax") ||
@@ -874,15 +1058,19 @@ static bool scan_comment(Scanner *s, TSLexer *l, const bool *valid, bool err) {
         if (vlen > 0 && known) {
           ok = true;
           if (lower_eq(key, klen, "escape") && vlen == 1) {
-            if (val[0] == '`') s->escape = '`';
-            else if (val[0] == '\\') s->escape = '\\';
+            if (val[0] == '`')
+              s->escape = '`';
+            else if (val[0] == '\\')
+              s->escape = '\\';
           }
         }
       }
     }
-    if (ok) return emit(s, l, DIRECTIVE_START);
+    if (ok)
+      return emit(s, l, DIRECTIVE_START);
     /* an ordinary comment: finish the line (trailing '\r' included) */
-    while (!at_eof(l) && l->lookahead != '\n') adv(l);
+    while (!at_eof(l) && l->lookahead != '\n')
+      adv(l);
     l->mark_end(l);
     s->flags = 0;
     return emit(s, l, COMMENT);
@@ -907,11 +1095,16 @@ static bool scan_keyword(Scanner *s, TSLexer *l, const bool *valid) {
   bool ascii = true;
   while (!at_eof(l)) {
     int32_t c = l->lookahead;
-    if (is_hspace(c) || c == '\n') break;
-    if (c == s->escape && len > 0) break;
-    if (c >= 'a' && c <= 'z') c = c - 'a' + 'A';
-    if (c < 'A' || c > 'Z') ascii = false;
-    if (len < sizeof buf) buf[len] = (char)c;
+    if (is_hspace(c) || c == '\n')
+      break;
+    if (c == s->escape && len > 0)
+      break;
+    if (c >= 'a' && c <= 'z')
+      c = c - 'a' + 'A';
+    if (c < 'A' || c > 'Z')
+      ascii = false;
+    if (len < sizeof buf)
+      buf[len] = (char)c;
     len++;
     adv(l);
     if (c == s->escape && len == 1 && !at_eof(l) && l->lookahead != '\n') {
@@ -920,18 +1113,21 @@ static bool scan_keyword(Scanner *s, TSLexer *l, const bool *valid) {
       ascii = false;
     }
   }
-  if (len == 0) return false;
+  if (len == 0)
+    return false;
   l->mark_end(l);
   if (ascii && len < sizeof buf) {
     for (unsigned k = 0; k < KW_COUNT; k++) {
       const char *w = KEYWORDS[k];
       if (strlen(w) == len && memcmp(w, buf, len) == 0) {
-        if (valid[KW_FIRST + k]) return emit(s, l, (enum TokenType)(KW_FIRST + k));
+        if (valid[KW_FIRST + k])
+          return emit(s, l, (enum TokenType)(KW_FIRST + k));
         break;
       }
     }
   }
-  if (valid[UNKNOWN_KEYWORD]) return emit(s, l, UNKNOWN_KEYWORD);
+  if (valid[UNKNOWN_KEYWORD])
+    return emit(s, l, UNKNOWN_KEYWORD);
   return false;
 }
 
@@ -939,7 +1135,8 @@ static bool scan_keyword(Scanner *s, TSLexer *l, const bool *valid) {
 /* heredoc bodies                                                       */
 
 static bool scan_heredoc_body(Scanner *s, TSLexer *l, const bool *valid) {
-  if (s->n_hd == 0) return false;
+  if (s->n_hd == 0)
+    return false;
   const char *name = hd_name(s, 0);
   unsigned len = s->hd_len[0];
   bool chomp = s->hd_chomp[0];
@@ -949,17 +1146,21 @@ static bool scan_heredoc_body(Scanner *s, TSLexer *l, const bool *valid) {
       s->flags &= (uint8_t)~F_HD_BODY;
       return emit(s, l, HEREDOC_END);
     }
-    if (!valid[HEREDOC_CONTENT]) return false;
+    if (!valid[HEREDOC_CONTENT])
+      return false;
   }
-  if (at_eof(l)) return false;
+  if (at_eof(l))
+    return false;
   for (;;) {
     if (!skip_line(l)) {
       l->mark_end(l);
       break;
     }
     l->mark_end(l);
-    if (at_eof(l)) break;
-    if (match_terminator(l, name, len, chomp, false)) break;
+    if (at_eof(l))
+      break;
+    if (match_terminator(l, name, len, chomp, false))
+      break;
   }
   return emit(s, l, HEREDOC_CONTENT);
 }
@@ -971,7 +1172,8 @@ static bool scan_image_text(Scanner *s, TSLexer *l) {
   const int32_t esc = s->escape;
   bool any = false;
   for (;;) {
-    if (at_eof(l)) break;
+    if (at_eof(l))
+      break;
     int32_t c = l->lookahead;
     if (is_hspace(c) || c == '\n' || c == '@' || c == '"' || c == '\'' ||
         c == '$' || c == esc || c == '\\' || c == '`')
@@ -990,7 +1192,8 @@ static bool scan_image_text(Scanner *s, TSLexer *l) {
     l->mark_end(l);
     any = true;
   }
-  if (!any) return false;
+  if (!any)
+    return false;
   return emit(s, l, IMAGE_NAME_TEXT);
 }
 
@@ -1038,8 +1241,10 @@ static bool scan_plain(Scanner *s, TSLexer *l, const bool *valid) {
         adv(l);
         c = l->lookahead;
       }
-      if (c == '\n' || (c == 0 && at_eof(l))) return emit(s, l, PLAIN_REST);
-      if (!is_plain(c)) return false;
+      if (c == '\n' || (c == 0 && at_eof(l)))
+        return emit(s, l, PLAIN_REST);
+      if (!is_plain(c))
+        return false;
     }
   }
   do {
@@ -1050,7 +1255,8 @@ static bool scan_plain(Scanner *s, TSLexer *l, const bool *valid) {
     l->mark_end(l);
     return emit(s, l, PLAIN_WORD);
   }
-  if (!is_blank(c)) return false; /* a glued piece follows */
+  if (!is_blank(c))
+    return false; /* a glued piece follows */
   l->mark_end(l);
   /* Blanks then the escape char: leave the word to the grammar, whose glue
    * after such a continuation (when a line holding only the escape char
@@ -1059,7 +1265,8 @@ static bool scan_plain(Scanner *s, TSLexer *l, const bool *valid) {
     adv(l);
     c = l->lookahead;
   } while (is_blank(c));
-  if (c == s->escape) return false;
+  if (c == s->escape)
+    return false;
   return emit(s, l, PLAIN_WORD);
 }
 
@@ -1117,11 +1324,13 @@ void tree_sitter_dockerfile_external_scanner_deserialize(void *payload,
   s->flags = (uint8_t)buffer[n++];
   s->quote = (uint8_t)buffer[n++];
   unsigned count = (uint8_t)buffer[n++];
-  if (count > MAX_HEREDOCS) count = 0;
+  if (count > MAX_HEREDOCS)
+    count = 0;
   unsigned total = 0;
   for (unsigned i = 0; i < count && n + 3 <= length; i++) {
     s->hd_chomp[i] = (uint8_t)buffer[n++];
-    s->hd_len[i] = (uint16_t)((uint8_t)buffer[n] | ((uint8_t)buffer[n + 1] << 8));
+    s->hd_len[i] =
+        (uint16_t)((uint8_t)buffer[n] | ((uint8_t)buffer[n + 1] << 8));
     n += 2;
     total += s->hd_len[i];
     s->n_hd = (uint8_t)(i + 1);
@@ -1130,7 +1339,8 @@ void tree_sitter_dockerfile_external_scanner_deserialize(void *payload,
     s->n_hd = 0;
     return;
   }
-  if (total) memcpy(s->names, buffer + n, total);
+  if (total)
+    memcpy(s->names, buffer + n, total);
   s->names_used = (uint16_t)total;
 }
 
@@ -1145,9 +1355,13 @@ bool tree_sitter_dockerfile_external_scanner_scan(void *payload, TSLexer *l,
 
   /* inside a parser directive only the line end matters */
   if (s->flags & F_DIRECTIVE) {
-    while (is_hspace(l->lookahead)) l->advance(l, true);
+    while (is_hspace(l->lookahead))
+      l->advance(l, true);
     if (at_eof(l)) {
-      if (valid[EOF_TOK] && !err) { l->mark_end(l); return emit(s, l, EOF_TOK); }
+      if (valid[EOF_TOK] && !err) {
+        l->mark_end(l);
+        return emit(s, l, EOF_TOK);
+      }
       return false;
     }
     if (l->lookahead == '\n' && valid[EOL]) {
@@ -1161,14 +1375,17 @@ bool tree_sitter_dockerfile_external_scanner_scan(void *payload, TSLexer *l,
   /* word glue (zero width) */
   if (!err && (valid[CONCAT] || valid[IMAGE_CONCAT])) {
     GlueResult g = scan_concat(s, l, valid);
-    if (g == GLUE_TOKEN) return true;
-    if (g == GLUE_FAIL) return false;
+    if (g == GLUE_TOKEN)
+      return true;
+    if (g == GLUE_FAIL)
+      return false;
   }
 
   uint32_t skipped = 0;
   bool skipped_bom = false;
   while (!at_eof(l) && is_hspace(l->lookahead)) {
-    if (l->lookahead == 0xFEFF) skipped_bom = true;
+    if (l->lookahead == 0xFEFF)
+      skipped_bom = true;
     l->advance(l, true);
     skipped++;
   }
@@ -1210,12 +1427,13 @@ bool tree_sitter_dockerfile_external_scanner_scan(void *payload, TSLexer *l,
   if (c == '#' && valid[COMMENT] && at_line_start(s, l, skipped))
     return scan_comment(s, l, valid, err);
 
-  if (c == s->escape) return scan_escape(s, l, valid, skipped > 0, err);
+  if (c == s->escape)
+    return scan_escape(s, l, valid, skipped > 0, err);
 
   /* Glued to a flag name or to a flag's '=': only the flag's own '=' or
    * value pieces can follow, never the start of the instruction body. */
-  bool at_glue = skipped == 0 &&
-                 !((s->flags & F_IN_CONT) && l->get_column(l) == 0);
+  bool at_glue =
+      skipped == 0 && !((s->flags & F_IN_CONT) && l->get_column(l) == 0);
   bool glued = valid[FLAG_START] && at_glue;
   if (c == '=' && (glued || (at_glue && valid[FLAG_EQ_VALUE]))) {
     /* A flag's or an ENV/LABEL/ARG pair's '=' with its value right after
@@ -1224,7 +1442,8 @@ bool tree_sitter_dockerfile_external_scanner_scan(void *payload, TSLexer *l,
      * follow: not before a blank, the line end or the escape char
      * (continuation rules).  After a blank BuildKit's value is empty
      * (`ENV A= B=2` is A="" and B=2). */
-    if (err || !valid[FLAG_EQ_VALUE]) return false;
+    if (err || !valid[FLAG_EQ_VALUE])
+      return false;
     adv(l);
     int32_t c2 = l->lookahead;
     if (is_hspace(c2) || c2 == '\n' || c2 == s->escape || at_eof(l))
@@ -1241,9 +1460,11 @@ bool tree_sitter_dockerfile_external_scanner_scan(void *payload, TSLexer *l,
     return false;
   }
 
-  if (valid[KW_FROM] || valid[UNKNOWN_KEYWORD]) return scan_keyword(s, l, valid);
+  if (valid[KW_FROM] || valid[UNKNOWN_KEYWORD])
+    return scan_keyword(s, l, valid);
 
-  if (glued) goto pieces;
+  if (glued)
+    goto pieces;
 
   if (c == '-' && valid[FLAG_START]) {
     adv(l);
@@ -1261,7 +1482,8 @@ bool tree_sitter_dockerfile_external_scanner_scan(void *payload, TSLexer *l,
         return emit(s, l, FLAGS_END);
       }
     }
-    if (valid[SHELL_FRAGMENT]) return scan_fragment(s, l, valid, true);
+    if (valid[SHELL_FRAGMENT])
+      return scan_fragment(s, l, valid, true);
     return false;
   }
 
@@ -1271,8 +1493,10 @@ bool tree_sitter_dockerfile_external_scanner_scan(void *payload, TSLexer *l,
      * of the logical line; any text after ']' makes it shell form. */
     bool ok = json_value(l, s->escape, 0) && json_ws(l, s->escape) &&
               (at_eof(l) || l->lookahead == '\n');
-    if (ok && valid[JSON_START]) return emit(s, l, JSON_START);
-    if (!ok && valid[NOT_JSON]) return emit(s, l, NOT_JSON);
+    if (ok && valid[JSON_START])
+      return emit(s, l, JSON_START);
+    if (!ok && valid[NOT_JSON])
+      return emit(s, l, NOT_JSON);
     return false;
   }
 
@@ -1294,7 +1518,8 @@ bool tree_sitter_dockerfile_external_scanner_scan(void *payload, TSLexer *l,
       hd_push(s, name, len, chomp);
       return emit(s, l, HEREDOC_MARKER);
     }
-    if (r == HD_UNTERMINATED) return emit(s, l, HEREDOC_UNTERMINATED);
+    if (r == HD_UNTERMINATED)
+      return emit(s, l, HEREDOC_UNTERMINATED);
     if (valid[SHELL_FRAGMENT]) {
       s->quote = (uint8_t)hq;
       return scan_fragment(s, l, valid, true);
@@ -1302,7 +1527,8 @@ bool tree_sitter_dockerfile_external_scanner_scan(void *payload, TSLexer *l,
     return false;
   }
 
-  if (valid[SHELL_FRAGMENT]) return scan_fragment(s, l, valid, false);
+  if (valid[SHELL_FRAGMENT])
+    return scan_fragment(s, l, valid, false);
 
   /* A plain word is all or nothing: on failure the grammar's pieces read
    * it.  The rest of a line needs blanks before it: where it is valid right
@@ -1314,7 +1540,8 @@ bool tree_sitter_dockerfile_external_scanner_scan(void *payload, TSLexer *l,
     return scan_plain(s, l, valid);
 
 pieces:
-  if (c == '$' && (valid[DOLLAR] || valid[DOLLAR_BRACE] || valid[LONE_DOLLAR])) {
+  if (c == '$' &&
+      (valid[DOLLAR] || valid[DOLLAR_BRACE] || valid[LONE_DOLLAR])) {
     adv(l);
     l->mark_end(l);
     int32_t c2 = l->lookahead;
@@ -1323,8 +1550,10 @@ pieces:
       l->mark_end(l);
       return emit(s, l, DOLLAR_BRACE);
     }
-    if (c2 != '{' && is_name_start(c2) && valid[DOLLAR]) return emit(s, l, DOLLAR);
-    if (valid[LONE_DOLLAR]) return emit(s, l, LONE_DOLLAR);
+    if (c2 != '{' && is_name_start(c2) && valid[DOLLAR])
+      return emit(s, l, DOLLAR);
+    if (valid[LONE_DOLLAR])
+      return emit(s, l, LONE_DOLLAR);
     return false;
   }
 
@@ -1334,7 +1563,8 @@ pieces:
     return emit(s, l, OTHER_CHAR);
   }
 
-  if (valid[IMAGE_NAME_TEXT] && !glued) return scan_image_text(s, l);
+  if (valid[IMAGE_NAME_TEXT] && !glued)
+    return scan_image_text(s, l);
 
   return false;
 }

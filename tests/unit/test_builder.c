@@ -45,17 +45,25 @@ static void test_ref_normalise(void **state) {
   check_ref("index.docker.io/library/x", "docker.io/library/x:latest");
   check_ref("localhost/a", "localhost/a:latest");
   check_ref("127.0.0.1:5000/a/b:t", "127.0.0.1:5000/a/b:t");
-  check_ref("host:5000/a@sha256:"
-            "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
-            "host:5000/a@sha256:"
-            "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
+  check_ref(
+      "host:5000/a@sha256:"
+      "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+      "host:5000/a@sha256:"
+      "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
   check_ref("a__b/c-d.e:x", "docker.io/a__b/c-d.e:x");
 }
 
 static void test_ref_invalid(void **state) {
   (void)state;
-  const char *bad[] = {"", "UPPER", "a/-b", "a:", "a@sha256:12", "a//b",
-                       "a/b_", "x/y:" "t/u"};
+  const char *bad[] = {"",
+                       "UPPER",
+                       "a/-b",
+                       "a:",
+                       "a@sha256:12",
+                       "a//b",
+                       "a/b_",
+                       "x/y:"
+                       "t/u"};
   for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
     struct ref r;
     struct err e;
@@ -193,8 +201,8 @@ static void test_pack_apply(void **state) {
   e->link = strdup("d/file");
   layer_list_sort(&l);
   assert_string_equal(l.v[0].path, "d");
-  struct layer_pack_opts o = {.compression = LAYER_GZIP, .clamp = true,
-                              .epoch = 1000};
+  struct layer_pack_opts o = {
+      .compression = LAYER_GZIP, .clamp = true, .epoch = 1000};
   struct layer_info a, b;
   struct err err;
   assert_int_equal(layer_pack(&l, &o, f->st, &a, &err), 0);
@@ -300,8 +308,7 @@ static void test_upper_roundtrip(void **state) {
   buf_reset(&p);
   buf_printf(&p, "%s/opq", dir);
   char v[4] = "";
-  assert_int_equal(lgetxattr(p.data, "user.overlay.opaque", v, sizeof(v)),
-                   1);
+  assert_int_equal(lgetxattr(p.data, "user.overlay.opaque", v, sizeof(v)), 1);
   assert_int_equal(v[0], 'y');
   /* The second call finds it extracted. */
   char *again = NULL;
@@ -331,7 +338,8 @@ static void test_cache_entries(void **state) {
   assert_int_equal(cache_put(f->st, key, e, &err), 0);
   assert_int_equal(cache_get(f->st, key, &out, &err), 0);
   assert_int_equal(json_object_get_int(json_object_object_get(
-                       json_object_object_get(out, "config"), "a")), 1);
+                       json_object_object_get(out, "config"), "a")),
+                   1);
   json_object_put(out);
   struct strv live = STRV_INIT;
   cache_roots(f->st, &live);
@@ -361,8 +369,8 @@ static void test_store_tags(void **state) {
   buf_cleanup(&b);
   assert_int_equal(store_blob_read(f->st, d, 2, &b, &e), ERR_TOOBIG);
   buf_cleanup(&b);
-  assert_int_equal(store_tag_set(f->st, "docker.io/library/x:1", d, "t", 3,
-                                 &e), 0);
+  assert_int_equal(
+      store_tag_set(f->st, "docker.io/library/x:1", d, "t", 3, &e), 0);
   struct store_tag t;
   assert_int_equal(store_tag_get(f->st, "docker.io/library/x:1", &t, &e), 0);
   assert_string_equal(t.digest, d);
@@ -383,10 +391,12 @@ static void test_auth(void **state) {
   struct fixture *f = *state;
   struct auth_challenge c;
   struct err e;
-  assert_int_equal(auth_parse_challenge(
-                       "Bearer realm=\"https://auth.example/token\","
-                       "service=\"registry.example\",scope=\"repository:a:"
-                       "pull\"", &c, &e), 0);
+  assert_int_equal(
+      auth_parse_challenge("Bearer realm=\"https://auth.example/token\","
+                           "service=\"registry.example\",scope=\"repository:a:"
+                           "pull\"",
+                           &c, &e),
+      0);
   assert_string_equal(c.scheme, "bearer");
   assert_string_equal(c.realm, "https://auth.example/token");
   assert_string_equal(c.service, "registry.example");
@@ -427,8 +437,7 @@ int main(void) {
                                       teardown_store),
       cmocka_unit_test_setup_teardown(test_store_tags, setup_store,
                                       teardown_store),
-      cmocka_unit_test_setup_teardown(test_auth, setup_store,
-                                      teardown_store),
+      cmocka_unit_test_setup_teardown(test_auth, setup_store, teardown_store),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
