@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(gcc libc6-dev meson ninja-build pkg-config
+packages=(gcc libc6-dev meson ninja-build pkg-config clang-format git
           libtree-sitter-dev libuv1-dev libjson-c-dev libcurl4-openssl-dev
           libssl-dev libarchive-dev libcmocka-dev
           # builder/ and its integration tests (tests/builder/)

@@ -22,6 +22,9 @@ for b in build build-asan; do
   count_meson "$log"
 done
 
+echo "== C formatting (.clang-format)"
+if ./tools/check-format.sh; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+
 echo "== grammar corpus (tree-sitter test)"
 (cd grammar && ../tools/tree-sitter test) 2>&1 | tee "$log"
 ok=$(grep -c '✓' "$log"); bad=$(grep -c '✗' "$log")

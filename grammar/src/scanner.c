@@ -88,9 +88,8 @@ static const char *const KEYWORDS[KW_COUNT] = {
 };
 
 /* flags */
-#define F_IN_CONT 0x01    /* last token: continuation / comment inside it */
-#define F_CONT_SPACE 0x02 /* blanks preceded the escape of that continuation  \
-                           */
+#define F_IN_CONT 0x01      /* last token: continuation / comment inside it */
+#define F_CONT_SPACE 0x02   /* blanks came before that continuation's escape */
 #define F_CONT_COMMENT 0x04 /* last token: a comment inside a continuation */
 #define F_HD_BODY 0x08      /* at the start of a heredoc body */
 #define F_DIRECTIVE 0x10    /* inside a parser directive line */
