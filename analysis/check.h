@@ -58,6 +58,15 @@ bool check__source_offset(const struct check_ctx *c, const struct df_arg *arg,
  * global instructions before the first FROM. */
 size_t check__stage_of(const struct dockerfile *df, size_t i);
 
+/* Counts the stage instructions whose keyword is all lower case and all
+ * upper case (global ARGs excluded, as in BuildKit). */
+void check__keyword_casing(const struct dockerfile *df, size_t *lower,
+                           size_t *upper);
+
+/* Appends the blank-separated words of s as a JSON array of strings, the
+ * exec-form fix of a shell-form instruction; words must need no escaping. */
+void check__words_as_json(struct buf *b, const char *s);
+
 /* ASCII helpers. */
 bool check__ieq(const char *a, const char *b);
 bool check__has_upper(const char *s);

@@ -640,20 +640,7 @@ static void bc__json_args(struct check_ctx *c, const struct bc_stage *st,
   if (in->nargs == 1 && bc__simple_words(v) &&
       in->range.start.row == in->range.end.row) {
     struct buf b = BUF_INIT;
-    buf_putc(&b, '[');
-    bool first = true;
-    for (const char *p = v; *p;) {
-      while (*p == ' ' || *p == '\t')
-        p++;
-      if (!*p)
-        break;
-      const char *s = p;
-      while (*p && *p != ' ' && *p != '\t')
-        p++;
-      buf_printf(&b, "%s\"%.*s\"", first ? "" : ", ", (int)(p - s), s);
-      first = false;
-    }
-    buf_putc(&b, ']');
+    check__words_as_json(&b, v);
     check__fix(d, "Use the JSON (exec) form", in->args_range, buf_cstr(&b));
     buf_cleanup(&b);
   }
@@ -922,14 +909,8 @@ static void bc__stage_names(struct check_ctx *c) {
  * instructions (global ARGs are not part of a stage, as in BuildKit). */
 static void bc__casing(struct check_ctx *c) {
   const struct dockerfile *df = c->df;
-  size_t lower = 0, upper = 0;
-  for (size_t i = df->nglobal; i < df->ninstrs; i++) {
-    const char *kw = df->instrs[i].keyword;
-    if (!check__has_upper(kw))
-      lower++;
-    else if (!check__has_lower(kw))
-      upper++;
-  }
+  size_t lower, upper;
+  check__keyword_casing(df, &lower, &upper);
   bool major_lower = lower > upper;
   for (size_t i = df->nglobal; i < df->ninstrs; i++) {
     const struct df_instr *in = &df->instrs[i];

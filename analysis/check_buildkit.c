@@ -339,21 +339,7 @@ static void buildkit__args(struct check_ctx *c, const struct df_instr *in) {
                    in->range.start.row == in->range.end.row;
       if (plain) {
         struct buf b = BUF_INIT;
-        buf_putc(&b, '[');
-        const char *p = v;
-        bool first = true;
-        while (*p) {
-          while (*p == ' ' || *p == '\t')
-            p++;
-          if (!*p)
-            break;
-          const char *s = p;
-          while (*p && *p != ' ' && *p != '\t')
-            p++;
-          buf_printf(&b, "%s\"%.*s\"", first ? "" : ", ", (int)(p - s), s);
-          first = false;
-        }
-        buf_putc(&b, ']');
+        check__words_as_json(&b, v);
         check__fix(d, "Write SHELL as a JSON array", in->args_range,
                    buf_cstr(&b));
         buf_cleanup(&b);

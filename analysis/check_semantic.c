@@ -380,14 +380,8 @@ static void semantic__stopsignal(struct check_ctx *c,
  * already speaks. */
 static void semantic__casing(struct check_ctx *c) {
   const struct dockerfile *df = c->df;
-  size_t lower = 0, upper = 0;
-  for (size_t i = df->nglobal; i < df->ninstrs; i++) {
-    const char *kw = df->instrs[i].keyword;
-    if (!check__has_upper(kw))
-      lower++;
-    else if (!check__has_lower(kw))
-      upper++;
-  }
+  size_t lower, upper;
+  check__keyword_casing(df, &lower, &upper);
   if (lower <= upper)
     return;
   for (size_t i = 0; i < df->ninstrs; i++) {

@@ -87,6 +87,35 @@ bool check__has_lower(const char *s) {
   return false;
 }
 
+void check__keyword_casing(const struct dockerfile *df, size_t *lower,
+                           size_t *upper) {
+  *lower = *upper = 0;
+  for (size_t i = df->nglobal; i < df->ninstrs; i++) {
+    const char *kw = df->instrs[i].keyword;
+    if (!check__has_upper(kw))
+      (*lower)++;
+    else if (!check__has_lower(kw))
+      (*upper)++;
+  }
+}
+
+void check__words_as_json(struct buf *b, const char *s) {
+  bool first = true;
+  buf_putc(b, '[');
+  for (const char *p = s; *p;) {
+    while (*p == ' ' || *p == '\t')
+      p++;
+    if (!*p)
+      break;
+    const char *w = p;
+    while (*p && *p != ' ' && *p != '\t')
+      p++;
+    buf_printf(b, "%s\"%.*s\"", first ? "" : ", ", (int)(p - w), w);
+    first = false;
+  }
+  buf_putc(b, ']');
+}
+
 char *check__lower(const char *s) {
   char *r = xstrdup(s);
   for (char *p = r; *p; p++)
