@@ -413,10 +413,12 @@ static unsigned first_uncovered(const struct parsed *p) {
   if (nlines == 0)
     return 0;
   bool *covered = xcalloc(nlines, sizeof(bool));
-  TSNode root = ts_tree_root_node(p->tree);
-  uint32_t n = ts_node_named_child_count(root);
-  for (uint32_t i = 0; i < n; i++) {
-    TSNode c = ts_node_named_child(root, i);
+  /* A cursor, as in tree_agrees: ts_node_named_child walks from the first
+   * child on every call. */
+  TSTreeCursor cur = ts_tree_cursor_new(ts_tree_root_node(p->tree));
+  for (bool more = ts_tree_cursor_goto_first_child(&cur); more;
+       more = ts_tree_cursor_goto_next_sibling(&cur)) {
+    TSNode c = ts_tree_cursor_current_node(&cur);
     const char *t = ts_node_type(c);
     if (!is_instruction_type(t) && strcmp(t, "comment") != 0 &&
         strcmp(t, "parser_directive") != 0)
@@ -428,6 +430,7 @@ static unsigned first_uncovered(const struct parsed *p) {
     for (uint32_t r = s.row; r <= last && r < nlines; r++)
       covered[r] = true;
   }
+  ts_tree_cursor_delete(&cur);
   unsigned bad = 0;
   const char *line = p->text;
   const char *end = p->text + p->len;
