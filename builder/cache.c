@@ -220,6 +220,22 @@ int cache_prune(struct store *store, bool all, uint64_t keep_bytes,
   return 0;
 }
 
+int cache_adopt_lower(struct store *store, const char *digest, const char *dir,
+                      struct err *err) {
+  char *base = cache__path(store, "layers", NULL);
+  int rc = store_mkdirs(base, err);
+  free(base);
+  if (rc < 0)
+    return rc;
+  char *p = cache__path(store, "layers", digest_hex(digest));
+  /* rename(2) onto an existing non-empty directory fails, so a lower
+   * someone else made first stays as it is. */
+  if (rename(dir, p) != 0 && errno != ENOTEMPTY && errno != EEXIST)
+    rc = err_set(err, ERR_IO, "rename %s: %s", p, strerror(errno));
+  free(p);
+  return rc;
+}
+
 int cache_lower_dir(struct store *store, const char *digest,
                     const atomic_bool *cancel, char **dir, struct err *err) {
   *dir = NULL;

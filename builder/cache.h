@@ -43,6 +43,12 @@ void cache_roots(struct store *store, struct strv *live);
 int cache_prune(struct store *store, bool all, uint64_t keep_bytes,
                 size_t *removed, struct err *err) DW_WARN_UNUSED;
 
+/* Moves dir, which holds exactly what extracting the layer blob `digest`
+ * would give, into place as that layer's lower directory.  When one is
+ * there already, dir is left where it is for the caller to remove. */
+int cache_adopt_lower(struct store *store, const char *digest, const char *dir,
+                      struct err *err) DW_WARN_UNUSED;
+
 /* The extracted (overlay lower) directory of a layer blob, extracting it
  * first when missing.  *dir is the caller's. */
 int cache_lower_dir(struct store *store, const char *digest,

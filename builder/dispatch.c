@@ -106,6 +106,12 @@ static void d_reg_log(void *ctx, const char *line) {
   d_log(ctx, "%s", line);
 }
 
+static double d_seconds(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 static bool d_cancelled(struct dctx *d) {
   return d->cancel && atomic_load(d->cancel);
 }
@@ -1262,18 +1268,23 @@ static int d_copy(struct dctx *d, struct stage *s, const struct df_instr *in,
   return rc;
 }
 
-static int d_commit_layer(struct dctx *d, struct stage *s,
-                          struct layer_list *list, const char *created_by,
-                          struct err *err) {
-  layer_list_sort(list);
-  struct layer_pack_opts o = {
+static struct layer_pack_opts d_pack_opts(const struct dctx *d) {
+  return (struct layer_pack_opts){
       .compression =
           d->req->compression == BUILD_ZSTD ? LAYER_ZSTD : LAYER_GZIP,
       .clamp = d->have_epoch,
       .epoch = d->epoch,
       .cancel = d->cancel,
   };
+}
+
+static int d_commit_layer(struct dctx *d, struct stage *s,
+                          struct layer_list *list, const char *created_by,
+                          struct err *err) {
+  layer_list_sort(list);
+  struct layer_pack_opts o = d_pack_opts(d);
   struct layer_info li;
+  double t0 = d_seconds();
   int rc = layer_pack(list, &o, d->store, &li, err);
   if (rc < 0)
     return rc;
@@ -1288,8 +1299,8 @@ static int d_commit_layer(struct dctx *d, struct stage *s,
                                                       : MT_OCI_LAYER_GZIP);
   stage_add_layer(s, &l);
   cfg_history(d, s->cfg, created_by, false);
-  d_log(d, "layer %.19s: %zu entries, %llu bytes", li.digest, list->n,
-        (unsigned long long)li.size);
+  d_log(d, "layer %.19s: %zu entries, %llu bytes, packed in %.1fs", li.digest,
+        list->n, (unsigned long long)li.size, d_seconds() - t0);
   return 0;
 }
 
@@ -2325,6 +2336,20 @@ static void d_runctx_cleanup(struct dctx *d, struct d_runctx *r) {
   stage_cleanup(d, &r->img);
 }
 
+/* The upper directory becomes the new layer's lower directory, so the
+ * next step does not unpack what was just packed (owners under a user
+ * namespace are host ids, so only without one).  An optimisation: when it
+ * fails, the lower is extracted from the blob when first needed. */
+static void d_adopt_upper(struct dctx *d, const struct stage *s,
+                          const char *upper, const struct layer_list *packed) {
+  const char *digest = s->layers[s->nlayers - 1].digest;
+  struct layer_pack_opts o = d_pack_opts(d);
+  struct err e;
+  if (layer_upper_to_lower(upper, packed, &o, &e) < 0 ||
+      cache_adopt_lower(d->store, digest, upper, &e) < 0)
+    d_log(d, "layer %.19s: upper directory not reused: %s", digest, e.msg);
+}
+
 /* True when a shell-form RUN is nothing but one heredoc marker. */
 static bool d_heredoc_only(const char *cmd, const struct df_heredoc *h) {
   const char *p = cmd;
@@ -2580,7 +2605,6 @@ static int d_run(struct dctx *d, struct stage *s, unsigned idx,
     buf_printf(&up, "%s/upper", r.rundir);
     uint64_t skipped = 0;
     rc = layer_diff_upper(up.data, &uo, &list, &skipped, err);
-    buf_cleanup(&up);
     if (skipped)
       d_log(d, "%llu device nodes or sockets left out of the layer",
             (unsigned long long)skipped);
@@ -2599,7 +2623,10 @@ static int d_run(struct dctx *d, struct stage *s, unsigned idx,
       buf_puts(&by, " # buildkit");
       rc = d_commit_layer(d, s, &list, by.data, err);
       buf_cleanup(&by);
+      if (rc == 0 && !x.userns)
+        d_adopt_upper(d, s, up.data, &list);
     }
+    buf_cleanup(&up);
     layer_list_cleanup(&list);
   }
   exec_result_cleanup(&res);
@@ -2981,10 +3008,14 @@ static int d_run_stage(struct dctx *d, size_t idx, struct err *err) {
       buf_cleanup(&t);
     }
     d->cur_line = in->start_line;
+    double t0 = d_seconds();
     if (k == 0)
       rc = d_from(d, s, (unsigned)idx, in, err);
     else
       rc = d_instr(d, s, (unsigned)idx, in, false, err);
+    double took = d_seconds() - t0;
+    if (rc == 0 && took >= 0.05)
+      d_log(d, "DONE %.1fs", took);
     if (rc < 0 && err && err->line == 0)
       err->line = in->start_line;
   }

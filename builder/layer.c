@@ -157,6 +157,11 @@ void layer_list_sort(struct layer_list *l) {
 
 /* --- packing ---------------------------------------------------------- */
 
+int64_t layer_packed_mtime(const struct layer_entry *e,
+                           const struct layer_pack_opts *o) {
+  return o->clamp && e->mtime > o->epoch ? o->epoch : e->mtime;
+}
+
 #define LAYER_OUT_CHUNK (1u << 20)
 
 struct layer__sink {
@@ -235,13 +240,7 @@ static int layer__write_entry(struct archive *a, struct archive_entry *ae,
     buf_putc(&name, '/');
   archive_entry_set_pathname(ae, name.data);
   buf_cleanup(&name);
-  int64_t mt = e->mtime;
-  long ns = e->mtime_nsec;
-  if (o->clamp && mt > o->epoch) {
-    mt = o->epoch;
-    ns = 0;
-  }
-  archive_entry_set_mtime(ae, (time_t)mt, ns);
+  archive_entry_set_mtime(ae, (time_t)layer_packed_mtime(e, o), 0);
   archive_entry_set_uid(ae, e->uid);
   archive_entry_set_gid(ae, e->gid);
   archive_entry_set_perm(ae, e->mode & 07777);

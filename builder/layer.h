@@ -83,6 +83,12 @@ struct layer_info {
   uint64_t size;               /* compressed */
 };
 
+/* An entry's mtime in the tar: whole seconds (as Docker and containerd
+ * write layers; restricted PAX would keep nanoseconds only for entries
+ * that need an extended header anyway), clamped to the epoch when set. */
+int64_t layer_packed_mtime(const struct layer_entry *e,
+                           const struct layer_pack_opts *o);
+
 /* Packs the (sorted) entries into a new blob in the store. */
 int layer_pack(const struct layer_list *l, const struct layer_pack_opts *o,
                struct store *store, struct layer_info *out,
@@ -134,6 +140,17 @@ struct layer_upper_opts {
 int layer_diff_upper(const char *upper, const struct layer_upper_opts *o,
                      struct layer_list *out, uint64_t *skipped,
                      struct err *err) DW_WARN_UNUSED;
+
+/* Makes a RUN's upper directory, whose layer was packed from `packed`
+ * (sorted, as layer_pack took it) with options o, into the lower
+ * directory layer_extract_lower would make of that layer: what the layer
+ * leaves out is removed, overlay's private xattrs but the opaque marker
+ * are dropped, times are set as packed.  Only for an upper written
+ * without a user namespace (its owners are the layer's).  On error the
+ * directory is in between: remove it. */
+int layer_upper_to_lower(const char *upper, const struct layer_list *packed,
+                         const struct layer_pack_opts *o,
+                         struct err *err) DW_WARN_UNUSED;
 
 /* Resolves a path inside root as if root were "/": symlinks are followed
  * but can never leave root.  `path` may be absolute or relative to root.

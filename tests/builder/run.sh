@@ -41,6 +41,7 @@ RUN --mount=type=cache,target=/cache echo x >> /cache/count && echo "marker-cach
 RUN --mount=type=bind,source=src,target=/ctx cat /ctx/two.txt > /data/bound
 RUN --mount=type=tmpfs,target=/scratch touch /scratch/t && echo "marker-tmpfs \$(ls /scratch)"
 RUN --mount=type=secret,id=tok,required cp /run/secrets/tok /data/secret-copy-was-here && rm /data/secret-copy-was-here && echo "marker-secret \$(wc -c < /run/secrets/tok)"
+RUN mknod /data/null c 1 3 && mkfifo /data/fifo && mkdir -p /etc/more && echo m > /etc/more/m && rm -rf /opq && mkdir /opq && touch -d @1000000000 /opq/old
 DF
 out=$T/out
 "$DW" build -t "$REG_plain/run:1" --secret id=tok,src="$T/secret.txt" --output "type=oci,dest=$out" "$C" > "$T/b1.log" 2>&1
@@ -72,6 +73,27 @@ check "history names RUN as BuildKit does" jq -e '[.history[].created_by | selec
 check "no secret in the history" sh -c "! grep -q 'top secret' '$out/blobs/sha256/$cfg'"
 # whiteouts and opaque directories as OCI entries
 check "layer has .wh. entries" sh -c "for b in \$(jq -r '.layers[].digest' '$out/blobs/sha256/$(jq -r '.manifests[0].digest' "$out/index.json" | cut -d: -f2)' | cut -d: -f2); do tar -tzf '$out'/blobs/sha256/\$b; done | grep -q '^gone$\|^\.wh\.gone$\|/\.wh\.true$'"
+
+# A RUN's upper directory is reused as its layer's lower directory (not
+# unpacked again): it must hold exactly what unpacking the blob gives.
+mv "$DOCKWRIGHT_ROOT/layers" "$T/adopted"
+sed '$a RUN true' "$C/Dockerfile" > "$T/Dockerfile.more"
+"$DW" build -f "$T/Dockerfile.more" --secret id=tok,src="$T/secret.txt" "$C" > "$T/b1x.log" 2>&1
+check "rebuild unpacking every layer succeeds" grep -q '^sha256:' "$T/b1x.log"
+# The RUN layers (COPY layers are unpacked both times).
+man=$out/blobs/sha256/$(jq -r '.manifests[0].digest' "$out/index.json" | cut -d: -f2)
+run_layers=$(paste <(jq -r '.layers[].digest' "$man") \
+  <(jq -r '.history[] | select(.empty_layer | not) | .created_by | startswith("RUN ")' "$out/blobs/sha256/$cfg") |
+  awk '$2 == "true" { sub("sha256:", "", $1); print $1 }')
+cmp_fail=
+nadopted=0
+for h in $run_layers; do
+  [[ -d $T/adopted/$h ]] || { cmp_fail=1; echo "RUN layer $h: no reused directory"; continue; }
+  nadopted=$((nadopted + 1))
+  "$HERE/treecmp.py" "$T/adopted/$h" "$DOCKWRIGHT_ROOT/layers/$h" > "$T/treecmp.log" || { cmp_fail=1; cat "$T/treecmp.log"; }
+done
+check "reused upper directories equal the unpacked layers ($nadopted RUNs)" test -z "$cmp_fail" -a "$nadopted" -ge 12
+rm -rf "$T/adopted"
 
 # --- the cache ----------------------------------------------------------
 "$DW" build -t "$REG_plain/run:1" --secret id=tok,src="$T/secret.txt" "$C" > "$T/b2.log" 2>&1
