@@ -37,6 +37,7 @@
 #include "exec.h"
 #include "image.h"
 #include "layer.h"
+#include "layer_job.h"
 #include "output.h"
 #include "ref.h"
 #include "registry.h"
@@ -68,6 +69,19 @@ struct stage {
   char key[DIGEST_HEX_LEN + 1]; /* cache key of the last step run */
 };
 
+/* A RUN layer packing on a worker thread while the next steps run, and
+ * what waits for its digest. */
+struct d_pending {
+  struct layer_job job;
+  struct stage *s; /* borrowed: the stage the layer belongs to */
+  size_t layer;    /* its index in s->layers (a placeholder until joined) */
+  size_t nentries;
+  char *rundir;             /* owned: the RUN's directory */
+  char *upper;              /* owned: rundir/upper, already a lower */
+  json_object *cache_entry; /* owned or NULL: the step's cache entry */
+  char key[DIGEST_HEX_LEN + 1];
+};
+
 struct dctx {
   const struct build_request *req;
   uv_loop_t *loop;
@@ -88,6 +102,8 @@ struct dctx {
   unsigned cur_line; /* the instruction running, for RUN's log lines */
   unsigned nonce;    /* keys of steps that cannot be cached */
   unsigned runs;     /* RUN commands executed (not from the cache) */
+  bool has_pending;
+  struct d_pending pending;
 };
 
 static void d_log(struct dctx *d, const char *fmt, ...) DW_PRINTF(2, 3);
@@ -1278,6 +1294,14 @@ static struct layer_pack_opts d_pack_opts(const struct dctx *d) {
   };
 }
 
+static char *d_layer_media_type(const struct dctx *d,
+                                const struct layer_pack_opts *o) {
+  bool docker = d->req->format == BUILD_FORMAT_DOCKER;
+  return (char *)(o->compression == LAYER_ZSTD ? MT_OCI_LAYER_ZSTD
+                  : docker                     ? MT_DOCKER_LAYER_GZIP
+                                               : MT_OCI_LAYER_GZIP);
+}
+
 static int d_commit_layer(struct dctx *d, struct stage *s,
                           struct layer_list *list, const char *created_by,
                           struct err *err) {
@@ -1293,10 +1317,7 @@ static int d_commit_layer(struct dctx *d, struct stage *s,
   memcpy(l.digest, li.digest, sizeof(l.digest));
   memcpy(l.diffid, li.diffid, sizeof(l.diffid));
   l.size = li.size;
-  bool docker = d->req->format == BUILD_FORMAT_DOCKER;
-  l.media_type = (char *)(o.compression == LAYER_ZSTD ? MT_OCI_LAYER_ZSTD
-                          : docker                    ? MT_DOCKER_LAYER_GZIP
-                                                      : MT_OCI_LAYER_GZIP);
+  l.media_type = d_layer_media_type(d, &o);
   stage_add_layer(s, &l);
   cfg_history(d, s->cfg, created_by, false);
   d_log(d, "layer %.19s: %zu entries, %llu bytes, packed in %.1fs", li.digest,
@@ -2350,6 +2371,99 @@ static void d_adopt_upper(struct dctx *d, const struct stage *s,
     d_log(d, "layer %.19s: upper directory not reused: %s", digest, e.msg);
 }
 
+/* Starts packing a RUN's layer on a worker thread (see layer_job.h) and
+ * adds it to the stage with its digests left blank until d_join.  The
+ * upper directory is made a lower first (packing reads only the entry
+ * list and file contents, which that leaves alone), so the next RUN can
+ * stack it at once.  False when it cannot: the caller packs in line. */
+static bool d_pack_async(struct dctx *d, struct stage *s,
+                         struct layer_list *list, const char *created_by,
+                         char **rundir, const char *upper) {
+  layer_list_sort(list);
+  struct layer_pack_opts o = d_pack_opts(d);
+  struct d_pending *p = &d->pending;
+  size_t n = list->n;
+  struct err e;
+  if (layer_upper_to_lower(upper, list, &o, &e) < 0 ||
+      layer_job_start(&p->job, list, &o, d->store, &e) < 0) {
+    d_log(d, "packing in line: %s", e.msg);
+    return false;
+  }
+  struct lref l;
+  memset(&l, 0, sizeof(l));
+  l.media_type = d_layer_media_type(d, &o);
+  stage_add_layer(s, &l);
+  cfg_history(d, s->cfg, created_by, false);
+  p->s = s;
+  p->layer = s->nlayers - 1;
+  p->nentries = n;
+  p->rundir = *rundir;
+  *rundir = NULL;
+  p->upper = xstrdup(upper);
+  p->cache_entry = NULL;
+  d->has_pending = true;
+  return true;
+}
+
+static void d_set_layer_ids(json_object *cfg, json_object *layers, size_t i,
+                            const struct lref *l) {
+  json_object *rootfs, *ids;
+  if (json_object_object_get_ex(cfg, "rootfs", &rootfs) &&
+      json_object_object_get_ex(rootfs, "diff_ids", &ids) &&
+      i < json_object_array_length(ids))
+    json_object_array_put_idx(ids, i, json_object_new_string(l->diffid));
+  json_object *e = layers ? json_object_array_get_idx(layers, i) : NULL;
+  if (e) {
+    json_object_object_add(e, "digest", json_object_new_string(l->digest));
+    json_object_object_add(e, "diffID", json_object_new_string(l->diffid));
+    json_object_object_add(e, "size", json_object_new_int64((int64_t)l->size));
+  }
+}
+
+/* Waits for the layer packing in the background, if any, and completes
+ * what waited for its digest: the stage's layer and config, the step's
+ * cache entry, the lower directory's name. */
+static int d_join(struct dctx *d, struct err *err) {
+  if (!d->has_pending)
+    return 0;
+  struct d_pending *p = &d->pending;
+  d->has_pending = false;
+  double t0 = d_seconds();
+  int rc = layer_job_join(&p->job, err);
+  if (rc == 0) {
+    struct lref *l = &p->s->layers[p->layer];
+    memcpy(l->digest, p->job.info.digest, sizeof(l->digest));
+    memcpy(l->diffid, p->job.info.diffid, sizeof(l->diffid));
+    l->size = p->job.info.size;
+    d_set_layer_ids(p->s->cfg, NULL, p->layer, l);
+    d_log(d,
+          "layer %.19s: %zu entries, %llu bytes, packed in %.1fs "
+          "(%.1fs waited)",
+          l->digest, p->nentries, (unsigned long long)l->size, p->job.seconds,
+          d_seconds() - t0);
+    if (p->cache_entry) {
+      d_set_layer_ids(json_object_object_get(p->cache_entry, "config"),
+                      json_object_object_get(p->cache_entry, "layers"),
+                      p->layer, l);
+      struct err e2;
+      if (cache_put(d->store, p->key, p->cache_entry, &e2) < 0)
+        d_log(d, "build cache: %s", e2.msg);
+    }
+    struct err e3;
+    if (cache_adopt_lower(d->store, l->digest, p->upper, &e3) < 0)
+      d_log(d, "layer %.19s: upper directory not reused: %s", l->digest,
+            e3.msg);
+  }
+  json_object_put(p->cache_entry);
+  struct err e4;
+  if (store_rmtree(d->store, p->rundir, &e4) < 0)
+    d_log(d, "cleanup: %s", e4.msg);
+  free(p->rundir);
+  free(p->upper);
+  memset(p, 0, sizeof(*p));
+  return rc;
+}
+
 /* True when a shell-form RUN is nothing but one heredoc marker. */
 static bool d_heredoc_only(const char *cmd, const struct df_heredoc *h) {
   const char *p = cmd;
@@ -2478,8 +2592,11 @@ static int d_run(struct dctx *d, struct stage *s, unsigned idx,
   /* The layers, extracted once per store. */
   r.lowers = xcalloc(s->nlayers ? s->nlayers : 1, sizeof(char *));
   for (size_t i = 0; rc == 0 && i < s->nlayers; i++) {
-    rc = cache_lower_dir(d->store, s->layers[i].digest, d->cancel,
-                         &r.lowers[i], err);
+    if (d->has_pending && d->pending.s == s && d->pending.layer == i)
+      r.lowers[i] = xstrdup(d->pending.upper); /* still packing */
+    else
+      rc = cache_lower_dir(d->store, s->layers[i].digest, d->cancel,
+                           &r.lowers[i], err);
     if (rc == 0)
       r.nlowers++;
   }
@@ -2621,10 +2738,15 @@ static int d_run(struct dctx *d, struct stage *s, unsigned idx,
       for (size_t i = 0; i < r.argv.n; i++)
         buf_printf(&by, "%s%s", i ? " " : "", r.argv.v[i]);
       buf_puts(&by, " # buildkit");
-      rc = d_commit_layer(d, s, &list, by.data, err);
+      /* The previous RUN's layer has had this one's run to pack. */
+      rc = d_join(d, err);
+      if (rc == 0 && (x.userns || !d_pack_async(d, s, &list, by.data,
+                                                &r.rundir, up.data))) {
+        rc = d_commit_layer(d, s, &list, by.data, err);
+        if (rc == 0 && !x.userns)
+          d_adopt_upper(d, s, up.data, &list);
+      }
       buf_cleanup(&by);
-      if (rc == 0 && !x.userns)
-        d_adopt_upper(d, s, up.data, &list);
     }
     buf_cleanup(&up);
     layer_list_cleanup(&list);
@@ -2918,9 +3040,17 @@ static int d_instr(struct dctx *d, struct stage *s, unsigned idx,
     return rc;
   bool cached_kind = in->kind == DF_RUN || in->kind == DF_COPY ||
                      in->kind == DF_ADD || in->kind == DF_WORKDIR;
+  /* COPY, ADD and WORKDIR look at the stage's files through its lower
+   * directories, named by digest. */
+  if (cached_kind && in->kind != DF_RUN && (rc = d_join(d, err)) < 0)
+    return rc;
   if (cached_kind && cacheable && !d->req->no_cache) {
     json_object *entry = NULL;
     rc = cache_get(d->store, key, &entry, err);
+    if (rc == 0 && (rc = d_join(d, err)) < 0) {
+      json_object_put(entry);
+      return rc;
+    }
     if (rc == 0) {
       d_cache_restore(s, entry);
       json_object_put(entry);
@@ -2936,6 +3066,14 @@ static int d_instr(struct dctx *d, struct stage *s, unsigned idx,
   memcpy(s->key, key, sizeof(s->key));
   if (cached_kind && cacheable) {
     json_object *entry = d_cache_entry(s);
+    struct d_pending *p = &d->pending;
+    if (d->has_pending && p->s == s && p->layer + 1 == s->nlayers &&
+        p->cache_entry == NULL) {
+      /* Written when the layer's digest is known. */
+      p->cache_entry = entry;
+      memcpy(p->key, key, sizeof(p->key));
+      return 0;
+    }
     struct err e2;
     if (cache_put(d->store, key, entry, &e2) < 0)
       d_log(d, "build cache: %s", e2.msg);
@@ -3018,6 +3156,13 @@ static int d_run_stage(struct dctx *d, size_t idx, struct err *err) {
       d_log(d, "DONE %.1fs", took);
     if (rc < 0 && err && err->line == 0)
       err->line = in->start_line;
+  }
+  /* The stage's layers are complete before anything else reads them. */
+  if (rc == 0) {
+    rc = d_join(d, err);
+  } else {
+    struct err e2;
+    (void)d_join(d, &e2);
   }
   s->done = rc == 0;
   return rc;
@@ -3249,6 +3394,10 @@ int dispatch_run(const struct build_request *req, uv_loop_t *loop,
   if (rc == 0)
     snprintf(digest_out, 72, "%s", digest);
 out:
+  if (d->has_pending) {
+    struct err e2;
+    (void)d_join(d, &e2);
+  }
   if (d->st) {
     for (size_t i = 0; i < d->df->nstages; i++)
       stage_cleanup(d, &d->st[i]);

@@ -285,12 +285,16 @@ EXEC__CHILD static void exec__command(struct exec__child *c, int devnull) {
   for (int cap = 0; cap <= CAP_LAST_CAP; cap++)
     if (!exec__cap_kept(cap))
       (void)prctl(PR_CAPBSET_DROP, cap, 0, 0, 0);
+  /* Raw system calls: glibc's setgroups/setgid/setuid signal every
+   * thread it believes the process has, and this one inherited the
+   * parent's list without its threads. */
   if (c->setgroups_ok &&
-      setgroups(c->ngroups, c->ngroups ? c->groups : NULL) != 0) {
+      syscall(SYS_setgroups, c->ngroups, c->ngroups ? c->groups : NULL) != 0) {
     exec__put(2, "dockwright: setgroups failed\n");
     _exit(126);
   }
-  if (setgid(c->gid) != 0 || setuid(c->uid) != 0) {
+  if (syscall(SYS_setresgid, c->gid, c->gid, c->gid) != 0 ||
+      syscall(SYS_setresuid, c->uid, c->uid, c->uid) != 0) {
     exec__put(2, "dockwright: cannot switch to the USER (");
     exec__put(2, c->userns ? "not mapped in this rootless build)\n"
                            : "setuid/setgid failed)\n");
@@ -437,7 +441,10 @@ EXEC__CHILD static int exec__init(void *arg) {
   if (stat(c->cwd, &st) != 0)
     exec__ensure(c, c->cwd, true, false);
   int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
-  pid_t pid = fork();
+  /* Not fork(3): glibc's takes the stdio and malloc locks first, and a
+   * thread of the parent (a layer packing in the background) may have
+   * held them when this process was copied. */
+  pid_t pid = (pid_t)syscall(SYS_clone, SIGCHLD, NULL, NULL, NULL, NULL);
   if (pid < 0)
     exec__fail(c, "fork", NULL);
   if (pid == 0)
