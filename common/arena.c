@@ -34,6 +34,7 @@ void arena_init(struct arena *a) {
   a->chunks = NULL;
   a->large = NULL;
   a->last = NULL;
+  a->bytes = 0;
 }
 
 void arena_cleanup(struct arena *a) {
@@ -56,6 +57,7 @@ static void *arena__large(struct arena *a, size_t n) {
   if (n > SIZE_MAX - sizeof(struct arena_large))
     abort();
   struct arena_large *l = xmalloc(sizeof(*l) + n);
+  a->bytes += sizeof(*l) + n;
   l->size = n;
   l->prev = NULL;
   l->next = a->large;
@@ -78,6 +80,7 @@ static void *arena__small(struct arena *a, size_t n, size_t align) {
   }
   /* The tail left in the old chunk is smaller than n <= ARENA_LARGE. */
   c = xmalloc(sizeof(*c) + ARENA_CHUNK);
+  a->bytes += sizeof(*c) + ARENA_CHUNK;
   c->next = a->chunks;
   c->size = ARENA_CHUNK;
   c->used = n;
@@ -109,6 +112,7 @@ void *arena_realloc(struct arena *a, void *p, size_t old, size_t n) {
     if (n > SIZE_MAX - sizeof(*l))
       abort();
     l = xrealloc(l, sizeof(*l) + n);
+    a->bytes = a->bytes - l->size + n;
     l->size = n;
     if (l->prev)
       l->prev->next = l;
@@ -130,6 +134,24 @@ void *arena_realloc(struct arena *a, void *p, size_t old, size_t n) {
   void *q = arena_alloc(a, n);
   memcpy(q, p, old < n ? old : n);
   return q;
+}
+
+void arena_free(struct arena *a, void *p, size_t n) {
+  if (p == NULL || n <= ARENA_LARGE)
+    return; /* small blocks die with the arena */
+  struct arena_large *l = (struct arena_large *)p - 1;
+  if (l->prev)
+    l->prev->next = l->next;
+  else
+    a->large = l->next;
+  if (l->next)
+    l->next->prev = l->prev;
+  a->bytes -= sizeof(*l) + l->size;
+  free(l);
+}
+
+size_t arena_bytes(const struct arena *a) {
+  return a->bytes;
 }
 
 char *arena_strndup(struct arena *a, const char *s, size_t n) {

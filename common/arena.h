@@ -40,10 +40,11 @@ struct arena {
   struct arena_chunk *chunks; /* private; the current chunk first */
   struct arena_large *large;  /* private; blocks allocated alone */
   void *last;                 /* private; the latest small block */
+  size_t bytes;               /* read-only: bytes held (see arena_bytes) */
 };
 
 #define ARENA_INIT                                                            \
-  { NULL, NULL, NULL }
+  { NULL, NULL, NULL, 0 }
 
 void arena_init(struct arena *a);
 /* Frees every block; the arena is empty and can be used again. */
@@ -61,6 +62,17 @@ void *arena_calloc(struct arena *a, size_t n, size_t size);
  * growing geometrically keeps the waste below the final size.
  */
 void *arena_realloc(struct arena *a, void *p, size_t old, size_t n);
+
+/*
+ * Gives block p (allocated from this arena with size n) back early: a
+ * large block is freed at once, a small one stays until arena_cleanup.
+ * For arrays that are replaced as a whole (the model's instruction list
+ * when it is updated), so they do not pile up.  p may be NULL.
+ */
+void arena_free(struct arena *a, void *p, size_t n);
+
+/* Bytes the arena holds: chunks plus large blocks, headers included. */
+size_t arena_bytes(const struct arena *a);
 
 /* Copies of bytes and strings, NUL-terminated, without alignment. */
 char *arena_strndup(struct arena *a, const char *s, size_t n);

@@ -45,7 +45,8 @@
 #include "../common/buf.h"
 #include "../common/err.h"
 
-struct TSTree; /* from tree_sitter/api.h; optional input */
+struct TSTree;  /* from tree_sitter/api.h; optional input */
+struct df_incr; /* private to model/reader.c */
 
 struct df_pos {
   uint32_t row;
@@ -192,7 +193,8 @@ struct dockerfile {
   struct df_problem *problems; /* in source order */
   size_t nproblems;
   uint32_t nlines;
-  struct arena arena; /* private: holds every string and array above */
+  struct arena arena;   /* private: holds every string and array above */
+  struct df_incr *incr; /* private: what dockerfile_update reuses */
 };
 
 /*
@@ -204,6 +206,21 @@ struct dockerfile *dockerfile_parse(const char *text, size_t len,
                                     const struct TSTree *tree);
 
 void dockerfile_free(struct dockerfile *df);
+
+/*
+ * Makes df, a model from dockerfile_parse or dockerfile_update, the model
+ * of `text` and `tree`, equal in every field to dockerfile_parse(text,
+ * len, tree), reading again only the runs of lines an edit touched (see
+ * the DESIGN note in reader.c).  The caller says what did not change
+ * since df was read: the first `same_prefix` bytes and the last
+ * `same_suffix` bytes of the new text are the same bytes as at the start
+ * and the end of the old one.  Values that cannot be right (more than
+ * either text holds) read everything.  Pointers into df's arrays and
+ * strings may change: nothing read from df before survives the call.
+ */
+void dockerfile_update(struct dockerfile *df, const char *text, size_t len,
+                       const struct TSTree *tree, size_t same_prefix,
+                       size_t same_suffix);
 
 /* The first problem BuildKit would stop on, or NULL when it accepts the
  * file.  "file with no instructions" counts. */

@@ -307,13 +307,16 @@ static bool reader__directive_match(const char *src, size_t s, size_t e,
 }
 
 /* Reads the leading run of parser directives.  Returns false when BuildKit
- * stops on one (the problem is recorded). */
-static bool reader__directives(struct reader *r) {
+ * stops on one (the problem is recorded).  *header_end is the end of the
+ * last line looked at: the directives depend on nothing after it. */
+static bool reader__directives(struct reader *r, size_t *header_end) {
   static const char *const valid[] = {"syntax", "escape", "check"};
   bool seen[3] = {false, false, false};
   struct dockerfile *df = r->df;
 
+  *header_end = r->len;
   for (size_t row = 0; row < r->nlines; row++) {
+    *header_end = r->lines[row].end;
     size_t s = reader__line_start(r, row), e = reader__content_end(r, row);
     s += text_space_prefix(r->src + s, e - s);
     size_t ks, ke, vs, ve;
@@ -776,11 +779,32 @@ static size_t reader__segments(const struct reader *r, const TSTree *tree,
 
 /* ---- stages ------------------------------------------------------------ */
 
+/* Is `name` the lower-case form of `word`? */
+static bool reader__is_lower_of(const char *name, const char *word) {
+  for (; *word; name++, word++) {
+    char c = *word;
+    if (c >= 'A' && c <= 'Z')
+      c = (char)(c - 'A' + 'a');
+    if (*name != c)
+      return false;
+  }
+  return *name == '\0';
+}
+
+/* The stages of df->instrs.  An update (dockerfile_update) reuses the
+ * array when the number of stages is the same, and each stage's name when
+ * it is unchanged, so typing leaves nothing behind in the arena. */
 static void reader__stages(struct dockerfile *df) {
   size_t n = 0;
   for (size_t i = 0; i < df->ninstrs; i++)
     n += df->instrs[i].kind == DF_FROM;
-  df->stages = n ? arena_calloc(&df->arena, n, sizeof(*df->stages)) : NULL;
+  struct df_stage *old = df->stages;
+  size_t nold = df->nstages;
+  if (n == 0)
+    df->stages = NULL;
+  else if (n != nold)
+    df->stages = arena_alloc(&df->arena, n * sizeof(*df->stages));
+  df->nstages = 0;
   df->nglobal = df->ninstrs;
   struct df_stage *cur = NULL;
   for (size_t i = 0; i < df->ninstrs; i++) {
@@ -788,17 +812,25 @@ static void reader__stages(struct dockerfile *df) {
     if (in->kind == DF_FROM) {
       if (cur == NULL)
         df->nglobal = i;
-      cur = &df->stages[df->nstages];
-      cur->index = df->nstages++;
+      size_t k = df->nstages++;
+      /* The name this stage had before an update, if any. */
+      char *was = k < nold && old == df->stages ? old[k].name : NULL;
+      cur = &df->stages[k];
+      memset(cur, 0, sizeof(*cur));
+      cur->index = k;
       cur->from_instr = i;
       if (in->nargs >= 1)
         cur->base = in->args[0].value; /* shared: both live in the arena */
       if (in->nargs >= 3 &&
           text_ieq(in->args[1].value, strlen(in->args[1].value), "as")) {
-        char *name = arena_strdup(&df->arena, in->args[2].value);
-        for (char *c = name; *c; c++)
-          if (*c >= 'A' && *c <= 'Z')
-            *c = (char)(*c - 'A' + 'a');
+        const char *word = in->args[2].value;
+        char *name = was;
+        if (name == NULL || !reader__is_lower_of(name, word)) {
+          name = arena_strdup(&df->arena, word);
+          for (char *c = name; *c; c++)
+            if (*c >= 'A' && *c <= 'Z')
+              *c = (char)(*c - 'A' + 'a');
+        }
         cur->name = name;
         cur->name_range = in->args[2].range;
       }
@@ -808,70 +840,241 @@ static void reader__stages(struct dockerfile *df) {
   }
 }
 
-/* ---- public ----------------------------------------------------------- */
+/* ---- what an update reuses ------------------------------------------- */
 
-struct dockerfile *dockerfile_parse(const char *text, size_t len,
-                                    const struct TSTree *tree) {
-  struct reader r;
-  memset(&r, 0, sizeof(r));
-  r.src = text ? text : "";
-  r.len = text ? len : 0;
-  r.escape = '\\';
-  r.df = xcalloc(1, sizeof(*r.df));
-  arena_init(&r.df->arena);
-  r.arena = &r.df->arena;
+/* One run of lines as it was read: its bytes and what it produced. */
+struct reader_run {
+  uint32_t start, end; /* bytes [start, end) of the text */
+  uint32_t first_instr, ninstrs;
+  uint32_t first_problem, nproblems;
+  bool local; /* every position it produced lies in [start, end] */
+};
+
+/* Private to reader.c, hung off struct dockerfile (malloc'd). */
+struct df_incr {
+  size_t len;        /* of the text the model was read from */
+  size_t header_end; /* the directives depend on bytes [0, header_end) */
+  bool reusable;     /* false: the next update reads everything */
+  struct reader_run *runs;
+  size_t nruns;
+  size_t instr_cap, problem_cap; /* allocated sizes of the two arrays */
+  size_t garbage; /* arena bytes of runs read again since the full read */
+};
+
+/* Positions after an edit move by d bytes and dr rows (modulo 2^32:
+ * either may be negative); columns stay, since a reused run starts at the
+ * start of a line and lies wholly after the edit. */
+static void reader__shift_pos(struct df_pos *p, uint32_t d, uint32_t dr) {
+  p->byte += d;
+  p->row += dr;
+}
+
+static void reader__shift_range(struct df_range *r, uint32_t d, uint32_t dr) {
+  reader__shift_pos(&r->start, d, dr);
+  reader__shift_pos(&r->end, d, dr);
+}
+
+static void reader__shift_instr(struct df_instr *in, uint32_t d, uint32_t dr) {
+  reader__shift_range(&in->range, d, dr);
+  reader__shift_range(&in->keyword_range, d, dr);
+  reader__shift_range(&in->args_range, d, dr);
+  /* Only top-level instructions carry line numbers (an ONBUILD's nested
+   * one keeps 0, as reader__segment leaves it). */
+  if (in->start_line != 0) {
+    in->start_line += dr;
+    in->end_line += dr;
+  }
+  for (size_t i = 0; i < in->nflags; i++)
+    reader__shift_range(&in->flags[i].range, d, dr);
+  for (size_t i = 0; i < in->nargs; i++)
+    reader__shift_range(&in->args[i].range, d, dr);
+  for (size_t i = 0; i < in->nheredocs; i++) {
+    reader__shift_range(&in->heredocs[i].marker, d, dr);
+    reader__shift_range(&in->heredocs[i].body, d, dr);
+  }
+  if (in->sub)
+    reader__shift_instr(in->sub, d, dr);
+}
+
+static bool reader__range_in(const struct df_range *r, uint32_t s,
+                             uint32_t e) {
+  return r->start.byte >= s && r->start.byte <= e && r->end.byte >= s &&
+         r->end.byte <= e;
+}
+
+static bool reader__instr_in(const struct df_instr *in, uint32_t s,
+                             uint32_t e) {
+  if (!reader__range_in(&in->range, s, e) ||
+      !reader__range_in(&in->keyword_range, s, e) ||
+      !reader__range_in(&in->args_range, s, e))
+    return false;
+  for (size_t i = 0; i < in->nflags; i++)
+    if (!reader__range_in(&in->flags[i].range, s, e))
+      return false;
+  for (size_t i = 0; i < in->nargs; i++)
+    if (!reader__range_in(&in->args[i].range, s, e))
+      return false;
+  for (size_t i = 0; i < in->nheredocs; i++)
+    if (!reader__range_in(&in->heredocs[i].marker, s, e) ||
+        !reader__range_in(&in->heredocs[i].body, s, e))
+      return false;
+  return in->sub == NULL || reader__instr_in(in->sub, s, e);
+}
+
+/* Is everything the run produced inside it?  Not always: a heredoc with
+ * no body line left in its run has its (empty) body at the end of the
+ * file.  Such a run depends on more than its lines and is never reused. */
+static bool reader__run_local(const struct dockerfile *df,
+                              const struct reader_run *run) {
+  for (uint32_t k = 0; k < run->ninstrs; k++)
+    if (!reader__instr_in(&df->instrs[run->first_instr + k], run->start,
+                          run->end))
+      return false;
+  for (uint32_t k = 0; k < run->nproblems; k++)
+    if (!reader__range_in(&df->problems[run->first_problem + k].range,
+                          run->start, run->end))
+      return false;
+  return true;
+}
+
+static void reader__push_run(struct df_incr *inc, size_t *cap,
+                             struct reader_run run) {
+  if (inc->nruns == *cap) {
+    *cap = *cap ? *cap * 2 : 64;
+    inc->runs = xrealloc(inc->runs, *cap * sizeof(*inc->runs));
+  }
+  inc->runs[inc->nruns++] = run;
+}
+
+/* ---- reading ------------------------------------------------------------ */
+
+/* Sets up r for text; `lines_hint` is about how many lines it has (an
+ * update knows it from the model), so the table is not regrown. */
+static void reader__init(struct reader *r, struct dockerfile *df,
+                         const char *text, size_t len, size_t lines_hint) {
+  memset(r, 0, sizeof(*r));
+  r->src = text ? text : "";
+  r->len = text ? len : 0;
+  r->escape = '\\';
+  r->df = df;
+  r->arena = &df->arena;
 
   /* Lines as bufio.Scanner with BuildKit's scanLines splits them. */
-  size_t cap = 64;
-  r.lines = xmalloc(cap * sizeof(*r.lines));
+  size_t cap = lines_hint > 64 ? lines_hint : 64;
+  r->lines = xmalloc(cap * sizeof(*r->lines));
   size_t start = 0;
-  while (start < r.len) {
-    const char *nl = memchr(r.src + start, '\n', r.len - start);
-    size_t end = nl ? (size_t)(nl - r.src) + 1 : r.len;
-    if (r.nlines == cap) {
+  while (start < r->len) {
+    const char *nl = memchr(r->src + start, '\n', r->len - start);
+    size_t end = nl ? (size_t)(nl - r->src) + 1 : r->len;
+    if (r->nlines == cap) {
       cap *= 2;
-      r.lines = xrealloc(r.lines, cap * sizeof(*r.lines));
+      r->lines = xrealloc(r->lines, cap * sizeof(*r->lines));
     }
-    r.lines[r.nlines].start = (uint32_t)start;
-    r.lines[r.nlines].end = (uint32_t)end;
-    r.nlines++;
+    r->lines[r->nlines].start = (uint32_t)start;
+    r->lines[r->nlines].end = (uint32_t)end;
+    r->nlines++;
     start = end;
   }
-  r.df->nlines = (uint32_t)r.nlines;
-  if (r.len >= 3 && memcmp(r.src, "\xEF\xBB\xBF", 3) == 0) {
-    r.bom = 3;
-    r.df->has_bom = true;
-  }
+  if (r->len >= 3 && memcmp(r->src, "\xEF\xBB\xBF", 3) == 0)
+    r->bom = 3;
+}
 
-  if (reader__directives(&r)) {
+static void reader__cleanup(struct reader *r) {
+  free(r->lines);
+  buf_cleanup(&r->lg.text);
+  free(r->lg.pieces);
+  args_list_cleanup(&r->cmd.flags);
+  args_result_cleanup(&r->res);
+}
+
+/* Bytes [start, end) of the rows [row, row_end). */
+static struct reader_run reader__run_span(const struct reader *r, size_t row,
+                                          size_t row_end) {
+  struct reader_run run;
+  memset(&run, 0, sizeof(run));
+  run.start = r->lines[row].start;
+  run.end = row_end < r->nlines ? r->lines[row_end].start : (uint32_t)r->len;
+  return run;
+}
+
+/* Reads one run and records what it produced.  False when reading stops
+ * (see reader__segment). */
+static bool reader__read_run(struct reader *r, struct df_incr *inc,
+                             size_t *runs_cap, size_t row, size_t row_end,
+                             uint32_t node_index) {
+  struct dockerfile *df = r->df;
+  struct reader_run run = reader__run_span(r, row, row_end);
+  run.first_instr = (uint32_t)df->ninstrs;
+  run.first_problem = (uint32_t)df->nproblems;
+  bool more = reader__segment(r, row, row_end, node_index);
+  run.ninstrs = (uint32_t)df->ninstrs - run.first_instr;
+  run.nproblems = (uint32_t)df->nproblems - run.first_problem;
+  run.local = reader__run_local(df, &run);
+  reader__push_run(inc, runs_cap, run);
+  return more;
+}
+
+/* The whole text, into an empty model. */
+static void reader__read_all(struct dockerfile *df, const char *text,
+                             size_t len, const TSTree *tree) {
+  struct reader r;
+  reader__init(&r, df, text, len, 0);
+  df->nlines = (uint32_t)r.nlines;
+  df->has_bom = r.bom > 0;
+  struct df_incr *inc = xcalloc(1, sizeof(*inc));
+  df->incr = inc;
+  inc->len = r.len;
+  size_t runs_cap = 0;
+
+  bool whole = reader__directives(&r, &inc->header_end);
+  inc->reusable = whole;
+  if (whole) {
     struct reader_segment *segs;
-    size_t nsegs = reader__segments(&r, (const TSTree *)tree, &segs);
+    size_t nsegs = reader__segments(&r, tree, &segs);
     if (tree != NULL) {
       /* With a tree nearly every run is one instruction: size the array
        * once rather than copying it as it doubles. */
       r.instr_cap = nsegs + 8;
-      r.df->instrs = arena_alloc(r.arena, r.instr_cap * sizeof(*r.df->instrs));
+      df->instrs = arena_alloc(r.arena, r.instr_cap * sizeof(*df->instrs));
     }
     for (size_t i = 0; i < nsegs; i++) {
       size_t end = i + 1 < nsegs ? segs[i + 1].row : r.nlines;
-      if (!reader__segment(&r, segs[i].row, end, segs[i].node_index))
+      if (!reader__read_run(&r, inc, &runs_cap, segs[i].row, end,
+                            segs[i].node_index)) {
+        inc->reusable = false;
         break;
+      }
     }
     free(segs);
   }
-  r.df->escape = r.escape;
-  if (r.df->ninstrs == 0 && r.df->nproblems == 0) {
+  df->escape = r.escape;
+  if (df->ninstrs == 0 && df->nproblems == 0) {
     size_t at = r.nlines ? r.lines[r.nlines - 1].start : 0;
     reader__problem(&r, DF_PROBLEM_ERROR, reader__range(&r, at, at),
                     "file with no instructions");
+    inc->reusable = false; /* that problem belongs to no run */
   }
-  reader__stages(r.df);
-  free(r.lines);
-  buf_cleanup(&r.lg.text);
-  free(r.lg.pieces);
-  args_list_cleanup(&r.cmd.flags);
-  args_result_cleanup(&r.res);
-  return r.df;
+  inc->instr_cap = r.instr_cap;
+  inc->problem_cap = r.problem_cap;
+  reader__stages(df);
+  reader__cleanup(&r);
+}
+
+/* ---- public ----------------------------------------------------------- */
+
+struct dockerfile *dockerfile_parse(const char *text, size_t len,
+                                    const struct TSTree *tree) {
+  struct dockerfile *df = xcalloc(1, sizeof(*df));
+  arena_init(&df->arena);
+  reader__read_all(df, text, len, (const TSTree *)tree);
+  return df;
+}
+
+static void reader__incr_free(struct df_incr *inc) {
+  if (inc == NULL)
+    return;
+  free(inc->runs);
+  free(inc);
 }
 
 void dockerfile_free(struct dockerfile *df) {
@@ -879,7 +1082,150 @@ void dockerfile_free(struct dockerfile *df) {
     return;
   /* Every string and array of the model is in the arena. */
   arena_cleanup(&df->arena);
+  reader__incr_free(df->incr);
   free(df);
+}
+
+/* Empties df and reads the whole text again. */
+static void reader__reread(struct dockerfile *df, const char *text, size_t len,
+                           const TSTree *tree) {
+  arena_cleanup(&df->arena);
+  reader__incr_free(df->incr);
+  memset(df, 0, sizeof(*df));
+  arena_init(&df->arena);
+  reader__read_all(df, text, len, tree);
+}
+
+/*
+ * DESIGN (dockerfile_update)
+ * A run's instructions and problems depend only on the run's lines and on
+ * the escape character (see reader__segment), and the header (directives,
+ * BOM) only on the lines reader__directives looked at.  So when the new
+ * tree marks a run with exactly the bytes of a run read before, wholly in
+ * the unchanged prefix or wholly in the unchanged suffix, its output is
+ * what reading it again would give, moved by the edit's byte and row
+ * deltas.  Everything else is read again.  The runs are walked in order,
+ * so instructions and problems stay in source order.
+ *
+ * Runs read again leave their old strings in the arena; once that garbage
+ * outgrows half the arena the next update reads everything instead, so a
+ * long editing session stays within about twice a fresh model's memory.
+ */
+void dockerfile_update(struct dockerfile *df, const char *text, size_t len,
+                       const struct TSTree *tree, size_t same_prefix,
+                       size_t same_suffix) {
+  struct df_incr *inc = df->incr;
+  if (text == NULL)
+    len = 0;
+  if (inc == NULL || !inc->reusable || same_prefix < inc->header_end ||
+      same_prefix > len || same_prefix > inc->len ||
+      same_suffix > len - same_prefix ||
+      same_suffix > inc->len - same_prefix ||
+      inc->garbage > arena_bytes(&df->arena) / 2) {
+    reader__reread(df, text, len, (const TSTree *)tree);
+    return;
+  }
+  struct reader r;
+  reader__init(&r, df, text, len, (size_t)df->nlines + 64);
+  r.escape = df->escape;
+  uint32_t d = (uint32_t)(len - inc->len);
+  uint32_t dr = (uint32_t)(r.nlines - df->nlines);
+  size_t suffix_start = len - same_suffix; /* in the new text */
+
+  struct df_instr *old_instrs = df->instrs;
+  size_t old_instr_size = inc->instr_cap * sizeof(*old_instrs);
+  struct df_problem *old_problems = df->problems;
+  size_t old_problem_size = inc->problem_cap * sizeof(*old_problems);
+  struct reader_run *old_runs = inc->runs;
+  size_t old_nruns = inc->nruns;
+
+  struct reader_segment *segs;
+  size_t nsegs = reader__segments(&r, (const TSTree *)tree, &segs);
+  r.instr_cap = (df->ninstrs > nsegs ? df->ninstrs : nsegs) + 8;
+  df->instrs = arena_alloc(r.arena, r.instr_cap * sizeof(*df->instrs));
+  df->ninstrs = 0;
+  r.problem_cap = df->nproblems + 8;
+  df->problems = arena_alloc(r.arena, r.problem_cap * sizeof(*df->problems));
+  df->nproblems = 0;
+  df->nlines = (uint32_t)r.nlines;
+  inc->runs = NULL;
+  inc->nruns = 0;
+  size_t runs_cap = 0;
+
+  size_t j = 0; /* old runs before j start before anything still wanted */
+  for (size_t i = 0; i < nsegs; i++) {
+    size_t end = i + 1 < nsegs ? segs[i + 1].row : r.nlines;
+    struct reader_run want = reader__run_span(&r, segs[i].row, end);
+    /* Where the run would have been in the old text. */
+    bool before = want.end <= same_prefix;
+    bool after = want.start >= suffix_start;
+    const struct reader_run *old = NULL;
+    if (before || after) {
+      uint32_t os = before ? want.start : want.start - d;
+      uint32_t oe = before ? want.end : want.end - d;
+      while (j < old_nruns && old_runs[j].start < os)
+        j++;
+      if (j < old_nruns && old_runs[j].start == os && old_runs[j].end == oe &&
+          old_runs[j].local)
+        old = &old_runs[j];
+    }
+    if (old == NULL) {
+      size_t held = arena_bytes(r.arena);
+      bool more = reader__read_run(&r, inc, &runs_cap, segs[i].row, end,
+                                   segs[i].node_index);
+      inc->garbage += arena_bytes(r.arena) - held;
+      if (!more) {
+        inc->reusable = false;
+        break;
+      }
+      continue;
+    }
+    struct reader_run run = want;
+    run.first_instr = (uint32_t)df->ninstrs;
+    run.ninstrs = old->ninstrs;
+    run.first_problem = (uint32_t)df->nproblems;
+    run.nproblems = old->nproblems;
+    run.local = true;
+    for (uint32_t k = 0; k < old->ninstrs; k++) {
+      struct df_instr *in = reader__new_instr(&r);
+      *in = old_instrs[old->first_instr + k];
+      in->node_index = segs[i].node_index;
+      if (after)
+        reader__shift_instr(in, d, dr);
+    }
+    for (uint32_t k = 0; k < old->nproblems; k++) {
+      struct df_problem p = old_problems[old->first_problem + k];
+      if (after)
+        reader__shift_range(&p.range, d, dr);
+      if (df->nproblems == r.problem_cap) {
+        size_t cap = r.problem_cap * 2;
+        df->problems = arena_realloc(r.arena, df->problems,
+                                     r.problem_cap * sizeof(*df->problems),
+                                     cap * sizeof(*df->problems));
+        r.problem_cap = cap;
+      }
+      df->problems[df->nproblems++] = p;
+    }
+    reader__push_run(inc, &runs_cap, run);
+  }
+  free(segs);
+  free(old_runs);
+  /* Small arrays stay in their chunk until the next full read. */
+  inc->garbage += (old_instr_size > ARENA_LARGE ? 0 : old_instr_size) +
+                  (old_problem_size > ARENA_LARGE ? 0 : old_problem_size);
+  arena_free(r.arena, old_instrs, old_instr_size);
+  arena_free(r.arena, old_problems, old_problem_size);
+  inc->len = r.len;
+  inc->instr_cap = r.instr_cap;
+  inc->problem_cap = r.problem_cap;
+  if (df->ninstrs == 0 && df->nproblems == 0) {
+    /* "file with no instructions": the full read words it. */
+    reader__cleanup(&r);
+    reader__reread(df, text, len, (const TSTree *)tree);
+    return;
+  }
+  reader__stages(df);
+  reader__cleanup(&r);
 }
 
 const struct df_problem *dockerfile_first_error(const struct dockerfile *df) {
