@@ -79,6 +79,8 @@ int doc_open(struct doc_store *s, TSParser *parser, const char *uri,
   d->revision = 1;
   doc__set_text(d, text, len);
   doc_reparse(d, parser);
+  d->model_prefix = SIZE_MAX;
+  d->model_suffix = SIZE_MAX;
   if (s->n == s->cap) {
     s->cap = s->cap ? s->cap * 2 : 16;
     s->v = xrealloc(s->v, s->cap * sizeof(*s->v));
@@ -108,7 +110,7 @@ void doc_free(struct doc *d) {
   free(d->ignore);
   if (d->tree)
     ts_tree_delete(d->tree);
-  dockerfile_free(d->df);
+  dockerfile_free(d->model);
   free(d);
 }
 
@@ -236,6 +238,8 @@ void doc_apply_change(struct doc *d, const struct lsp_range *range,
     if (d->tree)
       ts_tree_delete(d->tree);
     d->tree = NULL;
+    d->model_prefix = 0;
+    d->model_suffix = 0;
     return;
   }
   size_t start = doc_offset(d, range->start, enc);
@@ -247,6 +251,10 @@ void doc_apply_change(struct doc *d, const struct lsp_range *range,
   }
   TSPoint start_pt = doc__point(d, start);
   TSPoint old_end_pt = doc__point(d, end);
+  if (d->model_prefix > start)
+    d->model_prefix = start;
+  if (d->model_suffix > d->len - end)
+    d->model_suffix = d->len - end;
 
   size_t newlen = d->len - (end - start) + len;
   if (newlen + 1 > d->cap) {
@@ -283,8 +291,6 @@ void doc_apply_change(struct doc *d, const struct lsp_range *range,
 }
 
 void doc_reparse(struct doc *d, TSParser *parser) {
-  dockerfile_free(d->df);
-  d->df = NULL;
   bool too_big = d->len > DW_MAX_DOCKERFILE_BYTES;
   if (too_big && !d->too_big)
     log_warn("%s: %zu bytes, over the %u-byte limit; not analysed", d->uri,
@@ -304,16 +310,9 @@ void doc_reparse(struct doc *d, TSParser *parser) {
   if (d->tree)
     ts_tree_delete(d->tree);
   d->tree = tree;
-  /* The model is built when a feature on the loop asks for it (doc_model):
-   * diagnostics build their own on the thread pool, so building one here
-   * on every keystroke would only slow typing down. */
-}
-
-const struct dockerfile *doc_model(struct doc *d) {
-  if (d->df == NULL)
-    d->df = d->too_big ? dockerfile_parse("", 0, NULL)
-                       : dockerfile_parse(d->text, d->len, d->tree);
-  return d->df;
+  /* The model is brought up to date by the next analysis, on the thread
+   * pool (features/diagnostics.c): doing it here on every keystroke would
+   * only slow typing down. */
 }
 
 /* ---- URIs ------------------------------------------------------------- */

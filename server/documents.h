@@ -6,8 +6,10 @@
  * The text is the ground truth; the tree and the model are derived.  An
  * edit changes the text, tells the old tree with ts_tree_edit, and after
  * all edits of one didChange doc_reparse hands the edited tree back to
- * tree-sitter (an incremental parse) and rebuilds the model from the new
- * tree.
+ * tree-sitter (an incremental parse).  The model is kept from one analysis
+ * to the next (features/diagnostics.c): each edit narrows the bytes known
+ * to be unchanged since it was read, and dockerfile_update then reads
+ * again only the runs of lines outside them.
  *
  * Positions: LSP counts lines separated by "\n" or "\r\n" and characters
  * in the negotiated encoding (UTF-16 code units by default, UTF-8 bytes or
@@ -61,10 +63,18 @@ struct doc {
   size_t len;
   size_t cap;
   int64_t version;
-  uint64_t revision;     /* bumped on every change, for result ids */
-  TSTree *tree;          /* owned; NULL when the grammar gives none */
-  struct dockerfile *df; /* owned; NULL until doc_model builds it */
-  bool too_big;          /* over DW_MAX_DOCKERFILE_BYTES: not parsed */
+  uint64_t revision; /* bumped on every change, for result ids */
+  TSTree *tree;      /* owned; NULL when the grammar gives none */
+  bool too_big;      /* over DW_MAX_DOCKERFILE_BYTES: not parsed */
+
+  /* The model of the text as the last analysis read it: owned; NULL
+   * before the first analysis and while an analysis holds it.  The first
+   * `model_prefix` and last `model_suffix` bytes of the text are unchanged
+   * since that text (SIZE_MAX: nothing changed), what dockerfile_update
+   * needs to bring it up to date. */
+  struct dockerfile *model;
+  size_t model_prefix;
+  size_t model_suffix;
 
   uint32_t *lines; /* owned; start offset of each line, rebuilt lazily */
   size_t nlines;
@@ -114,7 +124,7 @@ void doc_free(struct doc *d);
  * change of a notification. */
 void doc_apply_change(struct doc *d, const struct lsp_range *range,
                       enum doc_encoding enc, const char *text, size_t len);
-/* Incremental reparse with the edited tree; drops the model. */
+/* Incremental reparse with the edited tree. */
 void doc_reparse(struct doc *d, TSParser *parser);
 
 /* Byte offset of an LSP position (clamped). */
@@ -122,10 +132,6 @@ size_t doc_offset(struct doc *d, struct lsp_pos pos, enum doc_encoding enc);
 /* LSP position of a byte offset (clamped to the text). */
 struct lsp_pos doc_position(struct doc *d, size_t offset,
                             enum doc_encoding enc);
-/* The document's model, built from the current text and tree on first
- * use after a change; owned by the document. */
-const struct dockerfile *doc_model(struct doc *d);
-
 /* A model range in LSP terms. */
 struct lsp_range doc_range(struct doc *d, const struct df_range *r,
                            enum doc_encoding enc);

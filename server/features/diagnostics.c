@@ -19,8 +19,11 @@
  * the loop (a cancel, a keystroke or shutdown is handled meanwhile).  The
  * job works on a snapshot it owns: a copy of the text, ts_tree_copy of the
  * tree (tree-sitter's documented way to share a tree with a thread), the
- * .dockerignore and the rule settings; it builds its own model from them,
- * since the document's model is rebuilt on the next change.  One job per
+ * .dockerignore and the rule settings.  It also takes the document's
+ * model (the one the previous job read) with the bytes unchanged since,
+ * brings it up to date with dockerfile_update (a keystroke reads one run
+ * of lines again instead of the whole file) and hands it back; the
+ * document counts the edits made meanwhile for the next job.  One job per
  * document at a time.  A result whose document changed meanwhile (or whose
  * settings did) is dropped: its ranges belong to text that no longer
  * exists; the document is dirty again and gets a new job.
@@ -110,6 +113,12 @@ struct diag_job {
   size_t ignore_len;
   struct analysis_config config;
   bool enabled;
+  /* The document's model, taken for the job and given back after it
+   * (NULL: read the whole text), and the bytes unchanged since it was
+   * read.  Owned by the job while it runs. */
+  struct dockerfile *model;
+  size_t same_prefix;
+  size_t same_suffix;
   /* The result, filled on the worker. */
   struct diag_list out;
   double ms;
@@ -120,18 +129,21 @@ static void diagnostics__work(uv_work_t *req) {
   struct diag_job *j = req->data;
   uint64_t t0 = uv_hrtime();
   if (j->enabled) {
-    struct dockerfile *df = dockerfile_parse(j->text, j->len, j->tree);
+    if (j->model)
+      dockerfile_update(j->model, j->text, j->len, j->tree, j->same_prefix,
+                        j->same_suffix);
+    else
+      j->model = dockerfile_parse(j->text, j->len, j->tree);
     struct analysis_input in = {
         .text = j->text,
         .len = j->len,
         .tree = j->tree,
-        .df = df,
+        .df = j->model,
         .dockerignore = j->ignore,
         .dockerignore_len = j->ignore_len,
         .config = &j->config,
     };
     analysis_run(&in, &j->out);
-    dockerfile_free(df);
   }
   j->ms = (double)(uv_hrtime() - t0) / 1e6;
 }
@@ -143,6 +155,7 @@ static void diagnostics__job_free(struct diag_job *j) {
     ts_tree_delete(j->tree);
   analysis_config_cleanup(&j->config);
   diag_list_cleanup(&j->out);
+  dockerfile_free(j->model);
   free(j);
 }
 
@@ -170,8 +183,15 @@ static void diagnostics__after_work(uv_work_t *req, int status) {
   struct diag_job *j = req->data;
   struct server *self = j->self;
   struct doc *d = j->doc;
-  if (d != NULL)
+  if (d != NULL) {
     d->diag_job = NULL;
+    /* The model of the job's text, stale or not: the document counted the
+     * edits since. */
+    if (j->model && d->model == NULL) {
+      d->model = j->model;
+      j->model = NULL;
+    }
+  }
   if (d != NULL && status == 0 && !self->exiting) {
     if (j->revision == d->revision &&
         j->generation == self->settings.generation)
@@ -213,6 +233,12 @@ static void diagnostics__start(struct server *self, struct doc *d) {
       j->ignore = xstrndup(d->ignore, d->ignore_len);
     j->ignore_len = d->ignore_len;
     diagnostics__config_copy(&j->config, &self->settings.config);
+    j->model = d->model;
+    j->same_prefix = d->model_prefix;
+    j->same_suffix = d->model_suffix;
+    d->model = NULL;
+    d->model_prefix = SIZE_MAX; /* from now on: edits after the snapshot */
+    d->model_suffix = SIZE_MAX;
   } else {
     analysis_config_init(&j->config);
   }

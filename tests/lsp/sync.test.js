@@ -209,3 +209,83 @@ test('many documents at once, each with its own state', async (t) => {
     { code: -32602 });
   assert.equal((await s.stop()).code, 0);
 });
+
+// The server keeps the model between analyses and reads again only the
+// runs of lines an edit touched (dockerfile_update); after any sequence of
+// edits, including bursts the server coalesces, the diagnostics must be
+// those of a fresh open of the same text.
+test('diagnostics after random edits equal those of a fresh open',
+  async (t) => {
+    const s = start();
+    t.after(() => s.kill());
+    await s.initialize();
+    let seed = 12345;
+    const rand = (n) => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed % n;
+    };
+    const pieces = [
+      'FROM alpine:3.19 AS build\n', 'from golang as Builder\n',
+      'ARG V=1\n', 'ENV key value\n', 'RUN apt-get install curl \\\n  && x\n',
+      'RUN <<EOF\necho hi\nEOF\n', 'COPY --from=build /a /b\n',
+      'WORKDIR app\n', 'EXPOSE 99999\n', 'CMD echo ${V}\n', '# comment\n',
+      'MAINTAINER me\n', 'HEALTHCHECK CMD true\n', '\n', 'ONBUILD RUN x\n',
+    ];
+    const inserts = ['\n', '\\\n', 'x', '#', '<<EOF', 'EOF\n', 'FROM y\n',
+      ' ', '$', '"', 'é', ''];
+    let text = '';
+    for (let i = 0; i < 60; i++) text += pieces[rand(pieces.length)];
+    const uri = 'file:///random/edits/Dockerfile';
+    await s.open(uri, text);
+    await s.diagnostics(uri, 1);
+    const pos = () => {
+      const lines = text.split('\n');
+      const line = rand(lines.length);
+      return { line, character: rand(lines[line].length + 1) };
+    };
+    // Related locations name the document, fixes its version.
+    const strip = (ds) => ds.map((d) => {
+      const c = { ...d };
+      if (c.data && c.data.version !== undefined)
+        c.data = { ...c.data, version: 0 };
+      if (c.relatedInformation)
+        c.relatedInformation = c.relatedInformation.map((r) =>
+          ({ ...r, location: { ...r.location, uri: '' } }));
+      return c;
+    });
+    let version = 1;
+    for (let round = 0; round < 60; round++) {
+      const burst = 1 + rand(4);
+      for (let b = 0; b < burst; b++) {
+        // Insert a line, insert a snippet, or delete a few characters
+        // (sometimes up to the start of the next line).
+        const start = pos();
+        let end = start;
+        let ins = inserts[rand(inserts.length)];
+        const kind = rand(3);
+        if (kind === 0) {
+          start.character = 0;
+          ins = pieces[rand(pieces.length)];
+        } else if (kind === 2) {
+          const lines = text.split('\n');
+          const len = lines[start.line].length;
+          end = rand(4) === 0 && start.line + 1 < lines.length
+            ? { line: start.line + 1, character: 0 }
+            : { line: start.line,
+                character: Math.min(len, start.character + 1 + rand(8)) };
+          ins = '';
+        }
+        const change = { range: { start, end }, text: ins };
+        text = applyUtf16(text, [change]);
+        await s.change(uri, ++version, [change]);
+      }
+      const got = await s.diagnostics(uri, version);
+      const fresh = `file:///random/fresh${round}/Dockerfile`;
+      await s.open(fresh, text);
+      const want = await s.diagnostics(fresh, 1);
+      assert.deepEqual(strip(got.diagnostics), strip(want.diagnostics),
+        `round ${round}, text:\n${text}`);
+      await s.notify('textDocument/didClose', { textDocument: { uri: fresh } });
+    }
+    assert.equal((await s.stop()).code, 0);
+  });
