@@ -2464,6 +2464,21 @@ static int d_join(struct dctx *d, struct err *err) {
   return rc;
 }
 
+/* BuildKit's predefined ARGs: proxy settings given with --build-arg reach
+ * every RUN without an ARG line, and stay out of the history and the
+ * cache key (a build behind a proxy gives the same image). */
+static void d_proxy_env(const struct dctx *d, struct strv *env) {
+  static const char *const names[] = {
+      "HTTP_PROXY", "HTTPS_PROXY", "FTP_PROXY", "NO_PROXY", "ALL_PROXY",
+      "http_proxy", "https_proxy", "ftp_proxy", "no_proxy", "all_proxy"};
+  for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+    size_t n = strlen(names[i]);
+    const char *v = kv_get(&d->build_args, names[i], n);
+    if (v && kv_get(env, names[i], n) == NULL)
+      kv_set(env, names[i], v);
+  }
+}
+
 /* True when a shell-form RUN is nothing but one heredoc marker. */
 static bool d_heredoc_only(const char *cmd, const struct df_heredoc *h) {
   const char *p = cmd;
@@ -2624,6 +2639,7 @@ static int d_run(struct dctx *d, struct stage *s, unsigned idx,
   }
   if (kv_get(&env, "HOME", 4) == NULL && r.home)
     kv_set(&env, "HOME", r.home);
+  d_proxy_env(d, &env);
   for (size_t i = 0; i < r.env.n; i++) { /* secret env= */
     const char *eq = strchr(r.env.v[i], '=');
     char *k = xstrndup(r.env.v[i], (size_t)(eq - r.env.v[i]));

@@ -117,12 +117,23 @@ check "cache survives prune" sh -c "grep -q '^sha256:' '$T/b6.log' && ! grep -q 
 "$DW" prune -a > /dev/null 2>&1
 check "prune -a empties the cache" sh -c "test -z \"\$(ls '$DOCKWRIGHT_ROOT/cache' 2>/dev/null)\" && test -z \"\$(ls '$DOCKWRIGHT_ROOT/layers' 2>/dev/null)\""
 
+# --- predefined proxy ARGs ------------------------------------------------
+mkdir -p "$T/ctxp"
+printf 'FROM %s\nRUN echo "marker-proxy $http_proxy $NO_PROXY"\n' "$BB" > "$T/ctxp/Dockerfile"
+"$DW" build --output "type=oci,dest=$T/outp" --build-arg http_proxy=http://proxy.invalid:3128 --build-arg NO_PROXY=local "$T/ctxp" > "$T/p1.log" 2>&1
+check "proxy build args reach RUN without an ARG line" grep -q "| marker-proxy http://proxy.invalid:3128 local" "$T/p1.log"
+check "proxy build args stay out of the history" sh -c "! grep -rq proxy.invalid '$T/outp/blobs'"
+"$DW" build --build-arg http_proxy=http://other.invalid:3128 "$T/ctxp" > "$T/p2.log" 2>&1
+check "proxy build args stay out of the cache key" sh -c "grep -q CACHED '$T/p2.log' && ! grep -q '| marker-proxy' '$T/p2.log'"
+
 # --- failures and cancel --------------------------------------------------
 mkdir -p "$T/ctx2"
 printf 'FROM %s\nRUN echo before\nRUN echo oops && exit 3\n' "$BB" > "$T/ctx2/Dockerfile"
 "$DW" build "$T/ctx2" > "$T/f.log" 2>&1; rc=$?
 check "failing RUN: exit status 1" test $rc = 1
 check "failing RUN: names line and exit code" grep -q "line 3.*exit code: 3" "$T/f.log"
+"$DW" build "$T/ctx2" > "$T/f1.log" 2>&1
+check "failing RUN: the step before it was cached" sh -c "grep -A1 'RUN echo before' '$T/f1.log' | grep -q CACHED"
 printf 'FROM scratch\nRUN echo hi\n' > "$T/ctx2/Dockerfile.scratch"
 "$DW" build -f "$T/ctx2/Dockerfile.scratch" "$T/ctx2" > "$T/f2.log" 2>&1
 check "RUN without a shell: exit code 127" grep -q "line 2.*exit code: 127" "$T/f2.log"
