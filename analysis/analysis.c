@@ -41,6 +41,11 @@ const struct analysis_rule *rule_get(enum rule_id id) {
 }
 
 enum rule_id rule_find(const char *name) {
+  /* A diagnostic's rule is the table's own string: a pointer compare
+   * finds it without a strcmp per row. */
+  for (size_t i = 0; i < RULE_COUNT; i++)
+    if (analysis_table[i].id == name)
+      return (enum rule_id)i;
   for (size_t i = 0; i < RULE_COUNT; i++)
     if (strcmp(analysis_table[i].id, name) == 0)
       return (enum rule_id)i;
@@ -368,14 +373,14 @@ static void analysis__lines(struct check_ctx *c) {
   c->line_start = xmalloc(cap * sizeof(*c->line_start));
   c->nlines = 0;
   c->line_start[c->nlines++] = 0;
-  for (size_t i = 0; i < c->len; i++) {
-    if (c->text[i] != '\n' || i + 1 > c->len)
-      continue;
+  const char *p = c->text, *end = c->text + c->len;
+  while (p < end && (p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+    p++;
     if (c->nlines == cap) {
       cap *= 2;
       c->line_start = xrealloc(c->line_start, cap * sizeof(*c->line_start));
     }
-    c->line_start[c->nlines++] = (uint32_t)(i + 1);
+    c->line_start[c->nlines++] = (uint32_t)(p - c->text);
   }
 }
 

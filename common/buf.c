@@ -70,6 +70,14 @@ static void buf__grow(struct buf *b, size_t extra) {
   b->cap = cap;
 }
 
+void buf_reserve(struct buf *b, size_t extra) {
+  size_t need = b->len + extra + 1;
+  if (need <= b->cap)
+    return;
+  b->data = xrealloc(b->data, need);
+  b->cap = need;
+}
+
 void buf_append(struct buf *b, const void *data, size_t len) {
   buf__grow(b, len);
   if (len)
@@ -84,6 +92,25 @@ void buf_puts(struct buf *b, const char *s) {
 
 void buf_putc(struct buf *b, char c) {
   buf_append(b, &c, 1);
+}
+
+void buf_putu(struct buf *b, uint64_t v) {
+  char d[20];
+  size_t n = 0;
+  do {
+    d[sizeof(d) - 1 - n++] = (char)('0' + v % 10);
+    v /= 10;
+  } while (v != 0);
+  buf_append(b, d + sizeof(d) - n, n);
+}
+
+void buf_puti(struct buf *b, int64_t v) {
+  if (v < 0) {
+    buf_putc(b, '-');
+    buf_putu(b, (uint64_t)0 - (uint64_t)v);
+    return;
+  }
+  buf_putu(b, (uint64_t)v);
 }
 
 void buf_vprintf(struct buf *b, const char *fmt, va_list ap) {

@@ -12,6 +12,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "err.h"
 
@@ -28,10 +29,16 @@ void buf_init(struct buf *b);
 void buf_cleanup(struct buf *b); /* frees data; b is reusable */
 void buf_reset(struct buf *b);   /* len = 0, keeps memory */
 void buf_append(struct buf *b, const void *data, size_t len);
+/* Makes room for `extra` more bytes at once (no growth by doubling). */
+void buf_reserve(struct buf *b, size_t extra);
 void buf_puts(struct buf *b, const char *s);
 void buf_putc(struct buf *b, char c);
 void buf_printf(struct buf *b, const char *fmt, ...) DW_PRINTF(2, 3);
 void buf_vprintf(struct buf *b, const char *fmt, va_list ap);
+/* A decimal integer, without printf's parsing (JSON output of hundreds of
+ * positions per message). */
+void buf_putu(struct buf *b, uint64_t v);
+void buf_puti(struct buf *b, int64_t v);
 /* Returns the NUL-terminated content (never NULL; "" when empty); caller
  * frees it.  The buffer is left empty. */
 char *buf_take(struct buf *b);

@@ -51,7 +51,30 @@ struct doc *doc_find(const struct doc_store *s, const char *uri) {
   return i == SIZE_MAX ? NULL : s->v[i];
 }
 
+void doc_lend_text(struct doc *d, char **slot) {
+  d->text_lent_to = slot;
+}
+
+void doc_unlend_text(struct doc *d) {
+  d->text_lent_to = NULL;
+}
+
+/* Gives a lent buffer to its borrower and keeps a copy of `keep` bytes of
+ * it (the rest is about to be rewritten), with room for `cap` bytes. */
+static void doc__unshare(struct doc *d, size_t keep, size_t cap) {
+  if (d->text_lent_to == NULL)
+    return;
+  char *copy = xmalloc(cap);
+  if (keep > 0)
+    memcpy(copy, d->text, keep);
+  *d->text_lent_to = d->text;
+  d->text_lent_to = NULL;
+  d->text = copy;
+  d->cap = cap;
+}
+
 static void doc__set_text(struct doc *d, const char *text, size_t len) {
+  doc__unshare(d, 0, len + 1);
   if (len + 1 > d->cap) {
     d->cap = len + 1;
     d->text = xrealloc(d->text, d->cap);
@@ -105,7 +128,10 @@ void doc_free(struct doc *d) {
     return;
   free(d->uri);
   free(d->path);
-  free(d->text);
+  if (d->text_lent_to)
+    *d->text_lent_to = d->text; /* the borrower frees it */
+  else
+    free(d->text);
   free(d->lines);
   free(d->ignore);
   if (d->tree)
@@ -257,6 +283,10 @@ void doc_apply_change(struct doc *d, const struct lsp_range *range,
     d->model_suffix = d->len - end;
 
   size_t newlen = d->len - (end - start) + len;
+  if (d->text_lent_to) {
+    size_t cap = newlen + 1 > d->cap ? newlen + 1 + newlen / 4 : d->cap;
+    doc__unshare(d, d->len + 1, cap);
+  }
   if (newlen + 1 > d->cap) {
     d->cap = newlen + 1 + newlen / 4; /* typing grows a bit at a time */
     d->text = xrealloc(d->text, d->cap);

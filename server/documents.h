@@ -62,6 +62,10 @@ struct doc {
   char *text; /* owned; `len` bytes plus a NUL */
   size_t len;
   size_t cap;
+  /* While an analysis reads the text on another thread (lent, see
+   * doc_lend_text), the slot that takes the buffer over before the
+   * document changes or frees it; NULL when not lent. */
+  char **text_lent_to;
   int64_t version;
   uint64_t revision; /* bumped on every change, for result ids */
   TSTree *tree;      /* owned; NULL when the grammar gives none */
@@ -126,6 +130,15 @@ void doc_apply_change(struct doc *d, const struct lsp_range *range,
                       enum doc_encoding enc, const char *text, size_t len);
 /* Incremental reparse with the edited tree. */
 void doc_reparse(struct doc *d, TSParser *parser);
+
+/*
+ * Lends the text to a reader on another thread without copying it: until
+ * doc_unlend_text, the document does not change or free that buffer;
+ * before it would, it stores the buffer in *slot (the borrower then owns
+ * it and frees it) and goes on with a copy.  One borrower at a time.
+ */
+void doc_lend_text(struct doc *d, char **slot);
+void doc_unlend_text(struct doc *d);
 
 /* Byte offset of an LSP position (clamped). */
 size_t doc_offset(struct doc *d, struct lsp_pos pos, enum doc_encoding enc);

@@ -199,6 +199,19 @@ void rpc_notify(struct rpc *r, const char *method, json_object *params) {
   rpc_send(r, o);
 }
 
+void rpc_notify_begin(struct buf *b, const char *method) {
+  buf_reset(b);
+  buf_puts(b, "{\"jsonrpc\":\"2.0\",\"method\":\"");
+  buf_puts(b, method);
+  buf_puts(b, "\",\"params\":");
+}
+
+void rpc_notify_end(struct rpc *r, struct buf *b) {
+  buf_putc(b, '}');
+  transport_send(r->transport, b->data, b->len);
+  buf_reset(b);
+}
+
 void rpc_request(struct rpc *r, const char *method, json_object *params,
                  rpc_response_cb cb, void *data) {
   struct rpc_outgoing *out = xcalloc(1, sizeof(*out));

@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "../common/err.h"
+#include "../common/buf.h"
 #include "transport.h"
 
 /* JSON-RPC and LSP error codes. */
@@ -112,6 +113,15 @@ void rpc_reply(struct rpc *r, json_object *id, json_object *result);
 void rpc_reply_error(struct rpc *r, json_object *id, int code,
                      const char *message);
 void rpc_notify(struct rpc *r, const char *method, json_object *params);
+/*
+ * A notification whose params the caller writes as JSON text, for large
+ * messages built as text (diagnostics): no json-c tree and one copy less.
+ * rpc_notify_begin empties b and writes the envelope up to "params": (the
+ * method must need no JSON escaping); the caller appends the params
+ * value; rpc_notify_end closes the envelope, sends it and empties b.
+ */
+void rpc_notify_begin(struct buf *b, const char *method);
+void rpc_notify_end(struct rpc *r, struct buf *b);
 /* Sends a request to the client; cb (may be NULL) runs with its
  * response. */
 void rpc_request(struct rpc *r, const char *method, json_object *params,

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "../analysis/analysis.h"
+#include "../common/buf.h"
 #include "../common/err.h"
 #include "documents.h"
 #include "server.h"
@@ -78,9 +79,11 @@ json_object *proto_initialize_result(unsigned caps, enum doc_encoding enc);
 json_object *proto_configuration_params(void);
 json_object *proto_log_trace(const char *message, const char *verbose);
 
-/* Diagnostics in the client's encoding; `l` may be NULL (none). */
-json_object *proto_publish_diagnostics(struct server *self, struct doc *d,
-                                       const struct diag_list *l);
+/* The params of textDocument/publishDiagnostics, appended to b as JSON
+ * text (see rpc_notify_begin), positions in the client's encoding; `l`
+ * may be NULL (none). */
+void proto_publish_diagnostics(struct buf *b, struct server *self,
+                               struct doc *d, const struct diag_list *l);
 json_object *proto_publish_empty(const char *uri);
 json_object *proto_diagnostic_report(struct server *self, struct doc *d,
                                      const struct diag_list *l,

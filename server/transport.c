@@ -174,6 +174,12 @@ static void transport__frame(struct transport *t) {
     }
     t->state = TRANSPORT_BODY;
     t->need = len;
+    /* Room for the whole body at once: a large didOpen would otherwise
+     * grow the buffer by doubling, copying and touching twice the pages
+     * (each first touch is a page fault). */
+    size_t have = t->acc.len - t->pos;
+    if (len > have)
+      buf_reserve(&t->acc, len - have);
   }
   transport__compact(t);
 }

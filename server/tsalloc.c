@@ -28,6 +28,18 @@
 
 #include "../common/buf.h"
 
+/* AddressSanitizer must see every allocation (gcc says so with
+ * __SANITIZE_ADDRESS__, clang with __has_feature). */
+#if defined(__SANITIZE_ADDRESS__)
+#define TSALLOC_OFF 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define TSALLOC_OFF 1
+#endif
+#endif
+
+#ifndef TSALLOC_OFF
+
 #define TSALLOC_CLASSES 16 /* blocks of 16, 32, ... 240 bytes */
 #define TSALLOC_CAP 65536  /* blocks kept per class and thread */
 
@@ -92,15 +104,12 @@ static void *tsalloc__realloc(void *p, size_t n) {
 }
 
 void tsalloc_install(void) {
-#if defined(__SANITIZE_ADDRESS__)
-  return;
-#else
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer)
-  return;
-#endif
-#endif
   ts_set_allocator(tsalloc__malloc, tsalloc__calloc, tsalloc__realloc,
                    tsalloc__free_block);
-#endif
 }
+
+#else
+
+void tsalloc_install(void) {}
+
+#endif

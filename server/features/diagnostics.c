@@ -105,8 +105,11 @@ struct diag_job {
   struct doc *doc; /* NULL once the document closed or the session ended */
   uint64_t revision;
   unsigned generation;
-  /* The snapshot, owned by the job. */
-  char *text;
+  /* The snapshot, owned by the job; the text is the document's, lent
+   * (doc_lend_text): text_own is set when the document has handed the
+   * buffer over (it changed or closed meanwhile) and the job frees it. */
+  const char *text;
+  char *text_own;
   size_t len;
   TSTree *tree;
   char *ignore;
@@ -149,7 +152,9 @@ static void diagnostics__work(uv_work_t *req) {
 }
 
 static void diagnostics__job_free(struct diag_job *j) {
-  free(j->text);
+  if (j->doc && j->doc->text_lent_to == &j->text_own)
+    doc_unlend_text(j->doc);
+  free(j->text_own);
   free(j->ignore);
   if (j->tree)
     ts_tree_delete(j->tree);
@@ -165,9 +170,13 @@ static void diagnostics__deliver(struct server *self, struct doc *d,
                                  const struct diag_list *l, double ms) {
   char rid[64];
   diagnostics__result_id(self, d, rid, sizeof(rid));
-  if (!diagnostics__pull_mode(self))
-    rpc_notify(&self->rpc, "textDocument/publishDiagnostics",
-               proto_publish_diagnostics(self, d, l));
+  if (!diagnostics__pull_mode(self)) {
+    struct buf b = BUF_INIT;
+    rpc_notify_begin(&b, "textDocument/publishDiagnostics");
+    proto_publish_diagnostics(&b, self, d, l);
+    rpc_notify_end(&self->rpc, &b);
+    buf_cleanup(&b);
+  }
   while (d->diag_waiting) {
     struct rpc_pending *p = d->diag_waiting;
     d->diag_waiting = p->owner_next;
@@ -226,8 +235,9 @@ static void diagnostics__start(struct server *self, struct doc *d) {
   j->enabled = self->settings.diagnostics_enable && !d->too_big;
   diag_list_init(&j->out);
   if (j->enabled) {
-    j->text = xstrndup(d->text, d->len);
+    j->text = d->text;
     j->len = d->len;
+    doc_lend_text(d, &j->text_own);
     j->tree = d->tree ? ts_tree_copy(d->tree) : NULL;
     if (d->ignore)
       j->ignore = xstrndup(d->ignore, d->ignore_len);
@@ -329,6 +339,9 @@ void diagnostics_stop(struct server *self) {
     if (d->diag_job)
       d->diag_job->doc = NULL;
     d->diag_job = NULL;
+    /* The job may go on reading the text: the documents are freed only
+     * after the loop has run every job's callback (server_run). */
+    doc_unlend_text(d);
   }
 }
 
