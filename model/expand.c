@@ -1094,6 +1094,23 @@ static int expand__stop_on(struct expand__lexer *lx, int32_t stop,
 
   lx->raw_escapes = raw_escapes;
   for (;;) {
+    if (w == NULL) {
+      /* A run of plain ASCII is copied at once: most words are nothing
+       * else, and rune by rune it was most of the analysis's time. */
+      size_t p = lx->pos;
+      while (p < lx->len) {
+        unsigned char b = (unsigned char)lx->src[p];
+        if (b >= 0x80 || b == '<' || b == '$' || b == '\'' || b == '"' ||
+            b == (unsigned char)lx->escape ||
+            (stop != EXPAND__EOF && (int32_t)b == stop))
+          break;
+        p++;
+      }
+      if (p > lx->pos) {
+        buf_append(res, lx->src + lx->pos, p - lx->pos);
+        lx->pos = p;
+      }
+    }
     int32_t c = expand__peek(lx);
     if (c == EXPAND__EOF)
       break;
