@@ -214,23 +214,39 @@ static size_t doc__line_of(const struct doc *d, size_t offset) {
   return lo;
 }
 
+/* The units from byte p (a character start on the line) to `offset` on
+ * the same line, added to *units; returns where it stopped (offset, or the
+ * start of the character offset is inside).  ASCII, nearly every byte of
+ * a Dockerfile, is one unit in every encoding and needs no decoding. */
+static size_t doc__advance(const struct doc *d, size_t p, size_t offset,
+                           enum doc_encoding enc, uint32_t *units) {
+  const unsigned char *t = (const unsigned char *)d->text;
+  uint32_t n = *units;
+  while (p < offset) {
+    if (t[p] < 0x80) {
+      n++;
+      p++;
+      continue;
+    }
+    uint32_t u;
+    size_t w = doc__char(t + p, d->len - p, enc, &u);
+    if (p + w > offset)
+      break;
+    n += u;
+    p += w;
+  }
+  *units = n;
+  return p;
+}
+
 struct lsp_pos doc_position(struct doc *d, size_t offset,
                             enum doc_encoding enc) {
   doc__lines(d);
   if (offset > d->len)
     offset = d->len;
   size_t line = doc__line_of(d, offset);
-  size_t p = d->lines[line];
   uint32_t units = 0;
-  while (p < offset) {
-    uint32_t u;
-    size_t n =
-        doc__char((const unsigned char *)d->text + p, d->len - p, enc, &u);
-    if (p + n > offset)
-      break;
-    units += u;
-    p += n;
-  }
+  doc__advance(d, d->lines[line], offset, enc, &units);
   struct lsp_pos r = {(uint32_t)line, units};
   return r;
 }
@@ -241,8 +257,24 @@ struct lsp_range doc_range(struct doc *d, const struct df_range *r,
   size_t a = r->start.byte, b = r->end.byte;
   if (b < a)
     b = a;
-  out.start = doc_position(d, a, enc);
-  out.end = doc_position(d, b, enc);
+  doc__lines(d);
+  if (a > d->len)
+    a = d->len;
+  if (b > d->len)
+    b = d->len;
+  size_t line = doc__line_of(d, a);
+  uint32_t units = 0;
+  size_t at = doc__advance(d, d->lines[line], a, enc, &units);
+  out.start.line = (uint32_t)line;
+  out.start.character = units;
+  if (line + 1 < d->nlines && b >= d->lines[line + 1]) {
+    out.end = doc_position(d, b, enc);
+  } else {
+    /* Most ranges end on the line they start on: go on from the start. */
+    doc__advance(d, at, b, enc, &units);
+    out.end.line = (uint32_t)line;
+    out.end.character = units;
+  }
   return out;
 }
 
