@@ -23,6 +23,7 @@
 
 #include "../common/buf.h"
 #include "../common/ceilings.h"
+#include "pgzip.h"
 
 /* --- entries ---------------------------------------------------------- */
 
@@ -168,7 +169,7 @@ struct layer__sink {
   const struct layer_pack_opts *o;
   struct store_writer w;
   struct digest_ctx diffid;
-  z_stream z;
+  struct pgzip *gz;
   ZSTD_CCtx *zs;
   unsigned char *out;
   struct err *err;
@@ -187,19 +188,11 @@ static int layer__compress(struct layer__sink *s, const void *in, size_t n,
   if (s->o->compression == LAYER_UNCOMPRESSED)
     return layer__emit(s, in, n);
   if (s->o->compression == LAYER_GZIP) {
-    s->z.next_in = (Bytef *)in;
-    s->z.avail_in = (uInt)n;
-    int zr;
-    do {
-      s->z.next_out = s->out;
-      s->z.avail_out = LAYER_OUT_CHUNK;
-      zr = deflate(&s->z, finish ? Z_FINISH : Z_NO_FLUSH);
-      if (zr == Z_STREAM_ERROR)
-        return s->rc = err_set(s->err, ERR_INTERNAL, "deflate failed");
-      if (layer__emit(s, s->out, LAYER_OUT_CHUNK - s->z.avail_out) < 0)
-        return s->rc;
-    } while (s->z.avail_out == 0 || (finish && zr != Z_STREAM_END));
-    return 0;
+    int rc = finish ? pgzip_finish(s->gz, s->err)
+                    : pgzip_write(s->gz, in, n, s->err);
+    if (rc < 0 && s->rc == 0)
+      s->rc = rc;
+    return s->rc;
   }
   ZSTD_inBuffer ib = {in, n, 0};
   for (;;) {
@@ -215,6 +208,13 @@ static int layer__compress(struct layer__sink *s, const void *in, size_t n,
       break;
   }
   return 0;
+}
+
+static int layer__gz_out(void *ctx, const void *data, size_t n,
+                         struct err *err) {
+  struct layer__sink *s = ctx;
+  (void)err; /* layer__emit reports through s->err, the same struct */
+  return layer__emit(s, data, n);
 }
 
 static la_ssize_t layer__write_cb(struct archive *a, void *ctx,
@@ -331,10 +331,10 @@ int layer_pack(const struct layer_list *l, const struct layer_pack_opts *o,
   digest_init(&s.diffid);
   s.out = xmalloc(LAYER_OUT_CHUNK);
   if (o->compression == LAYER_GZIP) {
-    /* windowBits 16+15: a gzip wrapper; zlib writes mtime 0. */
-    if (deflateInit2(&s.z, o->level ? o->level : 1, Z_DEFLATED, 31, 8,
-                     Z_DEFAULT_STRATEGY) != Z_OK)
-      rc = err_set(err, ERR_INTERNAL, "deflateInit2 failed");
+    /* Blocks compressed on every core (pgzip.h); the same bytes on any
+     * machine. */
+    rc = pgzip_new(o->level ? o->level : 1, pgzip_default_workers(),
+                   layer__gz_out, &s, &s.gz, err);
   } else if (o->compression == LAYER_ZSTD) {
     s.zs = ZSTD_createCCtx();
     if (s.zs == NULL)
@@ -375,8 +375,7 @@ int layer_pack(const struct layer_list *l, const struct layer_pack_opts *o,
   archive_write_free(a);
   if (rc == 0)
     rc = layer__compress(&s, NULL, 0, true);
-  if (o->compression == LAYER_GZIP)
-    deflateEnd(&s.z);
+  pgzip_free(s.gz);
   if (s.zs)
     ZSTD_freeCCtx(s.zs);
   free(s.out);

@@ -3,7 +3,8 @@
  * ref (normalisation), context (patterns), layer (paths, pack + apply
  * round trip, hostile entries), store (atomic blobs, tags), auth
  * (challenges, config.json), overlay upper dir -> layer -> lower dir,
- * cache entries.
+ * cache entries, parallel gzip (valid, and the same bytes on any number
+ * of threads).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,6 +17,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <zlib.h>
 
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
@@ -24,6 +26,7 @@
 #include "../../builder/cache.h"
 #include "../../builder/context.h"
 #include "../../builder/layer.h"
+#include "../../builder/pgzip.h"
 #include "../../builder/ref.h"
 #include "../../builder/store.h"
 #include "../../common/buf.h"
@@ -322,6 +325,76 @@ static void test_upper_roundtrip(void **state) {
 
 /* Cache entries: a round trip; an entry whose layer blob is gone is a
  * miss; prune -a removes them. */
+static int gz_collect(void *ctx, const void *data, size_t n, struct err *err) {
+  (void)err;
+  buf_append(ctx, data, n);
+  return 0;
+}
+
+/* Compresses in[0..n) with `workers` threads, fed in pieces of `piece`. */
+static void gz_run(const unsigned char *in, size_t n, unsigned workers,
+                   size_t piece, struct buf *out) {
+  struct pgzip *pz;
+  struct err e;
+  assert_int_equal(pgzip_new(1, workers, gz_collect, out, &pz, &e), 0);
+  for (size_t off = 0; off < n; off += piece) {
+    size_t k = n - off < piece ? n - off : piece;
+    assert_int_equal(pgzip_write(pz, in + off, k, &e), 0);
+  }
+  assert_int_equal(pgzip_finish(pz, &e), 0);
+  pgzip_free(pz);
+}
+
+static void gz_check_inflates_to(const struct buf *gz, const unsigned char *in,
+                                 size_t n) {
+  z_stream z;
+  memset(&z, 0, sizeof(z));
+  assert_int_equal(inflateInit2(&z, 31), Z_OK); /* gzip only */
+  unsigned char *back = malloc(n + 1);
+  z.next_in = (Bytef *)gz->data;
+  z.avail_in = (uInt)gz->len;
+  z.next_out = back;
+  z.avail_out = (uInt)(n + 1);
+  assert_int_equal(inflate(&z, Z_FINISH), Z_STREAM_END);
+  assert_int_equal(z.total_out, n);
+  assert_int_equal(z.avail_in, 0); /* the trailer ends the data */
+  assert_memory_equal(back, in, n);
+  inflateEnd(&z);
+  free(back);
+}
+
+static void test_pgzip(void **state) {
+  (void)state;
+  /* Text-like and random parts, across several 1 MiB blocks. */
+  size_t big = 3 * (1u << 20) + 12345;
+  unsigned char *in = malloc(big);
+  uint32_t x = 2463534242u;
+  for (size_t i = 0; i < big; i++) {
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    in[i] = (i / 100000) % 2 ? (unsigned char)x
+                             : (unsigned char)("layer text "[i % 11]);
+  }
+  size_t sizes[] = {0, 1, 32767, 1u << 20, (1u << 20) + 1, big};
+  for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+    struct buf ref = BUF_INIT;
+    gz_run(in, sizes[k], 0, 1u << 16, &ref);
+    gz_check_inflates_to(&ref, in, sizes[k]);
+    unsigned workers[] = {1, 2, 4};
+    size_t pieces[] = {1u << 20, 7777, 3u << 20};
+    for (size_t w = 0; w < 3; w++) {
+      struct buf got = BUF_INIT;
+      gz_run(in, sizes[k], workers[w], pieces[w], &got);
+      assert_int_equal(got.len, ref.len);
+      assert_memory_equal(got.data, ref.data, ref.len);
+      buf_cleanup(&got);
+    }
+    buf_cleanup(&ref);
+  }
+  free(in);
+}
+
 static void test_cache_entries(void **state) {
   struct fixture *f = *state;
   struct err err;
@@ -427,6 +500,7 @@ int main(void) {
       cmocka_unit_test(test_ref_invalid),
       cmocka_unit_test(test_match),
       cmocka_unit_test(test_clean_path),
+      cmocka_unit_test(test_pgzip),
       cmocka_unit_test_setup_teardown(test_resolve, setup_store,
                                       teardown_store),
       cmocka_unit_test_setup_teardown(test_pack_apply, setup_store,
