@@ -220,14 +220,22 @@ int cache_prune(struct store *store, bool all, uint64_t keep_bytes,
   return 0;
 }
 
-int cache_adopt_lower(struct store *store, const char *digest, const char *dir,
-                      struct err *err) {
+/* *p: where the lower directory of layer `digest` lives (layers/ made). */
+static int cache__lower_path(struct store *store, const char *digest, char **p,
+                             struct err *err) {
   char *base = cache__path(store, "layers", NULL);
   int rc = store_mkdirs(base, err);
   free(base);
+  *p = rc < 0 ? NULL : cache__path(store, "layers", digest_hex(digest));
+  return rc;
+}
+
+int cache_adopt_lower(struct store *store, const char *digest, const char *dir,
+                      struct err *err) {
+  char *p;
+  int rc = cache__lower_path(store, digest, &p, err);
   if (rc < 0)
     return rc;
-  char *p = cache__path(store, "layers", digest_hex(digest));
   /* rename(2) onto an existing non-empty directory fails, so a lower
    * someone else made first stays as it is. */
   if (rename(dir, p) != 0 && errno != ENOTEMPTY && errno != EEXIST)
@@ -239,12 +247,10 @@ int cache_adopt_lower(struct store *store, const char *digest, const char *dir,
 int cache_lower_dir(struct store *store, const char *digest,
                     const atomic_bool *cancel, char **dir, struct err *err) {
   *dir = NULL;
-  char *base = cache__path(store, "layers", NULL);
-  int rc = store_mkdirs(base, err);
-  free(base);
+  char *p;
+  int rc = cache__lower_path(store, digest, &p, err);
   if (rc < 0)
     return rc;
-  char *p = cache__path(store, "layers", digest_hex(digest));
   struct stat st;
   if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode)) {
     *dir = p;

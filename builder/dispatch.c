@@ -696,14 +696,8 @@ static int copy_add(struct copyop *op, const char *src,
   if (vf) {
     rc = layer_view_list(&op->src, vf, &names, err);
   } else {
-    DIR *dir = opendir(src);
-    if (dir == NULL)
+    if (store_dir_names(src, false, &names) < 0)
       return err_set(err, ERR_IO, "open %s: %s", rel, strerror(errno));
-    struct dirent *de;
-    while ((de = readdir(dir)) != NULL)
-      if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-        strv_push(&names, de->d_name);
-    closedir(dir);
   }
   struct buf a = BUF_INIT, b = BUF_INIT, c = BUF_INIT, x = BUF_INIT;
   for (size_t i = 0; rc == 0 && i < names.n; i++) {
@@ -744,16 +738,11 @@ static void copy_glob_walk(const char *root, const char *rel,
     return;
   struct buf p = BUF_INIT;
   buf_printf(&p, "%s%s%s", root, rel[0] ? "/" : "", rel);
-  DIR *dir = opendir(p.data);
-  buf_cleanup(&p);
-  if (dir == NULL)
-    return;
   struct strv names = STRV_INIT;
-  struct dirent *de;
-  while ((de = readdir(dir)) != NULL)
-    if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-      strv_push(&names, de->d_name);
-  closedir(dir);
+  int lr = store_dir_names(p.data, false, &names);
+  buf_cleanup(&p);
+  if (lr < 0)
+    return;
   size_t pdepth = 1;
   for (const char *c = pattern; *c; c++)
     pdepth += *c == '/';

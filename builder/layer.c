@@ -613,20 +613,9 @@ static int layer__opaque(const char *dir, const struct layer__set *created,
   struct stat st;
   if (lstat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
     return 0;
-  int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0)
-    return 0;
   struct strv names = STRV_INIT;
-  DIR *d = fdopendir(fd);
-  if (d == NULL) {
-    close(fd);
+  if (store_dir_names(dir, true, &names) < 0)
     return 0;
-  }
-  struct dirent *de;
-  while ((de = readdir(d)) != NULL)
-    if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-      strv_push(&names, de->d_name);
-  closedir(d);
   int rc = 0;
   for (size_t i = 0; rc == 0 && i < names.n; i++) {
     struct buf p = BUF_INIT;
@@ -904,15 +893,9 @@ static int layer__walk_dir(struct layer__walk *w, const char *host,
   if (depth > DW_MAX_PATH_DEPTH)
     return err_set(w->err, ERR_TOOBIG, "%s: deeper than %u", rel,
                    DW_MAX_PATH_DEPTH);
-  DIR *dir = opendir(host);
-  if (dir == NULL)
-    return err_set(w->err, ERR_IO, "open %s: %s", host, strerror(errno));
   struct strv names = STRV_INIT;
-  struct dirent *de;
-  while ((de = readdir(dir)) != NULL)
-    if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-      strv_push(&names, de->d_name);
-  closedir(dir);
+  if (store_dir_names(host, false, &names) < 0)
+    return err_set(w->err, ERR_IO, "open %s: %s", host, strerror(errno));
   int rc = 0;
   struct buf h = BUF_INIT, r = BUF_INIT;
   for (size_t i = 0; rc == 0 && i < names.n; i++) {

@@ -13,7 +13,6 @@
  * (origin, impure), and times the packer clamped.  Those are removed or
  * set here from the packed entry list, so the tree equals the blob's.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -69,15 +68,9 @@ static int lower__walk_dir(struct lower__walk *w, const char *host,
   if (depth > DW_MAX_PATH_DEPTH)
     return err_set(w->err, ERR_TOOBIG, "%s: deeper than %u", rel,
                    DW_MAX_PATH_DEPTH);
-  DIR *dir = opendir(host);
-  if (dir == NULL)
-    return err_set(w->err, ERR_IO, "open %s: %s", host, strerror(errno));
   struct strv names = STRV_INIT;
-  struct dirent *de;
-  while ((de = readdir(dir)) != NULL)
-    if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-      strv_push(&names, de->d_name);
-  closedir(dir);
+  if (store_dir_names(host, true, &names) < 0)
+    return err_set(w->err, ERR_IO, "open %s: %s", host, strerror(errno));
   int rc = 0;
   struct buf h = BUF_INIT, r = BUF_INIT;
   for (size_t i = 0; rc == 0 && i < names.n; i++) {

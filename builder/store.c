@@ -38,6 +38,26 @@ char *store_default_root(void) {
   return buf_take(&b);
 }
 
+int store_dir_names(const char *path, bool nofollow, struct strv *names) {
+  int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC |
+                          (nofollow ? O_NOFOLLOW : 0));
+  if (fd < 0)
+    return -1;
+  DIR *d = fdopendir(fd);
+  if (d == NULL) {
+    int en = errno;
+    close(fd);
+    errno = en;
+    return -1;
+  }
+  struct dirent *de;
+  while ((de = readdir(d)) != NULL)
+    if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+      strv_push(names, de->d_name);
+  closedir(d);
+  return 0;
+}
+
 int store_mkdirs(const char *path, struct err *err) {
   char tmp[PATH_MAX];
   size_t n = strlen(path);

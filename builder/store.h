@@ -131,4 +131,9 @@ int store_write_atomic(const char *path, const void *data, size_t len,
 /* mkdir -p with mode 0755. */
 int store_mkdirs(const char *path, struct err *err) DW_WARN_UNUSED;
 
+/* Appends the names in directory path (without "." and "..") to names;
+ * -1 with errno set when it cannot be opened.  A symlink is not followed
+ * with nofollow. */
+int store_dir_names(const char *path, bool nofollow, struct strv *names);
+
 #endif
