@@ -616,6 +616,26 @@ static void copy_parents(struct copyop *op, const char *lpath,
  * layer path lpath; recurses into directories.  rel: the path relative to
  * the source root (for .dockerignore), xrel: relative to the copy source
  * (for --exclude). */
+/* A file the step makes itself (a heredoc, a download) at the
+ * destination, or under it by `name` when it is a directory. */
+static struct layer_entry *copy_new_file(struct copyop *op,
+                                         const char *dst_layer, bool into_dir,
+                                         const char *name, mode_t def_mode) {
+  struct buf lp = BUF_INIT;
+  if (into_dir)
+    buf_printf(&lp, "%s%s%s", dst_layer, dst_layer[0] ? "/" : "", name);
+  else
+    buf_puts(&lp, dst_layer);
+  copy_parents(op, lp.data, false);
+  struct layer_entry *e = layer_list_add(&op->list, lp.data);
+  e->mode = S_IFREG | (op->chmod ? op->mode : def_mode);
+  e->uid = op->chown ? op->uid : 0;
+  e->gid = op->chown ? op->gid : 0;
+  e->mtime = op->now;
+  buf_cleanup(&lp);
+  return e;
+}
+
 static int copy_add(struct copyop *op, const char *src,
                     const struct layer_found *vf, const char *rel,
                     const char *xrel, const char *lpath, unsigned depth,
@@ -1007,21 +1027,10 @@ static int d_copy(struct dctx *d, struct stage *s, const struct df_instr *in,
       buf_cleanup(&content);
       if (rc < 0)
         break;
-      struct buf lp = BUF_INIT;
-      if (dst_dir || nsrc > 1)
-        buf_printf(&lp, "%s%s%s", dst_layer, dst_layer[0] ? "/" : "",
-                   hd->name);
-      else
-        buf_puts(&lp, dst_layer);
-      copy_parents(&op, lp.data, false);
-      struct layer_entry *e = layer_list_add(&op.list, lp.data);
-      e->mode = S_IFREG | (op.chmod ? op.mode : 0644);
-      e->uid = op.chown ? op.uid : 0;
-      e->gid = op.chown ? op.gid : 0;
-      e->mtime = op.now;
+      struct layer_entry *e =
+          copy_new_file(&op, dst_layer, dst_dir || nsrc > 1, hd->name, 0644);
       e->size = strlen(data);
       e->data = data;
-      buf_cleanup(&lp);
       continue;
     }
     char *sv = NULL;
@@ -1038,20 +1047,10 @@ static int d_copy(struct dctx *d, struct stage *s, const struct df_instr *in,
         char *u = q ? xstrndup(sv, (size_t)(q - sv)) : xstrdup(sv);
         const char *base = strrchr(u, '/');
         base = base && base[1] ? base + 1 : "download";
-        struct buf lp = BUF_INIT;
-        if (dst_dir || nsrc > 1)
-          buf_printf(&lp, "%s%s%s", dst_layer, dst_layer[0] ? "/" : "", base);
-        else
-          buf_puts(&lp, dst_layer);
-        copy_parents(&op, lp.data, false);
-        struct layer_entry *e = layer_list_add(&op.list, lp.data);
-        e->mode = S_IFREG | (op.chmod ? op.mode : 0600);
-        e->uid = op.chown ? op.uid : 0;
-        e->gid = op.chown ? op.gid : 0;
-        e->mtime = op.now;
+        struct layer_entry *e =
+            copy_new_file(&op, dst_layer, dst_dir || nsrc > 1, base, 0600);
         e->src = store_blob_path(d->store, dg);
         e->size = (uint64_t)store_blob_size(d->store, dg);
-        buf_cleanup(&lp);
         free(u);
       }
       free(sv);
