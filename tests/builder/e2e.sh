@@ -100,6 +100,33 @@ check "rmi" "$DW" rmi --root "$T/store3" "$REG_plain/e2e:v1"
 check "store empty after rmi" test -z "$(ls "$T/store3/blobs/sha256")"
 check "prune" "$DW" prune --root "$T/store3"
 
+# ADD: a local archive is extracted; a URL is downloaded (mode 0600),
+# its --checksum verified
+mkdir -p "$T/ctx3/tree/sub" "$T/www"
+echo in-tar > "$T/ctx3/tree/sub/t.txt"
+tar -C "$T/ctx3/tree" -czf "$T/ctx3/bundle.tar.gz" .
+echo downloaded > "$T/www/file.txt"
+sum=$(sha256sum "$T/www/file.txt" | cut -d' ' -f1)
+wport=$(free_port)
+(cd "$T/www" && exec python3 -m http.server --bind 127.0.0.1 "$wport") > "$T/www.log" 2>&1 &
+PIDS+=($!)
+for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$wport/" && break; sleep 0.1; done
+cat > "$T/ctx3/Dockerfile" <<DF
+FROM scratch
+ADD bundle.tar.gz /x/
+ADD http://127.0.0.1:$wport/file.txt /dl/
+ADD --checksum=sha256:$sum http://127.0.0.1:$wport/file.txt /dl/checked.txt
+DF
+check "ADD archive and URLs" "$DW" build -q --output "type=oci,dest=$T/out3" -t add:1 "$T/ctx3"
+umoci unpack --rootless --image "$T/out3:1" "$T/bundle3" >/dev/null 2>&1
+check "ADD extracts a local tar.gz" grep -qx in-tar "$T/bundle3/rootfs/x/sub/t.txt"
+check "ADD <url> into a directory keeps the name" grep -qx downloaded "$T/bundle3/rootfs/dl/file.txt"
+check "ADD <url> file mode 0600" test "$(stat -c %a "$T/bundle3/rootfs/dl/file.txt")" = 600
+check "ADD --checksum that matches" grep -qx downloaded "$T/bundle3/rootfs/dl/checked.txt"
+printf 'FROM scratch\nADD --checksum=sha256:%064d http://127.0.0.1:%s/file.txt /f\n' 0 "$wport" > "$T/ctx3/Dockerfile.bad"
+"$DW" build -f "$T/ctx3/Dockerfile.bad" "$T/ctx3" > "$T/addbad.log" 2>&1 && bad "ADD --checksum mismatch fails" || ok "ADD --checksum mismatch fails"
+check "checksum mismatch named" grep -qi "checksum\|digest" "$T/addbad.log"
+
 # RUN on scratch (no shell) fails clearly: the line and the exit code
 printf 'FROM scratch\nRUN echo hi\n' > "$T/ctx2/Dockerfile.run"
 "$DW" build -f "$T/ctx2/Dockerfile.run" "$T/ctx2" > "$T/run.log" 2>&1
