@@ -425,6 +425,19 @@ bool layer_clean_path(const char *in, char **out) {
   return ok;
 }
 
+/* Replaces a symlink met at rest[..pos) by its target, followed by what
+ * is left of the path; resolution goes on from the start of rest. */
+static void layer__splice_link(struct buf *rest, size_t *pos,
+                               const char *target) {
+  struct buf nr = BUF_INIT;
+  buf_puts(&nr, target);
+  buf_putc(&nr, '/');
+  buf_append(&nr, rest->data + *pos, rest->len - *pos);
+  buf_cleanup(rest);
+  *rest = nr;
+  *pos = 0;
+}
+
 int layer_resolve(const char *root, const char *path, bool follow_last,
                   char **out, struct err *err) {
   *out = NULL;
@@ -501,14 +514,7 @@ int layer_resolve(const char *root, const char *path, bool follow_last,
       return rc;
     }
     target[tn] = '\0';
-    /* Replace the link by its target, followed by what is left. */
-    struct buf nr = BUF_INIT;
-    buf_puts(&nr, target);
-    buf_putc(&nr, '/');
-    buf_append(&nr, rest.data + pos, rest.len - pos);
-    buf_cleanup(&rest);
-    rest = nr;
-    pos = 0;
+    layer__splice_link(&rest, &pos, target);
     if (target[0] == '/') {
       cur.len = root_len;
       cur.data[cur.len] = '\0';
@@ -1210,14 +1216,7 @@ int layer_view_resolve(const struct layer_view *v, const char *path,
       if (rc < 0)
         break;
       target[tn] = '\0';
-      /* Replace the link by its target, followed by what is left. */
-      struct buf nr = BUF_INIT;
-      buf_puts(&nr, target);
-      buf_putc(&nr, '/');
-      buf_append(&nr, rest.data + pos, rest.len - pos);
-      buf_cleanup(&rest);
-      rest = nr;
-      pos = 0;
+      layer__splice_link(&rest, &pos, target);
       if (target[0] == '/')
         while (depth > 1)
           layer_found_cleanup(&stack[--depth]);
