@@ -83,6 +83,23 @@ check "skopeo inspect (TLS registry)" skopeo inspect --cert-dir "$T/certs.d/$REG
 echo '{}' > "$DOCKER_CONFIG/config.json"
 if "$DW" pull "$REG_auth/e2e:v1" > "$T/noauth.log" 2>&1; then bad "pull without credentials fails"; else ok "pull without credentials fails"; fi
 check "no credential in errors" sh -c "! grep -q testpass $T/noauth.log"
+# a credential helper program (credHelpers, then credsStore)
+mkdir -p "$T/bin"
+cat > "$T/bin/docker-credential-dwtest" <<'SH'
+#!/bin/sh
+# docker-credential-dwtest get: the server name on stdin, JSON out
+[ "$1" = get ] || exit 1
+read -r server
+echo "$server" >> "${0%/*}/asked"
+printf '{"ServerURL":"%s","Username":"tester","Secret":"testpass"}\n' "$server"
+SH
+chmod +x "$T/bin/docker-credential-dwtest"
+printf '{"credHelpers":{"%s":"dwtest"}}' "$REG_auth" > "$DOCKER_CONFIG/config.json"
+check "pull with a credHelpers program" env PATH="$T/bin:$PATH" "$DW" pull --root "$T/store-ch" "$REG_auth/e2e:v1"
+check "the helper was asked for the registry" grep -q "$REG_auth" "$T/bin/asked"
+printf '{"credsStore":"dwtest"}' > "$DOCKER_CONFIG/config.json"
+check "pull with a credsStore program" env PATH="$T/bin:$PATH" "$DW" pull --root "$T/store-cs" "$REG_auth/e2e:v1"
+echo '{}' > "$DOCKER_CONFIG/config.json"
 (unset DOCKWRIGHT_CERTS_DIR; "$DW" pull --root "$T/store2" "$REG_tls/e2e:v1" > "$T/tls.log" 2>&1) \
   && bad "TLS without the CA is refused" || ok "TLS without the CA is refused"
 
