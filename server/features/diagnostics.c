@@ -17,9 +17,11 @@
  *
  * The analysis runs on libuv's thread pool, so a slow rule never stalls
  * the loop (a cancel, a keystroke or shutdown is handled meanwhile).  The
- * job works on a snapshot it owns: a copy of the text, ts_tree_copy of the
- * tree (tree-sitter's documented way to share a tree with a thread), the
- * .dockerignore and the rule settings.  It also takes the document's
+ * job works on a snapshot: the document's text, lent rather than copied
+ * (an edit meanwhile first hands the buffer over to the job, see
+ * doc_lend_text), ts_tree_copy of the tree (tree-sitter's documented way
+ * to share a tree with a thread), and copies of the .dockerignore and the
+ * rule settings.  It also takes the document's
  * model (the one the previous job read) with the bytes unchanged since,
  * brings it up to date with dockerfile_update (a keystroke reads one run
  * of lines again instead of the whole file) and hands it back; the
@@ -195,8 +197,8 @@ static void diagnostics__after_work(uv_work_t *req, int status) {
   if (d != NULL) {
     d->diag_job = NULL;
     /* The model of the job's text, stale or not: the document counted the
-     * edits since. */
-    if (j->model && d->model == NULL) {
+     * edits since.  (A job that did not run has a model of older text.) */
+    if (j->model && d->model == NULL && status == 0) {
       d->model = j->model;
       j->model = NULL;
     }
