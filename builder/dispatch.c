@@ -310,7 +310,17 @@ int d_load_image(struct dctx *d, const char *name,
     return rc;
   char *full = ref_string(&r);
   struct store_tag tag;
+  struct image_manifest m;
+  json_object *cfg = NULL;
+  char *mdigest = NULL;
   rc = store_tag_get(d->store, full, &tag, err);
+  if (rc == 0) {
+    rc = image_load(d->store, tag.digest, tag.media_type, p, &m, &cfg,
+                    &mdigest, err);
+    store_tag_cleanup(&tag);
+  }
+  /* Not in the store, or an index pulled before for another platform
+   * (only that platform's manifest came with it): pull. */
   if (rc == ERR_NOTFOUND) {
     err_clear(err);
     d_log(d, "pulling %s", full);
@@ -323,18 +333,13 @@ int d_load_image(struct dctx *d, const char *name,
     }
     if (rc == 0)
       rc = store_tag_get(d->store, full, &tag, err);
+    if (rc == 0) {
+      rc = image_load(d->store, tag.digest, tag.media_type, p, &m, &cfg,
+                      &mdigest, err);
+      store_tag_cleanup(&tag);
+    }
   }
   ref_cleanup(&r);
-  if (rc < 0) {
-    free(full);
-    return rc;
-  }
-  struct image_manifest m;
-  json_object *cfg = NULL;
-  char *mdigest = NULL;
-  rc = image_load(d->store, tag.digest, tag.media_type, p, &m, &cfg, &mdigest,
-                  err);
-  store_tag_cleanup(&tag);
   if (rc == 0) {
     char k[DIGEST_STR_LEN];
     struct buf kb = BUF_INIT;

@@ -144,6 +144,38 @@ printf 'FROM scratch\nADD --checksum=sha256:%064d http://127.0.0.1:%s/file.txt /
 "$DW" build -f "$T/ctx3/Dockerfile.bad" "$T/ctx3" > "$T/addbad.log" 2>&1 && bad "ADD --checksum mismatch fails" || ok "ADD --checksum mismatch fails"
 check "checksum mismatch named" grep -qi "checksum\|digest" "$T/addbad.log"
 
+# a multi-arch index: the platform asked for (the host's by default)
+oci=$T/bb-oci
+umoci config --image "$oci:busybox" --tag amd --config.env MARK=amd64-image >/dev/null
+umoci config --image "$oci:busybox" --tag arm --architecture arm64 --config.env MARK=arm64-image >/dev/null
+python3 - "$oci" <<'PY'
+import hashlib, json, os, sys
+oci = sys.argv[1]
+idx = json.load(open(f"{oci}/index.json"))
+by = {m["annotations"]["org.opencontainers.image.ref.name"]: m for m in idx["manifests"]}
+plat = {"amd": {"architecture": "amd64", "os": "linux"},
+        "arm": {"architecture": "arm64", "os": "linux", "variant": "v8"}}
+ml = [dict({k: by[t][k] for k in ("mediaType", "digest", "size")}, platform=plat[t]) for t in ("arm", "amd")]
+blob = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": ml}).encode()
+d = hashlib.sha256(blob).hexdigest()
+open(f"{oci}/blobs/sha256/{d}", "wb").write(blob)
+idx["manifests"].append({"mediaType": "application/vnd.oci.image.index.v1+json", "digest": "sha256:" + d,
+                         "size": len(blob), "annotations": {"org.opencontainers.image.ref.name": "multi"}})
+json.dump(idx, open(f"{oci}/index.json", "w"))
+PY
+check "push a multi-arch index (skopeo)" skopeo copy -q --all --dest-tls-verify=false "oci:$oci:multi" "docker://$REG_plain/multi:1"
+mkdir -p "$T/ctx4"
+printf 'FROM %s/multi:1\n' "$REG_plain" > "$T/ctx4/Dockerfile"
+printf 'FROM --platform=linux/arm64 %s/multi:1\n' "$REG_plain" > "$T/ctx4/Dockerfile.arm"
+check "build FROM an index (host platform)" "$DW" build -q --output "type=oci,dest=$T/out4" -t m:1 "$T/ctx4"
+check "the host's platform was chosen" sh -c "skopeo inspect --config 'oci:$T/out4:1' | jq -e '.config.Env | index(\"MARK=amd64-image\") != null'"
+check "build FROM --platform=linux/arm64 an index" "$DW" build -q -f "$T/ctx4/Dockerfile.arm" --output "type=oci,dest=$T/out5" -t m:2 "$T/ctx4"
+check "the arm64 image was chosen" sh -c "skopeo inspect --config 'oci:$T/out5:2' | jq -e '(.config.Env | index(\"MARK=arm64-image\") != null) and .architecture == \"arm64\"'"
+check "pull --platform linux/arm64/v8" "$DW" pull --root "$T/store-arm" --platform linux/arm64/v8 "$REG_plain/multi:1"
+printf 'FROM --platform=linux/s390x %s/multi:1\n' "$REG_plain" > "$T/ctx4/Dockerfile.none"
+"$DW" build -f "$T/ctx4/Dockerfile.none" "$T/ctx4" > "$T/noplat.log" 2>&1 && bad "no manifest for the platform fails" || ok "no manifest for the platform fails"
+check "the missing platform is named" grep -q "s390x" "$T/noplat.log"
+
 # RUN on scratch (no shell) fails clearly: the line and the exit code
 printf 'FROM scratch\nRUN echo hi\n' > "$T/ctx2/Dockerfile.run"
 "$DW" build -f "$T/ctx2/Dockerfile.run" "$T/ctx2" > "$T/run.log" 2>&1
