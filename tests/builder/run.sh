@@ -147,6 +147,20 @@ check "cancel: no sleep left behind" sh -c "! pgrep -x sleep >/dev/null || ! pgr
 printf 'FROM %s\nRUN echo ok\n' "$BB" > "$T/ctx2/Dockerfile.ok"
 check "cancel: the store still works" "$DW" build -q -f "$T/ctx2/Dockerfile.ok" "$T/ctx2"
 
+# --- two builds at once on one store --------------------------------------
+mkdir -p "$T/ctxc"
+for n in 1 2; do
+  printf 'FROM %s\nRUN echo shared > /shared\nRUN echo "marker-conc-%s" && echo %s > /own\nCOPY Dockerfile.%s /df\n' "$BB" "$n" "$n" "$n" > "$T/ctxc/Dockerfile.$n"
+done
+"$DW" build -f "$T/ctxc/Dockerfile.1" --output "type=oci,dest=$T/outc1" -t c:1 "$T/ctxc" > "$T/c1.log" 2>&1 & c1=$!
+"$DW" build -f "$T/ctxc/Dockerfile.2" --output "type=oci,dest=$T/outc2" -t c:2 "$T/ctxc" > "$T/c2.log" 2>&1 & c2=$!
+wait $c1; r1=$?; wait $c2; r2=$?
+check "two concurrent builds succeed" test "$r1$r2" = 00
+umoci unpack --image "$T/outc1:1" "$T/bc1" >/dev/null 2>&1; umoci unpack --image "$T/outc2:2" "$T/bc2" >/dev/null 2>&1
+check "each got its own layers" sh -c "grep -qx 1 '$T/bc1/rootfs/own' && grep -qx 2 '$T/bc2/rootfs/own' && grep -qx shared '$T/bc1/rootfs/shared' && grep -qx shared '$T/bc2/rootfs/shared'"
+"$DW" build -f "$T/ctxc/Dockerfile.1" "$T/ctxc" > "$T/c3.log" 2>&1
+check "the store is sound after them (cached rebuild)" sh -c "grep -q '^sha256:' '$T/c3.log' && ! grep -q '| marker-conc' '$T/c3.log'"
+
 # --- rootless -------------------------------------------------------------
 U=dw-rootless
 id "$U" >/dev/null 2>&1 || useradd -M -d /nonexistent -s /bin/sh "$U"
