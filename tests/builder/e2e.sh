@@ -83,6 +83,16 @@ check "skopeo inspect (TLS registry)" skopeo inspect --cert-dir "$T/certs.d/$REG
 echo '{}' > "$DOCKER_CONFIG/config.json"
 if "$DW" pull "$REG_auth/e2e:v1" > "$T/noauth.log" 2>&1; then bad "pull without credentials fails"; else ok "pull without credentials fails"; fi
 check "no credential in errors" sh -c "! grep -q testpass $T/noauth.log"
+# a layer over the 16 MiB chunk size goes up in PATCH chunks
+mkdir -p "$T/ctxbig"
+head -c $((20 * 1024 * 1024 + 12345)) /dev/urandom > "$T/ctxbig/big.bin"
+printf 'FROM scratch\nCOPY big.bin /big.bin\n' > "$T/ctxbig/Dockerfile"
+check "build a 20 MiB layer" "$DW" build -q -t "$REG_plain/big:1" "$T/ctxbig"
+check "push it (chunked)" "$DW" push "$REG_plain/big:1"
+check "skopeo copies it back, digests verified" skopeo copy -q --src-tls-verify=false "docker://$REG_plain/big:1" "oci:$T/bigback:1"
+umoci unpack --rootless --image "$T/bigback:1" "$T/bigbundle" >/dev/null 2>&1
+check "the file came back whole" cmp "$T/ctxbig/big.bin" "$T/bigbundle/rootfs/big.bin"
+
 # a credential helper program (credHelpers, then credsStore)
 mkdir -p "$T/bin"
 cat > "$T/bin/docker-credential-dwtest" <<'SH'
