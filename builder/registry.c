@@ -458,10 +458,16 @@ static int registry__send(struct registry *self, struct registry__host *h,
       rc = registry__run(self, reqs, again, err);
     for (size_t i = 0; rc == 0 && i < again; i++)
       if (reqs[i]->status == 401)
-        rc = err_set(err, ERR_AUTH,
-                     "%s refused the credentials for %s "
-                     "(HTTP 401)",
-                     h->host, scope);
+        rc = h->has_cred
+                 ? err_set(err, ERR_AUTH,
+                           "%s refused the credentials for %s "
+                           "(HTTP 401)",
+                           h->host, scope)
+                 : err_set(err, ERR_AUTH,
+                           "%s needs credentials for %s (HTTP 401) and "
+                           "none were found: docker login %s, or "
+                           "DOCKER_CONFIG",
+                           h->host, scope, h->host);
   }
   for (size_t i = 0; i < n; i++)
     registry__wipe_headers(calls[i]);

@@ -3,7 +3,7 @@
 # OCI layout read by umoci and skopeo -> push to plain, Basic-auth and TLS
 # registries -> pull back; images/rmi/prune.
 . "$(dirname "$0")/lib.sh"
-need docker-registry skopeo umoci htpasswd openssl busybox jq
+need docker-registry skopeo umoci htpasswd openssl busybox jq curl
 start_registry plain
 start_registry auth auth
 start_registry tls tls
@@ -92,6 +92,21 @@ check "push it (chunked)" "$DW" push "$REG_plain/big:1"
 check "skopeo copies it back, digests verified" skopeo copy -q --src-tls-verify=false "docker://$REG_plain/big:1" "oci:$T/bigback:1"
 umoci unpack --rootless --image "$T/bigback:1" "$T/bigbundle" >/dev/null 2>&1
 check "the file came back whole" cmp "$T/ctxbig/big.bin" "$T/bigbundle/rootfs/big.bin"
+
+# Bearer: the registry sends us to a token service (as Docker Hub does)
+start_registry tok token
+printf '{"auths":{"%s":{"auth":"%s"}}}' "$REG_tok" "$(printf tester:testpass | base64)" > "$DOCKER_CONFIG/config.json"
+check "push through a Bearer token service" "$DW" push "$REG_plain/e2e:v1" "$REG_tok/e2e:v1"
+check "skopeo reads it back with the same credentials" skopeo inspect --tls-verify=false --creds tester:testpass "docker://$REG_tok/e2e:v1"
+check "pull through the token service" "$DW" pull --root "$T/store-tok" "$REG_tok/e2e:v1"
+check "the token service was asked for push and pull, authenticated" \
+  jq -se 'any(.[]; .authed and (.scope | join(" ") | test("e2e:.*push"))) and any(.[]; .authed and (.scope | join(" ") | test("e2e:pull")))' "$TOKEN_LOG_tok"
+echo '{}' > "$DOCKER_CONFIG/config.json"
+"$DW" pull --root "$T/store-tok2" "$REG_tok/e2e:v1" > "$T/tok-anon.log" 2>&1 && bad "Bearer pull without credentials fails" || ok "Bearer pull without credentials fails"
+printf '{"auths":{"%s":{"auth":"%s"}}}' "$REG_tok" "$(printf tester:wrong | base64)" > "$DOCKER_CONFIG/config.json"
+"$DW" pull --root "$T/store-tok3" "$REG_tok/e2e:v1" > "$T/tok-bad.log" 2>&1 && bad "Bearer with a wrong password fails" || ok "Bearer with a wrong password fails"
+check "no password in the error" sh -c "! grep -q wrong '$T/tok-bad.log'"
+echo '{}' > "$DOCKER_CONFIG/config.json"
 
 # a credential helper program (credHelpers, then credsStore)
 mkdir -p "$T/bin"

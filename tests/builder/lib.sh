@@ -43,7 +43,8 @@ free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
 
-# start_registry NAME [auth|tls] -> sets REG_<NAME>=127.0.0.1:PORT
+# start_registry NAME [auth|tls|token] -> sets REG_<NAME>=127.0.0.1:PORT
+# (token: also TOKEN_LOG_<NAME>, the token service's request log)
 start_registry() {
   local name=$1 mode=${2:-plain} port dir extra=""
   port=$(free_port)
@@ -55,6 +56,23 @@ start_registry() {
   htpasswd:
     realm: test-realm
     path: $dir/htpasswd"
+  fi
+  if [[ $mode = token ]]; then
+    # Bearer: a token service (tokenserver.py) signs JWTs the registry
+    # checks against the service's certificate
+    local tport; tport=$(free_port)
+    openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=dw-test-token \
+      -keyout "$dir/token.key" -out "$dir/token.crt" 2>/dev/null
+    python3 "$HERE/tokenserver.py" "$dir" "$tport" tester testpass > "$dir/token.out" 2>&1 &
+    PIDS+=($!)
+    for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$tport/token" && break; sleep 0.1; done
+    extra="auth:
+  token:
+    realm: http://127.0.0.1:$tport/token
+    service: dw-test-registry
+    issuer: dw-test-issuer
+    rootcertbundle: $dir/token.crt"
+    printf -v "TOKEN_LOG_$name" '%s' "$dir/token.log"
   fi
   cat > "$dir/config.yml" <<YML
 version: 0.1
