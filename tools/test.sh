@@ -35,11 +35,21 @@ rm -f "$log"
 # --- builder integration tests (tests/builder/*.sh) --------------------
 # Each script starts its own docker-registry on free loopback ports and
 # prints "ok"/"not ok" lines; exit 77 means a tool is missing (skipped).
+# The ASan+UBSan build runs them too, except the buildah comparisons
+# (their time goes to buildah, and the normal build already runs them).
+runs=()
 for t in tests/builder/*.sh; do
-  [[ $(basename "$t") = lib.sh ]] && continue
-  echo "== builder: $t"
+  case $(basename "$t") in
+    lib.sh) ;;
+    buildah-*) runs+=("build:$t") ;;
+    *) runs+=("build:$t" "build-asan:$t") ;;
+  esac
+done
+for run in "${runs[@]}"; do
+  b=${run%%:*} t=${run#*:}
+  echo "== builder ($b): $t"
   blog=$(mktemp)
-  DW=$PWD/build/dockwright bash "$t" 2>&1 | tee "$blog"
+  DW=$PWD/$b/dockwright bash "$t" 2>&1 | tee "$blog"
   rc=${PIPESTATUS[0]}
   ok=$(grep -c '^ok ' "$blog"); bad=$(grep -c '^not ok ' "$blog")
   passed=$((passed + ok)); failed=$((failed + bad))
