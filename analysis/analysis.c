@@ -384,6 +384,42 @@ static void analysis__lines(struct check_ctx *c) {
   }
 }
 
+struct analysis_named {
+  const char *name;
+  size_t index;
+};
+
+static int analysis__named_cmp(const void *a, const void *b) {
+  const struct analysis_named *x = a, *y = b;
+  int r = strcmp(x->name, y->name);
+  if (r != 0)
+    return r;
+  return x->index < y->index ? -1 : x->index > y->index;
+}
+
+/* The context's sorted list of named stages (check__stages_named). */
+static void analysis__stage_names(struct check_ctx *c) {
+  const struct dockerfile *df = c->df;
+  struct analysis_named *v =
+      xmalloc((df->nstages ? df->nstages : 1) * sizeof(*v));
+  size_t n = 0;
+  for (size_t s = 0; s < df->nstages; s++)
+    if (df->stages[s].name) {
+      v[n].name = df->stages[s].name;
+      v[n].index = s;
+      n++;
+    }
+  qsort(v, n, sizeof(*v), analysis__named_cmp);
+  c->stage_names = xmalloc((n ? n : 1) * sizeof(*c->stage_names));
+  c->stage_index = xmalloc((n ? n : 1) * sizeof(*c->stage_index));
+  for (size_t i = 0; i < n; i++) {
+    c->stage_names[i] = v[i].name;
+    c->stage_index[i] = v[i].index;
+  }
+  c->nstage_names = n;
+  free(v);
+}
+
 static enum diag_severity
 analysis__configured(const struct analysis_config *cfg, const char *rule,
                      bool *set) {
@@ -412,6 +448,7 @@ void analysis_run(const struct analysis_input *in, struct diag_list *out) {
   c.len = in->text ? in->len : 0;
   c.out = &found;
   analysis__lines(&c);
+  analysis__stage_names(&c);
 
   check_syntax(&c);
   check_buildkit(&c);
@@ -460,4 +497,6 @@ void analysis_run(const struct analysis_input *in, struct diag_list *out) {
   }
   free(found.v);
   free(c.line_start);
+  free(c.stage_names);
+  free(c.stage_index);
 }

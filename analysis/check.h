@@ -26,6 +26,12 @@ struct check_ctx {
   size_t len;
   uint32_t *line_start; /* owned; byte offset of each line's start */
   size_t nlines;
+  /* The named stages sorted by (name, index), for check__stages_named:
+   * lookups by name were a loop over every stage for each stage or COPY
+   * --from, quadratic in the number of stages. */
+  const char **stage_names; /* owned array; the names are the model's */
+  size_t *stage_index;      /* owned; the stage of stage_names[i] */
+  size_t nstage_names;
   struct diag_list *out; /* borrowed; diagnostics are appended */
 };
 
@@ -53,6 +59,12 @@ struct df_range check__at(struct df_pos pos);
  * JSON string with escapes, say); fixes are then left out. */
 bool check__source_offset(const struct check_ctx *c, const struct df_arg *arg,
                           size_t off, size_t *byte);
+
+/* The stages named `name` (lower case, as the model keeps stage names):
+ * *n indices in ascending order (borrowed from the context; *n is 0 when
+ * none). */
+const size_t *check__stages_named(const struct check_ctx *c, const char *name,
+                                  size_t *n);
 
 /* Index of the stage instruction `i` belongs to, or SIZE_MAX for the
  * global instructions before the first FROM. */

@@ -770,8 +770,12 @@ static void bc__stages(struct check_ctx *c, const struct bc_global *g,
       char *base = check__lower(stage->base);
       if (strcmp(base, "scratch") == 0)
         st->from_image = false;
-      for (size_t b = s; b-- > 0;) {
-        if (df->stages[b].name && strcmp(df->stages[b].name, base) == 0) {
+      /* The nearest earlier stage of that name. */
+      size_t nnamed;
+      const size_t *named = check__stages_named(c, base, &nnamed);
+      for (size_t k = nnamed; k-- > 0;) {
+        size_t b = named[k];
+        if (b < s) {
           bc__strv_copy(&st->kv, &states[b].kv);
           bc__strv_copy(&st->declared, &states[b].declared);
           st->from_image = states[b].from_image;
@@ -890,17 +894,17 @@ static void bc__stage_names(struct check_ctx *c) {
                   "Stage name should not use the same name as reserved stage "
                   "\"%s\"",
                   st->name);
-    for (size_t k = 0; k < s; k++) {
-      if (df->stages[k].name && strcmp(df->stages[k].name, st->name) == 0) {
-        struct diag *d =
-            check__emit(c, RULE_DuplicateStageName, name->range,
-                        "Duplicate stage name \"%s\", stage names should be "
-                        "unique",
-                        st->name);
-        check__related(d, df->stages[k].name_range,
-                       "stage \"%s\" is first defined here", st->name);
-        break;
-      }
+    size_t nnamed;
+    const size_t *named = check__stages_named(c, st->name, &nnamed);
+    if (nnamed > 0 && named[0] < s) {
+      size_t k = named[0]; /* the first definition */
+      struct diag *d =
+          check__emit(c, RULE_DuplicateStageName, name->range,
+                      "Duplicate stage name \"%s\", stage names should be "
+                      "unique",
+                      st->name);
+      check__related(d, df->stages[k].name_range,
+                     "stage \"%s\" is first defined here", st->name);
     }
   }
 }

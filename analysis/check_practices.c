@@ -491,7 +491,8 @@ static bool pr__image_tagged(const char *base) {
 
 /* The stages the final image is made of: the last stage and its base
  * stages. */
-static void pr__image_stages(const struct dockerfile *df, bool *in_image) {
+static void pr__image_stages(const struct check_ctx *c, bool *in_image) {
+  const struct dockerfile *df = c->df;
   if (df->nstages == 0)
     return;
   size_t s = df->nstages - 1;
@@ -501,10 +502,10 @@ static void pr__image_stages(const struct dockerfile *df, bool *in_image) {
     if (base == NULL)
       break;
     char *lb = check__lower(base);
-    size_t next = SIZE_MAX;
-    for (size_t b = 0; b < s; b++)
-      if (df->stages[b].name && strcmp(df->stages[b].name, lb) == 0)
-        next = b;
+    size_t next = SIZE_MAX, nnamed;
+    const size_t *named = check__stages_named(c, lb, &nnamed);
+    for (size_t k = 0; k < nnamed && named[k] < s; k++)
+      next = named[k]; /* the last one before s */
     free(lb);
     if (next == SIZE_MAX || in_image[next])
       break;
@@ -566,10 +567,9 @@ static void pr__stage(struct check_ctx *c, size_t s, bool in_image,
   if (stage->base && strchr(stage->base, '$') == NULL &&
       !check__ieq(stage->base, "scratch")) {
     char *lb = check__lower(stage->base);
-    bool is_stage = false;
-    for (size_t b = 0; b < s; b++)
-      if (df->stages[b].name && strcmp(df->stages[b].name, lb) == 0)
-        is_stage = true;
+    size_t nnamed;
+    const size_t *named = check__stages_named(c, lb, &nnamed);
+    bool is_stage = nnamed > 0 && named[0] < s;
     free(lb);
     if (!is_stage && !pr__image_tagged(stage->base))
       check__emit(c, RULE_ImageTagLatest, from->args[0].range,
@@ -668,7 +668,7 @@ void check_practices(struct check_ctx *c) {
   if (df->nstages == 0)
     return;
   bool *in_image = xcalloc(df->nstages, sizeof(*in_image));
-  pr__image_stages(df, in_image);
+  pr__image_stages(c, in_image);
   const struct df_instr *last_user = NULL;
   struct arena arena = ARENA_INIT; /* the RUN scripts' words */
   for (size_t s = 0; s < df->nstages; s++) {

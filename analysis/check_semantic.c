@@ -212,11 +212,12 @@ static void semantic__copy_from(struct check_ctx *c, size_t idx) {
     return;
   const struct df_stage *cs = &df->stages[cur];
   char *name = check__lower(f->value);
-  size_t found = SIZE_MAX;
-  for (size_t s = 0; s < df->nstages; s++)
-    if (df->stages[s].name && strcmp(df->stages[s].name, name) == 0 &&
-        (found == SIZE_MAX || s < cur))
-      found = s;
+  /* The last stage of that name before this one, else the first. */
+  size_t found = SIZE_MAX, nnamed;
+  const size_t *named = check__stages_named(c, name, &nnamed);
+  for (size_t k = 0; k < nnamed; k++)
+    if (found == SIZE_MAX || named[k] < cur)
+      found = named[k];
   bool numeric = name[0] != '\0' && strspn(name, "0123456789") == strlen(name);
   if (found == SIZE_MAX && numeric) {
     size_t n = strlen(name) > 9 ? SIZE_MAX : (size_t)strtoul(name, NULL, 10);

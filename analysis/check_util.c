@@ -52,6 +52,23 @@ bool check__source_offset(const struct check_ctx *c, const struct df_arg *arg,
   }
 }
 
+const size_t *check__stages_named(const struct check_ctx *c, const char *name,
+                                  size_t *n) {
+  size_t lo = 0, hi = c->nstage_names; /* first entry >= name */
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (strcmp(c->stage_names[mid], name) < 0)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  size_t e = lo;
+  while (e < c->nstage_names && strcmp(c->stage_names[e], name) == 0)
+    e++;
+  *n = e - lo;
+  return c->stage_index + lo;
+}
+
 size_t check__stage_of(const struct dockerfile *df, size_t i) {
   for (size_t s = 0; s < df->nstages; s++) {
     const struct df_stage *st = &df->stages[s];
