@@ -33,8 +33,10 @@ enum sh_sep { SH_END, SH_SEQ, SH_AND, SH_OR, SH_PIPE };
 struct sh_cmd {
   struct sh_word *w; /* in the arena */
   size_t n, cap;
-  size_t first;    /* first word after VAR=value, sudo, env, exec... */
-  enum sh_sep sep; /* what follows the command */
+  size_t first; /* first word after VAR=value, sudo, env, exec... */
+  size_t prog;  /* the program's word: first, past sudo and its options */
+  const char *prog_name; /* its name without a directory, or "" */
+  enum sh_sep sep;       /* what follows the command */
 };
 
 struct sh_script {
@@ -56,6 +58,15 @@ static void sh__push_word(struct sh_script *sc, struct sh_cmd *cmd,
   cmd->w[cmd->n].start = s;
   cmd->w[cmd->n].end = e;
   cmd->n++;
+}
+
+/* The command's name without its directory, or "" when it has none. */
+static const char *sh_name(const struct sh_cmd *cmd, size_t at) {
+  if (at >= cmd->n)
+    return "";
+  const char *t = cmd->w[at].text;
+  const char *sl = strrchr(t, '/');
+  return sl ? sl + 1 : t;
 }
 
 static void sh__push_cmd(struct sh_script *sc, struct sh_cmd *cmd,
@@ -81,6 +92,14 @@ static void sh__push_cmd(struct sh_script *sc, struct sh_cmd *cmd,
       break;
   }
   cmd->first = f;
+  /* The program, found once: the rules ask for it a dozen times. */
+  if (strcmp(sh_name(cmd, f), "sudo") == 0) {
+    f++;
+    while (f < cmd->n && cmd->w[f].text[0] == '-')
+      f++;
+  }
+  cmd->prog = f;
+  cmd->prog_name = sh_name(cmd, f);
   if (sc->n == sc->cap) {
     size_t cap = sc->cap ? sc->cap * 2 : 8;
     sc->v = arena_realloc(sc->arena, sc->v, sc->cap * sizeof(*sc->v),
@@ -187,35 +206,14 @@ static void sh_split(const char *s, size_t len, struct arena *arena,
   buf_cleanup(&w);
 }
 
-/* The command's name without its directory, or "" when it has none. */
-static const char *sh_name(const struct sh_cmd *cmd, size_t at) {
-  if (at >= cmd->n)
-    return "";
-  const char *t = cmd->w[at].text;
-  const char *sl = strrchr(t, '/');
-  return sl ? sl + 1 : t;
-}
-
 static bool sh_is(const struct sh_cmd *cmd, const char *name) {
-  size_t f = cmd->first;
-  if (strcmp(sh_name(cmd, f), "sudo") == 0) {
-    f++;
-    while (f < cmd->n && cmd->w[f].text[0] == '-')
-      f++;
-  }
-  return strcmp(sh_name(cmd, f), name) == 0;
+  return strcmp(cmd->prog_name, name) == 0;
 }
 
 /* Index of the first non-option word after the command name (the
  * subcommand), or n. */
 static size_t sh_sub(const struct sh_cmd *cmd) {
-  size_t f = cmd->first;
-  if (strcmp(sh_name(cmd, f), "sudo") == 0) {
-    f++;
-    while (f < cmd->n && cmd->w[f].text[0] == '-')
-      f++;
-  }
-  for (size_t i = f + 1; i < cmd->n; i++) {
+  for (size_t i = cmd->prog + 1; i < cmd->n; i++) {
     const char *t = cmd->w[i].text;
     if (t[0] != '-')
       return i;

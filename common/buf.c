@@ -117,13 +117,21 @@ void buf_vprintf(struct buf *b, const char *fmt, va_list ap) {
   va_list cp;
   if (fmt == NULL) /* also keeps gcc's sanitizer build from warning */
     return;
+  /* One pass when the text fits in the room there is (made at least 128
+   * bytes), as nearly every message does; a second one when it did not. */
+  buf__grow(b, 128);
+  size_t room = b->cap - b->len;
   va_copy(cp, ap);
-  int n = vsnprintf(NULL, 0, fmt, cp);
+  int n = vsnprintf(b->data + b->len, room, fmt, cp);
   va_end(cp);
-  if (n < 0)
+  if (n < 0) {
+    b->data[b->len] = '\0';
     return;
-  buf__grow(b, (size_t)n);
-  vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+  }
+  if ((size_t)n >= room) {
+    buf__grow(b, (size_t)n);
+    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+  }
   b->len += (size_t)n;
 }
 
