@@ -514,7 +514,12 @@ static void proto__jdiagnostic(struct buf *b, struct server *self,
   }
   /* The fixes travel with the diagnostic (LSP's `data`), so a code action
    * can apply them without running the analysis again; the version says
-   * which text their ranges belong to. */
+   * which text their ranges belong to.  Only to a client that keeps `data`
+   * for its code actions (dataSupport), like every optional field here. */
+  if (!caps->data_support) {
+    buf_putc(b, '}');
+    return;
+  }
   buf_puts(b, ",\"data\":{\"version\":");
   buf_puti(b, d->version);
   buf_puts(b, ",\"fixes\":[");

@@ -35,6 +35,33 @@ test('push: every field of a diagnostic', async (t) => {
   assert.equal((await s.stop()).code, 0);
 });
 
+test('push: optional fields only for a client that declares them',
+  async (t) => {
+    const s = start();
+    t.after(() => s.kill());
+    // A minimal client: no relatedInformation, tagSupport,
+    // codeDescriptionSupport or dataSupport.
+    await s.initialize({ initializationOptions: fast, capabilities: {
+      textDocument: { publishDiagnostics: { relatedInformation: false,
+        tagSupport: null, codeDescriptionSupport: false,
+        dataSupport: false } } } });
+    const uri = 'file:///push/minimal';
+    await s.open(uri,
+      'FROM busybox AS a\nFROM busybox AS a\nMAINTAINER me\nEXPOSE 99999\n');
+    const p = await s.diagnostics(uri, 1);
+    const codes = p.diagnostics.map((x) => x.code);
+    for (const c of ['DuplicateStageName', 'MaintainerDeprecated',
+      'InvalidPort'])
+      assert.ok(codes.includes(c), JSON.stringify(codes));
+    for (const d of p.diagnostics) {
+      for (const k of ['data', 'codeDescription', 'tags',
+        'relatedInformation'])
+        assert.equal(d[k], undefined, `${d.code} carries ${k}`);
+      assert.ok(d.range && d.severity && d.code && d.message);
+    }
+    assert.equal((await s.stop()).code, 0);
+  });
+
 test('push: a burst of changes is coalesced and published with its version',
   async (t) => {
     const s = start();
