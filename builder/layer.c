@@ -342,11 +342,14 @@ int layer_pack(const struct layer_list *l, const struct layer_pack_opts *o,
     else {
       ZSTD_CCtx_setParameter(s.zs, ZSTD_c_compressionLevel,
                              o->level ? o->level : 3);
-      /* One worker thread compresses while this one reads and hashes
-       * (what `tar | zstd` gets from its two processes).  The output
-       * stays deterministic for a fixed worker count; a libzstd without
-       * threads ignores this. */
-      (void)ZSTD_CCtx_setParameter(s.zs, ZSTD_c_nbWorkers, 1);
+      /* Worker threads compress while this one reads and hashes.  With
+       * one worker or more, zstd cuts jobs by the parameters alone, so
+       * the bytes do not depend on the count (checked with zstd 1.5.4:
+       * -T1, -T2 and -T4 give one digest); a libzstd without threads
+       * ignores this. */
+      unsigned workers = pgzip_default_workers();
+      (void)ZSTD_CCtx_setParameter(s.zs, ZSTD_c_nbWorkers,
+                                   workers ? (int)workers : 1);
     }
   }
   struct archive *a = archive_write_new();
