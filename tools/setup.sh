@@ -12,7 +12,7 @@ packages=(gcc libc6-dev meson ninja-build pkg-config clang-format git
           libssl-dev libarchive-dev libcmocka-dev
           # builder/ and its integration tests (tests/builder/)
           libzstd-dev zlib1g-dev docker-registry skopeo umoci buildah runc
-          busybox-static apache2-utils openssl curl jq zstd
+          busybox-static apache2-utils openssl curl jq zstd python3
           # RUN: rootless id maps; the Flask example (debootstrap base, podman)
           uidmap debootstrap podman bc
           # the language server's tests (tests/lsp/, tests/nvim/)
