@@ -94,6 +94,18 @@ for h in $run_layers; do
 done
 check "reused upper directories equal the unpacked layers ($nadopted RUNs)" test -z "$cmp_fail" -a "$nadopted" -ge 12
 rm -rf "$T/adopted"
+# The same with SOURCE_DATE_EPOCH: the packed times are clamped, so are the
+# reused directory's.
+mkdir -p "$T/ctxe"
+printf 'FROM %s\nRUN mkdir -p /e/d && echo new > /e/d/f && touch -d @100 /e/old && rm /bin/cat\n' "$BB" > "$T/ctxe/Dockerfile"
+SOURCE_DATE_EPOCH=1000000000 "$DW" build --output "type=oci,dest=$T/oute" -t e:1 "$T/ctxe" > "$T/e1.log" 2>&1
+eman=$T/oute/blobs/sha256/$(jq -r '.manifests[0].digest' "$T/oute/index.json" | cut -d: -f2)
+eh=$(jq -r '.layers[-1].digest' "$eman" | cut -d: -f2)
+mv "$DOCKWRIGHT_ROOT/layers/$eh" "$T/adopted-e"
+sed '$a RUN true' "$T/ctxe/Dockerfile" > "$T/ctxe/Dockerfile.more"
+SOURCE_DATE_EPOCH=1000000000 "$DW" build -f "$T/ctxe/Dockerfile.more" "$T/ctxe" > "$T/e2.log" 2>&1
+check "with SOURCE_DATE_EPOCH too" "$HERE/treecmp.py" "$T/adopted-e" "$DOCKWRIGHT_ROOT/layers/$eh"
+check "times clamped in the reused directory" test "$(stat -c %Y "$T/adopted-e/e/d/f")" = 1000000000 -a "$(stat -c %Y "$T/adopted-e/e/old")" = 100
 
 # --- the cache ----------------------------------------------------------
 "$DW" build -t "$REG_plain/run:1" --secret id=tok,src="$T/secret.txt" "$C" > "$T/b2.log" 2>&1
