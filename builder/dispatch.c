@@ -220,12 +220,6 @@ void d_stage_cleanup(struct dctx *d, struct stage *s) {
   for (size_t i = 0; i < s->nlayers; i++)
     free(s->layers[i].media_type);
   free(s->layers);
-  if (s->rootfs) {
-    struct err e;
-    if (store_rmtree(d->store, s->rootfs, &e) < 0)
-      d_log(d, "cleanup: %s", e.msg);
-    free(s->rootfs);
-  }
   for (size_t i = 0; i < s->nlowers; i++)
     free(s->lowers[i]);
   free(s->lowers);
@@ -242,30 +236,6 @@ void d_stage_add_layer(struct stage *s, const struct lref *l) {
   if (json_object_object_get_ex(s->cfg, "rootfs", &rootfs) &&
       json_object_object_get_ex(rootfs, "diff_ids", &ids))
     json_object_array_add(ids, json_object_new_string(l->diffid));
-}
-
-/* Brings the stage's directory up to date with its layers. */
-int d_stage_materialize(struct dctx *d, struct stage *s, struct err *err) {
-  if (s->rootfs == NULL) {
-    int rc = store_tmpdir(d->store, "rootfs", &s->rootfs, err);
-    if (rc < 0)
-      return rc;
-    (void)chmod(s->rootfs, 0755);
-    s->applied = 0;
-  }
-  for (; s->applied < s->nlayers; s->applied++) {
-    char *p = store_blob_path(d->store, s->layers[s->applied].digest);
-    struct layer_apply_stats stats;
-    int rc = layer_apply(p, s->rootfs, d->cancel, &stats, err);
-    free(p);
-    if (rc < 0)
-      return rc;
-    if (stats.skipped_devices)
-      d_log(d, "layer %.19s: %llu device nodes not extracted",
-            s->layers[s->applied].digest,
-            (unsigned long long)stats.skipped_devices);
-  }
-  return 0;
 }
 
 /* The stage's filesystem as a merged view of its extracted layers (kept
@@ -1120,7 +1090,28 @@ static int d_instr(struct dctx *d, struct stage *s, unsigned idx,
   return 0;
 }
 
-/* Marks the stages `idx` needs (FROM <stage>, COPY --from). */
+static void d_mark(struct dctx *d, size_t idx, unsigned depth);
+
+/* Marks the stage `ref` names when it is an earlier one (FROM only by
+ * name: a number there is an image tag). */
+static void d_mark_ref(struct dctx *d, size_t idx, const struct df_instr *in,
+                       const char *ref, unsigned depth) {
+  char *exp = NULL;
+  struct err e;
+  if (d_expand(d, NULL, ref, strlen(ref), &exp, &e) == 0) {
+    int j = d_stage_index(d, exp);
+    bool by_name = false;
+    for (size_t i = 0; i < idx && !by_name; i++)
+      by_name =
+          d->df->stages[i].name && strcasecmp(d->df->stages[i].name, exp) == 0;
+    if (j >= 0 && (size_t)j < idx && (by_name || in->kind != DF_FROM))
+      d_mark(d, (size_t)j, depth + 1);
+  }
+  free(exp);
+}
+
+/* Marks the stages `idx` needs (FROM <stage>, COPY --from, RUN
+ * --mount=from=). */
 static void d_mark(struct dctx *d, size_t idx, unsigned depth) {
   if (depth > 256 || d->st[idx].needed)
     return;
@@ -1128,25 +1119,24 @@ static void d_mark(struct dctx *d, size_t idx, unsigned depth) {
   const struct df_stage *st = &d->df->stages[idx];
   for (size_t k = 0; k < st->ninstrs; k++) {
     const struct df_instr *in = &d->df->instrs[st->from_instr + k];
-    const char *ref = NULL;
-    char *exp = NULL;
-    if (in->kind == DF_FROM && in->nargs >= 1)
-      ref = in->args[0].value;
-    else if (in->kind == DF_COPY || in->kind == DF_ADD)
-      ref = d_flag(in, "from");
-    if (ref == NULL)
-      continue;
-    struct err e;
-    if (d_expand(d, NULL, ref, strlen(ref), &exp, &e) == 0) {
-      int j = d_stage_index(d, exp);
-      bool by_name = false;
-      for (size_t i = 0; i < idx && !by_name; i++)
-        by_name = d->df->stages[i].name &&
-                  strcasecmp(d->df->stages[i].name, exp) == 0;
-      if (j >= 0 && (size_t)j < idx && (by_name || in->kind != DF_FROM))
-        d_mark(d, (size_t)j, depth + 1);
+    if (in->kind == DF_FROM && in->nargs >= 1) {
+      d_mark_ref(d, idx, in, in->args[0].value, depth);
+    } else if (in->kind == DF_COPY || in->kind == DF_ADD) {
+      const char *ref = d_flag(in, "from");
+      if (ref)
+        d_mark_ref(d, idx, in, ref, depth);
+    } else if (in->kind == DF_RUN) {
+      for (size_t f = 0; f < in->nflags; f++) {
+        struct d_mnt m;
+        struct err e;
+        if (strcmp(in->flags[f].name, "mount") != 0 || !in->flags[f].value ||
+            d_mnt_parse(in->flags[f].value, &m, &e) < 0)
+          continue;
+        if (m.from)
+          d_mark_ref(d, idx, in, m.from, depth);
+        d_mnt_cleanup(&m);
+      }
     }
-    free(exp);
   }
 }
 

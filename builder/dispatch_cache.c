@@ -63,8 +63,6 @@ void d_cache_restore(struct stage *s, json_object *entry) {
     r->media_type = xstrdup(mt ? mt : MT_OCI_LAYER_GZIP);
   }
   s->nlayers = n;
-  if (s->applied > n)
-    s->applied = n; /* cannot happen with a sound chain; stay safe */
 }
 
 json_object *d_cache_entry(const struct stage *s) {

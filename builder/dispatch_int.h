@@ -40,10 +40,8 @@ struct stage {
   json_object *cfg; /* owned: the whole image config document */
   struct lref *layers;
   size_t nlayers;
-  char *rootfs;   /* owned or NULL: every layer applied, made only for
-                     what reads a whole tree (COPY --from, bind mounts) */
-  size_t applied; /* layers applied to rootfs */
-  char **lowers;  /* owned: extracted dirs of layers[0..nlowers) */
+  char **lowers; /* owned: extracted dirs of layers[0..nlowers): how every
+                    step reads the stage's files (d_stage_view) */
   size_t nlowers;
   struct strv args; /* "K=V" in scope */
   bool cmd_set;
@@ -135,7 +133,6 @@ int d_expand(struct dctx *d, struct stage *s, const char *word, size_t len,
              char **out, struct err *err);
 void d_stage_cleanup(struct dctx *d, struct stage *s);
 void d_stage_add_layer(struct stage *s, const struct lref *l);
-int d_stage_materialize(struct dctx *d, struct stage *s, struct err *err);
 int d_stage_view(struct dctx *d, struct stage *s, struct layer_view *v,
                  struct err *err);
 int d_load_image(struct dctx *d, const char *name,
@@ -163,7 +160,16 @@ int d_strv_cmp(const void *a, const void *b);
 int d_copy(struct dctx *d, struct stage *s, const struct df_instr *in,
            bool is_add, unsigned stage_idx, struct err *err);
 
+/* A RUN --mount flag's keys (dispatch_run.c). */
+struct d_mnt {
+  char *type, *target, *source, *from, *id, *env, *mode, *uid, *gid;
+  bool rw, required;
+  unsigned long size;
+};
+
 /* dispatch_run.c: RUN */
+int d_mnt_parse(const char *v, struct d_mnt *m, struct err *err);
+void d_mnt_cleanup(struct d_mnt *m);
 int d_run(struct dctx *d, struct stage *s, unsigned idx,
           const struct df_instr *in, struct err *err);
 int d_join(struct dctx *d, struct err *err);

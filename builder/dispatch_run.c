@@ -172,13 +172,7 @@ static int d_run_user(const char *spec, char *const *dirs, size_t n,
 }
 
 /* One --mount=... value, parsed. */
-struct d_mnt {
-  char *type, *target, *source, *from, *id, *env, *mode, *uid, *gid;
-  bool rw, required;
-  unsigned long size;
-};
-
-static void d_mnt_cleanup(struct d_mnt *m) {
+void d_mnt_cleanup(struct d_mnt *m) {
   free(m->type);
   free(m->target);
   free(m->source);
@@ -191,7 +185,7 @@ static void d_mnt_cleanup(struct d_mnt *m) {
   memset(m, 0, sizeof(*m));
 }
 
-static int d_mnt_parse(const char *v, struct d_mnt *m, struct err *err) {
+int d_mnt_parse(const char *v, struct d_mnt *m, struct err *err) {
   memset(m, 0, sizeof(*m));
   char *copy = xstrdup(v), *save = NULL;
   int rc = 0;
@@ -239,6 +233,8 @@ static int d_mnt_parse(const char *v, struct d_mnt *m, struct err *err) {
   free(copy);
   if (rc == 0 && m->type == NULL)
     m->type = xstrdup("bind");
+  if (rc < 0)
+    d_mnt_cleanup(m);
   return rc;
 }
 
@@ -333,6 +329,7 @@ static int d_copy_file(const char *from, const char *to, struct err *err) {
 struct d_runctx {
   struct strv argv, env, keep, skip;
   struct exec_mount mounts[DW_MAX_RUN_MOUNTS];
+  const char **lowerlists[DW_MAX_RUN_MOUNTS]; /* owned: LAYERS mounts' */
   size_t nmounts;
   char **lowers;
   size_t nlowers;
@@ -497,10 +494,46 @@ static int d_run_mounts(struct dctx *d, struct stage *s, unsigned idx,
           rc = d_load_image(d, m.from, &d->plat, &r->img, err);
           from = &r->img;
         }
+        /* The stage's extracted layers, merged by an overlay in the RUN's
+         * namespace: nothing is copied. */
+        struct layer_view view;
+        struct layer_found lf = {0};
         if (rc == 0)
-          rc = d_stage_materialize(d, from, err);
+          rc = d_stage_view(d, from, &view, err);
         if (rc == 0)
-          root = from->rootfs;
+          rc = layer_view_resolve(&view, m.source ? m.source : "", true, &lf,
+                                  err);
+        if (rc == 0 && !lf.exists)
+          rc = err_set(err, ERR_NOTFOUND, "--mount from=%s: %s does not exist",
+                       m.from, m.source ? m.source : "/");
+        if (rc == 0) {
+          /* Copies: the view borrows the stage's list, which a second
+           * from=<image> mount would replace. */
+          const char **ls = xcalloc(view.n ? view.n : 1, sizeof(*ls));
+          for (size_t k = 0; k < view.n; k++) {
+            strv_push(&r->keep, view.dirs[k]);
+            ls[k] = r->keep.v[r->keep.n - 1];
+          }
+          r->lowerlists[r->nmounts] = ls;
+          strv_push(&r->keep, lf.rel);
+          x->kind = EXEC_MOUNT_LAYERS;
+          x->rw = m.rw;
+          x->lowers = ls;
+          x->nlowers = view.n;
+          x->subpath = r->keep.v[r->keep.n - 1];
+          x->is_dir = S_ISDIR(lf.st.st_mode);
+          struct buf p = BUF_INIT;
+          buf_printf(&p, "/%s", clean);
+          strv_push(&r->keep, p.data);
+          x->target = r->keep.v[r->keep.n - 1];
+          buf_cleanup(&p);
+          strv_push(&r->skip, clean);
+          r->nmounts++;
+        }
+        layer_found_cleanup(&lf);
+        free(clean);
+        d_mnt_cleanup(&m);
+        continue;
       }
       char *host = NULL;
       if (rc == 0)
@@ -534,6 +567,8 @@ static int d_run_mounts(struct dctx *d, struct stage *s, unsigned idx,
 }
 
 static void d_runctx_cleanup(struct dctx *d, struct d_runctx *r) {
+  for (size_t i = 0; i < DW_MAX_RUN_MOUNTS; i++)
+    free(r->lowerlists[i]);
   strv_cleanup(&r->argv);
   strv_cleanup(&r->env);
   strv_cleanup(&r->keep);

@@ -54,7 +54,9 @@ struct exec__mnt {
   const char *target; /* container path, absolute */
   char *ovl_opts;     /* OVERLAY: options (absolute host dirs) */
   char *tmpfs_opts;   /* TMPFS */
-  char *stage;        /* OVERLAY: where it is mounted before the pivot */
+  char *stage;        /* OVERLAY, LAYERS: where it is mounted before the
+                         pivot */
+  char *bind;         /* LAYERS: what of the stage is bound (stage/subpath) */
   bool rw;
   bool is_dir; /* source is a directory (mount point kind) */
   int fd;      /* O_PATH of the source, opened before pivot */
@@ -378,6 +380,9 @@ EXEC__CHILD static int exec__init(void *arg) {
     } else if (m->kind == EXEC_MOUNT_OVERLAY) {
       exec__mount(c, "overlay", m->stage, "overlay", 0, m->ovl_opts);
       m->fd = exec__clone_tree(c, m->stage, false);
+    } else if (m->kind == EXEC_MOUNT_LAYERS) {
+      exec__mount(c, "overlay", m->stage, "overlay", 0, m->ovl_opts);
+      m->fd = exec__clone_tree(c, m->bind, !m->rw);
     }
   }
   int devs[6];
@@ -673,6 +678,65 @@ static void exec__closed(uv_handle_t *h) {
   r->closing--;
 }
 
+/* A LAYERS mount's overlay, prepared under rundir/m<i> (the child mounts
+ * it at m<i>/mnt, relative to rundir, and binds mnt/<subpath>): symlinks
+ * m<i>/l<k> keep the options short; without an upper directory overlayfs
+ * wants two lower ones, so an empty one fills in. */
+static int exec__layers(const struct exec_spec *s, size_t i,
+                        const struct exec_mount *in, struct exec__mnt *m,
+                        struct strv *keep, struct err *err) {
+  if (in->nlowers > EXEC__MAX_LOWERS)
+    return err_set(err, ERR_TOOBIG,
+                   "--mount over %zu layers: overlayfs stacks at most %u",
+                   in->nlowers, EXEC__MAX_LOWERS);
+  struct buf host = BUF_INIT, p = BUF_INIT, opts = BUF_INIT;
+  int rc = 0;
+  buf_printf(&host, "%s/m%zu", s->rundir, i);
+  static const char *const sub[] = {"",        "/mnt", "/empty",
+                                    "/empty2", "/u",   "/w"};
+  for (size_t k = 0; k < 6 && rc == 0; k++) {
+    buf_reset(&p);
+    buf_printf(&p, "%s%s", host.data, sub[k]);
+    if (mkdir(p.data, 0755) != 0 && errno != EEXIST)
+      rc = err_set(err, ERR_IO, "mkdir %s: %s", p.data, strerror(errno));
+  }
+  buf_puts(&opts, "lowerdir=");
+  for (size_t k = in->nlowers; rc == 0 && k-- > 0;) {
+    buf_reset(&p);
+    buf_printf(&p, "%s/l%zu", host.data, k);
+    if (symlink(in->lowers[k], p.data) != 0)
+      rc = err_set(err, ERR_IO, "symlink %s: %s", p.data, strerror(errno));
+    buf_printf(&opts, "%sm%zu/l%zu", k + 1 < in->nlowers ? ":" : "", i, k);
+  }
+  if (in->nlowers == 0)
+    buf_printf(&opts, "m%zu/empty", i);
+  if (in->rw)
+    buf_printf(&opts, ",upperdir=m%zu/u,workdir=m%zu/w", i, i);
+  else if (in->nlowers < 2)
+    buf_printf(&opts, ":m%zu/empty%s", i, in->nlowers ? "" : "2");
+  buf_puts(&opts, ",userxattr");
+  if (rc == 0 && opts.len > 4000)
+    rc = err_set(err, ERR_TOOBIG, "--mount over %zu layers: options too long",
+                 in->nlowers);
+  if (rc == 0) {
+    strv_push(keep, opts.data);
+    m->ovl_opts = keep->v[keep->n - 1];
+    buf_reset(&p);
+    buf_printf(&p, "m%zu/mnt", i);
+    strv_push(keep, p.data);
+    m->stage = keep->v[keep->n - 1];
+    buf_reset(&p);
+    buf_printf(&p, "m%zu/mnt%s%s", i, in->subpath[0] ? "/" : "", in->subpath);
+    strv_push(keep, p.data);
+    m->bind = keep->v[keep->n - 1];
+    m->is_dir = in->is_dir;
+  }
+  buf_cleanup(&host);
+  buf_cleanup(&p);
+  buf_cleanup(&opts);
+  return rc;
+}
+
 /* Builds the lowerdir option: rundir/l<N> symlinks keep it short. */
 static int exec__lowers(const struct exec_spec *s, struct buf *opts,
                         struct err *err) {
@@ -780,6 +844,10 @@ int exec_run(const struct exec_spec *s, uv_loop_t *loop,
     m->rw = in->rw;
     m->is_dir = true;
     struct stat st;
+    if (in->kind == EXEC_MOUNT_LAYERS) {
+      rc = exec__layers(s, i, in, m, &keep, err);
+      continue;
+    }
     if (in->kind != EXEC_MOUNT_TMPFS) {
       if (stat(in->source, &st) != 0) {
         rc = err_set(err, ERR_NOTFOUND, "mount source %s: %s", in->source,

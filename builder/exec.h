@@ -39,6 +39,8 @@ enum exec_mount_kind {
   EXEC_MOUNT_BIND,    /* source: host path; read-only unless rw */
   EXEC_MOUNT_OVERLAY, /* source: host dir seen read-write, writes dropped */
   EXEC_MOUNT_TMPFS,
+  EXEC_MOUNT_LAYERS, /* lowers merged (an overlay), subpath of it at the
+                        target; read-only, or rw with writes dropped */
 };
 
 struct exec_mount {
@@ -47,6 +49,14 @@ struct exec_mount {
   const char *target; /* absolute path inside the container */
   bool rw;
   unsigned long size; /* TMPFS bytes; 0 = default */
+  /* LAYERS: extracted layer directories, bottom first; the resolved path
+   * inside them ("" = the root, no symlinks left); whether it is a
+   * directory (the parent cannot look: the view is mounted only in the
+   * child). */
+  const char *const *lowers;
+  size_t nlowers;
+  const char *subpath;
+  bool is_dir;
 };
 
 /* How host ids appear inside a user namespace (rootless builds). */

@@ -159,6 +159,32 @@ check "cancel: no sleep left behind" sh -c "! pgrep -x sleep >/dev/null || ! pgr
 printf 'FROM %s\nRUN echo ok\n' "$BB" > "$T/ctx2/Dockerfile.ok"
 check "cancel: the store still works" "$DW" build -q -f "$T/ctx2/Dockerfile.ok" "$T/ctx2"
 
+# --- RUN --mount=type=bind,from=<stage or image> ---------------------------
+mkdir -p "$T/ctxm"
+cat > "$T/ctxm/Dockerfile" <<DF
+FROM $BB AS src
+RUN mkdir -p /out/sub && echo one > /out/sub/one && echo top > /out/top && ln -s sub/one /out/link
+RUN rm /out/top && echo again > /out/sub/two
+FROM $BB
+RUN --mount=type=bind,from=src,source=/out,target=/in echo "marker-ro \$(cat /in/sub/one /in/sub/two /in/link | tr '\n' ' ')\$(ls /in | tr '\n' ' ')" && (touch /in/x 2>/dev/null && echo marker-ro-writable || echo marker-ro-readonly)
+RUN --mount=type=bind,from=src,source=/out/link,target=/one.txt echo "marker-file \$(cat /one.txt)"
+RUN --mount=type=bind,from=src,source=/out,target=/in,rw echo changed > /in/sub/one && echo "marker-rw \$(cat /in/sub/one)"
+RUN --mount=type=bind,from=src,source=/out,target=/in echo "marker-after \$(cat /in/sub/one)"
+RUN --mount=type=bind,from=$BB,source=/etc/passwd,target=/p echo "marker-image \$(head -c 4 /p)"
+DF
+"$DW" build --output "type=oci,dest=$T/outm" -t m:1 "$T/ctxm" > "$T/m1.log" 2>&1
+check "bind from a stage: its layers merged (whiteouts too)" grep -q "| marker-ro one again one link sub $" "$T/m1.log"
+check "bind from a stage: read-only" grep -q "| marker-ro-readonly" "$T/m1.log"
+check "bind from a stage: a file through a symlink in the stage" grep -q "| marker-file one" "$T/m1.log"
+check "bind from a stage, rw: writable" grep -q "| marker-rw changed" "$T/m1.log"
+check "bind from a stage, rw: writes dropped" grep -q "| marker-after one" "$T/m1.log"
+check "bind from an image" grep -q "| marker-image root" "$T/m1.log"
+umoci unpack --image "$T/outm:1" "$T/bm" >/dev/null 2>&1
+check "no mount points of them left in the image" test ! -e "$T/bm/rootfs/in" -a ! -e "$T/bm/rootfs/one.txt" -a ! -e "$T/bm/rootfs/p"
+printf 'FROM %s AS a\nFROM %s\nRUN --mount=type=bind,from=a,source=/nope,target=/x true\n' "$BB" "$BB" > "$T/ctxm/Dockerfile.missing"
+"$DW" build -f "$T/ctxm/Dockerfile.missing" "$T/ctxm" > "$T/m2.log" 2>&1 && bad "bind from a stage: a missing source fails" || ok "bind from a stage: a missing source fails"
+check "the missing source is named" grep -q "/nope does not exist" "$T/m2.log"
+
 # --- two builds at once on one store --------------------------------------
 mkdir -p "$T/ctxc"
 for n in 1 2; do
