@@ -68,9 +68,7 @@ static void d_reg_log(void *ctx, const char *line) {
 }
 
 double d_seconds(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+  return (double)uv_hrtime() / 1e9;
 }
 
 bool d_cancelled(struct dctx *d) {
@@ -270,6 +268,21 @@ int d_stage_view(struct dctx *d, struct stage *s, struct layer_view *v,
   return 0;
 }
 
+/* The manifest and config the store has for tag `full` on platform p. */
+static int d_load_stored(struct dctx *d, const char *full,
+                         const struct image_platform *p,
+                         struct image_manifest *m, json_object **cfg,
+                         char **mdigest, struct err *err) {
+  struct store_tag tag;
+  int rc = store_tag_get(d->store, full, &tag, err);
+  if (rc == 0) {
+    rc = image_load(d->store, tag.digest, tag.media_type, p, m, cfg, mdigest,
+                    err);
+    store_tag_cleanup(&tag);
+  }
+  return rc;
+}
+
 /* Loads an image (pulling it when the store lacks it) as a stage state. */
 int d_load_image(struct dctx *d, const char *name,
                  const struct image_platform *p, struct stage *s,
@@ -279,16 +292,10 @@ int d_load_image(struct dctx *d, const char *name,
   if (rc < 0)
     return rc;
   char *full = ref_string(&r);
-  struct store_tag tag;
   struct image_manifest m;
   json_object *cfg = NULL;
   char *mdigest = NULL;
-  rc = store_tag_get(d->store, full, &tag, err);
-  if (rc == 0) {
-    rc = image_load(d->store, tag.digest, tag.media_type, p, &m, &cfg,
-                    &mdigest, err);
-    store_tag_cleanup(&tag);
-  }
+  rc = d_load_stored(d, full, p, &m, &cfg, &mdigest, err);
   /* Not in the store, or an index pulled before for another platform
    * (only that platform's manifest came with it): pull. */
   if (rc == ERR_NOTFOUND) {
@@ -302,12 +309,7 @@ int d_load_image(struct dctx *d, const char *name,
       free(pulled.media_type);
     }
     if (rc == 0)
-      rc = store_tag_get(d->store, full, &tag, err);
-    if (rc == 0) {
-      rc = image_load(d->store, tag.digest, tag.media_type, p, &m, &cfg,
-                      &mdigest, err);
-      store_tag_cleanup(&tag);
-    }
+      rc = d_load_stored(d, full, p, &m, &cfg, &mdigest, err);
   }
   ref_cleanup(&r);
   if (rc == 0) {

@@ -590,31 +590,38 @@ static void d_runctx_cleanup(struct dctx *d, struct d_runctx *r) {
  * next step does not unpack what was just packed (owners under a user
  * namespace are host ids, so only without one).  An optimisation: when it
  * fails, the lower is extracted from the blob when first needed. */
-static void d_adopt_upper(struct dctx *d, const struct stage *s,
-                          const char *upper, const struct layer_list *packed) {
-  const char *digest = s->layers[s->nlayers - 1].digest;
+static bool d_upper_to_lower(struct dctx *d, struct layer_list *list,
+                             const char *upper) {
+  layer_list_sort(list);
   struct layer_pack_opts o = d_pack_opts(d);
   struct err e;
-  if (layer_upper_to_lower(upper, packed, &o, &e) < 0 ||
-      cache_adopt_lower(d->store, digest, upper, &e) < 0)
+  if (layer_upper_to_lower(upper, list, &o, &e) == 0)
+    return true;
+  d_log(d, "upper directory not reused: %s", e.msg);
+  return false;
+}
+
+/* Names a reused upper directory as the lower directory of its layer. */
+static void d_adopt_upper(struct dctx *d, const char *digest,
+                          const char *upper) {
+  struct err e;
+  if (cache_adopt_lower(d->store, digest, upper, &e) < 0)
     d_log(d, "layer %.19s: upper directory not reused: %s", digest, e.msg);
 }
 
-/* Starts packing a RUN's layer on a worker thread (see layer_job.h) and
- * adds it to the stage with its digests left blank until d_join.  The
- * upper directory is made a lower first (packing reads only the entry
- * list and file contents, which that leaves alone), so the next RUN can
- * stack it at once.  False when it cannot: the caller packs in line. */
+/* Starts packing a RUN's layer (its sorted list) on a worker thread (see
+ * layer_job.h) and adds it to the stage with its digests left blank until
+ * d_join.  The upper directory, already made a lower (packing reads only
+ * the entry list and file contents, which that leaves alone), is the next
+ * RUN's lower at once.  False when it cannot: the caller packs in line. */
 static bool d_pack_async(struct dctx *d, struct stage *s,
                          struct layer_list *list, const char *created_by,
                          char **rundir, const char *upper) {
-  layer_list_sort(list);
   struct layer_pack_opts o = d_pack_opts(d);
   struct d_pending *p = &d->pending;
   size_t n = list->n;
   struct err e;
-  if (layer_upper_to_lower(upper, list, &o, &e) < 0 ||
-      layer_job_start(&p->job, list, &o, d->store, &e) < 0) {
+  if (layer_job_start(&p->job, list, &o, d->store, &e) < 0) {
     d_log(d, "packing in line: %s", e.msg);
     return false;
   }
@@ -678,10 +685,7 @@ int d_join(struct dctx *d, struct err *err) {
       if (cache_put(d->store, p->key, p->cache_entry, &e2) < 0)
         d_log(d, "build cache: %s", e2.msg);
     }
-    struct err e3;
-    if (cache_adopt_lower(d->store, l->digest, p->upper, &e3) < 0)
-      d_log(d, "layer %.19s: upper directory not reused: %s", l->digest,
-            e3.msg);
+    d_adopt_upper(d, l->digest, p->upper);
   }
   json_object_put(p->cache_entry);
   struct err e4;
@@ -986,11 +990,13 @@ int d_run(struct dctx *d, struct stage *s, unsigned idx,
       buf_puts(&by, " # buildkit");
       /* The previous RUN's layer has had this one's run to pack. */
       rc = d_join(d, err);
-      if (rc == 0 && (x.userns || !d_pack_async(d, s, &list, by.data,
-                                                &r.rundir, up.data))) {
+      bool reused =
+          rc == 0 && !x.userns && d_upper_to_lower(d, &list, up.data);
+      if (rc == 0 && !(reused && d_pack_async(d, s, &list, by.data, &r.rundir,
+                                              up.data))) {
         rc = d_commit_layer(d, s, &list, by.data, err);
-        if (rc == 0 && !x.userns)
-          d_adopt_upper(d, s, up.data, &list);
+        if (rc == 0 && reused)
+          d_adopt_upper(d, s->layers[s->nlayers - 1].digest, up.data);
       }
       buf_cleanup(&by);
     }

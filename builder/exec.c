@@ -678,17 +678,48 @@ static void exec__closed(uv_handle_t *h) {
   r->closing--;
 }
 
+/* Appends to opts the lowerdir list of lowers (bottom first), topmost
+ * first, through symlinks <host_dir>/l<k>, named <rel>l<k> in the options
+ * (read from rundir: symlinks keep the options short).  A directory met
+ * twice (two empty RUNs give one layer) is listed once, at its topmost
+ * place: overlayfs refuses it twice.  *listed: how many went in. */
+static int exec__lowerdir(const char *what, const char *host_dir,
+                          const char *rel, const char *const *lowers, size_t n,
+                          struct buf *opts, size_t *listed, struct err *err) {
+  *listed = 0;
+  if (n > EXEC__MAX_LOWERS)
+    return err_set(err, ERR_TOOBIG,
+                   "%s over %zu layers: overlayfs stacks at most %u", what, n,
+                   EXEC__MAX_LOWERS);
+  struct buf l = BUF_INIT;
+  int rc = 0;
+  for (size_t i = n; rc == 0 && i-- > 0;) {
+    bool dup = false;
+    for (size_t k = i + 1; k < n && !dup; k++)
+      dup = strcmp(lowers[k], lowers[i]) == 0;
+    if (dup)
+      continue;
+    buf_reset(&l);
+    buf_printf(&l, "%s/l%zu", host_dir, i);
+    if (symlink(lowers[i], l.data) != 0)
+      rc = err_set(err, ERR_IO, "symlink %s: %s", l.data, strerror(errno));
+    buf_printf(opts, "%s%sl%zu", *listed ? ":" : "", rel, i);
+    (*listed)++;
+  }
+  buf_cleanup(&l);
+  if (rc == 0 && opts->len > 4000)
+    rc = err_set(err, ERR_TOOBIG,
+                 "%s over %zu layers: overlay options too long", what, n);
+  return rc;
+}
+
 /* A LAYERS mount's overlay, prepared under rundir/m<i> (the child mounts
- * it at m<i>/mnt, relative to rundir, and binds mnt/<subpath>): symlinks
- * m<i>/l<k> keep the options short; without an upper directory overlayfs
- * wants two lower ones, so an empty one fills in. */
+ * it at m<i>/mnt, relative to rundir, and binds mnt/<subpath>); without
+ * an upper directory overlayfs wants two lower ones, so empty ones fill
+ * in. */
 static int exec__layers(const struct exec_spec *s, size_t i,
                         const struct exec_mount *in, struct exec__mnt *m,
                         struct strv *keep, struct err *err) {
-  if (in->nlowers > EXEC__MAX_LOWERS)
-    return err_set(err, ERR_TOOBIG,
-                   "--mount over %zu layers: overlayfs stacks at most %u",
-                   in->nlowers, EXEC__MAX_LOWERS);
   struct buf host = BUF_INIT, p = BUF_INIT, opts = BUF_INIT;
   int rc = 0;
   buf_printf(&host, "%s/m%zu", s->rundir, i);
@@ -701,23 +732,19 @@ static int exec__layers(const struct exec_spec *s, size_t i,
       rc = err_set(err, ERR_IO, "mkdir %s: %s", p.data, strerror(errno));
   }
   buf_puts(&opts, "lowerdir=");
-  for (size_t k = in->nlowers; rc == 0 && k-- > 0;) {
-    buf_reset(&p);
-    buf_printf(&p, "%s/l%zu", host.data, k);
-    if (symlink(in->lowers[k], p.data) != 0)
-      rc = err_set(err, ERR_IO, "symlink %s: %s", p.data, strerror(errno));
-    buf_printf(&opts, "%sm%zu/l%zu", k + 1 < in->nlowers ? ":" : "", i, k);
-  }
-  if (in->nlowers == 0)
+  buf_reset(&p);
+  buf_printf(&p, "m%zu/", i);
+  size_t listed = 0;
+  if (rc == 0)
+    rc = exec__lowerdir("--mount", host.data, p.data, in->lowers, in->nlowers,
+                        &opts, &listed, err);
+  if (listed == 0)
     buf_printf(&opts, "m%zu/empty", i);
   if (in->rw)
     buf_printf(&opts, ",upperdir=m%zu/u,workdir=m%zu/w", i, i);
-  else if (in->nlowers < 2)
-    buf_printf(&opts, ":m%zu/empty%s", i, in->nlowers ? "" : "2");
+  else if (listed < 2)
+    buf_printf(&opts, ":m%zu/empty%s", i, listed ? "" : "2");
   buf_puts(&opts, ",userxattr");
-  if (rc == 0 && opts.len > 4000)
-    rc = err_set(err, ERR_TOOBIG, "--mount over %zu layers: options too long",
-                 in->nlowers);
   if (rc == 0) {
     strv_push(keep, opts.data);
     m->ovl_opts = keep->v[keep->n - 1];
@@ -737,48 +764,24 @@ static int exec__layers(const struct exec_spec *s, size_t i,
   return rc;
 }
 
-/* Builds the lowerdir option: rundir/l<N> symlinks keep it short. */
+/* The RUN's own overlay options: its layers under a new upper directory. */
 static int exec__lowers(const struct exec_spec *s, struct buf *opts,
                         struct err *err) {
-  struct buf l = BUF_INIT;
-  int rc = 0;
-  if (s->nlowers > EXEC__MAX_LOWERS)
-    return err_set(err, ERR_TOOBIG,
-                   "RUN over %zu layers: overlayfs stacks "
-                   "at most %u",
-                   s->nlowers, EXEC__MAX_LOWERS);
   buf_puts(opts, "lowerdir=");
-  if (s->nlowers == 0) {
+  size_t listed = 0;
+  int rc = exec__lowerdir("RUN", s->rundir, "", s->lowers, s->nlowers, opts,
+                          &listed, err);
+  if (rc == 0 && listed == 0) {
+    struct buf l = BUF_INIT;
     buf_printf(&l, "%s/empty", s->rundir);
     if (mkdir(l.data, 0755) != 0 && errno != EEXIST)
       rc = err_set(err, ERR_IO, "mkdir %s: %s", l.data, strerror(errno));
+    buf_cleanup(&l);
     buf_puts(opts, "empty");
   }
-  bool first = true;
-  for (size_t i = s->nlowers; rc == 0 && i-- > 0;) {
-    /* The same layer twice (two empty RUNs) is refused by overlayfs;
-     * the upper copy already does all the lower one would. */
-    bool dup = false;
-    for (size_t k = i + 1; k < s->nlowers && !dup; k++)
-      dup = strcmp(s->lowers[k], s->lowers[i]) == 0;
-    if (dup)
-      continue;
-    buf_reset(&l);
-    buf_printf(&l, "%s/l%zu", s->rundir, i);
-    if (symlink(s->lowers[i], l.data) != 0)
-      rc = err_set(err, ERR_IO, "symlink %s: %s", l.data, strerror(errno));
-    buf_printf(opts, "%sl%zu", first ? "" : ":", i);
-    first = false;
-  }
-  buf_cleanup(&l);
   /* No redirect_dir, no metacopy, no index: the upper directory stays a
    * plain diff (whiteouts, opaque xattrs, full copies). */
   buf_puts(opts, ",upperdir=upper,workdir=work,userxattr");
-  if (opts->len > 4000 && rc == 0)
-    rc = err_set(err, ERR_TOOBIG,
-                 "RUN over %zu layers: overlay options "
-                 "too long",
-                 s->nlowers);
   return rc;
 }
 

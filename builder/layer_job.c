@@ -4,20 +4,13 @@
 #include "layer_job.h"
 
 #include <string.h>
-#include <time.h>
-
-static double layer_job__now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void layer_job__main(void *arg) {
   struct layer_job *job = arg;
-  double t0 = layer_job__now();
+  uint64_t t0 = uv_hrtime();
   job->rc =
       layer_pack(&job->list, &job->opts, job->store, &job->info, &job->err);
-  job->seconds = layer_job__now() - t0;
+  job->seconds = (double)(uv_hrtime() - t0) / 1e9;
 }
 
 int layer_job_start(struct layer_job *job, struct layer_list *list,

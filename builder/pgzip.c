@@ -192,7 +192,7 @@ static int pgzip__emit(struct pgzip *pz, const void *data, size_t n,
     if (rc < 0)
       return rc;
   }
-  return n ? pz->out(pz->ctx, data, n, err) : 0;
+  return pz->out(pz->ctx, data, n, err);
 }
 
 /* Writes finished blocks in order; with `until` set, waits until the
@@ -297,8 +297,9 @@ int pgzip_finish(struct pgzip *pz, struct err *err) {
     t[i] = (unsigned char)(pz->crc >> (8 * i));
     t[4 + i] = (unsigned char)((pz->total & 0xffffffffu) >> (8 * i));
   }
-  rc = pgzip__emit(pz, NULL, 0, err); /* the header, for an empty stream */
-  return rc < 0 ? rc : pz->out(pz->ctx, t, sizeof(t), err);
+  /* The last block always has output (at least deflate's final empty
+   * block), so the header is out already. */
+  return pz->out(pz->ctx, t, sizeof(t), err);
 }
 
 void pgzip_free(struct pgzip *pz) {

@@ -181,6 +181,9 @@ check "bind from a stage, rw: writes dropped" grep -q "| marker-after one" "$T/m
 check "bind from an image" grep -q "| marker-image root" "$T/m1.log"
 umoci unpack --image "$T/outm:1" "$T/bm" >/dev/null 2>&1
 check "no mount points of them left in the image" test ! -e "$T/bm/rootfs/in" -a ! -e "$T/bm/rootfs/one.txt" -a ! -e "$T/bm/rootfs/p"
+printf 'FROM %s AS e\nRUN true\nRUN true\nFROM %s\nRUN --mount=type=bind,from=e,target=/x echo "marker-twice $(ls /x/bin/busybox)"\n' "$BB" "$BB" > "$T/ctxm/Dockerfile.twice"
+"$DW" build -f "$T/ctxm/Dockerfile.twice" "$T/ctxm" > "$T/m3.log" 2>&1
+check "bind from a stage whose layers repeat (two empty RUNs)" grep -q "| marker-twice /x/bin/busybox" "$T/m3.log"
 printf 'FROM %s AS a\nFROM %s\nRUN --mount=type=bind,from=a,source=/nope,target=/x true\n' "$BB" "$BB" > "$T/ctxm/Dockerfile.missing"
 "$DW" build -f "$T/ctxm/Dockerfile.missing" "$T/ctxm" > "$T/m2.log" 2>&1 && bad "bind from a stage: a missing source fails" || ok "bind from a stage: a missing source fails"
 check "the missing source is named" grep -q "/nope does not exist" "$T/m2.log"
