@@ -51,12 +51,12 @@ for _ in $(seq 100); do curl -s -o /dev/null "http://$REG/v2/" && break; sleep 0
 say "registry on $REG"
 
 # 2. the Debian base --------------------------------------------------------
-MIRROR=${MIRROR:-$(sed -n 's/^URIs:[[:space:]]*//p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -n1)}
-MIRROR=${MIRROR:-http://deb.debian.org/debian}
-SECURITY=${SECURITY:-$(sed -n 's/^URIs:[[:space:]]*//p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | sed -n 2p)}
-SECURITY=${SECURITY:-http://deb.debian.org/debian-security}
 ROOTFS=$W/debian-rootfs
 if [[ ! -x $ROOTFS/usr/bin/apt-get ]]; then
+  # the mirror this machine's apt uses (either layout) or $DOCKWRIGHT_MIRROR
+  source "$REPO/tools/lib/mirror.sh"
+  MIRROR=$(mirror_debian) || exit 1
+  SECURITY=$(mirror_security) || exit 1
   say "debootstrap --variant=minbase bookworm ($MIRROR)"
   rm -rf "$ROOTFS" "$ROOTFS.tmp"
   debootstrap --variant=minbase bookworm "$ROOTFS.tmp" "$MIRROR" > "$W/debootstrap.log" 2>&1 \
@@ -64,8 +64,9 @@ if [[ ! -x $ROOTFS/usr/bin/apt-get ]]; then
   cat > "$ROOTFS.tmp/etc/apt/sources.list" <<SL
 deb $MIRROR bookworm main
 deb $MIRROR bookworm-updates main
-deb $SECURITY bookworm-security main
 SL
+  # the security archive only if this machine uses one
+  [[ -z $SECURITY ]] || echo "deb $SECURITY bookworm-security main" >>"$ROOTFS.tmp/etc/apt/sources.list"
   rm -rf "$ROOTFS.tmp"/var/cache/apt/archives/*.deb "$ROOTFS.tmp"/var/lib/apt/lists/*
   : > "$ROOTFS.tmp/etc/resolv.conf"
   echo debian > "$ROOTFS.tmp/etc/hostname"
