@@ -208,15 +208,23 @@ id "$U" >/dev/null 2>&1 || useradd -M -d /nonexistent -s /bin/sh "$U"
 RL=$(mktemp -d /tmp/dw-rootless.XXXXXX); chmod 755 "$RL"
 mkdir -p "$RL/ctx"; echo hi > "$RL/ctx/f.txt"
 printf 'FROM %s\nRUN echo "marker-rootless uid=$(id -u)" && mkdir /made && echo x > /made/x && rm /bin/ls\nCOPY f.txt /made/f.txt\nRUN ls -ln /made\n' "$BB" > "$RL/ctx/Dockerfile"
+# The user may not be able to reach $DW (a clone under /root, mode 0700):
+# it runs a copy, with the builder plugin the executable loads from its
+# own directory (when the build has one).
+mkdir "$RL/bin"
+for f in "$DW" "$(dirname "$DW")/libdockwright-builder.so"; do
+  [[ ! -e $f ]] || cp "$f" "$RL/bin/"
+done
+RLDW=$RL/bin/$(basename "$DW")
 chown -R "$U" "$RL"
 rl() { setpriv --reuid="$U" --regid="$U" --clear-groups env -i PATH=/usr/bin:/bin HOME="$RL" DOCKWRIGHT_ROOT="$RL/store" "$@"; }
-rl "$DW" build -t "$REG_plain/rootless:1" --output "type=oci,dest=$RL/out" "$RL/ctx" > "$T/rl.log" 2>&1
+rl "$RLDW" build -t "$REG_plain/rootless:1" --output "type=oci,dest=$RL/out" "$RL/ctx" > "$T/rl.log" 2>&1
 check "rootless build succeeds" grep -q '^sha256:' "$T/rl.log"
 check "rootless RUN is root inside" grep -q "| marker-rootless uid=0" "$T/rl.log"
 umoci unpack --image "$RL/out:1" "$T/rl-bundle" >/dev/null 2>&1
 check "rootless layer: file owned by root in the image" test "$(stat -c %u:%g "$T/rl-bundle/rootfs/made/x")" = 0:0
 check "rootless layer: whiteout" test ! -e "$T/rl-bundle/rootfs/bin/ls"
-rl "$DW" build "$RL/ctx" > "$T/rl2.log" 2>&1
+rl "$RLDW" build "$RL/ctx" > "$T/rl2.log" 2>&1
 check "rootless cached rebuild" sh -c "! grep -q '| marker-' '$T/rl2.log' && grep -q '^sha256:' '$T/rl2.log'"
 rm -rf "$RL"
 finish
