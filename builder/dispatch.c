@@ -522,8 +522,9 @@ int d_commit_layer(struct dctx *d, struct stage *s, struct layer_list *list,
   l.media_type = d_layer_media_type(d, &o);
   d_stage_add_layer(s, &l);
   d_cfg_history(d, s->cfg, created_by, false);
-  d_log(d, "layer %.19s: %zu entries, %llu bytes, packed in %.1fs", li.digest,
-        list->n, (unsigned long long)li.size, d_seconds() - t0);
+  d_log(d, "layer %.19s of step #%u: %zu entries, %llu bytes, packed in %.1fs",
+        li.digest, d->step, list->n, (unsigned long long)li.size,
+        d_seconds() - t0);
   return 0;
 }
 

@@ -59,6 +59,7 @@ struct d_pending {
   char *upper;              /* owned: rundir/upper, already a lower */
   json_object *cache_entry; /* owned or NULL: the step's cache entry */
   char key[DIGEST_HEX_LEN + 1];
+  unsigned step; /* the RUN's step: the log names it when joined later */
 };
 
 struct dctx {

@@ -633,6 +633,7 @@ static bool d_pack_async(struct dctx *d, struct stage *s,
   p->s = s;
   p->layer = s->nlayers - 1;
   p->nentries = n;
+  p->step = d->step;
   p->rundir = *rundir;
   *rundir = NULL;
   p->upper = xstrdup(upper);
@@ -672,11 +673,13 @@ int d_join(struct dctx *d, struct err *err) {
     memcpy(l->diffid, p->job.info.diffid, sizeof(l->diffid));
     l->size = p->job.info.size;
     d_set_layer_ids(p->s->cfg, NULL, p->layer, l);
+    /* Joined during a later step (or at the stage's end): the line names
+     * the RUN it belongs to. */
     d_log(d,
-          "layer %.19s: %zu entries, %llu bytes, packed in %.1fs "
+          "layer %.19s of step #%u: %zu entries, %llu bytes, packed in %.1fs "
           "(%.1fs waited)",
-          l->digest, p->nentries, (unsigned long long)l->size, p->job.seconds,
-          d_seconds() - t0);
+          l->digest, p->step, p->nentries, (unsigned long long)l->size,
+          p->job.seconds, d_seconds() - t0);
     if (p->cache_entry) {
       d_set_layer_ids(json_object_object_get(p->cache_entry, "config"),
                       json_object_object_get(p->cache_entry, "layers"),

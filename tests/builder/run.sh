@@ -54,6 +54,14 @@ check "--network=none has only lo" grep -q "| marker-net 1 lo:$" "$T/b1.log"
 check "tmpfs mount" grep -q "| marker-tmpfs t" "$T/b1.log"
 check "secret mounted" grep -q "| marker-secret 17" "$T/b1.log"
 check "secret not in the log" sh -c "! grep -q 'top secret' '$T/b1.log'"
+# A RUN's layer is packed in the background and its line printed during a
+# later step: each layer line names the step that made it.
+check "the first RUN's layer line names its step (#4)" grep -q '^  layer sha256:[0-9a-f]* of step #4: ' "$T/b1.log"
+check "every layer line names a step that makes one (RUN, COPY, WORKDIR)" awk '
+  /^#[0-9]+\// { n = substr($1, 2); sub(/\/.*/, "", n); kind[n] = substr($0, index($0, "] ") + 2) }
+  /^  layer sha256:/ { m = $0; sub(/.* of step #/, "", m); sub(/:.*/, "", m); seen++
+                       if (kind[m] !~ /^(RUN|COPY|ADD|WORKDIR) /) bad++ }
+  END { exit !(seen > 10 && bad == 0) }' "$T/b1.log"
 umoci unpack --image "$out:1" "$T/bundle" >/dev/null 2>&1
 R=$T/bundle/rootfs
 check "created file" grep -qx a "$R/data/a"
