@@ -34,8 +34,12 @@ phase() {
     echo "setup: the whole output is in $log" >&2
     return $rc
   fi
+  # apt-get's own account of what it did, when it gave one
+  local apt
+  apt=$(sed -n 's/.* \([0-9]* newly installed\).*/\1/p; s/^After this operation, \(.*\) will be used.*/\1/p' "$log" |
+    paste -sd, | sed 's/,/, /')
   rm -f "$log"
-  echo "setup: $what ($((SECONDS - t0))s)"
+  echo "setup: $what${apt:+: $apt} ($((SECONDS - t0))s)"
 }
 
 missing=()
