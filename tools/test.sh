@@ -21,7 +21,7 @@ passed=0 failed=0 failures=()
 # suite NAME COMMAND...: runs COMMAND with its output shown and kept in
 # $logs/NAME.log; sets $log and $rc.
 suite() {
-  log=$logs/$(tr -c 'A-Za-z0-9._-' '-' <<<"$1" | sed 's/-*$//').log
+  log=$logs/$(tr -cs 'A-Za-z0-9._' '-' <<<"$1" | sed 's/^-//; s/-$//').log
   echo "== $1"
   "${@:2}" </dev/null 2>&1 | tee "$log"
   rc=${PIPESTATUS[0]}
