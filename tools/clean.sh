@@ -61,9 +61,9 @@ if ((all)); then
   fi
   echo "clean: kept npm's download cache (~/.npm: npm cache clean --force empties it)"
   echo "clean: kept the Debian packages; tools/setup.sh installs those missing among:"
-  sed -n '/^packages=(/,/)$/p' tools/setup.sh | sed 's/#.*//; s/packages=(//; s/)//' | tr -s ' \n' ' ' |
-    fold -s -w 72 | sed 's/^/  /'
-  echo "  (and nodejs, npm when node or npm is missing); apt-get remove those you do not want"
+  awk '/^packages=\(/ {p = 1} p {sub(/#.*/, ""); print; if (/\)/) exit}' tools/setup.sh |
+    sed 's/packages=(//; s/)//' | xargs | fold -s -w 72 | sed 's/ *$//; s/^/  /'
+  echo "  and nodejs, npm when node or npm is missing; apt-get remove those you do not want"
 else
   echo "clean: kept the caches (./tools/clean.sh --all removes them)"
 fi

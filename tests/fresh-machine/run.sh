@@ -7,7 +7,8 @@
 # then the commands of the README's Quick start block, word for word, run
 # there as root with that root as "/" (a mount point, in a private mount
 # namespace: RUN's `make / private` and buildah need that, a chroot is not
-# enough), then ./tools/main.sh once more (it must be fast: cached).
+# enough), then ./tools/main.sh once more (it must be fast: cached), then
+# ./tools/clean.sh --all (what is left is reported).
 #
 #   tests/fresh-machine/run.sh [-l classic|deb822|both] [-d DIR] [REPO [REF]]
 #
@@ -71,7 +72,8 @@ make_root() {
     printf 'deb %s bookworm main\ndeb %s bookworm-updates main\n' "$mirror" "$mirror" \
       >"$dir/etc/apt/sources.list"
   fi
-  inside "$dir" / /bin/sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq git ca-certificates >/dev/null'
+  inside "$dir" / /bin/sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq git ca-certificates' \
+    >"$dir.apt.log" 2>&1 || { tail -20 "$dir.apt.log"; return 1; }
   # trust what this host trusts (an intercepting proxy's CA, if any)
   cp /etc/ssl/certs/ca-certificates.crt "$dir/etc/ssl/certs/ca-certificates.crt"
 }
@@ -119,6 +121,15 @@ for layout in "${layouts[@]}"; do
   r+=" /root/.npm $(mb "$dir/root/.npm") MB; /var/cache/apt $(mb "$dir/var/cache/apt") MB"
   echo "   $r"
   results+=("$r")
+  rc=0
+  inside "$dir" /root/dockwright ./tools/clean.sh --all >"$log-clean.log" 2>&1 || rc=$?
+  left=$(cd "$dir" && ls -d var/tmp/dockwright-flask root/dockwright/build root/dockwright/build-asan \
+    root/dockwright/tests/lsp/node_modules root/.cache/tree-sitter* 2>/dev/null | xargs)
+  grep -q '^dw-rootless:' "$dir/etc/passwd" "$dir/etc/subuid" "$dir/etc/subgid" && left+=" dw-rootless"
+  r="$layout: './tools/clean.sh --all' exit $rc; machine $(mb "$dir") MB after it; left: ${left:-nothing of ours}"
+  echo "   $r"
+  results+=("$r")
+  [[ $rc -eq 0 && -z $left ]] || status=1
 done
 echo "== results"
 printf '%s\n' "${results[@]}"
