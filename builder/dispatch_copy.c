@@ -287,14 +287,16 @@ int d_strv_cmp(const void *a, const void *b) {
   return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* True when a file is a tar archive (plain or compressed). */
+/* True when a file is a tar archive, plain or compressed in a way BuildKit
+ * opens (anything else is copied as it is).  ARCHIVE_WARN: a tar whose
+ * first name is not in the reader's charset is still a tar. */
 static bool d_is_archive(const char *path) {
   struct archive *a = archive_read_new();
-  archive_read_support_filter_all(a);
+  layer_read_filters(a);
   archive_read_support_format_tar(a);
   struct archive_entry *e;
   bool ok = archive_read_open_filename(a, path, 65536) == ARCHIVE_OK &&
-            archive_read_next_header(a, &e) == ARCHIVE_OK;
+            archive_read_next_header(a, &e) >= ARCHIVE_WARN;
   archive_read_free(a);
   return ok;
 }

@@ -55,6 +55,7 @@ struct d_pending {
   struct stage *s; /* borrowed: the stage the layer belongs to */
   size_t layer;    /* its index in s->layers (a placeholder until joined) */
   size_t nentries;
+  unsigned line;            /* the RUN's line, for a packing error */
   char *rundir;             /* owned: the RUN's directory */
   char *upper;              /* owned: rundir/upper, already a lower */
   json_object *cache_entry; /* owned or NULL: the step's cache entry */

@@ -633,6 +633,7 @@ static bool d_pack_async(struct dctx *d, struct stage *s,
   p->s = s;
   p->layer = s->nlayers - 1;
   p->nentries = n;
+  p->line = d->cur_line;
   p->rundir = *rundir;
   *rundir = NULL;
   p->upper = xstrdup(upper);
@@ -666,6 +667,8 @@ int d_join(struct dctx *d, struct err *err) {
   d->has_pending = false;
   double t0 = d_seconds();
   int rc = layer_job_join(&p->job, err);
+  if (rc < 0 && err)
+    err->line = p->line; /* the RUN's error, whichever step waited */
   if (rc == 0) {
     struct lref *l = &p->s->layers[p->layer];
     memcpy(l->digest, p->job.info.digest, sizeof(l->digest));
