@@ -44,6 +44,7 @@
 #include "image.h"
 #include "layer.h"
 #include "layer_job.h"
+#include "userdb.h"
 #include "output.h"
 #include "ref.h"
 #include "registry.h"
@@ -387,75 +388,39 @@ bool d_numeric(const char *s, unsigned long *out) {
   return true;
 }
 
-/* Looks name up in <rootfs>/etc/passwd (field 3 uid, 4 gid) or
- * etc/group (field 3 gid). */
-static int d_lookup_db(struct dctx *d, struct stage *s, const char *file,
-                       const char *name, unsigned long *id, unsigned long *gid,
-                       struct err *err) {
+/* The host path of the stage's file rel ("etc/passwd"), or NULL when the
+ * stage has no such regular file. */
+static int d_stage_file(struct dctx *d, struct stage *s, const char *rel,
+                        char **host, struct err *err) {
+  *host = NULL;
   struct layer_view v;
   int rc = d_stage_view(d, s, &v, err);
   if (rc < 0)
     return rc;
   struct layer_found lf;
-  rc = layer_view_resolve(&v, file, true, &lf, err);
+  rc = layer_view_resolve(&v, rel, true, &lf, err);
   if (rc < 0)
     return rc;
-  FILE *f = lf.exists && S_ISREG(lf.st.st_mode) ? fopen(lf.host, "r") : NULL;
-  layer_found_cleanup(&lf);
-  if (f == NULL)
-    return err_set(err, ERR_NOTFOUND,
-                   "unable to find user %s: no %s in "
-                   "the image",
-                   name, file);
-  char *line = NULL;
-  size_t cap = 0;
-  rc = ERR_NOTFOUND;
-  while (getline(&line, &cap, f) >= 0) {
-    char *save = NULL;
-    char *f0 = strtok_r(line, ":\n", &save);
-    if (f0 == NULL || strcmp(f0, name) != 0)
-      continue;
-    strtok_r(NULL, ":\n", &save); /* password */
-    char *f2 = strtok_r(NULL, ":\n", &save);
-    char *f3 = strtok_r(NULL, ":\n", &save);
-    if (f2 && d_numeric(f2, id)) {
-      if (gid && f3)
-        (void)d_numeric(f3, gid);
-      rc = 0;
-    }
-    break;
+  if (lf.exists && S_ISREG(lf.st.st_mode)) {
+    *host = lf.host;
+    lf.host = NULL;
   }
-  free(line);
-  fclose(f);
-  if (rc == ERR_NOTFOUND)
-    return err_set(err, ERR_NOTFOUND, "unable to find %s %s in %s",
-                   strcmp(file, "/etc/group") ? "user" : "group", name, file);
+  layer_found_cleanup(&lf);
   return 0;
 }
 
-/* "user[:group]" to ids, BuildKit's rules. */
+/* "user[:group]" to ids, BuildKit's rules (userdb_chown), names looked up
+ * in the stage's own /etc/passwd and /etc/group. */
 int d_chown(struct dctx *d, struct stage *s, const char *spec, uid_t *uid,
             gid_t *gid, struct err *err) {
-  char *u = xstrdup(spec);
-  char *g = strchr(u, ':');
-  if (g)
-    *g++ = '\0';
-  unsigned long uv = 0, gv = 0, pg = 0;
-  int rc = 0;
-  if (d_numeric(u, &uv)) {
-    pg = uv;
-  } else {
-    rc = d_lookup_db(d, s, "/etc/passwd", u, &uv, &pg, err);
-  }
-  if (rc == 0) {
-    if (g == NULL)
-      gv = pg;
-    else if (!d_numeric(g, &gv))
-      rc = d_lookup_db(d, s, "/etc/group", g, &gv, NULL, err);
-  }
-  free(u);
-  *uid = (uid_t)uv;
-  *gid = (gid_t)gv;
+  char *passwd = NULL, *group = NULL;
+  int rc = d_stage_file(d, s, "etc/passwd", &passwd, err);
+  if (rc == 0)
+    rc = d_stage_file(d, s, "etc/group", &group, err);
+  if (rc == 0)
+    rc = userdb_chown(passwd, group, spec, uid, gid, err);
+  free(passwd);
+  free(group);
   return rc;
 }
 
@@ -558,9 +523,20 @@ static int d_workdir(struct dctx *d, struct stage *s,
   rc = d_stage_view(d, s, &view, err);
   if (rc == 0)
     rc = layer_view_resolve(&view, clean, true, &lf, err);
+  /* Every directory it creates belongs to the current user
+   * (dockerfile2llb/convert.go dispatchWorkdir: llb.Mkdir(wd, 0755,
+   * WithParents(true), WithUser(config.User))), resolved as --chown is. */
+  const char *user = json_object_get_string(
+      json_object_object_get(d_cfg_config(s->cfg), "User"));
+  struct copyop op;
+  memset(&op, 0, sizeof(op));
+  if (rc == 0 && !lf.exists && user && *user) {
+    op.chown = true;
+    rc = d_chown(d, s, user, &op.uid, &op.gid, err);
+    if (rc == 0)
+      rc = d_stage_view(d, s, &view, err); /* (d_chown may renew it) */
+  }
   if (rc == 0 && !lf.exists) {
-    struct copyop op;
-    memset(&op, 0, sizeof(op));
     op.d = d;
     op.s = s;
     op.dst = view;
