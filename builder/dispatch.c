@@ -559,37 +559,45 @@ static int d_workdir(struct dctx *d, struct stage *s,
   return rc;
 }
 
-/* ENV / LABEL: key, value, separator triples. */
+/* ENV / LABEL: key, value, separator triples.  Every word is expanded
+ * against the environment before the line, then the pairs are set:
+ * `ENV A=2 B=${A}` gives B the old A (dockerfile2llb/convert.go dispatch:
+ * the SupportsSingleWordExpansion words are expanded with
+ * getEnv(d.state) before dispatchEnv/dispatchLabel change anything). */
 static int d_keyval(struct dctx *d, struct stage *s, const struct df_instr *in,
                     bool label, struct err *err) {
   if (in->nargs == 0 || in->nargs % 3 != 0)
     return err_set(err, ERR_SYNTAX, "%s requires at least one argument",
                    label ? "LABEL" : "ENV");
   int rc = 0;
+  size_t npairs = in->nargs / 3;
+  char **kv = xcalloc(2 * npairs, sizeof(char *));
+  for (size_t i = 0; rc == 0 && i < npairs; i++) {
+    const struct df_arg *k = &in->args[3 * i], *v = &in->args[3 * i + 1];
+    rc = d_expand(d, s, k->value, k->len, &kv[2 * i], err);
+    if (rc == 0)
+      rc = d_expand(d, s, v->value, v->len, &kv[2 * i + 1], err);
+  }
   struct buf by = BUF_INIT;
   buf_puts(&by, label ? "LABEL" : "ENV");
-  for (size_t i = 0; rc == 0 && i + 2 < in->nargs; i += 3) {
-    char *k = NULL, *v = NULL;
-    rc = d_expand(d, s, in->args[i].value, in->args[i].len, &k, err);
-    if (rc == 0)
-      rc = d_expand(d, s, in->args[i + 1].value, in->args[i + 1].len, &v, err);
-    if (rc == 0) {
-      if (label) {
-        json_object *c = d_cfg_config(s->cfg), *labels;
-        if (!json_object_object_get_ex(c, "Labels", &labels) ||
-            !json_object_is_type(labels, json_type_object)) {
-          labels = json_object_new_object();
-          json_object_object_add(c, "Labels", labels);
-        }
-        json_object_object_add(labels, k, json_object_new_string(v));
-      } else {
-        d_cfg_set_env(s->cfg, k, v);
+  for (size_t i = 0; rc == 0 && i < npairs; i++) {
+    const char *k = kv[2 * i], *v = kv[2 * i + 1];
+    if (label) {
+      json_object *c = d_cfg_config(s->cfg), *labels;
+      if (!json_object_object_get_ex(c, "Labels", &labels) ||
+          !json_object_is_type(labels, json_type_object)) {
+        labels = json_object_new_object();
+        json_object_object_add(c, "Labels", labels);
       }
-      buf_printf(&by, " %s=%s", k, v);
+      json_object_object_add(labels, k, json_object_new_string(v));
+    } else {
+      d_cfg_set_env(s->cfg, k, v);
     }
-    free(k);
-    free(v);
+    buf_printf(&by, " %s=%s", k, v);
   }
+  for (size_t i = 0; i < 2 * npairs; i++)
+    free(kv[i]);
+  free(kv);
   if (rc == 0)
     d_cfg_history(d, s->cfg, by.data, true);
   buf_cleanup(&by);
