@@ -508,24 +508,21 @@ int d_copy(struct dctx *d, struct stage *s, const struct df_instr *in,
       layer_found_cleanup(&root);
       if (matches.n > 1)
         qsort(matches.v, matches.n, sizeof(char *), d_strv_cmp);
-      if (rc == 0 && matches.n == 0)
-        rc = err_set(err, ERR_NOTFOUND,
-                     "no source files were specified: "
-                     "%s matches nothing",
-                     sv);
     } else if (match_has_meta(clean)) {
       d_copy_glob_walk(src_root, "", clean, op.ignore, &matches, 0);
       if (matches.n > 1)
         qsort(matches.v, matches.n, sizeof(char *), d_strv_cmp);
-      if (matches.n == 0)
-        rc = err_set(err, ERR_NOTFOUND,
-                     "no source files were specified: "
-                     "%s matches nothing",
-                     sv);
     } else {
       strv_push(&matches, clean);
     }
-    bool many = nsrc > 1 || matches.n > 1 || match_has_meta(clean);
+    /* A wildcard that matches nothing copies nothing (BuildKit's
+     * dispatchCopy asks llb.Copy for AllowEmptyWildcard: true); a plain
+     * path that does not exist fails below.  One match is one source: it
+     * may go to a file destination (testCopyWildcards: COPY f*.go
+     * foo2.go). */
+    if (matches.n == 0)
+      d_log(d, "%s matches nothing", sv);
+    bool many = nsrc > 1 || matches.n > 1;
     if (many && !dst_dir && rc == 0) {
       size_t dl = strlen(dst);
       if (dl == 0 || dst[dl - 1] != '/')

@@ -179,5 +179,13 @@ for d in "$HERE"/diff/*/; do
   if [[ -n ${DIFF_CASES:-} && " $DIFF_CASES " != *" $(basename "$d") "* ]]; then continue; fi
   run_case "$d"
 done
+# buildah's overlay storage keeps mounts under $T: release them before
+# lib.sh removes $T.
+if [[ $BUILDAH = 1 ]]; then
+  buildah rm -a > /dev/null 2>&1
+  buildah rmi -a -f > /dev/null 2>&1
+  awk -v t="$T/" 'index($2, t) == 1 { print $2 }' /proc/mounts | sort -r |
+    while read -r m; do umount -l "$m" 2>/dev/null; done
+fi
 echo "# $PASS passed, $FAIL_N failed"
 [[ $FAIL_N -eq 0 ]]
