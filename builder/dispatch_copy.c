@@ -600,8 +600,11 @@ int d_copy(struct dctx *d, struct stage *s, const struct df_instr *in,
                         true, err);
           /* copy_add added the top as an entry; drop it again. */
           if (rc == 0 && lp.len && op.list.n) {
+            /* (entries dropped before, e.g. by an earlier match of a
+             * wildcard into the same directory, have no path) */
             for (size_t k = 0; k < op.list.n; k++)
-              if (strcmp(op.list.v[k].path, lp.data) == 0 &&
+              if (op.list.v[k].path &&
+                  strcmp(op.list.v[k].path, lp.data) == 0 &&
                   op.list.v[k].src == NULL && S_ISDIR(op.list.v[k].mode)) {
                 free(op.list.v[k].path);
                 op.list.v[k].path = NULL;
