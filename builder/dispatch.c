@@ -212,6 +212,18 @@ int d_expand(struct dctx *d, struct stage *s, const char *word, size_t len,
   return rc;
 }
 
+int d_expand_words(struct dctx *d, struct stage *s, const char *word,
+                   size_t len, struct strv *out, struct err *err) {
+  struct d_env e = {STRV_INIT, s ? &s->args : &d->meta};
+  if (s)
+    d_cfg_env(s->cfg, &e.env);
+  struct expand_env env = {d_lookup, &e};
+  struct expand_opts o = {d->escape, 0};
+  int rc = expand_words(word, len, &o, &env, NULL, out, err);
+  strv_cleanup(&e.env);
+  return rc;
+}
+
 /* --- stages and layers ------------------------------------------------ */
 
 void d_stage_cleanup(struct dctx *d, struct stage *s) {
@@ -776,17 +788,31 @@ static int d_map_words(struct dctx *d, struct stage *s,
     m = json_object_new_object();
     json_object_object_add(c, key, m);
   }
+  /* EXPOSE splits what it expands into words (dispatchExpose:
+   * shlex.ProcessWords, so PORTS="80 443/udp" is two ports); VOLUME
+   * expands each argument as one word. */
+  struct strv vals = STRV_INIT;
   for (size_t i = 0; i < in->nargs; i++) {
     char *v = NULL;
-    int rc = d_expand(d, s, in->args[i].value, in->args[i].len, &v, err);
-    if (rc < 0)
+    int rc = ports
+                 ? d_expand_words(d, s, in->args[i].value, in->args[i].len,
+                                  &vals, err)
+                 : d_expand(d, s, in->args[i].value, in->args[i].len, &v, err);
+    if (rc < 0) {
+      strv_cleanup(&vals);
       return rc;
+    }
+    if (v)
+      strv_push_take(&vals, v);
+  }
+  for (size_t i = 0; i < vals.n; i++) {
+    char *v = vals.v[i];
     if (v[0] == '\0') {
-      free(v);
-      if (!ports)
+      if (!ports) {
+        strv_cleanup(&vals);
         return err_set(err, ERR_SYNTAX,
-                       "VOLUME specified can not be an "
-                       "empty string");
+                       "VOLUME specified can not be an empty string");
+      }
       continue;
     }
     struct buf k = BUF_INIT;
@@ -808,7 +834,7 @@ static int d_map_words(struct dctx *d, struct stage *s,
       if (!okp) {
         buf_cleanup(&k);
         int rc2 = err_set(err, ERR_SYNTAX, "invalid containerPort: %s", v);
-        free(v);
+        strv_cleanup(&vals);
         return rc2;
       }
       for (unsigned long pnum = lo; pnum <= hi; pnum++) {
@@ -822,8 +848,8 @@ static int d_map_words(struct dctx *d, struct stage *s,
       json_object_object_add(m, k.data, json_object_new_object());
     }
     buf_cleanup(&k);
-    free(v);
   }
+  strv_cleanup(&vals);
   d_cfg_history(d, s->cfg, in->original, true);
   return 0;
 }

@@ -99,6 +99,8 @@ struct copyop {
   const struct match_rules *ignore; /* context only */
   struct match_rules excludes;
   bool from_context; /* owners become 0:0 (or --chown) */
+  bool untar;        /* ADD <tar>: the tar's directories replace existing
+                        ones' metadata, as moby's untar does */
   bool chown;
   uid_t uid;
   gid_t gid;
@@ -132,6 +134,10 @@ json_object *d_json_clone(json_object *o);
 const char *d_lookup(void *ctx, const char *name, size_t len);
 int d_expand(struct dctx *d, struct stage *s, const char *word, size_t len,
              char **out, struct err *err);
+/* Expands and splits into words (BuildKit's ProcessWords), appended to
+ * *out. */
+int d_expand_words(struct dctx *d, struct stage *s, const char *word,
+                   size_t len, struct strv *out, struct err *err);
 void d_stage_cleanup(struct dctx *d, struct stage *s);
 void d_stage_add_layer(struct stage *s, const struct lref *l);
 int d_stage_view(struct dctx *d, struct stage *s, struct layer_view *v,
