@@ -436,14 +436,6 @@ int d_chown(struct dctx *d, struct stage *s, const char *spec, uid_t *uid,
   return rc;
 }
 
-const char *d_flag(const struct df_instr *in, const char *name) {
-  const char *v = NULL;
-  for (size_t i = 0; i < in->nflags; i++)
-    if (strcmp(in->flags[i].name, name) == 0)
-      v = in->flags[i].value ? in->flags[i].value : "";
-  return v;
-}
-
 int d_stage_index(struct dctx *d, const char *name) {
   for (size_t i = 0; i < d->df->nstages; i++)
     if (d->df->stages[i].name && strcasecmp(d->df->stages[i].name, name) == 0)
@@ -752,7 +744,7 @@ static int d_healthcheck(struct stage *s, const struct df_instr *in,
                                         {"start-period", "StartPeriod"},
                                         {"start-interval", "StartInterval"}};
   for (size_t i = 0; i < 4; i++) {
-    const char *v = d_flag(in, durs[i][0]);
+    const char *v = df_instr_flag(in, durs[i][0]);
     if (v == NULL)
       continue;
     bool ok;
@@ -765,7 +757,7 @@ static int d_healthcheck(struct stage *s, const struct df_instr *in,
     if (ns)
       json_object_object_add(hc, durs[i][1], json_object_new_int64(ns));
   }
-  const char *r = d_flag(in, "retries");
+  const char *r = df_instr_flag(in, "retries");
   if (r) {
     unsigned long n;
     if (!d_numeric(r, &n)) {
@@ -875,11 +867,16 @@ static int d_onbuild(struct dctx *d, struct stage *s, unsigned idx,
     d_log(d, "running ONBUILD trigger: %s", t);
     struct dockerfile *tdf = dockerfile_parse(t, strlen(t), NULL);
     const struct df_problem *p = dockerfile_first_error(tdf);
+    struct buf fm = BUF_INIT;
     if (p || tdf->ninstrs != 1)
       rc = err_set(err, ERR_SYNTAX, "ONBUILD trigger \"%.100s\": %s", t,
                    p ? p->message : "not one instruction");
+    else if (df_flags_problem(&tdf->instrs[0], &fm, NULL))
+      rc = err_set(err, ERR_SYNTAX, "ONBUILD trigger \"%.100s\": %s", t,
+                   fm.data);
     else
       rc = d_instr(d, s, idx, &tdf->instrs[0], true, err);
+    buf_cleanup(&fm);
     dockerfile_free(tdf);
   }
   json_object_put(triggers);
@@ -898,7 +895,7 @@ static int d_from(struct dctx *d, struct stage *s, unsigned idx,
   if (rc < 0)
     return rc;
   struct image_platform plat = d->plat;
-  const char *pf = d_flag(in, "platform");
+  const char *pf = df_instr_flag(in, "platform");
   if (pf) {
     char *pv = NULL;
     rc = d_expand(d, NULL, pf, strlen(pf), &pv, err);
@@ -1134,7 +1131,7 @@ static void d_mark(struct dctx *d, size_t idx, unsigned depth) {
     if (in->kind == DF_FROM && in->nargs >= 1) {
       d_mark_ref(d, idx, in, in->args[0].value, depth);
     } else if (in->kind == DF_COPY || in->kind == DF_ADD) {
-      const char *ref = d_flag(in, "from");
+      const char *ref = df_instr_flag(in, "from");
       if (ref)
         d_mark_ref(d, idx, in, ref, depth);
     } else if (in->kind == DF_RUN) {
@@ -1269,6 +1266,26 @@ static int d_commit_image(struct dctx *d, struct stage *s,
   return rc;
 }
 
+/* Refuses, before anything runs, the flags BuildKit's parser refuses
+ * (instructions.Parse parses every stage's instructions first), with its
+ * words: the table is the analysis's too (model/flags.h), so what `lint`
+ * reports as an error is what the build refuses. */
+static int d_check_flags(struct dctx *d, const char *path, struct err *err) {
+  for (size_t i = 0; i < d->df->ninstrs; i++) {
+    const struct df_instr *in = &d->df->instrs[i];
+    struct buf m = BUF_INIT;
+    size_t at = 0;
+    if (df_flags_problem(in, &m, &at)) {
+      const struct df_range *r = &in->flags[at].range;
+      int rc = err_set_at(err, ERR_SYNTAX, r->start.row + 1, r->start.col + 1,
+                          "%s:%u: %s", path, r->start.row + 1, m.data);
+      buf_cleanup(&m);
+      return rc;
+    }
+  }
+  return 0;
+}
+
 int dispatch_run(const struct build_request *req, uv_loop_t *loop,
                  const atomic_bool *cancel, const struct dispatch_sink *sink,
                  char digest_out[72], struct err *err) {
@@ -1336,6 +1353,9 @@ int dispatch_run(const struct build_request *req, uv_loop_t *loop,
                     p->range.start.row + 1, p->message);
     goto out;
   }
+  rc = d_check_flags(d, dfpath.data, err);
+  if (rc < 0)
+    goto out;
   rc = context_open(req->context_dir,
                     req->dockerfile_text ? NULL : dfpath.data, &d->ctx, err);
   if (rc < 0)

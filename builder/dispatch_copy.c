@@ -361,18 +361,10 @@ int d_copy(struct dctx *d, struct stage *s, const struct df_instr *in,
     return err_set(err, ERR_SYNTAX, "%s requires at least two arguments",
                    is_add ? "ADD" : "COPY");
   }
+  /* (flags BuildKit's parser refuses were refused before the build
+   * started: d_check_flags) */
   for (size_t i = 0; i < in->nflags && rc == 0; i++) {
     const char *n = in->flags[i].name;
-    static const char *const known[] = {"from",     "chown",        "chmod",
-                                        "link",     "exclude",      "parents",
-                                        "checksum", "keep-git-dir", "unpack"};
-    bool ok = false;
-    for (size_t k = 0; k < sizeof(known) / sizeof(known[0]); k++)
-      ok = ok || strcmp(n, known[k]) == 0;
-    if (!ok || (!is_add &&
-                (strcmp(n, "checksum") == 0 ||
-                 strcmp(n, "keep-git-dir") == 0 || strcmp(n, "unpack") == 0)))
-      rc = err_set(err, ERR_SYNTAX, "unknown flag: --%s", n);
     if (rc == 0 && strcmp(n, "exclude") == 0 && in->flags[i].value) {
       char *v = NULL;
       rc = d_expand(d, s, in->flags[i].value, strlen(in->flags[i].value), &v,
@@ -382,12 +374,12 @@ int d_copy(struct dctx *d, struct stage *s, const struct df_instr *in,
       free(v);
     }
   }
-  const char *fromv = d_flag(in, "from");
-  const char *chownv = d_flag(in, "chown");
-  const char *chmodv = d_flag(in, "chmod");
-  const char *checksum = d_flag(in, "checksum");
-  bool parents =
-      d_flag(in, "parents") && strcmp(d_flag(in, "parents"), "false") != 0;
+  const char *fromv = df_instr_flag(in, "from");
+  const char *chownv = df_instr_flag(in, "chown");
+  const char *chmodv = df_instr_flag(in, "chmod");
+  const char *checksum = df_instr_flag(in, "checksum");
+  bool parents = df_instr_flag(in, "parents") &&
+                 strcmp(df_instr_flag(in, "parents"), "false") != 0;
   if (rc == 0 && chownv && *chownv) {
     char *v = NULL;
     rc = d_expand(d, s, chownv, strlen(chownv), &v, err);

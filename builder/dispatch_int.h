@@ -15,6 +15,7 @@
 
 #include "../common/buf.h"
 #include "../model/dockerfile.h"
+#include "../model/flags.h"
 #include "context.h"
 #include "digest.h"
 #include "dispatch.h"
@@ -148,7 +149,6 @@ int d_load_image(struct dctx *d, const char *name,
 bool d_numeric(const char *s, unsigned long *out);
 int d_chown(struct dctx *d, struct stage *s, const char *spec, uid_t *uid,
             gid_t *gid, struct err *err);
-const char *d_flag(const struct df_instr *in, const char *name);
 int d_stage_index(struct dctx *d, const char *name);
 void d_strip_tabs(struct buf *out, const char *s, size_t n);
 int d_commit_layer(struct dctx *d, struct stage *s, struct layer_list *list,
