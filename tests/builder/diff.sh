@@ -47,11 +47,13 @@ export CONTAINERS_REGISTRIES_CONF=$T/conf/registries.conf CONTAINERS_STORAGE_CON
 export BUILDAH_ISOLATION=oci BUILDAH_RUNTIME=runc
 
 FIELDS='Env Cmd Entrypoint WorkingDir User ExposedPorts Volumes Labels StopSignal Healthcheck Shell OnBuild'
-# Mount points buildah's runtime leaves in a RUN's layer (empty /dev,
-# /proc, /sys, /run, and the empty /etc files it binds).  BuildKit removes
-# the stubs it created (executor/oci/mounts.go, MountStubsCleaner), and so
-# does dockwright: allowed in every case.
-STUBS='^/(dev|proc|sys|run) d |^/etc/(hostname|hosts|resolv\.conf) f [0-9]+ 0 0 0 e3b0c44298fc1c14'
+# Mount stubs buildah's runtime leaves in a RUN's layer (an empty /run and
+# the empty /etc files it binds).  BuildKit removes /etc/hosts,
+# /etc/resolv.conf and the --mount targets it made (executor/stubs.go
+# MountStubsCleaner) and makes no /run nor /etc/hostname, and so does
+# dockwright: allowed in every case.  (/dev, /proc and /sys, made by the
+# runtime, stay in all three.)
+STUBS='^/run d |^/etc/(hostname|hosts|resolv\.conf) f [0-9]+ 0 0 0 e3b0c44298fc1c14'
 
 N=0
 DW_CFG="" DW_TREE="" CASE_ERRS=()
