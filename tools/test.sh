@@ -65,6 +65,8 @@ tally "grammar corpus" "$ok" "$bad"
 # docker-registry on free loopback ports; the ASan+UBSan build runs them
 # too, except the buildah comparisons (their time goes to buildah, and the
 # normal build already runs them).
+# The differential suite (diff.sh) runs on the ASan+UBSan build without
+# buildah, checking only its BuildKit assertions on dockwright's images.
 runs=()
 for t in tests/tools/*.sh; do runs+=(":$t"); done
 for t in tests/builder/*.sh; do
@@ -77,7 +79,8 @@ done
 for run in "${runs[@]}"; do
   b=${run%%:*} t=${run#*:}
   name="$t${b:+ ($b)}"
-  suite "$name" env ${b:+DW=$PWD/$b/dockwright} bash "$t"
+  suite "$name" env ${b:+DW=$PWD/$b/dockwright} \
+    DIFF_BUILDAH=$([[ $b = build ]] && echo 1 || echo 0) bash "$t"
   ok=$(grep -c '^ok ' "$log"); bad=$(grep -c '^not ok ' "$log")
   [[ $rc -eq 0 || $rc -eq 77 || $bad -gt 0 ]] || ok=""
   tally "$name" "$ok" "$bad"
