@@ -46,6 +46,7 @@
 #include "../../analysis/analysis.h"
 #include "../../common/buf.h"
 #include "../../common/log.h"
+#include "../hooks.h"
 #include "../methods.h"
 #include "../protocol.h"
 #include "../server.h"

@@ -23,10 +23,8 @@ void diagnostics_schedule(struct server *self, struct doc *d, bool now);
 void diagnostics_ignore_ready(struct server *self, struct doc *d);
 /* The document is closing: answer waiting pulls, clear pushed ones. */
 void diagnostics_forget(struct server *self, struct doc *d);
-/* Settings changed: analyse every document again. */
-void diagnostics_settings_changed(struct server *self);
-/* Shutdown or the end of the session: forget waiting pulls (rpc answers
- * or drops them) and running jobs (their results are dropped). */
-void diagnostics_stop(struct server *self);
+/* diagnostics_settings_changed (analyse every document again) and
+ * diagnostics_stop (forget waiting pulls and running jobs) are hooks,
+ * declared and called through server/hooks.h. */
 
 #endif
