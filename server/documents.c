@@ -140,6 +140,20 @@ void doc_free(struct doc *d) {
   free(d);
 }
 
+const struct dockerfile *doc_model(struct doc *d) {
+  if (d->too_big)
+    return NULL;
+  if (d->model == NULL) {
+    d->model = dockerfile_parse(d->text, d->len, d->tree);
+  } else if (d->model_prefix != SIZE_MAX || d->model_suffix != SIZE_MAX) {
+    dockerfile_update(d->model, d->text, d->len, d->tree, d->model_prefix,
+                      d->model_suffix);
+  }
+  d->model_prefix = SIZE_MAX; /* the model is of this text now */
+  d->model_suffix = SIZE_MAX;
+  return d->model;
+}
+
 /* ---- lines and characters --------------------------------------------- */
 
 static void doc__lines(struct doc *d) {

@@ -140,6 +140,17 @@ void doc_reparse(struct doc *d, TSParser *parser);
 void doc_lend_text(struct doc *d, char **slot);
 void doc_unlend_text(struct doc *d);
 
+/*
+ * The model of the current text, for the features that answer requests
+ * (completion, hover, ...): the kept model brought up to date with
+ * dockerfile_update (reading only the runs edited since), or a fresh one
+ * while an analysis holds the kept model (the analysis then drops its own
+ * when it ends).  NULL for a document over the size limit.  Owned by the
+ * document; valid until the next change or analysis start.  On the loop
+ * thread only.
+ */
+const struct dockerfile *doc_model(struct doc *d);
+
 /* Byte offset of an LSP position (clamped). */
 size_t doc_offset(struct doc *d, struct lsp_pos pos, enum doc_encoding enc);
 /* LSP position of a byte offset (clamped to the text). */

@@ -223,11 +223,14 @@ struct server_hook {
   const char *feature;
   hook_fn settings_changed;
   hook_fn stop;
+  hook_doc_fn ignore_ready;
+  hook_doc_fn close;
 };
 
 static const struct server_hook server_hooks[] = {
-#define SERVER_HOOK_ENTRY(feature, settings_changed, stop)                    \
-  {feature, settings_changed, stop},
+#define SERVER_HOOK_ENTRY(feature, settings_changed, stop, ignore_ready,      \
+                          close)                                              \
+  {feature, settings_changed, stop, ignore_ready, close},
     HOOK_MAP(SERVER_HOOK_ENTRY)
 #undef SERVER_HOOK_ENTRY
 };
@@ -242,6 +245,18 @@ void server_stop_features(struct server *self) {
   for (size_t i = 0; i < sizeof(server_hooks) / sizeof(server_hooks[0]); i++)
     if (server_hooks[i].stop)
       server_hooks[i].stop(self);
+}
+
+void server_ignore_ready(struct server *self, struct doc *d) {
+  for (size_t i = 0; i < sizeof(server_hooks) / sizeof(server_hooks[0]); i++)
+    if (server_hooks[i].ignore_ready)
+      server_hooks[i].ignore_ready(self, d);
+}
+
+void server_doc_closing(struct server *self, struct doc *d) {
+  for (size_t i = 0; i < sizeof(server_hooks) / sizeof(server_hooks[0]); i++)
+    if (server_hooks[i].close)
+      server_hooks[i].close(self, d);
 }
 
 /* ---- tear-down -------------------------------------------------------- */

@@ -19,12 +19,11 @@ struct doc;
 /* The document changed (or opened, with `now`): analyse it after the
  * debounce delay. */
 void diagnostics_schedule(struct server *self, struct doc *d, bool now);
-/* The document's .dockerignore read finished. */
-void diagnostics_ignore_ready(struct server *self, struct doc *d);
-/* The document is closing: answer waiting pulls, clear pushed ones. */
-void diagnostics_forget(struct server *self, struct doc *d);
 /* diagnostics_settings_changed (analyse every document again) and
- * diagnostics_stop (forget waiting pulls and running jobs) are hooks,
+ * diagnostics_stop (forget waiting pulls and running jobs) and
+ * diagnostics_ignore_ready (the .dockerignore is read) and
+ * diagnostics_forget (the document is closing: answer waiting pulls, clear
+ * pushed ones) are hooks,
  * declared and called through server/hooks.h. */
 
 #endif
