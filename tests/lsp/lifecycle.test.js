@@ -16,9 +16,12 @@ test('initialize advertises what works', async (t) => {
   assert.equal(c.diagnosticProvider.identifier, 'dockwright');
   assert.equal(c.diagnosticProvider.interFileDependencies, false);
   assert.equal(r.serverInfo.name, 'dockwright');
+  assert.equal(c.completionProvider.resolveProvider, true);
+  for (const ch of ['$', '{', '-', '='])
+    assert.ok(c.completionProvider.triggerCharacters.includes(ch), ch);
   // Nothing that is not implemented.
-  for (const k of ['hoverProvider', 'completionProvider',
-                   'codeActionProvider', 'definitionProvider'])
+  for (const k of ['definitionProvider', 'referencesProvider',
+                   'documentFormattingProvider'])
     assert.equal(c[k], undefined, k);
   assert.deepEqual(await s.stop(), { code: 0, signal: null });
 });
