@@ -39,6 +39,7 @@
 struct rpc_pending;
 struct ignore_read;
 struct diag_job;
+struct diag_list;
 
 enum doc_encoding { DOC_UTF16 = 0, DOC_UTF8, DOC_UTF32 };
 
@@ -96,6 +97,11 @@ struct doc {
   uint64_t diag_started;            /* loop time the last analysis began */
   struct rpc_pending *diag_waiting; /* pulls waiting for the analysis */
   struct diag_job *diag_job;        /* the analysis running, or NULL */
+  /* The latest analysis result (owned by features/diagnostics.c, which
+   * frees it) and the revision and settings generation it is of. */
+  struct diag_list *diags;
+  uint64_t diags_revision;
+  unsigned diags_generation;
 };
 
 struct doc_store {

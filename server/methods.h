@@ -29,7 +29,11 @@ enum method_cap {
   CAP_TEXT_SYNC = 1u << 0,  /* textDocumentSync: open/close, incremental */
   CAP_DIAGNOSTIC = 1u << 1, /* diagnosticProvider (pull) */
   CAP_COMPLETION = 1u << 2, /* completionProvider */
-  CAP_COMPLETION_RESOLVE = 1u << 3, /* completionProvider.resolveProvider */
+  CAP_COMPLETION_RESOLVE = 1u << 3,  /* completionProvider.resolveProvider */
+  CAP_CODE_ACTION = 1u << 4,         /* codeActionProvider */
+  CAP_CODE_ACTION_RESOLVE = 1u << 5, /* codeActionProvider.resolveProvider */
+  CAP_HOVER = 1u << 6,               /* hoverProvider */
+  CAP_SIGNATURE = 1u << 7,           /* signatureHelpProvider */
 };
 
 /* X(method, handler, kind, capability) */
@@ -54,6 +58,10 @@ enum method_cap {
     CAP_COMPLETION)                                                           \
   X("completionItem/resolve", completion_resolve, METHOD_REQUEST,             \
     CAP_COMPLETION_RESOLVE)                                                   \
+  X("textDocument/codeAction", codeaction_handle, METHOD_REQUEST,             \
+    CAP_CODE_ACTION)                                                          \
+  X("codeAction/resolve", codeaction_resolve, METHOD_REQUEST,                 \
+    CAP_CODE_ACTION_RESOLVE)                                                  \
   X("dockwright/debugDocument", debug_document, METHOD_REQUEST, CAP_NONE)
 
 typedef int (*method_handler)(struct server *self, const struct rpc_msg *msg,

@@ -414,6 +414,29 @@ json_object *proto_initialize_result(unsigned caps, enum doc_encoding enc) {
         json_object_new_boolean((caps & CAP_COMPLETION_RESOLVE) != 0));
     json_object_object_add(c, "completionProvider", cp);
   }
+  if (caps & CAP_CODE_ACTION) {
+    json_object *ca = json_object_new_object();
+    json_object *kinds = json_object_new_array();
+    json_object_array_add(kinds, json_object_new_string("quickfix"));
+    json_object_array_add(kinds,
+                          json_object_new_string("source.fixAll.dockwright"));
+    json_object_object_add(ca, "codeActionKinds", kinds);
+    json_object_object_add(
+        ca, "resolveProvider",
+        json_object_new_boolean((caps & CAP_CODE_ACTION_RESOLVE) != 0));
+    json_object_object_add(c, "codeActionProvider", ca);
+  }
+  if (caps & CAP_HOVER)
+    json_object_object_add(c, "hoverProvider", json_object_new_boolean(1));
+  if (caps & CAP_SIGNATURE) {
+    json_object *sh = json_object_new_object();
+    json_object *tc = json_object_new_array();
+    json_object_array_add(tc, json_object_new_string(" "));
+    json_object_array_add(tc, json_object_new_string("="));
+    json_object_array_add(tc, json_object_new_string(","));
+    json_object_object_add(sh, "triggerCharacters", tc);
+    json_object_object_add(c, "signatureHelpProvider", sh);
+  }
   json_object *info = json_object_new_object();
   json_object_object_add(info, "name", json_object_new_string("dockwright"));
   json_object_object_add(info, "version", json_object_new_string(DW_VERSION));
@@ -774,6 +797,121 @@ json_object *proto_completion_resolved(struct server *self, json_object *item,
   if (doc)
     json_object_object_add(o, "documentation",
                            proto__markup(self->caps.completion_markdown, doc));
+  return o;
+}
+
+/* ---- code actions ------------------------------------------------------ */
+
+int proto_read_code_action(json_object *params, const char **uri,
+                           struct lsp_range *range, bool *quickfix,
+                           bool *fixall, struct err *err) {
+  int rc = proto_read_text_document(params, uri, NULL, err);
+  if (rc)
+    return rc;
+  json_object *r = proto__path(params, "range", NULL);
+  if (!json_object_is_type(r, json_type_object)) {
+    err_set(err, ERR_INVALID, "range must be an object");
+    return RPC_INVALID_PARAMS;
+  }
+  rc = proto__range(r, "range", range, err);
+  if (rc)
+    return rc;
+  json_object *only = proto__path(params, "context", "only", NULL);
+  *quickfix = *fixall = true;
+  if (json_object_is_type(only, json_type_array)) {
+    *quickfix = *fixall = false;
+    for (size_t i = 0; i < json_object_array_length(only); i++) {
+      json_object *k = json_object_array_get_idx(only, i);
+      if (!json_object_is_type(k, json_type_string))
+        continue;
+      const char *s = json_object_get_string(k);
+      /* A kind asks for itself and everything under it. */
+      if (strcmp(s, "quickfix") == 0)
+        *quickfix = true;
+      if (strcmp(s, "source") == 0 || strcmp(s, "source.fixAll") == 0 ||
+          strcmp(s, "source.fixAll.dockwright") == 0)
+        *fixall = true;
+    }
+  }
+  return 0;
+}
+
+/* A WorkspaceEdit of one document: documentChanges with the version when
+ * the client takes them, else changes. */
+static json_object *proto__workspace_edit(struct server *self, struct doc *d,
+                                          const struct proto_edit *e,
+                                          size_t n) {
+  json_object *edits = json_object_new_array();
+  for (size_t i = 0; i < n; i++) {
+    json_object *te = json_object_new_object();
+    json_object_object_add(te, "range",
+                           proto__bytes_range(self, d, e[i].start, e[i].end));
+    json_object_object_add(te, "newText", json_object_new_string(e[i].text));
+    json_object_array_add(edits, te);
+  }
+  json_object *we = json_object_new_object();
+  if (self->caps.document_changes) {
+    json_object *td = json_object_new_object();
+    json_object_object_add(td, "uri", json_object_new_string(d->uri));
+    json_object_object_add(td, "version", json_object_new_int64(d->version));
+    json_object *tde = json_object_new_object();
+    json_object_object_add(tde, "textDocument", td);
+    json_object_object_add(tde, "edits", edits);
+    json_object *dc = json_object_new_array();
+    json_object_array_add(dc, tde);
+    json_object_object_add(we, "documentChanges", dc);
+  } else {
+    json_object *ch = json_object_new_object();
+    json_object_object_add(ch, d->uri, edits);
+    json_object_object_add(we, "changes", ch);
+  }
+  return we;
+}
+
+json_object *proto_code_actions(struct server *self, struct doc *d,
+                                const struct proto_code_action *v, size_t n) {
+  json_object *list = json_object_new_array();
+  for (size_t i = 0; i < n; i++) {
+    const struct proto_code_action *a = &v[i];
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "title", json_object_new_string(a->title));
+    json_object_object_add(o, "kind", json_object_new_string(a->kind));
+    if (a->diag) {
+      struct buf b = BUF_INIT;
+      buf_putc(&b, '[');
+      proto__jdiagnostic(&b, self, d, a->diag);
+      buf_putc(&b, ']');
+      json_object_object_add(o, "diagnostics", proto__raw_take(&b));
+    }
+    if (a->preferred)
+      json_object_object_add(o, "isPreferred", json_object_new_boolean(1));
+    if (a->data) {
+      json_object *data = json_tokener_parse(a->data);
+      json_object_object_add(o, "data", data);
+    } else {
+      json_object_object_add(
+          o, "edit", proto__workspace_edit(self, d, a->edits, a->nedits));
+    }
+    json_object_array_add(list, o);
+  }
+  return list;
+}
+
+json_object *proto_read_action_data(json_object *action) {
+  json_object *data = proto__path(action, "data", NULL);
+  return json_object_is_type(data, json_type_object) ? data : NULL;
+}
+
+json_object *proto_code_action_resolved(struct server *self, struct doc *d,
+                                        json_object *action,
+                                        const struct proto_edit *edits,
+                                        size_t n) {
+  json_object *o = NULL;
+  if (json_object_deep_copy(action, &o, NULL) != 0 || o == NULL)
+    o = json_object_new_object();
+  if (d != NULL && edits != NULL)
+    json_object_object_add(o, "edit",
+                           proto__workspace_edit(self, d, edits, n));
   return o;
 }
 

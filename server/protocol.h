@@ -143,6 +143,40 @@ const char *proto_read_completion_key(json_object *item);
 json_object *proto_completion_resolved(struct server *self, json_object *item,
                                        const char *detail, const char *doc);
 
+/* ---- code actions ------------------------------------------------------ */
+
+/* Replace bytes [start, end) of the document with text. */
+struct proto_edit {
+  size_t start, end;
+  const char *text; /* borrowed */
+};
+
+struct proto_code_action {
+  const char *title;
+  const char *kind; /* "quickfix", "source.fixAll.dockwright" */
+  bool preferred;
+  const struct diag *diag;        /* the diagnostic it fixes, or NULL */
+  const struct proto_edit *edits; /* sent unless `data` */
+  size_t nedits;
+  const char *data; /* JSON text kept for codeAction/resolve, or NULL */
+};
+
+/* textDocument/codeAction: the uri, the range, and which kinds the client
+ * asks for (context.only; both true when it says nothing). */
+int proto_read_code_action(json_object *params, const char **uri,
+                           struct lsp_range *range, bool *quickfix,
+                           bool *fixall, struct err *err) DW_WARN_UNUSED;
+json_object *proto_code_actions(struct server *self, struct doc *d,
+                                const struct proto_code_action *v, size_t n);
+/* codeAction/resolve: the data object we put in the action (borrowed), or
+ * NULL. */
+json_object *proto_read_action_data(json_object *action);
+/* The action the client sent, with its edit filled in (a new object). */
+json_object *proto_code_action_resolved(struct server *self, struct doc *d,
+                                        json_object *action,
+                                        const struct proto_edit *edits,
+                                        size_t n);
+
 /* dockwright/debugDocument: the text and two trees (S-expressions, either
  * may be NULL). */
 json_object *proto_debug_document(const struct doc *d, const char *tree,

@@ -16,6 +16,14 @@
 struct server;
 struct doc;
 
+/* The diagnostics of the document's current text and settings: the latest
+ * analysis when it is current, else an analysis run now on this thread
+ * (for code actions and hover, which need them at once).  Owned by the
+ * document; valid until its next change.  NULL when diagnostics are off or
+ * the document is over the size limit. */
+const struct diag_list *diagnostics_current(struct server *self,
+                                            struct doc *d);
+
 /* The document changed (or opened, with `now`): analyse it after the
  * debounce delay. */
 void diagnostics_schedule(struct server *self, struct doc *d, bool now);
