@@ -62,6 +62,9 @@ enum method_cap {
     CAP_CODE_ACTION)                                                          \
   X("codeAction/resolve", codeaction_resolve, METHOD_REQUEST,                 \
     CAP_CODE_ACTION_RESOLVE)                                                  \
+  X("textDocument/hover", hover_handle, METHOD_REQUEST, CAP_HOVER)            \
+  X("textDocument/signatureHelp", signature_handle, METHOD_REQUEST,           \
+    CAP_SIGNATURE)                                                            \
   X("dockwright/debugDocument", debug_document, METHOD_REQUEST, CAP_NONE)
 
 typedef int (*method_handler)(struct server *self, const struct rpc_msg *msg,

@@ -800,6 +800,104 @@ json_object *proto_completion_resolved(struct server *self, json_object *item,
   return o;
 }
 
+/* Markdown as plain text for a client that asked for it: no backticks or
+ * emphasis, links as "text (url)". */
+static char *proto__plain(const char *md) {
+  struct buf b = BUF_INIT;
+  for (const char *p = md; *p; p++) {
+    if (*p == '`' || (p[0] == '*' && p[1] == '*')) {
+      if (*p == '*')
+        p++;
+      continue;
+    }
+    if (*p == '[') {
+      const char *close = strstr(p, "](");
+      const char *end = close ? strchr(close, ')') : NULL;
+      const char *nl = strchr(p, '\n');
+      if (close && end && (nl == NULL || nl > end)) {
+        buf_append(&b, p + 1, (size_t)(close - p - 1));
+        buf_puts(&b, " (");
+        buf_append(&b, close + 2, (size_t)(end - close - 2));
+        buf_putc(&b, ')');
+        p = end;
+        continue;
+      }
+    }
+    if (p[0] == '-' && p[1] == '-' && p[2] == '-' && (p[3] == '\n' || !p[3])) {
+      buf_puts(&b, "--");
+      p += 2;
+      continue;
+    }
+    buf_putc(&b, *p);
+  }
+  return buf_take(&b);
+}
+
+static json_object *proto__markup_for(bool markdown, const char *md) {
+  if (markdown)
+    return proto__markup(true, md);
+  char *plain = proto__plain(md);
+  json_object *o = proto__markup(false, plain);
+  free(plain);
+  return o;
+}
+
+json_object *proto_hover(struct server *self, struct doc *d,
+                         const char *markdown, size_t start, size_t end) {
+  if (markdown == NULL)
+    return NULL;
+  json_object *h = json_object_new_object();
+  json_object_object_add(
+      h, "contents", proto__markup_for(self->caps.hover_markdown, markdown));
+  json_object_object_add(h, "range", proto__bytes_range(self, d, start, end));
+  return h;
+}
+
+json_object *proto_signature_help(struct server *self,
+                                  const struct proto_signature *sig) {
+  if (sig == NULL)
+    return NULL;
+  json_object *si = json_object_new_object();
+  json_object_object_add(si, "label", json_object_new_string(sig->label));
+  if (sig->doc)
+    json_object_object_add(
+        si, "documentation",
+        proto__markup_for(self->caps.signature_markdown, sig->doc));
+  json_object *params = json_object_new_array();
+  for (size_t i = 0; i < sig->nparams; i++) {
+    const struct proto_parameter *p = &sig->params[i];
+    json_object *pi = json_object_new_object();
+    if (self->caps.signature_offsets) {
+      /* Offsets count UTF-16 units of the label; ours is ASCII. */
+      json_object *off = json_object_new_array();
+      json_object_array_add(off, json_object_new_int64((int64_t)p->start));
+      json_object_array_add(off, json_object_new_int64((int64_t)p->end));
+      json_object_object_add(pi, "label", off);
+    } else {
+      json_object_object_add(
+          pi, "label",
+          json_object_new_string_len(sig->label + p->start,
+                                     (int)(p->end - p->start)));
+    }
+    if (p->doc)
+      json_object_object_add(
+          pi, "documentation",
+          proto__markup_for(self->caps.signature_markdown, p->doc));
+    json_object_array_add(params, pi);
+  }
+  json_object_object_add(si, "parameters", params);
+  json_object_object_add(si, "activeParameter",
+                         json_object_new_int64((int64_t)sig->active));
+  json_object *sigs = json_object_new_array();
+  json_object_array_add(sigs, si);
+  json_object *r = json_object_new_object();
+  json_object_object_add(r, "signatures", sigs);
+  json_object_object_add(r, "activeSignature", json_object_new_int(0));
+  json_object_object_add(r, "activeParameter",
+                         json_object_new_int64((int64_t)sig->active));
+  return r;
+}
+
 /* ---- code actions ------------------------------------------------------ */
 
 int proto_read_code_action(json_object *params, const char **uri,

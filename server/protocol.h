@@ -143,6 +143,29 @@ const char *proto_read_completion_key(json_object *item);
 json_object *proto_completion_resolved(struct server *self, json_object *item,
                                        const char *detail, const char *doc);
 
+/* textDocument/hover: markdown (turned into plain text for a client that
+ * prefers it) shown for bytes [start, end); NULL markdown: null. */
+json_object *proto_hover(struct server *self, struct doc *d,
+                         const char *markdown, size_t start, size_t end);
+
+/* One parameter of a signature: bytes [start, end) of the label. */
+struct proto_parameter {
+  size_t start, end;
+  const char *doc; /* markdown or NULL */
+};
+
+struct proto_signature {
+  const char *label;
+  const char *doc; /* markdown or NULL */
+  const struct proto_parameter *params;
+  size_t nparams;
+  size_t active; /* index into params */
+};
+
+/* textDocument/signatureHelp with one signature; NULL sig: null. */
+json_object *proto_signature_help(struct server *self,
+                                  const struct proto_signature *sig);
+
 /* ---- code actions ------------------------------------------------------ */
 
 /* Replace bytes [start, end) of the document with text. */
