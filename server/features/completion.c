@@ -448,6 +448,8 @@ static void completion__stages(struct completion_out *o,
     const struct df_stage *st = &df->stages[s];
     if (st->from_instr >= l->top_index)
       break;
+    if (st == locate_stage(df, l->top_index))
+      continue; /* a stage cannot use itself */
     const char *label = st->name ? st->name : completion__fmt(o, "%zu", s);
     struct proto_completion_item *it =
         completion__add(o, label, PROTO_CI_REFERENCE);

@@ -19,6 +19,10 @@ test('initialize advertises what works', async (t) => {
   assert.equal(c.completionProvider.resolveProvider, true);
   for (const ch of ['$', '{', '-', '='])
     assert.ok(c.completionProvider.triggerCharacters.includes(ch), ch);
+  assert.equal(c.hoverProvider, true);
+  assert.deepEqual(c.codeActionProvider, { resolveProvider: true,
+    codeActionKinds: ['quickfix', 'source.fixAll.dockwright'] });
+  assert.ok(c.signatureHelpProvider.triggerCharacters.includes(' '));
   // Nothing that is not implemented.
   for (const k of ['definitionProvider', 'referencesProvider',
                    'documentFormattingProvider'])
