@@ -130,7 +130,9 @@ struct doc *doc_remove(struct doc_store *s, const char *uri);
 void doc_free(struct doc *d);
 
 /* Replaces `range` (clamped) with text, or the whole text when range is
- * NULL, and edits the tree to match.  Call doc_reparse after the last
+ * NULL (as the edit between the common prefix and suffix of the old and
+ * new text, so a full-text client gets the incremental reparse too), and
+ * edits the tree to match.  Call doc_reparse after the last
  * change of a notification. */
 void doc_apply_change(struct doc *d, const struct lsp_range *range,
                       enum doc_encoding enc, const char *text, size_t len);
