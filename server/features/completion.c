@@ -375,7 +375,10 @@ static bool completion__variables(struct completion_out *o,
         completion__add(o, v->name, PROTO_CI_VARIABLE);
     if (close)
       it->insert = completion__fmt(o, "%s}", v->name);
-    if (v->value)
+    if (v->value && v->origin == LOCATE_VAR_AUTOMATIC)
+      it->detail = completion__fmt(o, "%s (automatic, e.g. %s)", v->name,
+                                   *v->value ? v->value : "empty");
+    else if (v->value)
       it->detail = completion__fmt(o, "%s=%s", v->name, v->value);
     else
       it->detail = completion__fmt(o, "%s (%s, no value)", v->name,

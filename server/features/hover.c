@@ -173,7 +173,10 @@ static bool hover__variable(struct hover_out *h, const struct locate *l) {
                "string (declare it with ARG or ENV in this stage)",
                (int)(e - s), t + s);
   } else {
-    if (v->value)
+    if (v->value && v->origin == LOCATE_VAR_AUTOMATIC)
+      buf_printf(&h->md, "`%s`: set by BuildKit (e.g. `%s`)", v->name,
+                 v->value);
+    else if (v->value)
       buf_printf(&h->md, "`%s` = `%s`", v->name, v->value);
     else
       buf_printf(&h->md, "`%s` (no default value)", v->name);
