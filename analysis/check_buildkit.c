@@ -14,28 +14,37 @@
 #include <string.h>
 
 #include "../model/flags.h"
+#include "../model/knowledge.h"
 #include "check.h"
 
 /* ---- flags -------------------------------------------------------------- */
 
-/* The table is the model's (model/flags.h), which the builder refuses
- * by too; here each problem becomes a diagnostic, with a suggestion. */
+/* Which flags each instruction declares before BFlags.Parse is the one
+ * knowledge table's (model/knowledge.h), which the builder refuses by
+ * (model/flags.h) and completion and hover read; here each problem
+ * becomes a diagnostic, with a suggestion. */
 static void buildkit__flags(struct check_ctx *c, const struct df_instr *in) {
-  const struct df_flag_spec *specs = df_flag_specs(in);
-  if (specs == NULL)
+  if (!df_instr_parses_flags(in))
     return;
+  size_t nflags;
+  const struct know_flag *table = know_flags(&nflags);
+  bool takes_any = false;
+  for (size_t k = 0; k < nflags; k++)
+    takes_any = takes_any || table[k].instr == in->kind;
   const char *kw = df_kind_name(in->kind);
   for (size_t i = 0; i < in->nflags; i++) {
     const struct df_flag *f = &in->flags[i];
-    const struct df_flag_spec *spec = df_flag_spec_find(specs, f->name);
+    const struct know_flag *spec = know_flag(in->kind, f->name);
     if (spec == NULL) {
       const char *best = NULL;
       unsigned best_d = 3;
-      for (const struct df_flag_spec *s = specs; s->name; s++) {
-        unsigned d = check__distance(f->name, s->name);
+      for (size_t k = 0; k < nflags; k++) {
+        if (table[k].instr != in->kind)
+          continue;
+        unsigned d = check__distance(f->name, table[k].name);
         if (d < best_d) {
           best_d = d;
-          best = s->name;
+          best = table[k].name;
         }
       }
       char *up = check__upper(kw);
@@ -54,7 +63,7 @@ static void buildkit__flags(struct check_ctx *c, const struct df_instr *in) {
           check__fix(d, buf_cstr(&title), f->range, buf_cstr(&nt));
         buf_cleanup(&nt);
         buf_cleanup(&title);
-      } else if (specs[0].name == NULL) {
+      } else if (!takes_any) {
         check__emit(c, RULE_UnknownFlag, f->range,
                     "unknown flag: %s (%s takes no flags)", f->name, up);
       } else {
@@ -64,7 +73,7 @@ static void buildkit__flags(struct check_ctx *c, const struct df_instr *in) {
       free(up);
       continue;
     }
-    if (spec->type != DF_FLAG_STRINGS) {
+    if (spec->kind != KNOW_STRINGS) {
       for (size_t k = 0; k < i; k++) {
         if (strcmp(in->flags[k].name, f->name) == 0) {
           struct diag *d =
@@ -75,7 +84,7 @@ static void buildkit__flags(struct check_ctx *c, const struct df_instr *in) {
         }
       }
     }
-    if (spec->type == DF_FLAG_BOOL) {
+    if (spec->kind == KNOW_BOOL) {
       if (f->value == NULL)
         continue;
       if (f->value[0] == '\0') {

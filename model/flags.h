@@ -1,11 +1,11 @@
 /*
- * flags.h - the flags each instruction takes: one table, BuildKit's, for
- * the analysis (which reports) and the builder (which refuses), so the two
- * cannot drift.  The table is what BuildKit's instructions/parse.go
- * declares on each instruction's BFlags before BFlags.Parse (labs-only
- * flags included: a user of the labs syntax should not see them refused);
- * the checks are BFlags.Parse's (frontend/dockerfile/instructions/
- * bflag.go), in its order and words.
+ * flags.h - reading an instruction's flags as BuildKit does, for the
+ * analysis (which reports), the builder (which refuses) and the editor
+ * features, so they cannot drift.  Which flags each instruction declares
+ * on its BFlags (labs-only flags included: a user of the labs syntax
+ * should not see them refused) is the one knowledge table
+ * (model/knowledge.h, KNOW_FLAG_MAP); the checks are BFlags.Parse's
+ * (frontend/dockerfile/instructions/ bflag.go), in its order and words.
  */
 #ifndef DW_FLAGS_H
 #define DW_FLAGS_H
@@ -15,26 +15,12 @@
 
 #include "../common/buf.h"
 #include "dockerfile.h"
+#include "knowledge.h"
 
-enum df_flag_type {
-  DF_FLAG_BOOL,    /* --name, --name=true|false */
-  DF_FLAG_STRING,  /* --name=value, once */
-  DF_FLAG_STRINGS, /* --name=value, any number of times */
-};
-
-struct df_flag_spec {
-  const char *name; /* NULL ends a table */
-  enum df_flag_type type;
-};
-
-/* The NULL-terminated table of the flags `in` takes (an empty one when it
- * takes none), or NULL when BuildKit never parses its flags at all
- * (STOPSIGNAL, HEALTHCHECK NONE, an unknown instruction).  Static. */
-const struct df_flag_spec *df_flag_specs(const struct df_instr *in);
-
-/* The entry of specs called name, or NULL. */
-const struct df_flag_spec *df_flag_spec_find(const struct df_flag_spec *specs,
-                                             const char *name);
+/* Does BuildKit parse this instruction's flags at all?  Not for STOPSIGNAL,
+ * HEALTHCHECK NONE or an unknown instruction.  Which flags it takes, and
+ * their kinds, are the knowledge table's (know_flag in knowledge.h). */
+bool df_instr_parses_flags(const struct df_instr *in);
 
 /* The last flag of `in` called name (BuildKit keeps the last value of a
  * repeated flag), or NULL.  Borrowed from `in`. */
