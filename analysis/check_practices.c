@@ -264,6 +264,9 @@ struct pr_run {
   const struct df_arg *arg; /* the shell text, or NULL for heredoc bodies */
   struct sh_script sc;
   bool has_cache_mount;
+  /* A cache or tmpfs mount over /var/lib/apt (or its lists): the lists
+   * never reach the layer. */
+  bool apt_lists_mounted;
 };
 
 /* Inserts `text` after word `w` of a command, when the source allows. */
@@ -300,6 +303,10 @@ static void pr__apt(struct check_ctx *c, const struct pr_run *r,
     const char *verb = cmd->w[sub].text;
     if (strcmp(verb, "update") == 0)
       update = true;
+    /* apt 2.7+ (what current official images use): `dist-clean` removes
+     * the lists as `rm -rf /var/lib/apt/lists` does. */
+    if (strcmp(verb, "dist-clean") == 0)
+      lists = true;
     if (strcmp(verb, "install") != 0)
       continue;
     install = true;
@@ -325,10 +332,12 @@ static void pr__apt(struct check_ctx *c, const struct pr_run *r,
                        " --no-install-recommends");
     }
   }
+  /* `clean` leaves the lists; removing them by path (rm, find -delete)
+   * does not. */
   for (size_t i = 0; i < r->sc.n; i++)
     if (sh_has_substr(&r->sc.v[i], "/var/lib/apt/lists"))
       lists = true;
-  if (install && !lists && in_image && !r->has_cache_mount)
+  if (install && !lists && in_image && !r->apt_lists_mounted)
     check__emit(c, RULE_AptListsNotRemoved, r->in->keyword_range,
                 "apt-get install without 'rm -rf /var/lib/apt/lists/*' keeps "
                 "the package lists in the image");
@@ -361,6 +370,8 @@ static void pr__apk_pip(struct check_ctx *c, const struct pr_run *r,
     const char *verb = cmd->w[sub].text;
     if (sh_is(cmd, "apk") && strcmp(verb, "add") == 0 && in_image &&
         !r->has_cache_mount && !sh_has_word(cmd, "--no-cache") &&
+        /* --no-network reads no index, so none is kept. */
+        !sh_has_word(cmd, "--no-network") &&
         !sh_script_has(&r->sc, "/var/cache/apk")) {
       struct diag *d = check__emit(c, RULE_ApkAddNoCache,
                                    pr__word_range(c, r, &cmd->w[sub]),
@@ -410,7 +421,11 @@ static void pr__shell_misc(struct check_ctx *c, const struct pr_run *r,
     if (sh_is(cmd, "set") && sh_has_substr(cmd, "pipefail"))
       pipefail = true;
     if (cmd->sep == SH_PIPE && i + 1 < sc->n) {
-      if (!pipefail)
+      /* `echo "$sum *file" | sha256sum -c -`, the official images' way of
+       * checking a download: echo and printf cannot fail, so pipefail
+       * would change nothing. */
+      bool cannot_fail = sh_is(cmd, "echo") || sh_is(cmd, "printf");
+      if (!pipefail && !cannot_fail)
         pipe = true;
       const struct sh_cmd *next = &sc->v[i + 1];
       const char *to = sh_name(next, next->first);
@@ -533,6 +548,36 @@ static bool pr__is_install(const struct sh_script *sc) {
   return false;
 }
 
+/* Does the mount (key=value,...) target `dir` or a directory under it
+ * that holds it ("/var/lib/apt" covers "/var/lib/apt/lists")?  A target
+ * above dir covers it too. */
+static bool pr__mount_target_is(const char *spec, const char *dir) {
+  static const char *const keys[] = {"target=", "dst=", "destination="};
+  for (const char *p = spec; *p;) {
+    const char *e = strchr(p, ',');
+    size_t n = e ? (size_t)(e - p) : strlen(p);
+    for (size_t k = 0; k < 3; k++) {
+      size_t kl = strlen(keys[k]);
+      if (n <= kl || strncmp(p, keys[k], kl) != 0)
+        continue;
+      const char *t = p + kl;
+      size_t tl = n - kl;
+      while (tl > 1 && t[tl - 1] == '/')
+        tl--;
+      size_t dl = strlen(dir);
+      /* target is dir, under dir, or above it. */
+      if ((tl >= dl && strncmp(t, dir, dl) == 0 &&
+           (tl == dl || t[dl] == '/')) ||
+          (tl < dl && strncmp(dir, t, tl) == 0 && dir[tl] == '/'))
+        return true;
+    }
+    p += n;
+    if (*p == ',')
+      p++;
+  }
+  return false;
+}
+
 static void pr__run_prepare(const struct df_instr *in, struct arena *arena,
                             struct pr_run *r) {
   memset(r, 0, sizeof(*r));
@@ -540,9 +585,14 @@ static void pr__run_prepare(const struct df_instr *in, struct arena *arena,
   const struct df_flag *m = NULL;
   for (size_t i = 0; i < in->nflags; i++) {
     m = &in->flags[i];
-    if (strcmp(m->name, "mount") == 0 && m->value &&
-        strstr(m->value, "type=cache"))
+    if (strcmp(m->name, "mount") != 0 || m->value == NULL)
+      continue;
+    bool cache = strstr(m->value, "type=cache") != NULL;
+    if (cache)
       r->has_cache_mount = true;
+    if ((cache || strstr(m->value, "type=tmpfs")) &&
+        pr__mount_target_is(m->value, "/var/lib/apt"))
+      r->apt_lists_mounted = true;
   }
   if (in->form != DF_FORM_SHELL || in->nargs == 0)
     return;
