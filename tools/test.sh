@@ -95,5 +95,33 @@ for b in build build-asan; do
 done
 # --- end of language server tests ---------------------------------------
 
+# --- editor clients end to end (tests/nvim/plugin.sh, tests/vscode/) ---
+# The Neovim plugin (editors/nvim) in headless Neovim 0.7.2 and the VS Code
+# extension (editors/vscode, built into a .vsix) in code-server driven by
+# Chromium: diagnostics, completion, build and push to a loopback
+# registry.  The VS Code run installs code-server from npm into
+# ~/.cache/dockwright-e2e the first time (a few minutes) and takes about
+# five minutes; screenshots go to build/test-artifacts/vscode/.
+editor_tally() { # $1 = log, $2 = the summary's prefix (nvim, vscode)
+  local ok bad
+  ok=$(sed -n "s/^$2: \([0-9]*\) passed.*/\1/p" "$1" | tail -n1)
+  bad=$(sed -n "s/^$2: [0-9]* passed, \([0-9]*\) failed/\1/p" "$1" | tail -n1)
+  passed=$((passed + ${ok:-0})); failed=$((failed + ${bad:-0}))
+  [[ -n $ok ]] || failed=$((failed + 1))
+}
+for b in build build-asan; do
+  echo "== neovim plugin end to end ($b)"
+  elog=$(mktemp)
+  tests/nvim/plugin.sh "$b/dockwright" </dev/null 2>&1 | tee "$elog"
+  editor_tally "$elog" nvim
+  rm -f "$elog"
+done
+echo "== vs code extension end to end (build)"
+elog=$(mktemp)
+tests/vscode/run.sh build/dockwright </dev/null 2>&1 | tee "$elog"
+editor_tally "$elog" vscode
+rm -f "$elog"
+# --- end of editor clients end to end ----------------------------------
+
 echo "$passed passed, $failed failed"
 [[ $failed -eq 0 ]]
