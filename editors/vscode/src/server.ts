@@ -50,5 +50,7 @@ export function serverSection(scope?: vscode.Uri): object {
   };
   const root = (cfg.get<string>('root') || '').trim();
   if (root) section.root = root;
+  const insecure = cfg.get<string[]>('insecureRegistries', []);
+  if (Array.isArray(insecure) && insecure.length) section.insecureRegistries = insecure;
   return section;
 }
