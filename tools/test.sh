@@ -116,6 +116,25 @@ for b in build build-asan; do
 done
 # --- end of language server tests ---------------------------------------
 
+# --- editor clients end to end (tests/nvim/plugin.sh, tests/vscode/) ---
+# The Neovim plugin (editors/nvim) in headless Neovim 0.7.2 and the VS Code
+# extension (editors/vscode, built into a .vsix) in code-server driven by
+# Chromium: diagnostics, completion, build and push to a loopback
+# registry.  The VS Code run installs code-server from npm into
+# ~/.cache/dockwright-e2e the first time (a few minutes) and takes about
+# five minutes; screenshots go to build/test-artifacts/vscode/.
+editor_tally() { # $1 = the suite's name, $2 = the summary's prefix
+  tally "$1" "$(sed -n "s/^$2: \([0-9]*\) passed.*/\1/p" "$log" | tail -n1)" \
+    "$(sed -n "s/^$2: [0-9]* passed, \([0-9]*\) failed/\1/p" "$log" | tail -n1)"
+}
+for b in build build-asan; do
+  suite "neovim plugin end to end ($b)" tests/nvim/plugin.sh "$b/dockwright"
+  editor_tally "neovim plugin end to end ($b)" nvim
+done
+suite "vs code extension end to end (build)" tests/vscode/run.sh build/dockwright
+editor_tally "vs code extension end to end (build)" vscode
+# --- end of editor clients end to end ----------------------------------
+
 echo
 if ((${#failures[@]})); then
   echo "failed:"
