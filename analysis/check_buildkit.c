@@ -13,86 +13,38 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../model/flags.h"
+#include "../model/knowledge.h"
 #include "check.h"
 
 /* ---- flags -------------------------------------------------------------- */
 
-enum flag_type { FLAG_BOOL, FLAG_STRING, FLAG_STRINGS };
-
-struct flag_spec {
-  const char *name;
-  enum flag_type type;
-};
-
-/* The flags each instruction declares before BFlags.Parse, as in
- * BuildKit's instructions/parse.go (labs-only flags included: a user of
- * the labs syntax should not see them refused). */
-static const struct flag_spec buildkit__add_flags[] = {
-    {"chown", FLAG_STRING},    {"chmod", FLAG_STRING},
-    {"link", FLAG_BOOL},       {"keep-git-dir", FLAG_BOOL},
-    {"checksum", FLAG_STRING}, {"unpack", FLAG_BOOL},
-    {"exclude", FLAG_STRINGS}, {NULL, FLAG_BOOL}};
-static const struct flag_spec buildkit__copy_flags[] = {
-    {"chown", FLAG_STRING}, {"from", FLAG_STRING},  {"chmod", FLAG_STRING},
-    {"link", FLAG_BOOL},    {"parents", FLAG_BOOL}, {"exclude", FLAG_STRINGS},
-    {NULL, FLAG_BOOL}};
-static const struct flag_spec buildkit__from_flags[] = {
-    {"platform", FLAG_STRING}, {NULL, FLAG_BOOL}};
-static const struct flag_spec buildkit__run_flags[] = {
-    {"mount", FLAG_STRINGS},
-    {"network", FLAG_STRING},
-    {"security", FLAG_STRING},
-    {"device", FLAG_STRINGS},
-    {NULL, FLAG_BOOL}};
-static const struct flag_spec buildkit__health_flags[] = {
-    {"interval", FLAG_STRING},     {"timeout", FLAG_STRING},
-    {"start-period", FLAG_STRING}, {"start-interval", FLAG_STRING},
-    {"retries", FLAG_STRING},      {NULL, FLAG_BOOL}};
-static const struct flag_spec buildkit__no_flags[] = {{NULL, FLAG_BOOL}};
-
-static const struct flag_spec *buildkit__flags_of(const struct df_instr *in) {
-  switch (in->kind) {
-  case DF_ADD:
-    return buildkit__add_flags;
-  case DF_COPY:
-    return buildkit__copy_flags;
-  case DF_FROM:
-    return buildkit__from_flags;
-  case DF_RUN:
-    return buildkit__run_flags;
-  case DF_HEALTHCHECK:
-    /* HEALTHCHECK NONE never parses its flags. */
-    if (in->nargs > 0 && check__ieq(in->args[0].value, "none"))
-      return NULL;
-    return buildkit__health_flags;
-  case DF_STOPSIGNAL: /* parseStopSignal never parses flags */
-  case DF_UNKNOWN:
-  case DF_KIND_COUNT:
-    return NULL;
-  default:
-    return buildkit__no_flags;
-  }
-}
-
+/* Which flags each instruction declares before BFlags.Parse is the one
+ * knowledge table's (model/knowledge.h), which the builder refuses by
+ * (model/flags.h) and completion and hover read; here each problem
+ * becomes a diagnostic, with a suggestion. */
 static void buildkit__flags(struct check_ctx *c, const struct df_instr *in) {
-  const struct flag_spec *specs = buildkit__flags_of(in);
-  if (specs == NULL)
+  if (!df_instr_parses_flags(in))
     return;
+  size_t nflags;
+  const struct know_flag *table = know_flags(&nflags);
+  bool takes_any = false;
+  for (size_t k = 0; k < nflags; k++)
+    takes_any = takes_any || table[k].instr == in->kind;
   const char *kw = df_kind_name(in->kind);
   for (size_t i = 0; i < in->nflags; i++) {
     const struct df_flag *f = &in->flags[i];
-    const struct flag_spec *spec = NULL;
-    for (const struct flag_spec *s = specs; s->name; s++)
-      if (strcmp(s->name, f->name) == 0)
-        spec = s;
+    const struct know_flag *spec = know_flag(in->kind, f->name);
     if (spec == NULL) {
       const char *best = NULL;
       unsigned best_d = 3;
-      for (const struct flag_spec *s = specs; s->name; s++) {
-        unsigned d = check__distance(f->name, s->name);
+      for (size_t k = 0; k < nflags; k++) {
+        if (table[k].instr != in->kind)
+          continue;
+        unsigned d = check__distance(f->name, table[k].name);
         if (d < best_d) {
           best_d = d;
-          best = s->name;
+          best = table[k].name;
         }
       }
       char *up = check__upper(kw);
@@ -111,7 +63,7 @@ static void buildkit__flags(struct check_ctx *c, const struct df_instr *in) {
           check__fix(d, buf_cstr(&title), f->range, buf_cstr(&nt));
         buf_cleanup(&nt);
         buf_cleanup(&title);
-      } else if (specs[0].name == NULL) {
+      } else if (!takes_any) {
         check__emit(c, RULE_UnknownFlag, f->range,
                     "unknown flag: %s (%s takes no flags)", f->name, up);
       } else {
@@ -121,7 +73,7 @@ static void buildkit__flags(struct check_ctx *c, const struct df_instr *in) {
       free(up);
       continue;
     }
-    if (spec->type != FLAG_STRINGS) {
+    if (spec->kind != KNOW_STRINGS) {
       for (size_t k = 0; k < i; k++) {
         if (strcmp(in->flags[k].name, f->name) == 0) {
           struct diag *d =
@@ -132,7 +84,7 @@ static void buildkit__flags(struct check_ctx *c, const struct df_instr *in) {
         }
       }
     }
-    if (spec->type == FLAG_BOOL) {
+    if (spec->kind == KNOW_BOOL) {
       if (f->value == NULL)
         continue;
       if (f->value[0] == '\0') {

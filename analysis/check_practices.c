@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../model/flags.h"
 #include "check.h"
 
 /* ---- a small shell splitter --------------------------------------------- */
@@ -264,6 +265,9 @@ struct pr_run {
   const struct df_arg *arg; /* the shell text, or NULL for heredoc bodies */
   struct sh_script sc;
   bool has_cache_mount;
+  /* A cache or tmpfs mount over /var/lib/apt (or its lists): the lists
+   * never reach the layer. */
+  bool apt_lists_mounted;
 };
 
 /* Inserts `text` after word `w` of a command, when the source allows. */
@@ -300,6 +304,10 @@ static void pr__apt(struct check_ctx *c, const struct pr_run *r,
     const char *verb = cmd->w[sub].text;
     if (strcmp(verb, "update") == 0)
       update = true;
+    /* apt 2.7+ (what current official images use): `dist-clean` removes
+     * the lists as `rm -rf /var/lib/apt/lists` does. */
+    if (strcmp(verb, "dist-clean") == 0)
+      lists = true;
     if (strcmp(verb, "install") != 0)
       continue;
     install = true;
@@ -325,10 +333,12 @@ static void pr__apt(struct check_ctx *c, const struct pr_run *r,
                        " --no-install-recommends");
     }
   }
+  /* `clean` leaves the lists; removing them by path (rm, find -delete)
+   * does not. */
   for (size_t i = 0; i < r->sc.n; i++)
     if (sh_has_substr(&r->sc.v[i], "/var/lib/apt/lists"))
       lists = true;
-  if (install && !lists && in_image && !r->has_cache_mount)
+  if (install && !lists && in_image && !r->apt_lists_mounted)
     check__emit(c, RULE_AptListsNotRemoved, r->in->keyword_range,
                 "apt-get install without 'rm -rf /var/lib/apt/lists/*' keeps "
                 "the package lists in the image");
@@ -361,6 +371,8 @@ static void pr__apk_pip(struct check_ctx *c, const struct pr_run *r,
     const char *verb = cmd->w[sub].text;
     if (sh_is(cmd, "apk") && strcmp(verb, "add") == 0 && in_image &&
         !r->has_cache_mount && !sh_has_word(cmd, "--no-cache") &&
+        /* --no-network reads no index, so none is kept. */
+        !sh_has_word(cmd, "--no-network") &&
         !sh_script_has(&r->sc, "/var/cache/apk")) {
       struct diag *d = check__emit(c, RULE_ApkAddNoCache,
                                    pr__word_range(c, r, &cmd->w[sub]),
@@ -410,7 +422,11 @@ static void pr__shell_misc(struct check_ctx *c, const struct pr_run *r,
     if (sh_is(cmd, "set") && sh_has_substr(cmd, "pipefail"))
       pipefail = true;
     if (cmd->sep == SH_PIPE && i + 1 < sc->n) {
-      if (!pipefail)
+      /* `echo "$sum *file" | sha256sum -c -`, the official images' way of
+       * checking a download: echo and printf cannot fail, so pipefail
+       * would change nothing. */
+      bool cannot_fail = sh_is(cmd, "echo") || sh_is(cmd, "printf");
+      if (!pipefail && !cannot_fail)
         pipe = true;
       const struct sh_cmd *next = &sc->v[i + 1];
       const char *to = sh_name(next, next->first);
@@ -437,14 +453,6 @@ static void pr__shell_misc(struct check_ctx *c, const struct pr_run *r,
 /* ---- stages --------------------------------------------------------------
  */
 
-static const struct df_flag *pr__flag(const struct df_instr *in,
-                                      const char *name) {
-  for (size_t i = 0; i < in->nflags; i++)
-    if (strcmp(in->flags[i].name, name) == 0)
-      return &in->flags[i];
-  return NULL;
-}
-
 static bool pr__is_archive(const char *v) {
   static const char *const ext[] = {
       ".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2",
@@ -460,8 +468,8 @@ static bool pr__is_archive(const char *v) {
 }
 
 static void pr__add(struct check_ctx *c, const struct df_instr *in) {
-  if (in->nargs < 2 || in->nheredocs > 0 || pr__flag(in, "checksum") ||
-      pr__flag(in, "keep-git-dir") || pr__flag(in, "unpack"))
+  if (in->nargs < 2 || in->nheredocs > 0 || df_instr_flag_at(in, "checksum") ||
+      df_instr_flag_at(in, "keep-git-dir") || df_instr_flag_at(in, "unpack"))
     return;
   for (size_t i = 0; i + 1 < in->nargs; i++) {
     const char *v = in->args[i].value;
@@ -533,6 +541,36 @@ static bool pr__is_install(const struct sh_script *sc) {
   return false;
 }
 
+/* Does the mount (key=value,...) target `dir` or a directory under it
+ * that holds it ("/var/lib/apt" covers "/var/lib/apt/lists")?  A target
+ * above dir covers it too. */
+static bool pr__mount_target_is(const char *spec, const char *dir) {
+  static const char *const keys[] = {"target=", "dst=", "destination="};
+  for (const char *p = spec; *p;) {
+    const char *e = strchr(p, ',');
+    size_t n = e ? (size_t)(e - p) : strlen(p);
+    for (size_t k = 0; k < 3; k++) {
+      size_t kl = strlen(keys[k]);
+      if (n <= kl || strncmp(p, keys[k], kl) != 0)
+        continue;
+      const char *t = p + kl;
+      size_t tl = n - kl;
+      while (tl > 1 && t[tl - 1] == '/')
+        tl--;
+      size_t dl = strlen(dir);
+      /* target is dir, under dir, or above it. */
+      if ((tl >= dl && strncmp(t, dir, dl) == 0 &&
+           (tl == dl || t[dl] == '/')) ||
+          (tl < dl && strncmp(dir, t, tl) == 0 && dir[tl] == '/'))
+        return true;
+    }
+    p += n;
+    if (*p == ',')
+      p++;
+  }
+  return false;
+}
+
 static void pr__run_prepare(const struct df_instr *in, struct arena *arena,
                             struct pr_run *r) {
   memset(r, 0, sizeof(*r));
@@ -540,9 +578,14 @@ static void pr__run_prepare(const struct df_instr *in, struct arena *arena,
   const struct df_flag *m = NULL;
   for (size_t i = 0; i < in->nflags; i++) {
     m = &in->flags[i];
-    if (strcmp(m->name, "mount") == 0 && m->value &&
-        strstr(m->value, "type=cache"))
+    if (strcmp(m->name, "mount") != 0 || m->value == NULL)
+      continue;
+    bool cache = strstr(m->value, "type=cache") != NULL;
+    if (cache)
       r->has_cache_mount = true;
+    if ((cache || strstr(m->value, "type=tmpfs")) &&
+        pr__mount_target_is(m->value, "/var/lib/apt"))
+      r->apt_lists_mounted = true;
   }
   if (in->form != DF_FORM_SHELL || in->nargs == 0)
     return;
@@ -617,7 +660,7 @@ static void pr__stage(struct check_ctx *c, size_t s, bool in_image,
       pr__add(c, in);
       break;
     case DF_COPY:
-      if (pr__flag(in, "from") == NULL && copy_all == NULL)
+      if (df_instr_flag_at(in, "from") == NULL && copy_all == NULL)
         for (size_t k = 0; k + 1 < in->nargs; k++)
           if (strcmp(in->args[k].value, ".") == 0 ||
               strcmp(in->args[k].value, "./") == 0)

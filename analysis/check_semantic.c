@@ -12,16 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../model/flags.h"
 #include "check.h"
-
-static const struct df_flag *semantic__flag(const struct df_instr *in,
-                                            const char *name) {
-  const struct df_flag *found = NULL;
-  for (size_t i = 0; i < in->nflags; i++)
-    if (strcmp(in->flags[i].name, name) == 0)
-      found = &in->flags[i];
-  return found;
-}
+#include "../model/knowledge.h"
 
 /* ---- Go's time.ParseDuration ------------------------------------------- */
 
@@ -128,7 +121,7 @@ static void semantic__healthcheck(struct check_ctx *c,
 }
 
 static void semantic__chmod(struct check_ctx *c, const struct df_instr *in) {
-  const struct df_flag *f = semantic__flag(in, "chmod");
+  const struct df_flag *f = df_instr_flag_at(in, "chmod");
   if (f == NULL || f->value == NULL || strchr(f->value, '$'))
     return;
   const char *p = f->value;
@@ -147,29 +140,20 @@ static void semantic__chmod(struct check_ctx *c, const struct df_instr *in) {
                 f->value);
 }
 
-static bool semantic__one_of(const char *v, const char *const *list) {
-  for (; *list; list++)
-    if (strcmp(v, *list) == 0)
-      return true;
-  return false;
-}
-
+/* Allowed values come from the knowledge table (model/knowledge.h), the
+ * one completion offers. */
 static void semantic__run(struct check_ctx *c, const struct df_instr *in) {
-  static const char *const networks[] = {"default", "none", "host", NULL};
-  static const char *const security[] = {"sandbox", "insecure", NULL};
-  static const char *const mounts[] = {"bind",   "cache", "tmpfs",
-                                       "secret", "ssh",   NULL};
   for (size_t i = 0; i < in->nflags; i++) {
     const struct df_flag *f = &in->flags[i];
     if (f->value == NULL || strchr(f->value, '$'))
       continue;
     if (strcmp(f->name, "network") == 0 &&
-        !semantic__one_of(f->value, networks))
+        !know_value_in(know_flag(DF_RUN, "network")->values, f->value))
       check__emit(c, RULE_InvalidFlagValue, f->range,
                   "unsupported network mode \"%s\" (default, none or host)",
                   f->value);
     if (strcmp(f->name, "security") == 0 &&
-        !semantic__one_of(f->value, security))
+        !know_value_in(know_flag(DF_RUN, "security")->values, f->value))
       check__emit(c, RULE_InvalidFlagValue, f->range,
                   "unsupported security mode \"%s\" (sandbox or insecure)",
                   f->value);
@@ -182,7 +166,7 @@ static void semantic__run(struct check_ctx *c, const struct df_instr *in) {
         if (n > 5 && strncasecmp(p, "type=", 5) == 0) {
           char *t = xstrndup(p + 5, n - 5);
           char *lt = check__lower(t);
-          if (!semantic__one_of(lt, mounts))
+          if (know_mount_type(lt) == NULL)
             check__emit(c, RULE_InvalidFlagValue, f->range,
                         "unsupported mount type \"%s\" (bind, cache, tmpfs, "
                         "secret or ssh)",
@@ -203,7 +187,7 @@ static void semantic__run(struct check_ctx *c, const struct df_instr *in) {
 static void semantic__copy_from(struct check_ctx *c, size_t idx) {
   const struct dockerfile *df = c->df;
   const struct df_instr *in = &df->instrs[idx];
-  const struct df_flag *f = semantic__flag(in, "from");
+  const struct df_flag *f = df_instr_flag_at(in, "from");
   if (f == NULL || f->value == NULL || f->value[0] == '\0' ||
       strchr(f->value, '$'))
     return;
@@ -338,12 +322,6 @@ static void semantic__expose(struct check_ctx *c, const struct df_instr *in) {
 
 static void semantic__stopsignal(struct check_ctx *c,
                                  const struct df_instr *in) {
-  static const char *const names[] = {
-      "ABRT", "ALRM", "BUS",   "CHLD",   "CLD",  "CONT", "FPE",    "HUP",
-      "ILL",  "INT",  "IO",    "IOT",    "KILL", "PIPE", "POLL",   "PROF",
-      "PWR",  "QUIT", "SEGV",  "STKFLT", "STOP", "SYS",  "TERM",   "TRAP",
-      "TSTP", "TTIN", "TTOU",  "URG",    "USR1", "USR2", "VTALRM", "WINCH",
-      "XCPU", "XFSZ", "RTMIN", "RTMAX",  NULL};
   if (in->nargs != 1 || strpbrk(in->args[0].value, "$\"'\\"))
     return;
   const char *v = in->args[0].value;
@@ -358,7 +336,10 @@ static void semantic__stopsignal(struct check_ctx *c,
   }
   char *up = check__upper(v);
   const char *name = strncmp(up, "SIG", 3) == 0 ? up + 3 : up;
-  bool ok = semantic__one_of(name, names);
+  /* The names completion offers (model/knowledge.h), without "SIG". */
+  bool ok = false;
+  for (const char *const *k = know_signals(); *k && !ok; k++)
+    ok = strcmp(*k + 3, name) == 0;
   /* SIGRTMIN+n and SIGRTMAX-n, n = 1..15. */
   if (!ok &&
       (strncmp(name, "RTMIN+", 6) == 0 || strncmp(name, "RTMAX-", 6) == 0)) {

@@ -44,6 +44,7 @@
 #include "image.h"
 #include "layer.h"
 #include "layer_job.h"
+#include "userdb.h"
 #include "output.h"
 #include "ref.h"
 #include "registry.h"
@@ -63,8 +64,20 @@ void d_log(struct dctx *d, const char *fmt, ...) {
   buf_cleanup(&b);
 }
 
+void d_layer_event(struct dctx *d, unsigned line, const struct lref *l) {
+  if (d->sink && d->sink->layer)
+    d->sink->layer(d->sink->ctx, line, l->digest, l->size);
+}
+
 static void d_reg_log(void *ctx, const char *line) {
   d_log(ctx, "%s", line);
+}
+
+static void d_reg_progress(void *ctx, const char *verb, const char *digest,
+                           uint64_t done, uint64_t total) {
+  struct dctx *d = ctx;
+  if (d->sink && d->sink->progress)
+    d->sink->progress(d->sink->ctx, verb, digest, done, total);
 }
 
 double d_seconds(void) {
@@ -207,6 +220,18 @@ int d_expand(struct dctx *d, struct stage *s, const char *word, size_t len,
   struct expand_env env = {d_lookup, &e};
   struct expand_opts o = {d->escape, 0};
   int rc = expand_word(word, len, &o, &env, NULL, out, err);
+  strv_cleanup(&e.env);
+  return rc;
+}
+
+int d_expand_words(struct dctx *d, struct stage *s, const char *word,
+                   size_t len, struct strv *out, struct err *err) {
+  struct d_env e = {STRV_INIT, s ? &s->args : &d->meta};
+  if (s)
+    d_cfg_env(s->cfg, &e.env);
+  struct expand_env env = {d_lookup, &e};
+  struct expand_opts o = {d->escape, 0};
+  int rc = expand_words(word, len, &o, &env, NULL, out, err);
   strv_cleanup(&e.env);
   return rc;
 }
@@ -387,84 +412,40 @@ bool d_numeric(const char *s, unsigned long *out) {
   return true;
 }
 
-/* Looks name up in <rootfs>/etc/passwd (field 3 uid, 4 gid) or
- * etc/group (field 3 gid). */
-static int d_lookup_db(struct dctx *d, struct stage *s, const char *file,
-                       const char *name, unsigned long *id, unsigned long *gid,
-                       struct err *err) {
+/* The host path of the stage's file rel ("etc/passwd"), or NULL when the
+ * stage has no such regular file. */
+static int d_stage_file(struct dctx *d, struct stage *s, const char *rel,
+                        char **host, struct err *err) {
+  *host = NULL;
   struct layer_view v;
   int rc = d_stage_view(d, s, &v, err);
   if (rc < 0)
     return rc;
   struct layer_found lf;
-  rc = layer_view_resolve(&v, file, true, &lf, err);
+  rc = layer_view_resolve(&v, rel, true, &lf, err);
   if (rc < 0)
     return rc;
-  FILE *f = lf.exists && S_ISREG(lf.st.st_mode) ? fopen(lf.host, "r") : NULL;
-  layer_found_cleanup(&lf);
-  if (f == NULL)
-    return err_set(err, ERR_NOTFOUND,
-                   "unable to find user %s: no %s in "
-                   "the image",
-                   name, file);
-  char *line = NULL;
-  size_t cap = 0;
-  rc = ERR_NOTFOUND;
-  while (getline(&line, &cap, f) >= 0) {
-    char *save = NULL;
-    char *f0 = strtok_r(line, ":\n", &save);
-    if (f0 == NULL || strcmp(f0, name) != 0)
-      continue;
-    strtok_r(NULL, ":\n", &save); /* password */
-    char *f2 = strtok_r(NULL, ":\n", &save);
-    char *f3 = strtok_r(NULL, ":\n", &save);
-    if (f2 && d_numeric(f2, id)) {
-      if (gid && f3)
-        (void)d_numeric(f3, gid);
-      rc = 0;
-    }
-    break;
+  if (lf.exists && S_ISREG(lf.st.st_mode)) {
+    *host = lf.host;
+    lf.host = NULL;
   }
-  free(line);
-  fclose(f);
-  if (rc == ERR_NOTFOUND)
-    return err_set(err, ERR_NOTFOUND, "unable to find %s %s in %s",
-                   strcmp(file, "/etc/group") ? "user" : "group", name, file);
+  layer_found_cleanup(&lf);
   return 0;
 }
 
-/* "user[:group]" to ids, BuildKit's rules. */
+/* "user[:group]" to ids, BuildKit's rules (userdb_chown), names looked up
+ * in the stage's own /etc/passwd and /etc/group. */
 int d_chown(struct dctx *d, struct stage *s, const char *spec, uid_t *uid,
             gid_t *gid, struct err *err) {
-  char *u = xstrdup(spec);
-  char *g = strchr(u, ':');
-  if (g)
-    *g++ = '\0';
-  unsigned long uv = 0, gv = 0, pg = 0;
-  int rc = 0;
-  if (d_numeric(u, &uv)) {
-    pg = uv;
-  } else {
-    rc = d_lookup_db(d, s, "/etc/passwd", u, &uv, &pg, err);
-  }
-  if (rc == 0) {
-    if (g == NULL)
-      gv = pg;
-    else if (!d_numeric(g, &gv))
-      rc = d_lookup_db(d, s, "/etc/group", g, &gv, NULL, err);
-  }
-  free(u);
-  *uid = (uid_t)uv;
-  *gid = (gid_t)gv;
+  char *passwd = NULL, *group = NULL;
+  int rc = d_stage_file(d, s, "etc/passwd", &passwd, err);
+  if (rc == 0)
+    rc = d_stage_file(d, s, "etc/group", &group, err);
+  if (rc == 0)
+    rc = userdb_chown(passwd, group, spec, uid, gid, err);
+  free(passwd);
+  free(group);
   return rc;
-}
-
-const char *d_flag(const struct df_instr *in, const char *name) {
-  const char *v = NULL;
-  for (size_t i = 0; i < in->nflags; i++)
-    if (strcmp(in->flags[i].name, name) == 0)
-      v = in->flags[i].value ? in->flags[i].value : "";
-  return v;
 }
 
 int d_stage_index(struct dctx *d, const char *name) {
@@ -525,6 +506,7 @@ int d_commit_layer(struct dctx *d, struct stage *s, struct layer_list *list,
   d_log(d, "layer %.19s of step #%u: %zu entries, %llu bytes, packed in %.1fs",
         li.digest, d->step, list->n, (unsigned long long)li.size,
         d_seconds() - t0);
+  d_layer_event(d, d->cur_line, &l);
   return 0;
 }
 
@@ -559,9 +541,20 @@ static int d_workdir(struct dctx *d, struct stage *s,
   rc = d_stage_view(d, s, &view, err);
   if (rc == 0)
     rc = layer_view_resolve(&view, clean, true, &lf, err);
+  /* Every directory it creates belongs to the current user
+   * (dockerfile2llb/convert.go dispatchWorkdir: llb.Mkdir(wd, 0755,
+   * WithParents(true), WithUser(config.User))), resolved as --chown is. */
+  const char *user = json_object_get_string(
+      json_object_object_get(d_cfg_config(s->cfg), "User"));
+  struct copyop op;
+  memset(&op, 0, sizeof(op));
+  if (rc == 0 && !lf.exists && user && *user) {
+    op.chown = true;
+    rc = d_chown(d, s, user, &op.uid, &op.gid, err);
+    if (rc == 0)
+      rc = d_stage_view(d, s, &view, err); /* (d_chown may renew it) */
+  }
   if (rc == 0 && !lf.exists) {
-    struct copyop op;
-    memset(&op, 0, sizeof(op));
     op.d = d;
     op.s = s;
     op.dst = view;
@@ -584,37 +577,45 @@ static int d_workdir(struct dctx *d, struct stage *s,
   return rc;
 }
 
-/* ENV / LABEL: key, value, separator triples. */
+/* ENV / LABEL: key, value, separator triples.  Every word is expanded
+ * against the environment before the line, then the pairs are set:
+ * `ENV A=2 B=${A}` gives B the old A (dockerfile2llb/convert.go dispatch:
+ * the SupportsSingleWordExpansion words are expanded with
+ * getEnv(d.state) before dispatchEnv/dispatchLabel change anything). */
 static int d_keyval(struct dctx *d, struct stage *s, const struct df_instr *in,
                     bool label, struct err *err) {
   if (in->nargs == 0 || in->nargs % 3 != 0)
     return err_set(err, ERR_SYNTAX, "%s requires at least one argument",
                    label ? "LABEL" : "ENV");
   int rc = 0;
+  size_t npairs = in->nargs / 3;
+  char **kv = xcalloc(2 * npairs, sizeof(char *));
+  for (size_t i = 0; rc == 0 && i < npairs; i++) {
+    const struct df_arg *k = &in->args[3 * i], *v = &in->args[3 * i + 1];
+    rc = d_expand(d, s, k->value, k->len, &kv[2 * i], err);
+    if (rc == 0)
+      rc = d_expand(d, s, v->value, v->len, &kv[2 * i + 1], err);
+  }
   struct buf by = BUF_INIT;
   buf_puts(&by, label ? "LABEL" : "ENV");
-  for (size_t i = 0; rc == 0 && i + 2 < in->nargs; i += 3) {
-    char *k = NULL, *v = NULL;
-    rc = d_expand(d, s, in->args[i].value, in->args[i].len, &k, err);
-    if (rc == 0)
-      rc = d_expand(d, s, in->args[i + 1].value, in->args[i + 1].len, &v, err);
-    if (rc == 0) {
-      if (label) {
-        json_object *c = d_cfg_config(s->cfg), *labels;
-        if (!json_object_object_get_ex(c, "Labels", &labels) ||
-            !json_object_is_type(labels, json_type_object)) {
-          labels = json_object_new_object();
-          json_object_object_add(c, "Labels", labels);
-        }
-        json_object_object_add(labels, k, json_object_new_string(v));
-      } else {
-        d_cfg_set_env(s->cfg, k, v);
+  for (size_t i = 0; rc == 0 && i < npairs; i++) {
+    const char *k = kv[2 * i], *v = kv[2 * i + 1];
+    if (label) {
+      json_object *c = d_cfg_config(s->cfg), *labels;
+      if (!json_object_object_get_ex(c, "Labels", &labels) ||
+          !json_object_is_type(labels, json_type_object)) {
+        labels = json_object_new_object();
+        json_object_object_add(c, "Labels", labels);
       }
-      buf_printf(&by, " %s=%s", k, v);
+      json_object_object_add(labels, k, json_object_new_string(v));
+    } else {
+      d_cfg_set_env(s->cfg, k, v);
     }
-    free(k);
-    free(v);
+    buf_printf(&by, " %s=%s", k, v);
   }
+  for (size_t i = 0; i < 2 * npairs; i++)
+    free(kv[i]);
+  free(kv);
   if (rc == 0)
     d_cfg_history(d, s->cfg, by.data, true);
   buf_cleanup(&by);
@@ -757,7 +758,7 @@ static int d_healthcheck(struct stage *s, const struct df_instr *in,
                                         {"start-period", "StartPeriod"},
                                         {"start-interval", "StartInterval"}};
   for (size_t i = 0; i < 4; i++) {
-    const char *v = d_flag(in, durs[i][0]);
+    const char *v = df_instr_flag(in, durs[i][0]);
     if (v == NULL)
       continue;
     bool ok;
@@ -770,7 +771,7 @@ static int d_healthcheck(struct stage *s, const struct df_instr *in,
     if (ns)
       json_object_object_add(hc, durs[i][1], json_object_new_int64(ns));
   }
-  const char *r = d_flag(in, "retries");
+  const char *r = df_instr_flag(in, "retries");
   if (r) {
     unsigned long n;
     if (!d_numeric(r, &n)) {
@@ -793,17 +794,31 @@ static int d_map_words(struct dctx *d, struct stage *s,
     m = json_object_new_object();
     json_object_object_add(c, key, m);
   }
+  /* EXPOSE splits what it expands into words (dispatchExpose:
+   * shlex.ProcessWords, so PORTS="80 443/udp" is two ports); VOLUME
+   * expands each argument as one word. */
+  struct strv vals = STRV_INIT;
   for (size_t i = 0; i < in->nargs; i++) {
     char *v = NULL;
-    int rc = d_expand(d, s, in->args[i].value, in->args[i].len, &v, err);
-    if (rc < 0)
+    int rc = ports
+                 ? d_expand_words(d, s, in->args[i].value, in->args[i].len,
+                                  &vals, err)
+                 : d_expand(d, s, in->args[i].value, in->args[i].len, &v, err);
+    if (rc < 0) {
+      strv_cleanup(&vals);
       return rc;
+    }
+    if (v)
+      strv_push_take(&vals, v);
+  }
+  for (size_t i = 0; i < vals.n; i++) {
+    char *v = vals.v[i];
     if (v[0] == '\0') {
-      free(v);
-      if (!ports)
+      if (!ports) {
+        strv_cleanup(&vals);
         return err_set(err, ERR_SYNTAX,
-                       "VOLUME specified can not be an "
-                       "empty string");
+                       "VOLUME specified can not be an empty string");
+      }
       continue;
     }
     struct buf k = BUF_INIT;
@@ -825,7 +840,7 @@ static int d_map_words(struct dctx *d, struct stage *s,
       if (!okp) {
         buf_cleanup(&k);
         int rc2 = err_set(err, ERR_SYNTAX, "invalid containerPort: %s", v);
-        free(v);
+        strv_cleanup(&vals);
         return rc2;
       }
       for (unsigned long pnum = lo; pnum <= hi; pnum++) {
@@ -839,8 +854,8 @@ static int d_map_words(struct dctx *d, struct stage *s,
       json_object_object_add(m, k.data, json_object_new_object());
     }
     buf_cleanup(&k);
-    free(v);
   }
+  strv_cleanup(&vals);
   d_cfg_history(d, s->cfg, in->original, true);
   return 0;
 }
@@ -866,11 +881,16 @@ static int d_onbuild(struct dctx *d, struct stage *s, unsigned idx,
     d_log(d, "running ONBUILD trigger: %s", t);
     struct dockerfile *tdf = dockerfile_parse(t, strlen(t), NULL);
     const struct df_problem *p = dockerfile_first_error(tdf);
+    struct buf fm = BUF_INIT;
     if (p || tdf->ninstrs != 1)
       rc = err_set(err, ERR_SYNTAX, "ONBUILD trigger \"%.100s\": %s", t,
                    p ? p->message : "not one instruction");
+    else if (df_flags_problem(&tdf->instrs[0], &fm, NULL))
+      rc = err_set(err, ERR_SYNTAX, "ONBUILD trigger \"%.100s\": %s", t,
+                   fm.data);
     else
       rc = d_instr(d, s, idx, &tdf->instrs[0], true, err);
+    buf_cleanup(&fm);
     dockerfile_free(tdf);
   }
   json_object_put(triggers);
@@ -889,7 +909,7 @@ static int d_from(struct dctx *d, struct stage *s, unsigned idx,
   if (rc < 0)
     return rc;
   struct image_platform plat = d->plat;
-  const char *pf = d_flag(in, "platform");
+  const char *pf = df_instr_flag(in, "platform");
   if (pf) {
     char *pv = NULL;
     rc = d_expand(d, NULL, pf, strlen(pf), &pv, err);
@@ -1063,9 +1083,13 @@ static int d_instr(struct dctx *d, struct stage *s, unsigned idx,
       return rc;
     }
     if (rc == 0) {
+      size_t had = s->nlayers;
       d_cache_restore(s, entry);
       json_object_put(entry);
       memcpy(s->key, key, sizeof(s->key));
+      d->step_cached = true;
+      if (s->nlayers > had)
+        d_layer_event(d, in->start_line, &s->layers[s->nlayers - 1]);
       d_log(d, "CACHED");
       return 0;
     }
@@ -1125,7 +1149,7 @@ static void d_mark(struct dctx *d, size_t idx, unsigned depth) {
     if (in->kind == DF_FROM && in->nargs >= 1) {
       d_mark_ref(d, idx, in, in->args[0].value, depth);
     } else if (in->kind == DF_COPY || in->kind == DF_ADD) {
-      const char *ref = d_flag(in, "from");
+      const char *ref = df_instr_flag(in, "from");
       if (ref)
         d_mark_ref(d, idx, in, ref, depth);
     } else if (in->kind == DF_RUN) {
@@ -1177,6 +1201,7 @@ static int d_run_stage(struct dctx *d, size_t idx, struct err *err) {
       buf_cleanup(&t);
     }
     d->cur_line = in->start_line;
+    d->step_cached = false;
     double t0 = d_seconds();
     if (k == 0)
       rc = d_from(d, s, (unsigned)idx, in, err);
@@ -1185,6 +1210,9 @@ static int d_run_stage(struct dctx *d, size_t idx, struct err *err) {
     double took = d_seconds() - t0;
     if (rc == 0 && took >= 0.05)
       d_log(d, "DONE %.1fs", took);
+    if (rc == 0 && d->sink && d->sink->step_done)
+      d->sink->step_done(d->sink->ctx, d->step, d->nsteps, in->start_line,
+                         d->step_cached, d->step_cached ? 0 : took);
     if (rc < 0 && err && err->line == 0)
       err->line = in->start_line;
   }
@@ -1260,6 +1288,26 @@ static int d_commit_image(struct dctx *d, struct stage *s,
   return rc;
 }
 
+/* Refuses, before anything runs, the flags BuildKit's parser refuses
+ * (instructions.Parse parses every stage's instructions first), with its
+ * words: the table is the analysis's too (model/flags.h), so what `lint`
+ * reports as an error is what the build refuses. */
+static int d_check_flags(struct dctx *d, const char *path, struct err *err) {
+  for (size_t i = 0; i < d->df->ninstrs; i++) {
+    const struct df_instr *in = &d->df->instrs[i];
+    struct buf m = BUF_INIT;
+    size_t at = 0;
+    if (df_flags_problem(in, &m, &at)) {
+      const struct df_range *r = &in->flags[at].range;
+      int rc = err_set_at(err, ERR_SYNTAX, r->start.row + 1, r->start.col + 1,
+                          "%s:%u: %s", path, r->start.row + 1, m.data);
+      buf_cleanup(&m);
+      return rc;
+    }
+  }
+  return 0;
+}
+
 int dispatch_run(const struct build_request *req, uv_loop_t *loop,
                  const atomic_bool *cancel, const struct dispatch_sink *sink,
                  char digest_out[72], struct err *err) {
@@ -1271,7 +1319,7 @@ int dispatch_run(const struct build_request *req, uv_loop_t *loop,
   d->cancel = cancel;
   d->sink = sink;
   digest_out[0] = '\0';
-  const char *sde = getenv("SOURCE_DATE_EPOCH");
+  const char *sde = strv_getenv(req->env, req->nenv, "SOURCE_DATE_EPOCH");
   unsigned long sv;
   if (sde && d_numeric(sde, &sv)) {
     d->have_epoch = true;
@@ -1327,6 +1375,9 @@ int dispatch_run(const struct build_request *req, uv_loop_t *loop,
                     p->range.start.row + 1, p->message);
     goto out;
   }
+  rc = d_check_flags(d, dfpath.data, err);
+  if (rc < 0)
+    goto out;
   rc = context_open(req->context_dir,
                     req->dockerfile_text ? NULL : dfpath.data, &d->ctx, err);
   if (rc < 0)
@@ -1338,8 +1389,8 @@ int dispatch_run(const struct build_request *req, uv_loop_t *loop,
       char *k = xstrndup(a, (size_t)(eq - a));
       d_kv_set(&d->build_args, k, eq + 1);
       free(k);
-    } else if (getenv(a)) {
-      d_kv_set(&d->build_args, a, getenv(a));
+    } else if (strv_getenv(req->env, req->nenv, a)) {
+      d_kv_set(&d->build_args, a, strv_getenv(req->env, req->nenv, a));
     }
   }
   /* Global ARGs, for FROM. */
@@ -1354,7 +1405,8 @@ int dispatch_run(const struct build_request *req, uv_loop_t *loop,
   rc = store_lock(d->store, false, err);
   if (rc < 0)
     goto out;
-  struct registry_opts ro = {req->insecure, req->ninsecure, d_reg_log, d};
+  struct registry_opts ro = {req->insecure, req->ninsecure, d_reg_log, d,
+                             d_reg_progress};
   rc = registry_new(loop, d->store, &ro, cancel, &d->reg, err);
   if (rc < 0)
     goto out;
@@ -1406,6 +1458,8 @@ int dispatch_run(const struct build_request *req, uv_loop_t *loop,
     rc = store_tag_set(d->store, name, digest, mt, msize, err);
     if (rc == 0)
       d_log(d, "tagged %s", name);
+    if (rc == 0 && d->sink && d->sink->image)
+      d->sink->image(d->sink->ctx, name, digest, false);
     if (first_name == NULL)
       first_name = name;
     else

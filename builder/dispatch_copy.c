@@ -46,8 +46,30 @@ void d_copyop_cleanup(struct copyop *op) {
   strv_cleanup(&op->dirs_added);
 }
 
-/* Adds missing parent directories of lpath (a layer path) that do not
- * exist in the stage. */
+/* True when the stage already has a directory at lpath; *st is then its
+ * metadata. */
+static bool copy_existing_dir(struct copyop *op, const char *lpath,
+                              struct stat *st) {
+  struct layer_found lf = {0};
+  struct err le;
+  bool dir = false;
+  if (layer_view_resolve(&op->dst, lpath, false, &lf, &le) < 0)
+    err_clear(&le); /* unresolvable: treated as missing */
+  else if (lf.exists && S_ISDIR(lf.st.st_mode)) {
+    *st = lf.st;
+    dir = true;
+  }
+  layer_found_cleanup(&lf);
+  return dir;
+}
+
+/* Adds the parent directories of lpath (a layer path), and lpath itself
+ * with include_self: one missing from the stage is 0755, owned by
+ * --chown or root; one the stage has is written as it is, owner and mode
+ * kept (tonistiigi/fsutil's copy applies metadata only to directories it
+ * creates: BuildKit's testCopyChownExistingDir), since a layer that
+ * lacked it would make it a root-owned 0755 directory in the layer's
+ * extracted copy, which overlays the real one (RUN, the merged view). */
 void d_copyop_parents(struct copyop *op, const char *lpath,
                       bool include_self) {
   char *tmp = xstrdup(lpath);
@@ -64,12 +86,20 @@ void d_copyop_parents(struct copyop *op, const char *lpath,
     struct err le;
     if (!known && layer_view_resolve(&op->dst, tmp, false, &lf, &le) < 0)
       err_clear(&le); /* unresolvable: a parent entry does no harm */
-    if (!known && !lf.exists) {
+    if (!known && (!lf.exists || S_ISDIR(lf.st.st_mode))) {
       struct layer_entry *e = layer_list_add(&op->list, tmp);
-      e->mode = S_IFDIR | 0755;
-      e->uid = op->chown ? op->uid : 0;
-      e->gid = op->chown ? op->gid : 0;
-      e->mtime = op->now;
+      if (lf.exists) {
+        e->mode = lf.st.st_mode;
+        e->uid = lf.st.st_uid;
+        e->gid = lf.st.st_gid;
+        e->mtime = lf.st.st_mtim.tv_sec;
+        e->mtime_nsec = lf.st.st_mtim.tv_nsec;
+      } else {
+        e->mode = S_IFDIR | 0755;
+        e->uid = op->chown ? op->uid : 0;
+        e->gid = op->chown ? op->gid : 0;
+        e->mtime = op->now;
+      }
       strv_push(&op->dirs_added, tmp);
     }
     layer_found_cleanup(&lf);
@@ -136,7 +166,19 @@ static int copy_add(struct copyop *op, const char *src,
     d_log(op->d, "skipping %s: device or socket", rel);
     return 0;
   }
-  if (!skip_self && lpath[0]) {
+  struct stat dst_st;
+  if (!skip_self && lpath[0] && !is_top && !op->untar && S_ISDIR(st.st_mode) &&
+      copy_existing_dir(op, lpath, &dst_st)) {
+    /* A directory the stage has keeps its owner and mode (see
+     * d_copyop_parents). */
+    struct layer_entry *e = layer_list_add(&op->list, lpath);
+    e->mode = dst_st.st_mode;
+    e->uid = dst_st.st_uid;
+    e->gid = dst_st.st_gid;
+    e->mtime = dst_st.st_mtim.tv_sec;
+    e->mtime_nsec = dst_st.st_mtim.tv_nsec;
+    strv_push(&op->dirs_added, lpath);
+  } else if (!skip_self && lpath[0]) {
     struct layer_entry *e = layer_list_add(&op->list, lpath);
     e->mode = st.st_mode;
     if (op->chmod && !S_ISLNK(st.st_mode))
@@ -287,14 +329,16 @@ int d_strv_cmp(const void *a, const void *b) {
   return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* True when a file is a tar archive (plain or compressed). */
+/* True when a file is a tar archive, plain or compressed in a way BuildKit
+ * opens (anything else is copied as it is).  ARCHIVE_WARN: a tar whose
+ * first name is not in the reader's charset is still a tar. */
 static bool d_is_archive(const char *path) {
   struct archive *a = archive_read_new();
-  archive_read_support_filter_all(a);
+  layer_read_filters(a);
   archive_read_support_format_tar(a);
   struct archive_entry *e;
   bool ok = archive_read_open_filename(a, path, 65536) == ARCHIVE_OK &&
-            archive_read_next_header(a, &e) == ARCHIVE_OK;
+            archive_read_next_header(a, &e) >= ARCHIVE_WARN;
   archive_read_free(a);
   return ok;
 }
@@ -317,18 +361,10 @@ int d_copy(struct dctx *d, struct stage *s, const struct df_instr *in,
     return err_set(err, ERR_SYNTAX, "%s requires at least two arguments",
                    is_add ? "ADD" : "COPY");
   }
+  /* (flags BuildKit's parser refuses were refused before the build
+   * started: d_check_flags) */
   for (size_t i = 0; i < in->nflags && rc == 0; i++) {
     const char *n = in->flags[i].name;
-    static const char *const known[] = {"from",     "chown",        "chmod",
-                                        "link",     "exclude",      "parents",
-                                        "checksum", "keep-git-dir", "unpack"};
-    bool ok = false;
-    for (size_t k = 0; k < sizeof(known) / sizeof(known[0]); k++)
-      ok = ok || strcmp(n, known[k]) == 0;
-    if (!ok || (!is_add &&
-                (strcmp(n, "checksum") == 0 ||
-                 strcmp(n, "keep-git-dir") == 0 || strcmp(n, "unpack") == 0)))
-      rc = err_set(err, ERR_SYNTAX, "unknown flag: --%s", n);
     if (rc == 0 && strcmp(n, "exclude") == 0 && in->flags[i].value) {
       char *v = NULL;
       rc = d_expand(d, s, in->flags[i].value, strlen(in->flags[i].value), &v,
@@ -338,12 +374,12 @@ int d_copy(struct dctx *d, struct stage *s, const struct df_instr *in,
       free(v);
     }
   }
-  const char *fromv = d_flag(in, "from");
-  const char *chownv = d_flag(in, "chown");
-  const char *chmodv = d_flag(in, "chmod");
-  const char *checksum = d_flag(in, "checksum");
-  bool parents =
-      d_flag(in, "parents") && strcmp(d_flag(in, "parents"), "false") != 0;
+  const char *fromv = df_instr_flag(in, "from");
+  const char *chownv = df_instr_flag(in, "chown");
+  const char *chmodv = df_instr_flag(in, "chmod");
+  const char *checksum = df_instr_flag(in, "checksum");
+  bool parents = df_instr_flag(in, "parents") &&
+                 strcmp(df_instr_flag(in, "parents"), "false") != 0;
   if (rc == 0 && chownv && *chownv) {
     char *v = NULL;
     rc = d_expand(d, s, chownv, strlen(chownv), &v, err);
@@ -352,16 +388,26 @@ int d_copy(struct dctx *d, struct stage *s, const struct df_instr *in,
     op.chown = rc == 0;
     free(v);
   }
+  /* --chown, --chmod, --from, --exclude and ADD's --checksum are
+   * expanded (instructions/commands.go: CopyCommand.Expand and
+   * AddCommand.Expand; --from in dispatchCopy's source lookup). */
+  char *checksum_x = NULL;
+  if (rc == 0 && checksum)
+    rc = d_expand(d, s, checksum, strlen(checksum), &checksum_x, err);
+  checksum = checksum_x;
   if (rc == 0 && chmodv && *chmodv) {
-    char *end;
-    unsigned long m = strtoul(chmodv, &end, 8);
-    if (*end || m > 07777)
+    char *v = NULL;
+    rc = d_expand(d, s, chmodv, strlen(chmodv), &v, err);
+    char *end = NULL;
+    unsigned long m = rc == 0 ? strtoul(v, &end, 8) : 0;
+    if (rc == 0 && (*end || m > 07777 || !*v))
       rc = err_set(err, ERR_SYNTAX,
                    "invalid chmod parameter: %s (only "
                    "octal modes are supported)",
-                   chmodv);
+                   v);
     op.chmod = true;
     op.mode = (mode_t)m;
+    free(v);
   }
   if (rc == 0 && fromv) {
     char *v = NULL;
@@ -506,24 +552,21 @@ int d_copy(struct dctx *d, struct stage *s, const struct df_instr *in,
       layer_found_cleanup(&root);
       if (matches.n > 1)
         qsort(matches.v, matches.n, sizeof(char *), d_strv_cmp);
-      if (rc == 0 && matches.n == 0)
-        rc = err_set(err, ERR_NOTFOUND,
-                     "no source files were specified: "
-                     "%s matches nothing",
-                     sv);
     } else if (match_has_meta(clean)) {
       d_copy_glob_walk(src_root, "", clean, op.ignore, &matches, 0);
       if (matches.n > 1)
         qsort(matches.v, matches.n, sizeof(char *), d_strv_cmp);
-      if (matches.n == 0)
-        rc = err_set(err, ERR_NOTFOUND,
-                     "no source files were specified: "
-                     "%s matches nothing",
-                     sv);
     } else {
       strv_push(&matches, clean);
     }
-    bool many = nsrc > 1 || matches.n > 1 || match_has_meta(clean);
+    /* A wildcard that matches nothing copies nothing (BuildKit's
+     * dispatchCopy asks llb.Copy for AllowEmptyWildcard: true); a plain
+     * path that does not exist fails below.  One match is one source: it
+     * may go to a file destination (testCopyWildcards: COPY f*.go
+     * foo2.go). */
+    if (matches.n == 0)
+      d_log(d, "%s matches nothing", sv);
+    bool many = nsrc > 1 || matches.n > 1;
     if (many && !dst_dir && rc == 0) {
       size_t dl = strlen(dst);
       if (dl == 0 || dst[dl - 1] != '/')
@@ -578,58 +621,28 @@ int d_copy(struct dctx *d, struct stage *s, const struct df_instr *in,
         buf_puts(&lp, dst_layer);
       }
       if (S_ISDIR(st.st_mode)) {
-        d_copyop_parents(&op, lp.data, false);
+        /* The destination directory: made 0755 (owned by --chown) when
+         * missing, kept as it is when the stage has it (or an earlier
+         * match made it); then the contents. */
         struct buf lpc = BUF_INIT;
-        buf_puts(&lpc, lp.data);
-        struct layer_found lf;
-        rc = layer_view_resolve(&op.dst, lp.data, false, &lf, err);
-        if (rc < 0) {
-          buf_cleanup(&lpc);
-          buf_cleanup(&lp);
-          free(host);
-          layer_found_cleanup(&vf);
-          break;
-        }
-        bool exists = lf.exists;
-        layer_found_cleanup(&lf);
-        bool have = false;
-        for (size_t k = 0; k < op.dirs_added.n && !have; k++)
-          have = strcmp(op.dirs_added.v[k], lp.data) == 0;
-        if (exists || have || lp.len == 0) {
-          /* Copy only the contents: the directory stays as it is. */
-          rc = copy_add(&op, host, vfp, rel[0] ? rel : "", "", lp.data, 0,
-                        true, err);
-          /* copy_add added the top as an entry; drop it again. */
-          if (rc == 0 && lp.len && op.list.n) {
-            for (size_t k = 0; k < op.list.n; k++)
-              if (strcmp(op.list.v[k].path, lp.data) == 0 &&
-                  op.list.v[k].src == NULL && S_ISDIR(op.list.v[k].mode)) {
-                free(op.list.v[k].path);
-                op.list.v[k].path = NULL;
-              }
-          }
-        } else {
-          /* A new destination directory is 0755 (owned by --chown), as
-           * buildah and Docker make it; then the contents. */
-          d_copyop_parents(&op, lp.data, true);
-          rc = copy_add(&op, host, vfp, rel[0] ? rel : "", "", lp.data, 0,
-                        true, err);
-          /* Drop the source directory's own entry (the last one for this
-           * path), keeping the one d_copyop_parents made. */
-          for (size_t k = op.list.n; rc == 0 && k-- > 0;)
-            if (op.list.v[k].path && strcmp(op.list.v[k].path, lp.data) == 0) {
-              bool first = true;
-              for (size_t j = 0; j < k; j++)
-                if (op.list.v[j].path &&
-                    strcmp(op.list.v[j].path, lp.data) == 0)
-                  first = false;
-              if (!first) {
-                free(op.list.v[k].path);
-                op.list.v[k].path = NULL;
-              }
-              break;
+        d_copyop_parents(&op, lp.data, true);
+        rc = copy_add(&op, host, vfp, rel[0] ? rel : "", "", lp.data, 0, true,
+                      err);
+        /* Drop the source directory's own entry (the last one for this
+         * path), keeping the one d_copyop_parents made.  (Entries dropped
+         * before have no path.) */
+        for (size_t k = op.list.n; rc == 0 && lp.len && k-- > 0;)
+          if (op.list.v[k].path && strcmp(op.list.v[k].path, lp.data) == 0) {
+            bool first = true;
+            for (size_t j = 0; j < k; j++)
+              if (op.list.v[j].path && strcmp(op.list.v[j].path, lp.data) == 0)
+                first = false;
+            if (!first) {
+              free(op.list.v[k].path);
+              op.list.v[k].path = NULL;
             }
-        }
+            break;
+          }
         buf_cleanup(&lpc);
       } else if (is_add && from == NULL && S_ISREG(st.st_mode) &&
                  d_is_archive(host)) {
@@ -644,9 +657,14 @@ int d_copy(struct dctx *d, struct stage *s, const struct df_instr *in,
           d_copyop_parents(&op, dl.data, true);
           bool saved = op.from_context;
           op.from_context = false;
+          op.untar = true;
+          size_t before = op.list.n;
           rc = copy_add(&op, tmp, NULL, "", "", dl.data, 0, true, err);
           op.from_context = saved;
-          for (size_t k = 0; rc == 0 && k < op.list.n; k++)
+          op.untar = false;
+          /* The extraction directory's own entry is no part of the tar:
+           * the destination stays as d_copyop_parents wrote it. */
+          for (size_t k = before; rc == 0 && k < op.list.n; k++)
             if (op.list.v[k].path && strcmp(op.list.v[k].path, dl.data) == 0 &&
                 op.list.v[k].src == NULL && S_ISDIR(op.list.v[k].mode)) {
               free(op.list.v[k].path);
@@ -699,6 +717,7 @@ int d_copy(struct dctx *d, struct stage *s, const struct df_instr *in,
     }
   free(dst);
   free(dst_layer);
+  free(checksum_x);
   if (from == &img)
     d_stage_cleanup(d, &img);
   d_copyop_cleanup(&op);

@@ -15,6 +15,7 @@
 
 #include "../common/buf.h"
 #include "../model/dockerfile.h"
+#include "../model/flags.h"
 #include "context.h"
 #include "digest.h"
 #include "dispatch.h"
@@ -55,6 +56,7 @@ struct d_pending {
   struct stage *s; /* borrowed: the stage the layer belongs to */
   size_t layer;    /* its index in s->layers (a placeholder until joined) */
   size_t nentries;
+  unsigned line;            /* the instruction's: layer event, packing error */
   char *rundir;             /* owned: the RUN's directory */
   char *upper;              /* owned: rundir/upper, already a lower */
   json_object *cache_entry; /* owned or NULL: the step's cache entry */
@@ -80,6 +82,7 @@ struct dctx {
   unsigned step, nsteps;
   char escape;
   unsigned cur_line; /* the instruction running, for RUN's log lines */
+  bool step_cached;  /* the step running came from the build cache */
   unsigned nonce;    /* keys of steps that cannot be cached */
   unsigned runs;     /* RUN commands executed (not from the cache) */
   bool has_pending;
@@ -99,6 +102,8 @@ struct copyop {
   const struct match_rules *ignore; /* context only */
   struct match_rules excludes;
   bool from_context; /* owners become 0:0 (or --chown) */
+  bool untar;        /* ADD <tar>: the tar's directories replace existing
+                        ones' metadata, as moby's untar does */
   bool chown;
   uid_t uid;
   gid_t gid;
@@ -119,6 +124,9 @@ struct d_env {
 };
 
 /* dispatch.c: state, config, stages, the other instructions, the build */
+/* Tells the sink a layer of the step at `line` is ready. */
+void d_layer_event(struct dctx *d, unsigned line, const struct lref *l);
+
 void d_log(struct dctx *d, const char *fmt, ...) DW_PRINTF(2, 3);
 double d_seconds(void);
 bool d_cancelled(struct dctx *d);
@@ -132,6 +140,10 @@ json_object *d_json_clone(json_object *o);
 const char *d_lookup(void *ctx, const char *name, size_t len);
 int d_expand(struct dctx *d, struct stage *s, const char *word, size_t len,
              char **out, struct err *err);
+/* Expands and splits into words (BuildKit's ProcessWords), appended to
+ * *out. */
+int d_expand_words(struct dctx *d, struct stage *s, const char *word,
+                   size_t len, struct strv *out, struct err *err);
 void d_stage_cleanup(struct dctx *d, struct stage *s);
 void d_stage_add_layer(struct stage *s, const struct lref *l);
 int d_stage_view(struct dctx *d, struct stage *s, struct layer_view *v,
@@ -142,7 +154,6 @@ int d_load_image(struct dctx *d, const char *name,
 bool d_numeric(const char *s, unsigned long *out);
 int d_chown(struct dctx *d, struct stage *s, const char *spec, uid_t *uid,
             gid_t *gid, struct err *err);
-const char *d_flag(const struct df_instr *in, const char *name);
 int d_stage_index(struct dctx *d, const char *name);
 void d_strip_tabs(struct buf *out, const char *s, size_t n);
 int d_commit_layer(struct dctx *d, struct stage *s, struct layer_list *list,

@@ -27,6 +27,7 @@
 #include "image.h"
 #include "layer.h"
 #include "layer_job.h"
+#include "userdb.h"
 #include "output.h"
 #include "ref.h"
 #include "registry.h"
@@ -63,109 +64,13 @@ static char *d_lower_file(char *const *dirs, size_t n, const char *rel) {
   return out;
 }
 
-/* Finds name (or a numeric id) in an /etc/passwd-style file: fields
- * [0]=name, [2]=id, [3]=gid, [5]=home. */
-static bool d_db_find(const char *path, const char *name,
-                      char fields[7][256]) {
-  if (path == NULL)
-    return false;
-  FILE *f = fopen(path, "r");
-  if (f == NULL)
-    return false;
-  char line[2048];
-  bool found = false;
-  while (!found && fgets(line, sizeof(line), f)) {
-    line[strcspn(line, "\n")] = '\0';
-    size_t k = 0;
-    char *p = line;
-    for (k = 0; k < 7; k++) {
-      char *c = strchr(p, ':');
-      size_t n = c ? (size_t)(c - p) : strlen(p);
-      snprintf(fields[k], 256, "%.*s", (int)n, p);
-      if (c == NULL) {
-        for (size_t j = k + 1; j < 7; j++)
-          fields[j][0] = '\0';
-        break;
-      }
-      p = c + 1;
-    }
-    found = strcmp(fields[0], name) == 0 || strcmp(fields[2], name) == 0;
-  }
-  fclose(f);
-  return found;
-}
-
-/* USER as BuildKit resolves it for RUN: names from the image's
- * /etc/passwd and /etc/group; a uid alone takes its passwd gid (0 when
- * unknown); supplementary groups from /etc/group. */
+/* USER for RUN (userdb_exec_user), with the image's /etc/passwd and
+ * /etc/group as the RUN's lower directories show them. */
 static int d_run_user(const char *spec, char *const *dirs, size_t n,
-                      struct exec_spec *x, gid_t *groups, size_t *ngroups,
-                      char **home, struct err *err) {
-  *ngroups = 0;
-  *home = NULL;
-  char *u = xstrdup(spec && *spec ? spec : "0");
-  char *g = strchr(u, ':');
-  if (g)
-    *g++ = '\0';
+                      struct userdb_exec *ux, struct err *err) {
   char *passwd = d_lower_file(dirs, n, "etc/passwd");
   char *group = d_lower_file(dirs, n, "etc/group");
-  char f[7][256];
-  unsigned long uid = 0, gid = 0;
-  int rc = 0;
-  bool known = d_db_find(passwd, u, f);
-  const char *uname = known ? f[0] : NULL;
-  char uname_buf[256] = "";
-  if (known) {
-    snprintf(uname_buf, sizeof(uname_buf), "%s", f[0]);
-    uname = uname_buf;
-    (void)d_numeric(f[2], &uid);
-    (void)d_numeric(f[3], &gid);
-    if (f[5][0])
-      *home = xstrdup(f[5]);
-  } else if (!d_numeric(u, &uid)) {
-    rc = err_set(err, ERR_NOTFOUND,
-                 "unable to find user %s: no matching "
-                 "entries in passwd file",
-                 u);
-  }
-  if (rc == 0 && g) {
-    if (d_db_find(group, g, f))
-      (void)d_numeric(f[2], &gid);
-    else if (!d_numeric(g, &gid))
-      rc = err_set(err, ERR_NOTFOUND,
-                   "unable to find group %s: no "
-                   "matching entries in group file",
-                   g);
-  }
-  /* The primary group is a supplementary one too (runc's
-   * additionalGids, what `id` shows under BuildKit and buildah). */
-  if (rc == 0)
-    groups[(*ngroups)++] = (gid_t)gid;
-  if (rc == 0 && g == NULL && uname && group) {
-    FILE *gf = fopen(group, "r");
-    char line[4096];
-    while (gf && *ngroups < 64 && fgets(line, sizeof(line), gf)) {
-      line[strcspn(line, "\n")] = '\0';
-      char *save = NULL, *name = strtok_r(line, ":", &save);
-      (void)name;
-      char *pw = strtok_r(NULL, ":", &save);
-      char *id = pw ? strtok_r(NULL, ":", &save) : NULL;
-      char *mem = id ? strtok_r(NULL, ":", &save) : NULL;
-      unsigned long gv;
-      for (char *m2 = mem ? strtok_r(mem, ",", &save) : NULL; m2;
-           m2 = strtok_r(NULL, ",", &save))
-        if (strcmp(m2, uname) == 0 && d_numeric(id, &gv) && gv != gid &&
-            *ngroups < 64)
-          groups[(*ngroups)++] = (gid_t)gv;
-    }
-    if (gf)
-      fclose(gf);
-  }
-  if (rc == 0 && *home == NULL)
-    *home = xstrdup(uid == 0 ? "/root" : "/");
-  x->uid = (uid_t)uid;
-  x->gid = (gid_t)gid;
-  free(u);
+  int rc = userdb_exec_user(passwd, group, spec, ux, err);
   free(passwd);
   free(group);
   return rc;
@@ -278,7 +183,8 @@ static int d_secret_find(struct dctx *d, const char *id, struct buf *out,
           fclose(f);
         }
       } else {
-        const char *v = getenv(env ? env : sid);
+        const char *v =
+            strv_getenv(d->req->env, d->req->nenv, env ? env : sid);
         if (v)
           buf_puts(out, v);
         else
@@ -634,6 +540,7 @@ static bool d_pack_async(struct dctx *d, struct stage *s,
   p->layer = s->nlayers - 1;
   p->nentries = n;
   p->step = d->step;
+  p->line = d->cur_line;
   p->rundir = *rundir;
   *rundir = NULL;
   p->upper = xstrdup(upper);
@@ -667,6 +574,8 @@ int d_join(struct dctx *d, struct err *err) {
   d->has_pending = false;
   double t0 = d_seconds();
   int rc = layer_job_join(&p->job, err);
+  if (rc < 0 && err)
+    err->line = p->line; /* the RUN's error, whichever step waited */
   if (rc == 0) {
     struct lref *l = &p->s->layers[p->layer];
     memcpy(l->digest, p->job.info.digest, sizeof(l->digest));
@@ -680,6 +589,7 @@ int d_join(struct dctx *d, struct err *err) {
           "(%.1fs waited)",
           l->digest, p->step, p->nentries, (unsigned long long)l->size,
           p->job.seconds, d_seconds() - t0);
+    d_layer_event(d, p->line, l);
     if (p->cache_entry) {
       d_set_layer_ids(json_object_object_get(p->cache_entry, "config"),
                       json_object_object_get(p->cache_entry, "layers"),
@@ -857,12 +767,17 @@ int d_run(struct dctx *d, struct stage *s, unsigned idx,
     (void)chmod(r.rundir, 0755);
   struct exec_spec x;
   memset(&x, 0, sizeof(x));
-  gid_t groups[64];
-  size_t ngroups = 0;
+  struct userdb_exec ux;
+  memset(&ux, 0, sizeof(ux));
   const char *user = json_object_get_string(json_object_object_get(c, "User"));
   if (rc == 0)
-    rc = d_run_user(user, r.lowers, r.nlowers, &x, groups, &ngroups, &r.home,
-                    err);
+    rc = d_run_user(user, r.lowers, r.nlowers, &ux, err);
+  if (rc == 0) {
+    x.uid = ux.uid;
+    x.gid = ux.gid;
+    r.home = ux.home;
+    ux.home = NULL;
+  }
   if (rc == 0)
     rc = d_run_mounts(d, s, idx, in, &r, err);
   /* Environment: ENV, then ARGs ENV does not set, HOME. */
@@ -922,8 +837,8 @@ int d_run(struct dctx *d, struct stage *s, unsigned idx,
     x.argv = argv;
     x.envp = envp;
     x.cwd = wd && *wd ? wd : "/";
-    x.groups = groups;
-    x.ngroups = ngroups;
+    x.groups = ux.groups;
+    x.ngroups = ux.ngroups;
     x.hostname = "buildkitsandbox";
     x.network_none = net_none;
     x.resolv_conf = resolv.data;

@@ -11,6 +11,7 @@
 #include <dirent.h>
 #include <ftw.h>
 #include <limits.h>
+#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -280,7 +281,9 @@ static int layer__write_entry(struct archive *a, struct archive_entry *ae,
   } else {
     return err_set(err, ERR_UNSUPPORTED, "%s: file type not packed", e->path);
   }
-  if (archive_write_header(a, ae) != ARCHIVE_OK) {
+  /* ARCHIVE_WARN: written, but a name is not UTF-8, so the pax writer
+   * carried it as bytes (a "hdrcharset=BINARY" record). */
+  if (archive_write_header(a, ae) < ARCHIVE_WARN) {
     if (fd >= 0)
       close(fd);
     return err_set(err, ERR_IO, "tar header %s: %s", e->path,
@@ -352,6 +355,14 @@ int layer_pack(const struct layer_list *l, const struct layer_pack_opts *o,
                                    workers ? (int)workers : 1);
     }
   }
+  /* Names are bytes.  The pax writer turns a name into UTF-8 from the
+   * thread's locale: in a UTF-8 locale a UTF-8 name goes into a plain
+   * "path" record, as Go's archive/tar (BuildKit) writes it, and a name
+   * that is not UTF-8 keeps its bytes behind "hdrcharset=BINARY"; in the C
+   * locale every non-ASCII name would take the second way.  uselocale is
+   * per thread, and the writer reads the charset when it is created. */
+  locale_t utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+  locale_t saved = utf8 != (locale_t)0 ? uselocale(utf8) : (locale_t)0;
   struct archive *a = archive_write_new();
   archive_write_set_format_pax_restricted(a);
   /* Unblocked: data goes straight through; ends with two zero blocks. */
@@ -376,6 +387,10 @@ int layer_pack(const struct layer_list *l, const struct layer_pack_opts *o,
     rc = s.rc < 0 ? s.rc
                   : err_set(err, ERR_IO, "tar: %s", archive_error_string(a));
   archive_write_free(a);
+  if (utf8 != (locale_t)0) {
+    uselocale(saved);
+    freelocale(utf8);
+  }
   if (rc == 0)
     rc = layer__compress(&s, NULL, 0, true);
   pgzip_free(s.gz);
@@ -637,6 +652,14 @@ static int layer__opaque(const char *dir, const struct layer__set *created,
   return rc;
 }
 
+void layer_read_filters(struct archive *a) {
+  archive_read_support_filter_gzip(a);
+  archive_read_support_filter_bzip2(a);
+  archive_read_support_filter_xz(a);
+  archive_read_support_filter_zstd(a);
+  archive_read_support_filter_none(a);
+}
+
 static int layer__apply(const char *blob_path, const char *root, bool overlay,
                         const atomic_bool *cancel,
                         struct layer_apply_stats *stats, struct err *err) {
@@ -645,9 +668,7 @@ static int layer__apply(const char *blob_path, const char *root, bool overlay,
     stats = &local;
   memset(stats, 0, sizeof(*stats));
   struct archive *in = archive_read_new();
-  archive_read_support_filter_gzip(in);
-  archive_read_support_filter_zstd(in);
-  archive_read_support_filter_none(in);
+  layer_read_filters(in);
   archive_read_support_format_tar(in);
   struct archive *out = archive_write_disk_new();
   /* No ARCHIVE_EXTRACT_SECURE_SYMLINKS: every path handed to the writer

@@ -13,7 +13,7 @@
 #include "../common/ceilings.h"
 #include "../common/log.h"
 #include "documents.h"
-#include "features/diagnostics.h"
+#include "hooks.h"
 #include "server.h"
 
 struct ignore_read {
@@ -41,7 +41,7 @@ static void ignore__finish(struct ignore_read *r) {
     if (d->ignore)
       log_debug("%s: read %s (%zu bytes)", d->uri, r->paths[r->which],
                 d->ignore_len);
-    diagnostics_ignore_ready(r->self, d);
+    server_ignore_ready(r->self, d);
   }
   free(r->data);
   free(r->paths[0]);

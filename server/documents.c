@@ -140,6 +140,20 @@ void doc_free(struct doc *d) {
   free(d);
 }
 
+const struct dockerfile *doc_model(struct doc *d) {
+  if (d->too_big)
+    return NULL;
+  if (d->model == NULL) {
+    d->model = dockerfile_parse(d->text, d->len, d->tree);
+  } else if (d->model_prefix != SIZE_MAX || d->model_suffix != SIZE_MAX) {
+    dockerfile_update(d->model, d->text, d->len, d->tree, d->model_prefix,
+                      d->model_suffix);
+  }
+  d->model_prefix = SIZE_MAX; /* the model is of this text now */
+  d->model_suffix = SIZE_MAX;
+  return d->model;
+}
+
 /* ---- lines and characters --------------------------------------------- */
 
 static void doc__lines(struct doc *d) {
@@ -287,17 +301,29 @@ static TSPoint doc__point(struct doc *d, size_t offset) {
   return p;
 }
 
+/* Replaces bytes [start, end) with text and tells the tree. */
+static void doc__edit(struct doc *d, size_t start, size_t end,
+                      const char *text, size_t len);
+
 void doc_apply_change(struct doc *d, const struct lsp_range *range,
                       enum doc_encoding enc, const char *text, size_t len) {
   d->revision++;
   if (range == NULL) {
-    /* A full replacement: nothing of the old tree is worth keeping. */
-    doc__set_text(d, text, len);
-    if (d->tree)
-      ts_tree_delete(d->tree);
-    d->tree = NULL;
-    d->model_prefix = 0;
-    d->model_suffix = 0;
+    /*
+     * A full replacement (TextDocumentSyncKind.Full clients send the whole
+     * text on every keystroke): find the bytes that differ, between the
+     * common prefix and the common suffix, and edit only those, so the
+     * tree is reparsed incrementally and the model re-reads one run of
+     * lines, as for an incremental change.
+     */
+    size_t max = len < d->len ? len : d->len;
+    size_t pre = 0;
+    while (pre < max && d->text[pre] == text[pre])
+      pre++;
+    size_t suf = 0;
+    while (suf < max - pre && d->text[d->len - 1 - suf] == text[len - 1 - suf])
+      suf++;
+    doc__edit(d, pre, d->len - suf, text + pre, len - suf - pre);
     return;
   }
   size_t start = doc_offset(d, range->start, enc);
@@ -307,6 +333,11 @@ void doc_apply_change(struct doc *d, const struct lsp_range *range,
     start = end;
     end = t;
   }
+  doc__edit(d, start, end, text, len);
+}
+
+static void doc__edit(struct doc *d, size_t start, size_t end,
+                      const char *text, size_t len) {
   TSPoint start_pt = doc__point(d, start);
   TSPoint old_end_pt = doc__point(d, end);
   if (d->model_prefix > start)

@@ -39,6 +39,7 @@
 struct rpc_pending;
 struct ignore_read;
 struct diag_job;
+struct diag_list;
 
 enum doc_encoding { DOC_UTF16 = 0, DOC_UTF8, DOC_UTF32 };
 
@@ -96,6 +97,11 @@ struct doc {
   uint64_t diag_started;            /* loop time the last analysis began */
   struct rpc_pending *diag_waiting; /* pulls waiting for the analysis */
   struct diag_job *diag_job;        /* the analysis running, or NULL */
+  /* The latest analysis result (owned by features/diagnostics.c, which
+   * frees it) and the revision and settings generation it is of. */
+  struct diag_list *diags;
+  uint64_t diags_revision;
+  unsigned diags_generation;
 };
 
 struct doc_store {
@@ -124,7 +130,9 @@ struct doc *doc_remove(struct doc_store *s, const char *uri);
 void doc_free(struct doc *d);
 
 /* Replaces `range` (clamped) with text, or the whole text when range is
- * NULL, and edits the tree to match.  Call doc_reparse after the last
+ * NULL (as the edit between the common prefix and suffix of the old and
+ * new text, so a full-text client gets the incremental reparse too), and
+ * edits the tree to match.  Call doc_reparse after the last
  * change of a notification. */
 void doc_apply_change(struct doc *d, const struct lsp_range *range,
                       enum doc_encoding enc, const char *text, size_t len);
@@ -139,6 +147,17 @@ void doc_reparse(struct doc *d, TSParser *parser);
  */
 void doc_lend_text(struct doc *d, char **slot);
 void doc_unlend_text(struct doc *d);
+
+/*
+ * The model of the current text, for the features that answer requests
+ * (completion, hover, ...): the kept model brought up to date with
+ * dockerfile_update (reading only the runs edited since), or a fresh one
+ * while an analysis holds the kept model (the analysis then drops its own
+ * when it ends).  NULL for a document over the size limit.  Owned by the
+ * document; valid until the next change or analysis start.  On the loop
+ * thread only.
+ */
+const struct dockerfile *doc_model(struct doc *d);
 
 /* Byte offset of an LSP position (clamped). */
 size_t doc_offset(struct doc *d, struct lsp_pos pos, enum doc_encoding enc);

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "../common/log.h"
-#include "features/diagnostics.h"
+#include "hooks.h"
 #include "methods.h"
 #include "protocol.h"
 #include "server.h"
@@ -47,7 +47,7 @@ int lifecycle_shutdown(struct server *self, const struct rpc_msg *msg,
   uv_timer_stop(&self->diag_timer);
   /* Deferred requests (pulls waiting for an analysis) get their answer
    * before the shutdown's: nothing is computed any more. */
-  diagnostics_stop(self);
+  server_stop_features(self);
   rpc_cancel_all(&self->rpc, RPC_SERVER_CANCELLED,
                  "the server is shutting down");
   rpc_reply(&self->rpc, msg->id, NULL);

@@ -28,6 +28,12 @@ enum method_cap {
   CAP_NONE = 0,
   CAP_TEXT_SYNC = 1u << 0,  /* textDocumentSync: open/close, incremental */
   CAP_DIAGNOSTIC = 1u << 1, /* diagnosticProvider (pull) */
+  CAP_COMPLETION = 1u << 2, /* completionProvider */
+  CAP_COMPLETION_RESOLVE = 1u << 3,  /* completionProvider.resolveProvider */
+  CAP_CODE_ACTION = 1u << 4,         /* codeActionProvider */
+  CAP_CODE_ACTION_RESOLVE = 1u << 5, /* codeActionProvider.resolveProvider */
+  CAP_HOVER = 1u << 6,               /* hoverProvider */
+  CAP_SIGNATURE = 1u << 7,           /* signatureHelpProvider */
 };
 
 /* X(method, handler, kind, capability) */
@@ -48,6 +54,17 @@ enum method_cap {
     CAP_TEXT_SYNC)                                                            \
   X("textDocument/diagnostic", diagnostics_pull, METHOD_REQUEST,              \
     CAP_DIAGNOSTIC)                                                           \
+  X("textDocument/completion", completion_handle, METHOD_REQUEST,             \
+    CAP_COMPLETION)                                                           \
+  X("completionItem/resolve", completion_resolve, METHOD_REQUEST,             \
+    CAP_COMPLETION_RESOLVE)                                                   \
+  X("textDocument/codeAction", codeaction_handle, METHOD_REQUEST,             \
+    CAP_CODE_ACTION)                                                          \
+  X("codeAction/resolve", codeaction_resolve, METHOD_REQUEST,                 \
+    CAP_CODE_ACTION_RESOLVE)                                                  \
+  X("textDocument/hover", hover_handle, METHOD_REQUEST, CAP_HOVER)            \
+  X("textDocument/signatureHelp", signature_handle, METHOD_REQUEST,           \
+    CAP_SIGNATURE)                                                            \
   X("dockwright/debugDocument", debug_document, METHOD_REQUEST, CAP_NONE)
 
 typedef int (*method_handler)(struct server *self, const struct rpc_msg *msg,

@@ -40,6 +40,36 @@ static bool proto__bool(json_object *o) {
          json_object_get_boolean(o);
 }
 
+/* Does the string array list `what`? */
+static bool proto__lists(json_object *a, const char *what) {
+  if (!json_object_is_type(a, json_type_array))
+    return false;
+  for (size_t i = 0; i < json_object_array_length(a); i++) {
+    json_object *e = json_object_array_get_idx(a, i);
+    if (json_object_is_type(e, json_type_string) &&
+        strcmp(json_object_get_string(e), what) == 0)
+      return true;
+  }
+  return false;
+}
+
+/* A MarkupKind list in the client's order of preference: is markdown the
+ * first one we speak?  (Absent: plain text, LSP's default.) */
+static bool proto__markdown_first(json_object *a) {
+  if (!json_object_is_type(a, json_type_array))
+    return false;
+  for (size_t i = 0; i < json_object_array_length(a); i++) {
+    json_object *e = json_object_array_get_idx(a, i);
+    if (!json_object_is_type(e, json_type_string))
+      continue;
+    if (strcmp(json_object_get_string(e), "markdown") == 0)
+      return true;
+    if (strcmp(json_object_get_string(e), "plaintext") == 0)
+      return false;
+  }
+  return false;
+}
+
 static int proto__object(json_object *params, const char *what,
                          struct err *err) {
   if (!json_object_is_type(params, json_type_object)) {
@@ -147,6 +177,28 @@ int proto_read_initialize(json_object *params, struct proto_initialize *out,
   c->data_support = proto__bool(proto__path(pub, "dataSupport", NULL));
   c->diagnostic_tags = json_object_is_type(
       proto__path(pub, "tagSupport", NULL), json_type_object);
+  json_object *td = proto__path(caps, "textDocument", NULL);
+  json_object *ci = proto__path(td, "completion", "completionItem", NULL);
+  c->snippets = proto__bool(proto__path(ci, "snippetSupport", NULL));
+  c->completion_markdown =
+      proto__markdown_first(proto__path(ci, "documentationFormat", NULL));
+  c->completion_resolve = proto__lists(
+      proto__path(ci, "resolveSupport", "properties", NULL), "documentation");
+  c->hover_markdown =
+      proto__markdown_first(proto__path(td, "hover", "contentFormat", NULL));
+  json_object *si =
+      proto__path(td, "signatureHelp", "signatureInformation", NULL);
+  c->signature_markdown =
+      proto__markdown_first(proto__path(si, "documentationFormat", NULL));
+  c->signature_offsets = proto__bool(
+      proto__path(si, "parameterInformation", "labelOffsetSupport", NULL));
+  json_object *ca = proto__path(td, "codeAction", NULL);
+  c->code_action_literals = json_object_is_type(
+      proto__path(ca, "codeActionLiteralSupport", NULL), json_type_object);
+  c->code_action_resolve = proto__lists(
+      proto__path(ca, "resolveSupport", "properties", NULL), "edit");
+  c->document_changes = proto__bool(proto__path(
+      caps, "workspace", "workspaceEdit", "documentChanges", NULL));
 
   /* The first encoding the client lists that we speak; UTF-16 when it
    * lists none (LSP's mandatory default). */
@@ -348,6 +400,42 @@ json_object *proto_initialize_result(unsigned caps, enum doc_encoding enc) {
     json_object_object_add(d, "workspaceDiagnostics",
                            json_object_new_boolean(0));
     json_object_object_add(c, "diagnosticProvider", d);
+  }
+  if (caps & CAP_COMPLETION) {
+    static const char *const triggers[] = {"$", "{", "-", "=", ",",
+                                           "/", ":", " ", "#"};
+    json_object *cp = json_object_new_object();
+    json_object *tc = json_object_new_array();
+    for (size_t i = 0; i < sizeof(triggers) / sizeof(triggers[0]); i++)
+      json_object_array_add(tc, json_object_new_string(triggers[i]));
+    json_object_object_add(cp, "triggerCharacters", tc);
+    json_object_object_add(
+        cp, "resolveProvider",
+        json_object_new_boolean((caps & CAP_COMPLETION_RESOLVE) != 0));
+    json_object_object_add(c, "completionProvider", cp);
+  }
+  if (caps & CAP_CODE_ACTION) {
+    json_object *ca = json_object_new_object();
+    json_object *kinds = json_object_new_array();
+    json_object_array_add(kinds, json_object_new_string("quickfix"));
+    json_object_array_add(kinds,
+                          json_object_new_string("source.fixAll.dockwright"));
+    json_object_object_add(ca, "codeActionKinds", kinds);
+    json_object_object_add(
+        ca, "resolveProvider",
+        json_object_new_boolean((caps & CAP_CODE_ACTION_RESOLVE) != 0));
+    json_object_object_add(c, "codeActionProvider", ca);
+  }
+  if (caps & CAP_HOVER)
+    json_object_object_add(c, "hoverProvider", json_object_new_boolean(1));
+  if (caps & CAP_SIGNATURE) {
+    json_object *sh = json_object_new_object();
+    json_object *tc = json_object_new_array();
+    json_object_array_add(tc, json_object_new_string(" "));
+    json_object_array_add(tc, json_object_new_string("="));
+    json_object_array_add(tc, json_object_new_string(","));
+    json_object_object_add(sh, "triggerCharacters", tc);
+    json_object_object_add(c, "signatureHelpProvider", sh);
   }
   json_object *info = json_object_new_object();
   json_object_object_add(info, "name", json_object_new_string("dockwright"));
@@ -593,6 +681,336 @@ json_object *proto_diagnostic_unchanged(const char *result_id) {
   json_object_object_add(r, "kind", json_object_new_string("unchanged"));
   json_object_object_add(r, "resultId", json_object_new_string(result_id));
   return r;
+}
+
+/* ---- position requests -------------------------------------------------- */
+
+int proto_read_position(json_object *params, const char **uri,
+                        struct lsp_pos *pos, struct err *err) {
+  int rc = proto_read_text_document(params, uri, NULL, err);
+  if (rc)
+    return rc;
+  json_object *p = proto__path(params, "position", NULL);
+  if (!json_object_is_type(p, json_type_object)) {
+    err_set(err, ERR_INVALID, "position must be an object");
+    return RPC_INVALID_PARAMS;
+  }
+  rc = proto__uint(p, "line", "position", &pos->line, err);
+  if (rc == 0)
+    rc = proto__uint(p, "character", "position", &pos->character, err);
+  return rc;
+}
+
+static json_object *proto__pos_json(struct lsp_pos p) {
+  json_object *o = json_object_new_object();
+  json_object_object_add(o, "line", json_object_new_int64(p.line));
+  json_object_object_add(o, "character", json_object_new_int64(p.character));
+  return o;
+}
+
+static json_object *proto__range_json(struct lsp_range r) {
+  json_object *o = json_object_new_object();
+  json_object_object_add(o, "start", proto__pos_json(r.start));
+  json_object_object_add(o, "end", proto__pos_json(r.end));
+  return o;
+}
+
+/* Bytes [start, end) of d as an LSP range in the client's encoding. */
+static json_object *proto__bytes_range(struct server *self, struct doc *d,
+                                       size_t start, size_t end) {
+  struct lsp_range r;
+  r.start = doc_position(d, start, self->encoding);
+  r.end = doc_position(d, end, self->encoding);
+  return proto__range_json(r);
+}
+
+/* MarkupContent in the format the client prefers. */
+static json_object *proto__markup(bool markdown, const char *text) {
+  json_object *o = json_object_new_object();
+  json_object_object_add(
+      o, "kind", json_object_new_string(markdown ? "markdown" : "plaintext"));
+  json_object_object_add(o, "value", json_object_new_string(text));
+  return o;
+}
+
+json_object *proto_completion_list(struct server *self, struct doc *d,
+                                   const struct proto_completion_item *v,
+                                   size_t n, bool incomplete) {
+  json_object *items = json_object_new_array_ext((int)n);
+  for (size_t i = 0; i < n; i++) {
+    const struct proto_completion_item *it = &v[i];
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "label", json_object_new_string(it->label));
+    json_object_object_add(o, "kind", json_object_new_int(it->kind));
+    if (it->detail)
+      json_object_object_add(o, "detail", json_object_new_string(it->detail));
+    if (it->doc)
+      json_object_object_add(
+          o, "documentation",
+          proto__markup(self->caps.completion_markdown, it->doc));
+    if (it->deprecated) { /* CompletionItemTag.Deprecated */
+      json_object *tags = json_object_new_array();
+      json_object_array_add(tags, json_object_new_int(1));
+      json_object_object_add(o, "tags", tags);
+    }
+    if (it->sort)
+      json_object_object_add(o, "sortText", json_object_new_string(it->sort));
+    if (it->filter)
+      json_object_object_add(o, "filterText",
+                             json_object_new_string(it->filter));
+    json_object_object_add(o, "insertTextFormat",
+                           json_object_new_int(it->snippet ? 2 : 1));
+    json_object *edit = json_object_new_object();
+    json_object_object_add(edit, "range",
+                           proto__bytes_range(self, d, it->start, it->end));
+    json_object_object_add(
+        edit, "newText",
+        json_object_new_string(it->insert ? it->insert : it->label));
+    json_object_object_add(o, "textEdit", edit);
+    if (it->resolve) {
+      json_object *data = json_object_new_object();
+      json_object_object_add(data, "key", json_object_new_string(it->resolve));
+      json_object_object_add(o, "data", data);
+    }
+    json_object_array_add(items, o);
+  }
+  json_object *r = json_object_new_object();
+  json_object_object_add(r, "isIncomplete",
+                         json_object_new_boolean(incomplete));
+  json_object_object_add(r, "items", items);
+  return r;
+}
+
+const char *proto_read_completion_key(json_object *item) {
+  json_object *k = proto__path(item, "data", "key", NULL);
+  return json_object_is_type(k, json_type_string) ? json_object_get_string(k)
+                                                  : NULL;
+}
+
+json_object *proto_completion_resolved(struct server *self, json_object *item,
+                                       const char *detail, const char *doc) {
+  json_object *o = NULL;
+  if (json_object_deep_copy(item, &o, NULL) != 0 || o == NULL)
+    o = json_object_new_object();
+  if (detail)
+    json_object_object_add(o, "detail", json_object_new_string(detail));
+  if (doc)
+    json_object_object_add(o, "documentation",
+                           proto__markup(self->caps.completion_markdown, doc));
+  return o;
+}
+
+/* Markdown as plain text for a client that asked for it: no backticks or
+ * emphasis, links as "text (url)". */
+static char *proto__plain(const char *md) {
+  struct buf b = BUF_INIT;
+  for (const char *p = md; *p; p++) {
+    if (*p == '`' || (p[0] == '*' && p[1] == '*')) {
+      if (*p == '*')
+        p++;
+      continue;
+    }
+    if (*p == '[') {
+      const char *close = strstr(p, "](");
+      const char *end = close ? strchr(close, ')') : NULL;
+      const char *nl = strchr(p, '\n');
+      if (close && end && (nl == NULL || nl > end)) {
+        buf_append(&b, p + 1, (size_t)(close - p - 1));
+        buf_puts(&b, " (");
+        buf_append(&b, close + 2, (size_t)(end - close - 2));
+        buf_putc(&b, ')');
+        p = end;
+        continue;
+      }
+    }
+    if (p[0] == '-' && p[1] == '-' && p[2] == '-' && (p[3] == '\n' || !p[3])) {
+      buf_puts(&b, "--");
+      p += 2;
+      continue;
+    }
+    buf_putc(&b, *p);
+  }
+  return buf_take(&b);
+}
+
+static json_object *proto__markup_for(bool markdown, const char *md) {
+  if (markdown)
+    return proto__markup(true, md);
+  char *plain = proto__plain(md);
+  json_object *o = proto__markup(false, plain);
+  free(plain);
+  return o;
+}
+
+json_object *proto_hover(struct server *self, struct doc *d,
+                         const char *markdown, size_t start, size_t end) {
+  if (markdown == NULL)
+    return NULL;
+  json_object *h = json_object_new_object();
+  json_object_object_add(
+      h, "contents", proto__markup_for(self->caps.hover_markdown, markdown));
+  json_object_object_add(h, "range", proto__bytes_range(self, d, start, end));
+  return h;
+}
+
+json_object *proto_signature_help(struct server *self,
+                                  const struct proto_signature *sig) {
+  if (sig == NULL)
+    return NULL;
+  json_object *si = json_object_new_object();
+  json_object_object_add(si, "label", json_object_new_string(sig->label));
+  if (sig->doc)
+    json_object_object_add(
+        si, "documentation",
+        proto__markup_for(self->caps.signature_markdown, sig->doc));
+  json_object *params = json_object_new_array();
+  for (size_t i = 0; i < sig->nparams; i++) {
+    const struct proto_parameter *p = &sig->params[i];
+    json_object *pi = json_object_new_object();
+    if (self->caps.signature_offsets) {
+      /* Offsets count UTF-16 units of the label; ours is ASCII. */
+      json_object *off = json_object_new_array();
+      json_object_array_add(off, json_object_new_int64((int64_t)p->start));
+      json_object_array_add(off, json_object_new_int64((int64_t)p->end));
+      json_object_object_add(pi, "label", off);
+    } else {
+      json_object_object_add(
+          pi, "label",
+          json_object_new_string_len(sig->label + p->start,
+                                     (int)(p->end - p->start)));
+    }
+    if (p->doc)
+      json_object_object_add(
+          pi, "documentation",
+          proto__markup_for(self->caps.signature_markdown, p->doc));
+    json_object_array_add(params, pi);
+  }
+  json_object_object_add(si, "parameters", params);
+  json_object_object_add(si, "activeParameter",
+                         json_object_new_int64((int64_t)sig->active));
+  json_object *sigs = json_object_new_array();
+  json_object_array_add(sigs, si);
+  json_object *r = json_object_new_object();
+  json_object_object_add(r, "signatures", sigs);
+  json_object_object_add(r, "activeSignature", json_object_new_int(0));
+  json_object_object_add(r, "activeParameter",
+                         json_object_new_int64((int64_t)sig->active));
+  return r;
+}
+
+/* ---- code actions ------------------------------------------------------ */
+
+int proto_read_code_action(json_object *params, const char **uri,
+                           struct lsp_range *range, bool *quickfix,
+                           bool *fixall, struct err *err) {
+  int rc = proto_read_text_document(params, uri, NULL, err);
+  if (rc)
+    return rc;
+  json_object *r = proto__path(params, "range", NULL);
+  if (!json_object_is_type(r, json_type_object)) {
+    err_set(err, ERR_INVALID, "range must be an object");
+    return RPC_INVALID_PARAMS;
+  }
+  rc = proto__range(r, "range", range, err);
+  if (rc)
+    return rc;
+  json_object *only = proto__path(params, "context", "only", NULL);
+  *quickfix = *fixall = true;
+  if (json_object_is_type(only, json_type_array)) {
+    *quickfix = *fixall = false;
+    for (size_t i = 0; i < json_object_array_length(only); i++) {
+      json_object *k = json_object_array_get_idx(only, i);
+      if (!json_object_is_type(k, json_type_string))
+        continue;
+      const char *s = json_object_get_string(k);
+      /* A kind asks for itself and everything under it. */
+      if (strcmp(s, "quickfix") == 0)
+        *quickfix = true;
+      if (strcmp(s, "source") == 0 || strcmp(s, "source.fixAll") == 0 ||
+          strcmp(s, "source.fixAll.dockwright") == 0)
+        *fixall = true;
+    }
+  }
+  return 0;
+}
+
+/* A WorkspaceEdit of one document: documentChanges with the version when
+ * the client takes them, else changes. */
+static json_object *proto__workspace_edit(struct server *self, struct doc *d,
+                                          const struct proto_edit *e,
+                                          size_t n) {
+  json_object *edits = json_object_new_array();
+  for (size_t i = 0; i < n; i++) {
+    json_object *te = json_object_new_object();
+    json_object_object_add(te, "range",
+                           proto__bytes_range(self, d, e[i].start, e[i].end));
+    json_object_object_add(te, "newText", json_object_new_string(e[i].text));
+    json_object_array_add(edits, te);
+  }
+  json_object *we = json_object_new_object();
+  if (self->caps.document_changes) {
+    json_object *td = json_object_new_object();
+    json_object_object_add(td, "uri", json_object_new_string(d->uri));
+    json_object_object_add(td, "version", json_object_new_int64(d->version));
+    json_object *tde = json_object_new_object();
+    json_object_object_add(tde, "textDocument", td);
+    json_object_object_add(tde, "edits", edits);
+    json_object *dc = json_object_new_array();
+    json_object_array_add(dc, tde);
+    json_object_object_add(we, "documentChanges", dc);
+  } else {
+    json_object *ch = json_object_new_object();
+    json_object_object_add(ch, d->uri, edits);
+    json_object_object_add(we, "changes", ch);
+  }
+  return we;
+}
+
+json_object *proto_code_actions(struct server *self, struct doc *d,
+                                const struct proto_code_action *v, size_t n) {
+  json_object *list = json_object_new_array();
+  for (size_t i = 0; i < n; i++) {
+    const struct proto_code_action *a = &v[i];
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "title", json_object_new_string(a->title));
+    json_object_object_add(o, "kind", json_object_new_string(a->kind));
+    if (a->diag) {
+      struct buf b = BUF_INIT;
+      buf_putc(&b, '[');
+      proto__jdiagnostic(&b, self, d, a->diag);
+      buf_putc(&b, ']');
+      json_object_object_add(o, "diagnostics", proto__raw_take(&b));
+    }
+    if (a->preferred)
+      json_object_object_add(o, "isPreferred", json_object_new_boolean(1));
+    if (a->data) {
+      json_object *data = json_tokener_parse(a->data);
+      json_object_object_add(o, "data", data);
+    } else {
+      json_object_object_add(
+          o, "edit", proto__workspace_edit(self, d, a->edits, a->nedits));
+    }
+    json_object_array_add(list, o);
+  }
+  return list;
+}
+
+json_object *proto_read_action_data(json_object *action) {
+  json_object *data = proto__path(action, "data", NULL);
+  return json_object_is_type(data, json_type_object) ? data : NULL;
+}
+
+json_object *proto_code_action_resolved(struct server *self, struct doc *d,
+                                        json_object *action,
+                                        const struct proto_edit *edits,
+                                        size_t n) {
+  json_object *o = NULL;
+  if (json_object_deep_copy(action, &o, NULL) != 0 || o == NULL)
+    o = json_object_new_object();
+  if (d != NULL && edits != NULL)
+    json_object_object_add(o, "edit",
+                           proto__workspace_edit(self, d, edits, n));
+  return o;
 }
 
 json_object *proto_debug_document(const struct doc *d, const char *tree,

@@ -90,6 +90,116 @@ json_object *proto_diagnostic_report(struct server *self, struct doc *d,
                                      const char *result_id);
 json_object *proto_diagnostic_unchanged(const char *result_id);
 
+/* ---- position requests (completion, hover, signature help) ---------- */
+
+/* {textDocument: {uri}, position}: the uri (borrowed) and the position. */
+int proto_read_position(json_object *params, const char **uri,
+                        struct lsp_pos *pos, struct err *err) DW_WARN_UNUSED;
+
+/* LSP's CompletionItemKind values we use. */
+enum proto_ci_kind {
+  PROTO_CI_TEXT = 1,
+  PROTO_CI_FUNCTION = 3,
+  PROTO_CI_FIELD = 5,
+  PROTO_CI_VARIABLE = 6,
+  PROTO_CI_MODULE = 9,
+  PROTO_CI_PROPERTY = 10,
+  PROTO_CI_VALUE = 12,
+  PROTO_CI_KEYWORD = 14,
+  PROTO_CI_SNIPPET = 15,
+  PROTO_CI_FILE = 17,
+  PROTO_CI_REFERENCE = 18,
+  PROTO_CI_FOLDER = 19,
+  PROTO_CI_ENUM_MEMBER = 20,
+  PROTO_CI_CONSTANT = 21,
+  PROTO_CI_EVENT = 23,
+  PROTO_CI_OPERATOR = 24,
+};
+
+/* One completion item, as a feature fills it; strings are borrowed for the
+ * call.  The edit replaces bytes [start, end) of the document with
+ * `insert` (the label when NULL), a snippet when `snippet`. */
+struct proto_completion_item {
+  const char *label;
+  enum proto_ci_kind kind;
+  const char *detail; /* NULL: none */
+  const char *doc;    /* markdown; NULL: none (or given by resolve) */
+  const char *insert; /* NULL: the label */
+  bool snippet;
+  bool deprecated;
+  const char *sort;    /* NULL: the label */
+  const char *filter;  /* NULL: the label */
+  const char *resolve; /* data.key for completionItem/resolve, or NULL */
+  size_t start, end;
+};
+
+json_object *proto_completion_list(struct server *self, struct doc *d,
+                                   const struct proto_completion_item *v,
+                                   size_t n, bool incomplete);
+/* completionItem/resolve: the key the item carries (borrowed) or NULL. */
+const char *proto_read_completion_key(json_object *item);
+/* A copy of the item with documentation (markdown, sent as the client
+ * prefers) and detail when given. */
+json_object *proto_completion_resolved(struct server *self, json_object *item,
+                                       const char *detail, const char *doc);
+
+/* textDocument/hover: markdown (turned into plain text for a client that
+ * prefers it) shown for bytes [start, end); NULL markdown: null. */
+json_object *proto_hover(struct server *self, struct doc *d,
+                         const char *markdown, size_t start, size_t end);
+
+/* One parameter of a signature: bytes [start, end) of the label. */
+struct proto_parameter {
+  size_t start, end;
+  const char *doc; /* markdown or NULL */
+};
+
+struct proto_signature {
+  const char *label;
+  const char *doc; /* markdown or NULL */
+  const struct proto_parameter *params;
+  size_t nparams;
+  size_t active; /* index into params */
+};
+
+/* textDocument/signatureHelp with one signature; NULL sig: null. */
+json_object *proto_signature_help(struct server *self,
+                                  const struct proto_signature *sig);
+
+/* ---- code actions ------------------------------------------------------ */
+
+/* Replace bytes [start, end) of the document with text. */
+struct proto_edit {
+  size_t start, end;
+  const char *text; /* borrowed */
+};
+
+struct proto_code_action {
+  const char *title;
+  const char *kind; /* "quickfix", "source.fixAll.dockwright" */
+  bool preferred;
+  const struct diag *diag;        /* the diagnostic it fixes, or NULL */
+  const struct proto_edit *edits; /* sent unless `data` */
+  size_t nedits;
+  const char *data; /* JSON text kept for codeAction/resolve, or NULL */
+};
+
+/* textDocument/codeAction: the uri, the range, and which kinds the client
+ * asks for (context.only; both true when it says nothing). */
+int proto_read_code_action(json_object *params, const char **uri,
+                           struct lsp_range *range, bool *quickfix,
+                           bool *fixall, struct err *err) DW_WARN_UNUSED;
+json_object *proto_code_actions(struct server *self, struct doc *d,
+                                const struct proto_code_action *v, size_t n);
+/* codeAction/resolve: the data object we put in the action (borrowed), or
+ * NULL. */
+json_object *proto_read_action_data(json_object *action);
+/* The action the client sent, with its edit filled in (a new object). */
+json_object *proto_code_action_resolved(struct server *self, struct doc *d,
+                                        json_object *action,
+                                        const struct proto_edit *edits,
+                                        size_t n);
+
 /* dockwright/debugDocument: the text and two trees (S-expressions, either
  * may be NULL). */
 json_object *proto_debug_document(const struct doc *d, const char *tree,

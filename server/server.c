@@ -16,7 +16,7 @@
 
 #include "../common/buf.h"
 #include "../common/log.h"
-#include "features/diagnostics.h"
+#include "hooks.h"
 #include "methods.h"
 #include "protocol.h"
 #include "tree-sitter-dockerfile.h"
@@ -217,6 +217,48 @@ static void server__tune_malloc(void) {
     log_debug("mallopt refused the thresholds; keeping glibc's");
 }
 
+/* ---- the features' hooks (hooks.h) ----------------------------------- */
+
+struct server_hook {
+  const char *feature;
+  hook_fn settings_changed;
+  hook_fn stop;
+  hook_doc_fn ignore_ready;
+  hook_doc_fn close;
+};
+
+static const struct server_hook server_hooks[] = {
+#define SERVER_HOOK_ENTRY(feature, settings_changed, stop, ignore_ready,      \
+                          close)                                              \
+  {feature, settings_changed, stop, ignore_ready, close},
+    HOOK_MAP(SERVER_HOOK_ENTRY)
+#undef SERVER_HOOK_ENTRY
+};
+
+void server_settings_changed(struct server *self) {
+  for (size_t i = 0; i < sizeof(server_hooks) / sizeof(server_hooks[0]); i++)
+    if (server_hooks[i].settings_changed)
+      server_hooks[i].settings_changed(self);
+}
+
+void server_stop_features(struct server *self) {
+  for (size_t i = 0; i < sizeof(server_hooks) / sizeof(server_hooks[0]); i++)
+    if (server_hooks[i].stop)
+      server_hooks[i].stop(self);
+}
+
+void server_ignore_ready(struct server *self, struct doc *d) {
+  for (size_t i = 0; i < sizeof(server_hooks) / sizeof(server_hooks[0]); i++)
+    if (server_hooks[i].ignore_ready)
+      server_hooks[i].ignore_ready(self, d);
+}
+
+void server_doc_closing(struct server *self, struct doc *d) {
+  for (size_t i = 0; i < sizeof(server_hooks) / sizeof(server_hooks[0]); i++)
+    if (server_hooks[i].close)
+      server_hooks[i].close(self, d);
+}
+
 /* ---- tear-down -------------------------------------------------------- */
 
 static void server__on_timer_closed(uv_handle_t *h) {
@@ -229,7 +271,7 @@ void server_stop(struct server *self, int code) {
     return;
   self->exiting = true;
   self->exit_code = code;
-  diagnostics_stop(self);
+  server_stop_features(self);
   uv_close((uv_handle_t *)&self->pid_timer, server__on_timer_closed);
   uv_close((uv_handle_t *)&self->diag_timer, server__on_timer_closed);
   transport_close(&self->transport, NULL);

@@ -30,6 +30,8 @@
 #include "settings.h"
 #include "transport.h"
 
+struct completion_state;
+
 enum server_state {
   SERVER_UNINITIALIZED, /* before initialize */
   SERVER_RUNNING,       /* initialize answered */
@@ -47,6 +49,16 @@ struct client_caps {
   bool code_description;    /* publishDiagnostics.codeDescriptionSupport */
   bool diagnostic_tags;     /* publishDiagnostics.tagSupport */
   bool data_support;        /* publishDiagnostics.dataSupport */
+  /* Completion, hover, signature help, code actions. */
+  bool snippets;             /* completionItem.snippetSupport */
+  bool completion_markdown;  /* completionItem.documentationFormat */
+  bool completion_resolve;   /* resolveSupport lists "documentation" */
+  bool hover_markdown;       /* hover.contentFormat prefers markdown */
+  bool signature_markdown;   /* signatureInformation.documentationFormat */
+  bool signature_offsets;    /* parameterInformation.labelOffsetSupport */
+  bool code_action_literals; /* codeAction.codeActionLiteralSupport */
+  bool code_action_resolve;  /* codeAction.resolveSupport lists "edit" */
+  bool document_changes;     /* workspace.workspaceEdit.documentChanges */
 };
 
 struct server {
@@ -68,6 +80,8 @@ struct server {
   uv_timer_t pid_timer;
   uv_timer_t diag_timer; /* features/diagnostics.c */
   unsigned open_handles; /* timers not yet closed */
+
+  struct completion_state *completion; /* features/completion.c */
 
   bool config_pending;      /* workspace/configuration asked, no answer */
   uint64_t config_asked_at; /* loop time of the question */

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "../common/log.h"
-#include "features/diagnostics.h"
+#include "hooks.h"
 #include "methods.h"
 #include "protocol.h"
 #include "server.h"
@@ -130,7 +130,7 @@ static void settings__on_configuration(void *data, json_object *result,
     if (section != NULL)
       settings_apply_json(&self->settings, section);
   }
-  diagnostics_settings_changed(self);
+  server_settings_changed(self);
 }
 
 void settings_request(struct server *self) {
@@ -167,6 +167,6 @@ int settings_did_change(struct server *self, const struct rpc_msg *msg,
     return 0;
   }
   settings_apply_json(&self->settings, section);
-  diagnostics_settings_changed(self);
+  server_settings_changed(self);
   return 0;
 }

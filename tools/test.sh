@@ -65,6 +65,8 @@ tally "grammar corpus" "$ok" "$bad"
 # docker-registry on free loopback ports; the ASan+UBSan build runs them
 # too, except the buildah comparisons (their time goes to buildah, and the
 # normal build already runs them).
+# The differential suite (diff.sh) runs on the ASan+UBSan build without
+# buildah, checking only its BuildKit assertions on dockwright's images.
 runs=()
 for t in tests/tools/*.sh; do runs+=(":$t"); done
 for t in tests/builder/*.sh; do
@@ -77,7 +79,8 @@ done
 for run in "${runs[@]}"; do
   b=${run%%:*} t=${run#*:}
   name="$t${b:+ ($b)}"
-  suite "$name" env ${b:+DW=$PWD/$b/dockwright} bash "$t"
+  suite "$name" env ${b:+DW=$PWD/$b/dockwright} \
+    DIFF_BUILDAH=$([[ $b = build ]] && echo 1 || echo 0) bash "$t"
   ok=$(grep -c '^ok ' "$log"); bad=$(grep -c '^not ok ' "$log")
   [[ $rc -eq 0 || $rc -eq 77 || $bad -gt 0 ]] || ok=""
   tally "$name" "$ok" "$bad"
@@ -112,6 +115,25 @@ for b in build build-asan; do
     "$(sed -n 's/^nvim: [0-9]* passed, \([0-9]*\) failed/\1/p' "$log")"
 done
 # --- end of language server tests ---------------------------------------
+
+# --- editor clients end to end (tests/nvim/plugin.sh, tests/vscode/) ---
+# The Neovim plugin (editors/nvim) in headless Neovim 0.7.2 and the VS Code
+# extension (editors/vscode, built into a .vsix) in code-server driven by
+# Chromium: diagnostics, completion, build and push to a loopback
+# registry.  The VS Code run installs code-server from npm into
+# ~/.cache/dockwright-e2e the first time (a few minutes) and takes about
+# five minutes; screenshots go to build/test-artifacts/vscode/.
+editor_tally() { # $1 = the suite's name, $2 = the summary's prefix
+  tally "$1" "$(sed -n "s/^$2: \([0-9]*\) passed.*/\1/p" "$log" | tail -n1)" \
+    "$(sed -n "s/^$2: [0-9]* passed, \([0-9]*\) failed/\1/p" "$log" | tail -n1)"
+}
+for b in build build-asan; do
+  suite "neovim plugin end to end ($b)" tests/nvim/plugin.sh "$b/dockwright"
+  editor_tally "neovim plugin end to end ($b)" nvim
+done
+suite "vs code extension end to end (build)" tests/vscode/run.sh build/dockwright
+editor_tally "vs code extension end to end (build)" vscode
+# --- end of editor clients end to end ----------------------------------
 
 echo
 if ((${#failures[@]})); then

@@ -46,6 +46,7 @@
 #include "../../analysis/analysis.h"
 #include "../../common/buf.h"
 #include "../../common/log.h"
+#include "../hooks.h"
 #include "../methods.h"
 #include "../protocol.h"
 #include "../server.h"
@@ -190,6 +191,54 @@ static void diagnostics__deliver(struct server *self, struct doc *d,
                d->uri, d->version, l->n, ms);
 }
 
+/* Keeps l (taken: *l is left empty) as d's latest result. */
+static void diagnostics__keep(struct diag_list *l, struct doc *d,
+                              uint64_t revision, unsigned generation) {
+  if (d->diags == NULL) {
+    d->diags = xmalloc(sizeof(*d->diags));
+    diag_list_init(d->diags);
+  }
+  diag_list_cleanup(d->diags);
+  *d->diags = *l;
+  diag_list_init(l);
+  d->diags_revision = revision;
+  d->diags_generation = generation;
+}
+
+static void diagnostics__drop_kept(struct doc *d) {
+  if (d->diags) {
+    diag_list_cleanup(d->diags);
+    free(d->diags);
+  }
+  d->diags = NULL;
+}
+
+const struct diag_list *diagnostics_current(struct server *self,
+                                            struct doc *d) {
+  if (!self->settings.diagnostics_enable || d->too_big)
+    return NULL;
+  if (d->diags && d->diags_revision == d->revision &&
+      d->diags_generation == self->settings.generation)
+    return d->diags;
+  const struct dockerfile *df = doc_model(d);
+  if (df == NULL)
+    return NULL;
+  struct analysis_input in = {
+      .text = d->text,
+      .len = d->len,
+      .tree = d->tree,
+      .df = df,
+      .dockerignore = d->ignore,
+      .dockerignore_len = d->ignore_len,
+      .config = &self->settings.config,
+  };
+  struct diag_list l;
+  diag_list_init(&l);
+  analysis_run(&in, &l);
+  diagnostics__keep(&l, d, d->revision, self->settings.generation);
+  return d->diags;
+}
+
 static void diagnostics__after_work(uv_work_t *req, int status) {
   struct diag_job *j = req->data;
   struct server *self = j->self;
@@ -205,9 +254,11 @@ static void diagnostics__after_work(uv_work_t *req, int status) {
   }
   if (d != NULL && status == 0 && !self->exiting) {
     if (j->revision == d->revision &&
-        j->generation == self->settings.generation)
+        j->generation == self->settings.generation) {
       diagnostics__deliver(self, d, &j->out, j->ms);
-    else
+      if (j->enabled)
+        diagnostics__keep(&j->out, d, j->revision, j->generation);
+    } else
       log_debug("%s: dropping a stale analysis (%.2f ms)", d->uri, j->ms);
   }
   diagnostics__job_free(j);
@@ -304,6 +355,7 @@ void diagnostics_ignore_ready(struct server *self, struct doc *d) {
 }
 
 void diagnostics_forget(struct server *self, struct doc *d) {
+  diagnostics__drop_kept(d);
   if (d->diag_job)
     d->diag_job->doc = NULL; /* it finishes and frees itself */
   d->diag_job = NULL;
@@ -338,6 +390,7 @@ void diagnostics_stop(struct server *self) {
   for (size_t i = 0; i < self->docs.n; i++) {
     struct doc *d = self->docs.v[i];
     d->diag_waiting = NULL;
+    diagnostics__drop_kept(d);
     if (d->diag_job)
       d->diag_job->doc = NULL;
     d->diag_job = NULL;

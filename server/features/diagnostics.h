@@ -16,17 +16,22 @@
 struct server;
 struct doc;
 
+/* The diagnostics of the document's current text and settings: the latest
+ * analysis when it is current, else an analysis run now on this thread
+ * (for code actions and hover, which need them at once).  Owned by the
+ * document; valid until its next change.  NULL when diagnostics are off or
+ * the document is over the size limit. */
+const struct diag_list *diagnostics_current(struct server *self,
+                                            struct doc *d);
+
 /* The document changed (or opened, with `now`): analyse it after the
  * debounce delay. */
 void diagnostics_schedule(struct server *self, struct doc *d, bool now);
-/* The document's .dockerignore read finished. */
-void diagnostics_ignore_ready(struct server *self, struct doc *d);
-/* The document is closing: answer waiting pulls, clear pushed ones. */
-void diagnostics_forget(struct server *self, struct doc *d);
-/* Settings changed: analyse every document again. */
-void diagnostics_settings_changed(struct server *self);
-/* Shutdown or the end of the session: forget waiting pulls (rpc answers
- * or drops them) and running jobs (their results are dropped). */
-void diagnostics_stop(struct server *self);
+/* diagnostics_settings_changed (analyse every document again) and
+ * diagnostics_stop (forget waiting pulls and running jobs) and
+ * diagnostics_ignore_ready (the .dockerignore is read) and
+ * diagnostics_forget (the document is closing: answer waiting pulls, clear
+ * pushed ones) are hooks,
+ * declared and called through server/hooks.h. */
 
 #endif

@@ -11,6 +11,7 @@
 
 #include "../../common/log.h"
 #include "../dockerignore.h"
+#include "../hooks.h"
 #include "../methods.h"
 #include "../protocol.h"
 #include "../server.h"
@@ -21,7 +22,7 @@ static void textsync__close(struct server *self, const char *uri) {
   if (d == NULL)
     return;
   dockerignore_detach(d);
-  diagnostics_forget(self, d);
+  server_doc_closing(self, d);
   doc_free(d);
 }
 

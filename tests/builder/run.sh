@@ -74,7 +74,10 @@ check "directory replaced by a file" sh -c "test -f '$R/data/sub' && grep -qx fi
 check "heredoc to file" grep -qx "written by hello" "$R/data/from-heredoc"
 check "RUN saw the COPY" grep -qx one "$R/data/copy-seen"
 check "bind mount from the context" grep -qx two "$R/data/bound"
-check "no mount points left in the image" sh -c "test ! -e '$R/ctx' -a ! -e '$R/scratch' -a ! -e '$R/cache' -a ! -e '$R/run/secrets' -a ! -e '$R/proc' -a ! -e '$R/etc/hosts' -a ! -e '$R/etc/resolv.conf'"
+check "no mount stubs left in the image" sh -c "test ! -e '$R/ctx' -a ! -e '$R/scratch' -a ! -e '$R/cache' -a ! -e '$R/run/secrets' -a ! -e '$R/etc/hosts' -a ! -e '$R/etc/resolv.conf'"
+# (the base has no /proc, /sys, /dev: runc makes them and BuildKit's stub
+# cleaner leaves them, moby/buildkit#3455)
+check "/proc, /sys, /dev kept as BuildKit keeps them" test -d "$R/proc" -a -d "$R/sys" -a -d "$R/dev"
 check "no secret in any layer" sh -c "! (for b in '$out'/blobs/sha256/*; do zcat -f \"\$b\" 2>/dev/null; done | grep -aq 'top secret')"
 cfg=$(jq -r '.config.digest' "$out/blobs/sha256/$(jq -r '.manifests[0].digest' "$out/index.json" | cut -d: -f2)" | cut -d: -f2)
 check "history names RUN as BuildKit does" jq -e '[.history[].created_by | select(startswith("RUN |1 FLAVOUR=plain /bin/sh -c echo \"marker-run-1"))] | length == 1' "$out/blobs/sha256/$cfg"

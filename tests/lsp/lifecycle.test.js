@@ -16,9 +16,16 @@ test('initialize advertises what works', async (t) => {
   assert.equal(c.diagnosticProvider.identifier, 'dockwright');
   assert.equal(c.diagnosticProvider.interFileDependencies, false);
   assert.equal(r.serverInfo.name, 'dockwright');
+  assert.equal(c.completionProvider.resolveProvider, true);
+  for (const ch of ['$', '{', '-', '='])
+    assert.ok(c.completionProvider.triggerCharacters.includes(ch), ch);
+  assert.equal(c.hoverProvider, true);
+  assert.deepEqual(c.codeActionProvider, { resolveProvider: true,
+    codeActionKinds: ['quickfix', 'source.fixAll.dockwright'] });
+  assert.ok(c.signatureHelpProvider.triggerCharacters.includes(' '));
   // Nothing that is not implemented.
-  for (const k of ['hoverProvider', 'completionProvider',
-                   'codeActionProvider', 'definitionProvider'])
+  for (const k of ['definitionProvider', 'referencesProvider',
+                   'documentFormattingProvider'])
     assert.equal(c[k], undefined, k);
   assert.deepEqual(await s.stop(), { code: 0, signal: null });
 });

@@ -289,3 +289,59 @@ test('diagnostics after random edits equal those of a fresh open',
     }
     assert.equal((await s.stop()).code, 0);
   });
+
+// A client that sends the whole text on every change: the server turns each
+// into the edit between the common prefix and suffix, so the tree is edited
+// and reparsed incrementally; it must equal a fresh parse, and the
+// diagnostics those of a fresh open.
+test('full-text changes become minimal edits: tree and diagnostics exact',
+  async (t) => {
+    const s = start();
+    t.after(() => s.kill());
+    await s.initialize();
+    let seed = 777;
+    const rand = (n) => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed % n;
+    };
+    const pieces = ['FROM alpine:3.19 AS build\n', 'ARG V=1\n',
+      'ENV key value\n', 'RUN apt-get install curl \\\n  && x\n',
+      'RUN <<EOF\necho hi\nEOF\n', 'COPY --from=build /a /b\n', 'é😀\n',
+      'WORKDIR app\n', '# comment\n', '\n', 'ONBUILD RUN x\n'];
+    let text = '';
+    for (let i = 0; i < 30; i++) text += pieces[rand(pieces.length)];
+    const uri = 'file:///full/edits/Dockerfile';
+    await s.open(uri, text);
+    await s.diagnostics(uri, 1);
+    const strip = (ds) => ds.map((d) => {
+      const c = { ...d };
+      delete c.data;
+      delete c.relatedInformation;
+      return c;
+    });
+    for (let v = 2; v < 40; v++) {
+      const at = rand(text.length + 1);
+      const del = rand(3) === 0 ? rand(6) : 0;
+      const ins = ['x', '\n', '\\\n', 'EOF\n', 'é', '', 'FROM y\n'][rand(7)];
+      text = text.slice(0, at) + ins + text.slice(at + del);
+      await s.change(uri, v, [{ text }]);
+      const d = await s.debug(uri);
+      assert.equal(d.text, text);
+      assert.equal(d.tree, d.freshTree, `version ${v}`);
+      const got = await s.diagnostics(uri, v);
+      const fresh = `file:///full/fresh${v}/Dockerfile`;
+      await s.open(fresh, text);
+      const want = await s.diagnostics(fresh, 1);
+      assert.deepEqual(strip(got.diagnostics), strip(want.diagnostics),
+        `version ${v}, text:\n${text}`);
+      await s.notify('textDocument/didClose', { textDocument: { uri: fresh } });
+    }
+    // Identical text, and an emptied document.
+    await s.change(uri, 40, [{ text }]);
+    assert.equal((await s.debug(uri)).text, text);
+    await s.change(uri, 41, [{ text: '' }]);
+    const d = await s.debug(uri);
+    assert.equal(d.text, '');
+    assert.equal(d.tree, d.freshTree);
+    assert.equal((await s.stop()).code, 0);
+  });

@@ -76,6 +76,47 @@ local n = vim.api.nvim_buf_line_count(buf)
 vim.api.nvim_buf_set_lines(buf, n, n, false, { 'EXPOSE 70000' })
 wait_diags('after-edit', vim.lsp.util.buf_versions[buf])
 
+-- Completion and hover through vim.lsp, at positions after é and 😀
+-- (UTF-16 columns on the wire).
+local function request(method, row, col)
+  local line = vim.api.nvim_buf_get_lines(buf, row, row + 1, false)[1]
+  local _, utf16 = vim.str_utfindex(line, col)
+  local params = { textDocument = { uri = vim.uri_from_bufnr(buf) },
+                   position = { line = row, character = utf16 } }
+  local res = vim.lsp.buf_request_sync(buf, method, params, timeout)
+  if not res or not res[client_id] or res[client_id].err then
+    die(2, method .. ' failed: ' .. vim.inspect(res))
+  end
+  return res[client_id].result, utf16
+end
+n = vim.api.nvim_buf_line_count(buf)
+vim.api.nvim_buf_set_lines(buf, n, n, false,
+  { 'ENV HOME_DIR=/h', 'LABEL y="é😀" z=${HO', 'RUN --mount=type=' })
+local last = n + 2
+local r = request('textDocument/completion', last, #'RUN --mount=type=')
+local labels = {}
+for _, it in ipairs(r.items or r) do table.insert(labels, it.label) end
+table.sort(labels)
+io.stdout:write('complete mount types: ' .. table.concat(labels, ',') .. '\n')
+local col = #'LABEL y="é😀" z=${HO'
+local u16
+r, u16 = request('textDocument/completion', n + 1, col)
+for _, it in ipairs(r.items or r) do
+  if it.label == 'HOME_DIR' then
+    io.stdout:write(string.format('complete var %s at %d-%d of %d (%s)\n',
+      it.label, it.textEdit.range.start.character,
+      it.textEdit.range['end'].character, u16, it.detail or ''))
+  end
+end
+r = request('textDocument/signatureHelp', last, #'RUN --mount=type=')
+local sig = r.signatures[(r.activeSignature or 0) + 1]
+local p = sig.parameters[(r.activeParameter or sig.activeParameter or 0) + 1]
+local plabel = type(p.label) == 'table' and
+  sig.label:sub(p.label[1] + 1, p.label[2]) or p.label
+io.stdout:write('signature: ' .. plabel .. '\n')
+r = request('textDocument/hover', n + 1, 2)
+io.stdout:write('hover: ' .. vim.split(r.contents.value, '\n')[2] .. '\n')
+
 vim.lsp.stop_client(client_id)
 vim.wait(5000, function() return exit_code ~= nil end, 10)
 out({ event = 'exit', code = exit_code or vim.NIL })

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Neovim 0.7.2 (Debian 12's) drives `dockwright --stdio` headless and must
-# see our diagnostics, before and after an incremental edit, and a clean
-# exit.  Usage: tests/nvim/run.sh [path/to/dockwright]
+# see our diagnostics, before and after an incremental edit, completion
+# and hover through vim.lsp on a non-ASCII line, and a clean exit.  Usage: tests/nvim/run.sh [path/to/dockwright]
 # Prints "nvim: N passed, N failed" last; exits 1 on any failure.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -38,6 +38,15 @@ check "Neovim places it at byte column 15" \
   'Dockerfile:3:15: ERROR: invalid containerPort: 99999'
 check "diagnostics after an incremental edit" \
   'Dockerfile:4:8: ERROR: invalid containerPort: 70000'
+check "completion of mount types" \
+  'complete mount types: bind,cache,secret,ssh,tmpfs'
+# ${HO after LABEL y="é😀" z=: the name starts at UTF-16 unit 18 (é is
+# one unit, 😀 two), the cursor is at 20.
+check "completion of a variable, range in UTF-16 units" \
+  'complete var HOME_DIR at 18-20 of 20 (HOME_DIR=/h)'
+check "hover on LABEL" 'hover: LABEL <key>=<value> ...'
+check "signature help names the flag" \
+  'signature: \[--mount=type=<type>\[,<key>=<value>...\]\]'
 check "server exited 0 after shutdown" \
   '"code": 0, "event": "exit"\|"event": "exit", "code": 0'
 # What Neovim printed (its diagnostics include the "ERROR: invalid

@@ -202,6 +202,37 @@ static const struct rule_case cases[] = {
     {"CopyAllBeforeInstall", "FROM a\nCOPY . .\nRUN npm ci\n", "2",
      "FROM a\nCOPY package.json .\nRUN npm ci\nCOPY . .\n", NULL},
     {"SyntaxError", "FROM a\nENV =\n", "2", "FROM a\nENV a=\n", NULL},
+    /* The ways package lists really leave an image (apt 2.7+ dist-clean,
+     * clean + rm, a cache or tmpfs mount over them), and near misses. */
+    {"AptListsNotRemoved",
+     "FROM a\nRUN apt-get install -y x && apt-get clean\n", "2",
+     "FROM a\nRUN apt-get install -y x && apt-get dist-clean\n", NULL},
+    {"AptListsNotRemoved",
+     "FROM a\nRUN apt-get install -y x && apt-get clean && rm -rf /tmp/x\n",
+     "2",
+     "FROM a\nRUN apt-get install -y x && apt-get clean && rm -rf "
+     "/var/lib/apt/lists/*\n",
+     NULL},
+    {"AptListsNotRemoved",
+     "FROM a\nRUN --mount=type=cache,target=/root/.cache apt-get install -y "
+     "x\n",
+     "2",
+     "FROM a\nRUN --mount=type=cache,target=/var/lib/apt,sharing=locked "
+     "apt-get install -y x\n",
+     NULL},
+    {"AptListsNotRemoved",
+     "FROM a\nRUN --mount=type=cache,target=/var/cache/apt apt-get install "
+     "-y x\n",
+     "2",
+     "FROM a\nRUN --mount=type=tmpfs,dst=/var/lib/apt/lists/ apt-get "
+     "install -y x\n",
+     NULL},
+    /* echo and printf cannot fail: checking a sum through a pipe is fine. */
+    {"PipeWithoutPipefail", "FROM a\nRUN curl -fsSL u | tar -x\n", "2",
+     "FROM a\nRUN echo \"$SUM *f\" | sha256sum -c -\n", NULL},
+    /* apk add --no-network reads no index. */
+    {"ApkAddNoCache", "FROM a\nRUN apk add --virtual .d x\n", "2",
+     "FROM a\nRUN apk add --no-network --virtual .d x\n", NULL},
 };
 
 static void test_rule_case(void **state) {

@@ -51,7 +51,8 @@ class Session {
   constructor(opts = {}) {
     this.proc = spawn(SERVER, ['--stdio', ...(opts.args || [])], {
       stdio: ['pipe', 'pipe', 'pipe'],
-      env: { ...process.env, DOCKWRIGHT_LOG: opts.log || 'warn' },
+      env: { ...process.env, DOCKWRIGHT_LOG: opts.log || 'warn',
+             ...(opts.env || {}) },
     });
     this.stderr = '';
     this.proc.stderr.on('data', (d) => { this.stderr += d; });

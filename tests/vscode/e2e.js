@@ -1,0 +1,157 @@
+// Drives code-server's VS Code workbench in Debian's Chromium through
+// playwright-core (run by tests/vscode/run.sh, which installs the .vsix and
+// starts code-server):
+//   node e2e.js URL TAG ARTIFACTS_DIR
+// Prints "ok - ..." / "not ok - ..." per check, "digest <short>" for the
+// shell to compare with the registry, and keeps screenshots in
+// ARTIFACTS_DIR.
+'use strict';
+const { chromium } = require('playwright-core');
+const [url, tag, artifacts] = process.argv.slice(2);
+
+let passed = 0;
+let failed = 0;
+function check(desc, cond, detail) {
+  if (cond) { passed++; console.log(`ok - ${desc}`); }
+  else { failed++; console.log(`not ok - ${desc}${detail ? ` (${detail})` : ''}`); }
+}
+
+async function shot(page, name) {
+  const p = `${artifacts}/${name}.png`;
+  await page.screenshot({ path: p }).catch(() => undefined);
+  console.log(`# screenshot ${p}`);
+}
+
+async function quickInput(page, opener, text) {
+  await page.keyboard.press(opener);
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible', timeout: 15000 });
+  await input.fill(text);
+}
+
+async function openFile(page, name) {
+  await quickInput(page, 'Control+P', name);
+  // The row whose file name is exactly `name` (quick open matches fuzzily).
+  const row = page.locator(
+    `.quick-input-list .monaco-list-row:has(.label-name :text-is("${name}"))`).first();
+  await row.waitFor({ timeout: 30000 });
+  await row.click();
+  await page.locator(`.tab.active:has(.label-name :text-is("${name}"))`)
+    .waitFor({ timeout: 15000 });
+  await page.waitForTimeout(500);
+}
+
+async function runCommand(page, title) {
+  await quickInput(page, 'F1', '>' + title);
+  const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
+  await row.waitFor({ timeout: 15000 });
+  await page.keyboard.press('Enter');
+}
+
+async function textOf(locator) {
+  return (await locator.allInnerTexts().catch(() => [])).join('\n');
+}
+
+(async () => {
+  const t0 = Date.now();
+  const browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update',
+      '--disable-sync', '--disable-dev-shm-usage'],
+  });
+  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  try {
+    await page.goto(url, { waitUntil: 'domcontentloaded' });
+    await page.waitForSelector('.monaco-workbench', { timeout: 90000 });
+    await page.locator('.explorer-folders-view .monaco-list-row').first()
+      .waitFor({ timeout: 60000 });
+    console.log(`# workbench ready after ${Date.now() - t0} ms`);
+
+    // 1. A Dockerfile with a mistake: the squiggle and the Problems entry.
+    await openFile(page, 'broken.Dockerfile');
+    const mode = await textOf(page.locator('.statusbar-item[id="status.editor.mode"]'));
+    check('broken.Dockerfile opens in the Dockerfile language', /Dockerfile/i.test(mode), mode.trim());
+    const squiggle = page.locator('.editor-instance .squiggly-error');
+    const sq = await squiggle.first().waitFor({ timeout: 30000 }).then(() => true, () => false);
+    check('the mistake is underlined (error squiggle)', sq);
+    await page.keyboard.press('Control+Shift+M');
+    const marker = page.locator('.markers-panel .monaco-list-row', { hasText: 'containerPort' });
+    const pm = await marker.first().waitFor({ timeout: 15000 }).then(() => true, () => false);
+    const problems = await textOf(page.locator('.markers-panel .monaco-list-row'));
+    check('the Problems panel lists it', pm && /InvalidPort|99999/.test(problems),
+      problems.slice(0, 200));
+    await shot(page, '1-diagnostics');
+
+    // 2. Completion: our items (word-based suggestions are off in the
+    // settings, and no other extension serves Dockerfiles).
+    await page.locator('.editor-instance .view-lines').first().click();
+    await page.keyboard.press('Control+End');
+    await page.keyboard.press('Enter');
+    await page.keyboard.type('RU');
+    await page.keyboard.press('Control+Space');
+    const item = page.locator('.suggest-widget .monaco-list-row', { hasText: 'RUN' });
+    const sugg = await item.first().waitFor({ timeout: 10000 }).then(() => true, () => false);
+    const rows = await textOf(page.locator('.suggest-widget .monaco-list-row'));
+    check('completion offers RUN from the server', sugg, rows.replace(/\n/g, ' ').slice(0, 200));
+    await shot(page, '2-completion');
+    await page.keyboard.press('Escape');
+
+    // 3. Build and Push Image: the tag from the input box, the progress
+    // notification and its steps, the log, the status bar.
+    await openFile(page, 'Dockerfile');
+    await runCommand(page, 'Dockwright: Build and Push Image');
+    const box = page.locator('.quick-input-widget input');
+    await box.waitFor({ state: 'visible', timeout: 15000 });
+    await box.fill(tag);
+    await page.keyboard.press('Enter');
+    const toast = page.locator('.notification-toast', { hasText: 'Building and pushing' });
+    const shown = await toast.first().waitFor({ timeout: 30000 }).then(() => true, () => false);
+    check('a progress notification appears', shown);
+    const seen = new Set();
+    let shotTaken = false;
+    const doneRe = /pushed\s+([0-9a-f]{12})/;
+    let digest = null;
+    const until = Date.now() + 240000;
+    while (Date.now() < until) {
+      const texts = await textOf(page.locator('.notification-toast'));
+      for (const line of texts.split('\n')) if (line.trim()) seen.add(line.trim());
+      if (!shotTaken && /\[\d+\/\d+\]/.test(texts)) {
+        await shot(page, '3-progress');
+        shotTaken = true;
+      }
+      const m = doneRe.exec(texts);
+      if (m) { digest = m[1]; break; }
+      if (/Show Log/.test(texts)) break; // the error message's button
+      await page.waitForTimeout(150);
+    }
+    const steps = [...seen].filter((s) => /\[\d+\/\d+\]/.test(s));
+    console.log(`# notification texts: ${JSON.stringify([...seen]).slice(0, 800)}`);
+    check('the notification shows the build steps ([n/N] ...)', steps.length >= 1,
+      JSON.stringify([...seen]).slice(0, 300));
+    check('build and push succeeds', digest !== null, [...seen].slice(-3).join(' | '));
+    console.log(`digest ${digest}`);
+    const status = page.locator('.statusbar-item:has(.codicon-check)', { hasText: tag });
+    const st = await status.first().waitFor({ timeout: 5000 }).then(() => true, () => false);
+    check('the status bar shows the last build', st);
+    await shot(page, '4-pushed');
+
+    await runCommand(page, 'Dockwright: Show Build Log');
+    const out = page.locator('.output-view .view-lines, .panel .monaco-editor .view-lines');
+    const hasLog = await page.waitForFunction(() => {
+      const t = [...document.querySelectorAll('.panel .view-lines')].map((e) => e.innerText).join('\n');
+      return /hello from vscode/.test(t) && /\[progress\] \[\d+\/\d+\]/.test(t);
+    }, null, { timeout: 15000 }).then(() => true, () => false);
+    check('the Dockwright Build output channel has the log and the progress', hasLog,
+      (await textOf(out)).slice(0, 300));
+    await shot(page, '5-log');
+  } catch (e) {
+    failed++;
+    console.log(`not ok - the workbench session (${String(e.message || e).split('\n')[0]})`);
+    await shot(page, 'error');
+  }
+  await browser.close();
+  console.log(`# vscode: ${passed} passed, ${failed} failed, ${Date.now() - t0} ms`);
+  process.exit(failed ? 1 : 0);
+})();

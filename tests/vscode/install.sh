@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Installs what the VS Code end-to-end test needs, offline but for Debian's
+# mirror and the npm registry, into a cache outside the work tree (kept
+# between runs: a second run installs nothing):
+#   $CACHE/cs        code-server 4.100.3 (the last release on Node 20) and
+#                    playwright-core, from npm
+#   /usr/bin/chromium  Debian's Chromium (playwright drives it; no browser
+#                    download)
+# code-server's own postinstall cannot run here: it downloads ripgrep from
+# GitHub and Node's headers from nodejs.org.  So: install with
+# --ignore-scripts, put Debian's rg where @vscode/ripgrep expects it, build
+# the native modules against /usr/include/node, and do the rest of its
+# postinstall (vscode_install) by hand.
+# Usage: tests/vscode/install.sh   (prints the code-server directory last)
+set -euo pipefail
+CACHE=${DOCKWRIGHT_E2E_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/dockwright-e2e}
+CSV=4.100.3
+PWV=1.52.0
+cs=$CACHE/cs
+stamp=$cs/.installed-$CSV-$PWV
+
+need_pkgs=()
+for p in chromium fonts-dejavu-core ripgrep build-essential python3 pkg-config \
+         libsecret-1-dev libkrb5-dev libx11-dev libxkbfile-dev; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' \
+    || need_pkgs+=("$p")
+done
+if ((${#need_pkgs[@]})); then
+  echo "vscode-e2e: installing ${need_pkgs[*]}" >&2
+  sudo=()
+  [[ $(id -u) -eq 0 ]] || sudo=(sudo)
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo[@]}" apt-get update -qq
+  "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" \
+    </dev/null >&2
+fi
+
+if [[ ! -f $stamp ]]; then
+  echo "vscode-e2e: installing code-server $CSV into $cs (several minutes, once)" >&2
+  rm -rf "$cs"
+  mkdir -p "$cs"
+  export npm_config_nodedir=/usr
+  (
+    cd "$cs"
+    printf '{"name":"dockwright-e2e","private":true}\n' > package.json
+    npm install --no-audit --no-fund --ignore-scripts \
+      "code-server@$CSV" "playwright-core@$PWV"
+    cd node_modules/code-server/lib/vscode
+    [[ -d node_modules ]] ||
+      npm install --no-audit --no-fund --omit=dev --ignore-scripts
+    mkdir -p node_modules/@vscode/ripgrep/bin
+    ln -sf /usr/bin/rg node_modules/@vscode/ripgrep/bin/rg
+    npm rebuild --foreground-scripts
+    rm -rf node_modules.asar && ln -s node_modules node_modules.asar
+    (cd bin/remote-cli && ln -sf code-linux.sh code-server)
+    (cd bin/helpers && ln -sf browser-linux.sh browser.sh)
+    (cd extensions && npm install --no-audit --no-fund --omit=dev)
+    cd "$cs" && npm rebuild --foreground-scripts
+  ) >"$CACHE/install.log" 2>&1 || {
+    tail -40 "$CACHE/install.log" >&2
+    echo "vscode-e2e: code-server install failed (log: $CACHE/install.log)" >&2
+    exit 1
+  }
+  touch "$stamp"
+fi
+echo "$cs"
