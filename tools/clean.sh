@@ -7,9 +7,10 @@
 #                         fast: its Debian base and build cache, the
 #                         tree-sitter CLI, the npm packages, build/ and
 #                         build-asan/
-#   tools/clean.sh --all  everything: the caches too, and the user
-#                         dw-rootless the tests made (with its subuid and
-#                         subgid entries)
+#   tools/clean.sh --all  everything: the caches too (code-server for the
+#                         VS Code test, the extension's npm packages and
+#                         .vsix), and the user dw-rootless the tests made
+#                         (with its subuid and subgid entries)
 #
 # Debian packages are never removed (some may have been there before):
 # the list tools/setup.sh installs from is printed instead.
@@ -50,7 +51,9 @@ fi
 
 if ((all)); then
   cache=${XDG_CACHE_HOME:-$HOME/.cache}
-  for d in build build-asan tests/lsp/node_modules "$cache/tree-sitter-cli-0.22.6" "$cache/tree-sitter"; do
+  for d in build build-asan tests/lsp/node_modules editors/vscode/node_modules \
+    editors/vscode/dockwright.vsix "$cache/tree-sitter-cli-0.22.6" "$cache/tree-sitter" \
+    "${DOCKWRIGHT_E2E_CACHE:-$cache/dockwright-e2e}"; do
     [[ ! -e $d ]] || { rm -rf "$d" && removed "$d"; }
   done
   if id dw-rootless >/dev/null 2>&1; then
@@ -63,7 +66,10 @@ if ((all)); then
   echo "clean: kept the Debian packages; tools/setup.sh installs those missing among:"
   awk '/^packages=\(/ {p = 1} p {sub(/#.*/, ""); print; if (/\)/) exit}' tools/setup.sh |
     sed 's/packages=(//; s/)//' | xargs | fold -s -w 72 | sed 's/ *$//; s/^/  /'
-  echo "  and nodejs, npm when node or npm is missing; apt-get remove those you do not want"
+  echo "  and nodejs, npm when node or npm is missing; tests/vscode/install.sh those among"
+  echo "  chromium fonts-dejavu-core ripgrep build-essential python3 pkg-config"
+  echo "  libsecret-1-dev libkrb5-dev libx11-dev libxkbfile-dev."
+  echo "  apt-get remove those you do not want."
 else
   echo "clean: kept the caches (./tools/clean.sh --all removes them)"
 fi

@@ -86,7 +86,7 @@ quick_start() {
        q && b { sub(/[[:space:]]+#.*/, ""); if ($0 != "") print }' "$1/README.md"
 }
 
-mb() { du -sm --one-file-system "$1" 2>/dev/null | cut -f1; }
+mb() { { du -sm --one-file-system "$1" 2>/dev/null || echo 0; } | cut -f1; }
 status=0 results=()
 for layout in "${layouts[@]}"; do
   dir=$top/$layout log=$top/$layout
@@ -123,8 +123,13 @@ for layout in "${layouts[@]}"; do
   results+=("$r")
   rc=0
   inside "$dir" /root/dockwright ./tools/clean.sh --all >"$log-clean.log" 2>&1 || rc=$?
-  left=$(cd "$dir" && ls -d var/tmp/dockwright-flask root/dockwright/build root/dockwright/build-asan \
-    root/dockwright/tests/lsp/node_modules root/.cache/tree-sitter* 2>/dev/null | xargs)
+  left=""
+  for f in var/tmp/dockwright-flask root/dockwright/build root/dockwright/build-asan \
+    root/dockwright/tests/lsp/node_modules root/dockwright/editors/vscode/node_modules \
+    root/dockwright/editors/vscode/dockwright.vsix root/.cache/tree-sitter-cli-0.22.6 \
+    root/.cache/tree-sitter root/.cache/dockwright-e2e; do
+    [[ ! -e $dir/$f ]] || left+=" /$f"
+  done
   grep -q '^dw-rootless:' "$dir/etc/passwd" "$dir/etc/subuid" "$dir/etc/subgid" && left+=" dw-rootless"
   r="$layout: './tools/clean.sh --all' exit $rc; machine $(mb "$dir") MB after it; left: ${left:-nothing of ours}"
   echo "   $r"
