@@ -927,6 +927,10 @@ static int d_from(struct dctx *d, struct stage *s, unsigned idx,
       json_object_object_add(rootfs, "diff_ids", json_object_new_array());
     for (size_t i = 0; i < b->nlayers; i++)
       d_stage_add_layer(s, &b->layers[i]);
+    /* A stage used as a base runs its ONBUILD triggers too
+     * (dockerfile2llb/convert.go: initOnBuildTriggers gets the base
+     * stage's OnbuildCommands). */
+    rc = d_onbuild(d, s, idx, err);
   } else {
     rc = d_load_image(d, base, &plat, s, err);
     if (rc == 0)

@@ -472,6 +472,12 @@ int d_copy(struct dctx *d, struct stage *s, const struct df_instr *in,
   struct strv srcs = STRV_INIT;
   for (size_t i = 0; rc == 0 && i < nsrc; i++) {
     const struct df_arg *a = &in->args[i];
+    /* Hardlinks are kept within one source (a wildcard's matches
+     * included), not across sources: BuildKit copies each source in its
+     * own copy action, each with its own inode map (fsutil copy). */
+    for (size_t k = 0; k < op.nhls; k++)
+      free(op.hls[k].path);
+    op.nhls = 0;
     /* Heredoc sources: inline files. */
     const struct df_heredoc *hd = NULL;
     if (a->len > 2 && a->value[0] == '<' && a->value[1] == '<')
