@@ -402,10 +402,11 @@ static int copy_flags(struct copyctx *c, unsigned stage_idx, struct err *err) {
     rc = d_expand(d, s, chmodv, strlen(chmodv), &v, err);
     char *end = NULL;
     unsigned long m = rc == 0 ? strtoul(v, &end, 8) : 0;
+    /* (BuildKit's words: dockerfile2llb/convert.go parseChmod) */
     if (rc == 0 && (*end || m > 07777 || !*v))
       rc = err_set(err, ERR_SYNTAX,
-                   "invalid chmod parameter: %s (only "
-                   "octal modes are supported)",
+                   "invalid chmod parameter: '%s'. it should be octal string "
+                   "and between 0 and 07777",
                    v);
     c->op.chmod = true;
     c->op.mode = (mode_t)m;
