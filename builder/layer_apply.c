@@ -135,6 +135,160 @@ void layer_read_filters(struct archive *a) {
   archive_read_support_filter_none(a);
 }
 
+/* A whiteout entry (".wh.NAME" or the opaque marker) in directory
+ * rparent: applied (what it hides removed) or, for an overlay lower
+ * layer, kept in overlayfs's own form (a 0/0 character device, the opaque
+ * xattr on the directory). */
+static int layer__whiteout(const char *rparent, const char *base, bool overlay,
+                           struct layer__set *created, struct err *err) {
+  bool opq = strcmp(base, ".wh..wh..opq") == 0;
+  const char *name = base + 4;
+  bool named = name[0] != '\0' && strcmp(name, ".") && strcmp(name, "..");
+  int rc = 0;
+  if (!overlay) {
+    if (opq)
+      return layer__opaque(rparent, created, err);
+    if (named) {
+      struct buf t = BUF_INIT;
+      buf_printf(&t, "%s/%s", rparent, name);
+      rc = layer__rm(t.data, err);
+      buf_cleanup(&t);
+    }
+    return rc;
+  }
+  struct stat pst;
+  if (lstat(rparent, &pst) != 0)
+    rc = store_mkdirs(rparent, err);
+  if (rc == 0 && opq) {
+    if (lsetxattr(rparent, LAYER_OVL_OPAQUE, "y", 1, 0) != 0)
+      rc =
+          err_set(err, ERR_IO, "mark %s opaque: %s", rparent, strerror(errno));
+  } else if (rc == 0 && named) {
+    struct buf t = BUF_INIT;
+    buf_printf(&t, "%s/%s", rparent, name);
+    rc = layer__rm(t.data, err);
+    if (rc == 0 && mknod(t.data, S_IFCHR | 0, makedev(0, 0)) != 0)
+      rc = err_set(err, ERR_IO, "whiteout %s: %s", t.data, strerror(errno));
+    buf_cleanup(&t);
+  }
+  return rc;
+}
+
+/* A hardlink's target, resolved inside root; it must exist and not be a
+ * directory. */
+static int layer__hardlink(struct archive_entry *e, const char *root,
+                           const char *clean, const char *hl,
+                           struct err *err) {
+  char *hclean = NULL, *hres = NULL;
+  int rc = 0;
+  if (!layer_clean_path(hl, &hclean) || hclean[0] == '\0') {
+    rc = err_set(err, ERR_PERM,
+                 "hardlink \"%.200s\" -> \"%.200s\" leaves the root; refused",
+                 clean, hl);
+  } else {
+    rc = layer_resolve(root, hclean, false, &hres, err);
+    struct stat hs;
+    if (rc == 0 && (lstat(hres, &hs) != 0 || S_ISDIR(hs.st_mode)))
+      rc = err_set(err, ERR_INVALID,
+                   "hardlink %.200s: target %.200s missing or a directory",
+                   clean, hl);
+    if (rc == 0)
+      archive_entry_set_hardlink(e, hres);
+  }
+  free(hclean);
+  free(hres);
+  return rc;
+}
+
+/* Writes entry e (its data from in) at target. */
+static int layer__write(struct archive *in, struct archive *out,
+                        struct archive_entry *e, const char *target,
+                        const char *clean, const char *blob_path,
+                        struct err *err) {
+  archive_entry_set_pathname(e, target);
+  int rc = 0;
+  if (archive_write_header(out, e) < ARCHIVE_WARN)
+    return err_set(err, ERR_IO, "extract %.200s: %s", clean,
+                   archive_error_string(out));
+  if (archive_entry_size(e) > 0 && archive_entry_hardlink(e) == NULL) {
+    const void *buf;
+    size_t sz;
+    la_int64_t off;
+    int dr;
+    while ((dr = archive_read_data_block(in, &buf, &sz, &off)) == ARCHIVE_OK) {
+      if (archive_write_data_block(out, buf, sz, off) < ARCHIVE_WARN) {
+        rc = err_set(err, ERR_IO, "extract %.200s: %s", clean,
+                     archive_error_string(out));
+        break;
+      }
+    }
+    if (rc == 0 && dr != ARCHIVE_EOF)
+      rc = err_set(err, ERR_SYNTAX, "layer %s: %s", blob_path,
+                   archive_error_string(in));
+  }
+  if (rc == 0 && archive_write_finish_entry(out) < ARCHIVE_WARN)
+    rc = err_set(err, ERR_IO, "extract %.200s: %s", clean,
+                 archive_error_string(out));
+  return rc;
+}
+
+/* One entry of the layer: its path cleaned and resolved inside root;
+ * then a whiteout, a device (skipped), or a file, directory or link that
+ * replaces what is there (unless both are directories). */
+static int layer__entry(struct archive *in, struct archive *out,
+                        struct archive_entry *e, const char *root,
+                        bool overlay, const char *blob_path,
+                        struct layer__set *created,
+                        struct layer_apply_stats *stats, struct err *err) {
+  const char *raw = archive_entry_pathname(e);
+  char *clean = NULL;
+  if (raw == NULL || !layer_clean_path(raw, &clean)) {
+    free(clean);
+    return err_set(err, ERR_PERM,
+                   "layer entry \"%.200s\" leaves the root; "
+                   "refused",
+                   raw ? raw : "(null)");
+  }
+  if (clean[0] == '\0') {
+    free(clean);
+    return 0; /* the root itself */
+  }
+  char *slash = strrchr(clean, '/');
+  const char *base = slash ? slash + 1 : clean;
+  char *parent =
+      slash ? xstrndup(clean, (size_t)(slash - clean)) : xstrdup("");
+  char *rparent = NULL;
+  int rc = layer_resolve(root, parent, true, &rparent, err);
+  free(parent);
+  mode_t type = archive_entry_filetype(e);
+  if (rc < 0) {
+    /* keep rc */
+  } else if (strncmp(base, ".wh.", 4) == 0) {
+    stats->whiteouts++;
+    rc = layer__whiteout(rparent, base, overlay, created, err);
+  } else if (type == AE_IFCHR || type == AE_IFBLK) {
+    stats->skipped_devices++;
+  } else {
+    struct buf target = BUF_INIT;
+    buf_printf(&target, "%s/%s", rparent, base);
+    struct stat st;
+    if (lstat(target.data, &st) == 0 &&
+        !(S_ISDIR(st.st_mode) && type == AE_IFDIR))
+      rc = layer__rm(target.data, err);
+    const char *hl = archive_entry_hardlink(e);
+    if (rc == 0 && hl)
+      rc = layer__hardlink(e, root, clean, hl, err);
+    if (rc == 0)
+      rc = layer__write(in, out, e, target.data, clean, blob_path, err);
+    if (rc == 0)
+      layer__set_add(created, target.data);
+    buf_cleanup(&target);
+  }
+  free(rparent);
+  free(clean);
+  return rc;
+}
+
 static int layer__apply(const char *blob_path, const char *root, bool overlay,
                         const atomic_bool *cancel,
                         struct layer_apply_stats *stats, struct err *err) {
@@ -163,155 +317,21 @@ static int layer__apply(const char *blob_path, const char *root, bool overlay,
   struct layer__set created = {0};
   struct archive_entry *e;
   while (rc == 0) {
+    /* ARCHIVE_WARN: a name not in the reader's charset, kept as bytes. */
     int r = archive_read_next_header(in, &e);
     if (r == ARCHIVE_EOF)
       break;
-    if (r < ARCHIVE_WARN) {
+    if (r < ARCHIVE_WARN)
       rc = err_set(err, ERR_SYNTAX, "layer %s: %s", blob_path,
                    archive_error_string(in));
-      break;
-    }
-    if (cancel && atomic_load(cancel)) {
+    else if (cancel && atomic_load(cancel))
       rc = err_set(err, ERR_CANCELLED, "cancelled");
-      break;
-    }
-    if (++stats->entries > DW_MAX_LAYER_ENTRIES) {
+    else if (++stats->entries > DW_MAX_LAYER_ENTRIES)
       rc = err_set(err, ERR_TOOBIG, "layer with more than %u entries",
                    DW_MAX_LAYER_ENTRIES);
-      break;
-    }
-    const char *raw = archive_entry_pathname(e);
-    char *clean = NULL;
-    if (raw == NULL || !layer_clean_path(raw, &clean)) {
-      rc = err_set(err, ERR_PERM,
-                   "layer entry \"%.200s\" leaves the root; "
-                   "refused",
-                   raw ? raw : "(null)");
-      free(clean);
-      break;
-    }
-    if (clean[0] == '\0') {
-      free(clean);
-      continue; /* the root itself */
-    }
-    char *slash = strrchr(clean, '/');
-    const char *base = slash ? slash + 1 : clean;
-    char *parent =
-        slash ? xstrndup(clean, (size_t)(slash - clean)) : xstrdup("");
-    char *rparent = NULL;
-    rc = layer_resolve(root, parent, true, &rparent, err);
-    free(parent);
-    if (rc < 0) {
-      free(clean);
-      break;
-    }
-    if (strncmp(base, ".wh.", 4) == 0 && overlay) {
-      /* An overlay lower layer keeps whiteouts in overlayfs's own form:
-       * a 0/0 character device, an opaque xattr on the directory. */
-      stats->whiteouts++;
-      struct stat pst;
-      if (lstat(rparent, &pst) != 0)
-        rc = store_mkdirs(rparent, err);
-      if (rc == 0 && strcmp(base, ".wh..wh..opq") == 0) {
-        if (lsetxattr(rparent, LAYER_OVL_OPAQUE, "y", 1, 0) != 0)
-          rc = err_set(err, ERR_IO, "mark %s opaque: %s", rparent,
-                       strerror(errno));
-      } else if (rc == 0 && base[4] != '\0' && strcmp(base + 4, ".") &&
-                 strcmp(base + 4, "..")) {
-        struct buf t = BUF_INIT;
-        buf_printf(&t, "%s/%s", rparent, base + 4);
-        rc = layer__rm(t.data, err);
-        if (rc == 0 && mknod(t.data, S_IFCHR | 0, makedev(0, 0)) != 0)
-          rc =
-              err_set(err, ERR_IO, "whiteout %s: %s", t.data, strerror(errno));
-        buf_cleanup(&t);
-      }
-      free(rparent);
-      free(clean);
-      continue;
-    }
-    if (strncmp(base, ".wh.", 4) == 0) {
-      stats->whiteouts++;
-      if (strcmp(base, ".wh..wh..opq") == 0) {
-        rc = layer__opaque(rparent, &created, err);
-      } else if (base[4] != '\0') {
-        struct buf t = BUF_INIT;
-        buf_printf(&t, "%s/%s", rparent, base + 4);
-        if (strcmp(base + 4, ".") && strcmp(base + 4, ".."))
-          rc = layer__rm(t.data, err);
-        buf_cleanup(&t);
-      }
-      free(rparent);
-      free(clean);
-      continue;
-    }
-    mode_t type = archive_entry_filetype(e);
-    if (type == AE_IFCHR || type == AE_IFBLK) {
-      stats->skipped_devices++;
-      free(rparent);
-      free(clean);
-      continue;
-    }
-    struct buf target = BUF_INIT;
-    buf_printf(&target, "%s/%s", rparent, base);
-    free(rparent);
-    /* Replace what is there unless both are directories. */
-    struct stat st;
-    if (lstat(target.data, &st) == 0 &&
-        !(S_ISDIR(st.st_mode) && type == AE_IFDIR))
-      rc = layer__rm(target.data, err);
-    const char *hl = archive_entry_hardlink(e);
-    if (rc == 0 && hl) {
-      char *hclean = NULL, *hres = NULL;
-      if (!layer_clean_path(hl, &hclean) || hclean[0] == '\0') {
-        rc = err_set(err, ERR_PERM,
-                     "hardlink \"%.200s\" -> \"%.200s\" "
-                     "leaves the root; refused",
-                     clean, hl);
-      } else {
-        rc = layer_resolve(root, hclean, false, &hres, err);
-        struct stat hs;
-        if (rc == 0 && (lstat(hres, &hs) != 0 || S_ISDIR(hs.st_mode)))
-          rc = err_set(err, ERR_INVALID,
-                       "hardlink %.200s: target %.200s "
-                       "missing or a directory",
-                       clean, hl);
-        if (rc == 0)
-          archive_entry_set_hardlink(e, hres);
-      }
-      free(hclean);
-      free(hres);
-    }
-    if (rc == 0) {
-      archive_entry_set_pathname(e, target.data);
-      int w = archive_write_header(out, e);
-      if (w < ARCHIVE_WARN) {
-        rc = err_set(err, ERR_IO, "extract %.200s: %s", clean,
-                     archive_error_string(out));
-      } else if (archive_entry_size(e) > 0 && hl == NULL) {
-        const void *buf;
-        size_t sz;
-        la_int64_t off;
-        int dr;
-        while ((dr = archive_read_data_block(in, &buf, &sz, &off)) ==
-               ARCHIVE_OK) {
-          if (archive_write_data_block(out, buf, sz, off) < ARCHIVE_WARN) {
-            rc = err_set(err, ERR_IO, "extract %.200s: %s", clean,
-                         archive_error_string(out));
-            break;
-          }
-        }
-        if (rc == 0 && dr != ARCHIVE_EOF)
-          rc = err_set(err, ERR_SYNTAX, "layer %s: %s", blob_path,
-                       archive_error_string(in));
-      }
-      if (rc == 0 && archive_write_finish_entry(out) < ARCHIVE_WARN)
-        rc = err_set(err, ERR_IO, "extract %.200s: %s", clean,
-                     archive_error_string(out));
-      layer__set_add(&created, target.data);
-    }
-    buf_cleanup(&target);
-    free(clean);
+    else
+      rc = layer__entry(in, out, e, root, overlay, blob_path, &created, stats,
+                        err);
   }
   if (archive_write_close(out) != ARCHIVE_OK && rc == 0)
     rc = err_set(err, ERR_IO, "extract: %s", archive_error_string(out));
