@@ -14,11 +14,13 @@
 #include <sys/types.h>
 
 #include "../common/buf.h"
+#include "../common/ceilings.h"
 #include "../model/dockerfile.h"
 #include "../model/flags.h"
 #include "context.h"
 #include "digest.h"
 #include "dispatch.h"
+#include "exec.h"
 #include "image.h"
 #include "layer.h"
 #include "layer_job.h"
@@ -181,6 +183,29 @@ struct d_mnt {
 
 /* dispatch_run.c: RUN */
 int d_mnt_parse(const char *v, struct d_mnt *m, struct err *err);
+
+/* One RUN while it is prepared and runs (dispatch_run.c, and its mounts
+ * in dispatch_mount.c). */
+struct d_runctx {
+  struct strv argv, env, keep, skip;
+  struct exec_mount mounts[DW_MAX_RUN_MOUNTS];
+  const char **lowerlists[DW_MAX_RUN_MOUNTS]; /* owned: LAYERS mounts' */
+  size_t nmounts;
+  char **lowers;
+  size_t nlowers;
+  char *rundir;
+  char *home;
+  struct stage img; /* --mount from=<image> */
+};
+
+/* RUN --mount (dispatch_mount.c). */
+int d_run_mounts(struct dctx *d, struct stage *s, unsigned idx,
+                 const struct df_instr *in, struct d_runctx *r,
+                 struct err *err);
+/* The bytes of the build secret id (--secret), *found false when the
+ * build has none by that id (dispatch_run.c). */
+int d_secret_find(struct dctx *d, const char *id, struct buf *out, bool *found,
+                  struct err *err);
 void d_mnt_cleanup(struct d_mnt *m);
 int d_run(struct dctx *d, struct stage *s, unsigned idx,
           const struct df_instr *in, struct err *err);
@@ -191,5 +216,18 @@ void d_cache_restore(struct stage *s, json_object *entry);
 json_object *d_cache_entry(const struct stage *s);
 int d_key(struct dctx *d, struct stage *s, const struct df_instr *in,
           char out[DIGEST_HEX_LEN + 1], bool *cacheable, struct err *err);
+
+/* The config instructions (dispatch_config.c). */
+void d_cfg_set_env(json_object *cfg, const char *k, const char *v);
+int d_workdir(struct dctx *d, struct stage *s, const struct df_instr *in,
+              struct err *err);
+int d_keyval(struct dctx *d, struct stage *s, const struct df_instr *in,
+             bool label, struct err *err);
+int d_arg(struct dctx *d, struct stage *s, const struct df_instr *in,
+          struct strv *scope, struct err *err);
+json_object *d_command(struct stage *s, const struct df_instr *in);
+int d_healthcheck(struct stage *s, const struct df_instr *in, struct err *err);
+int d_map_words(struct dctx *d, struct stage *s, const struct df_instr *in,
+                const char *key, bool ports, struct err *err);
 
 #endif

@@ -129,7 +129,7 @@ run_case() { # DIR
   else
     umoci unpack --image "$dwout:1" "$c/dwu" > /dev/null 2>&1 || fail "umoci unpack (dockwright)"
     DW_ROOT=$c/dwu/rootfs DW_TREE=$c/dw.tree DW_CFG=$(config_of "$dwout")
-    tree_of "$DW_ROOT" "$DW_TREE"
+    tree_of "$DW_ROOT" "$DW_TREE" || fail "difftree.py failed on dockwright's image"
     if declare -F check >/dev/null; then check; fi
   fi
   if [[ $BUILDAH = 1 && -z $BUILDAH_SKIP && -z $EXPECT_FAIL && -z $BUILDAH_FAILS && ${#CASE_ERRS[@]} -eq 0 ]]; then
@@ -140,7 +140,7 @@ run_case() { # DIR
       buildah push -q "localhost/bh-$n:1" "oci:$bhout:1" > /dev/null 2>&1
       buildah push -q --format v2s2 "localhost/bh-$n:1" "dir:$c/bhdir" > /dev/null 2>&1
       umoci unpack --image "$bhout:1" "$c/bhu" > /dev/null 2>&1 || fail "umoci unpack (buildah)"
-      tree_of "$c/bhu/rootfs" "$c/bh.tree"
+      tree_of "$c/bhu/rootfs" "$c/bh.tree" || fail "difftree.py failed on buildah's image"
       cp "$DW_TREE" "$c/dw.cmp"; cp "$c/bh.tree" "$c/bh.cmp"
       filter_allowed "$c/dw.cmp"; filter_allowed "$c/bh.cmp"
       if ! diff -u "$c/bh.cmp" "$c/dw.cmp" > "$c/tree.diff"; then

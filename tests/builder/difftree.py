@@ -19,27 +19,28 @@ def main():
             rel = b'/' + os.path.relpath(p, root)
             st = os.lstat(p)
             m = st.st_mode
-            head = '%s %%s %o %d %d' % (esc(rel), stat.S_IMODE(m), st.st_uid,
-                                         st.st_gid)
+            def head(kind):
+                return '%s %s %o %d %d' % (esc(rel), kind, stat.S_IMODE(m),
+                                           st.st_uid, st.st_gid)
             if stat.S_ISLNK(m):
-                rows.append((rel, head % 'l' + ' -> ' + esc(os.readlink(p))))
+                rows.append((rel, head('l') + ' -> ' + esc(os.readlink(p))))
             elif stat.S_ISDIR(m):
-                rows.append((rel, head % 'd'))
+                rows.append((rel, head('d')))
             elif stat.S_ISREG(m):
                 h = hashlib.sha256()
                 with open(p, 'rb') as f:
                     for chunk in iter(lambda: f.read(1 << 20), b''):
                         h.update(chunk)
-                rows.append((rel, head % 'f' + ' %d %s n%d' % (
+                rows.append((rel, head('f') + ' %d %s n%d' % (
                     st.st_size, h.hexdigest()[:16], st.st_nlink)))
             elif stat.S_ISFIFO(m):
-                rows.append((rel, head % 'p'))
+                rows.append((rel, head('p')))
             elif stat.S_ISCHR(m) or stat.S_ISBLK(m):
-                rows.append((rel, head % ('c' if stat.S_ISCHR(m) else 'b') +
+                rows.append((rel, head('c' if stat.S_ISCHR(m) else 'b') +
                              ' %d,%d' % (os.major(st.st_rdev),
                                          os.minor(st.st_rdev))))
             else:
-                rows.append((rel, head % '?'))
+                rows.append((rel, head('?')))
     for _, line in sorted(rows):
         print(line)
 
