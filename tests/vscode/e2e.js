@@ -36,8 +36,10 @@ async function openFile(page, name) {
     `.quick-input-list .monaco-list-row:has(.label-name :text-is("${name}"))`).first();
   await row.waitFor({ timeout: 30000 });
   await row.click();
-  await page.locator(`.tab.active:has(.label-name :text-is("${name}"))`)
-    .waitFor({ timeout: 15000 });
+  await page.waitForFunction((n) => {
+    const l = document.querySelector('.tab.active .label-name');
+    return l !== null && l.textContent.trim() === n;
+  }, name, { timeout: 15000 });
   await page.waitForTimeout(500);
 }
 
