@@ -1389,6 +1389,14 @@ int dispatch_run(const struct build_request *req, uv_loop_t *loop,
         target = i;
         found = true;
       }
+    /* An unnamed stage by its index (the editor's "Build stage" lens). */
+    char *end = NULL;
+    unsigned long ix = strtoul(req->target, &end, 10);
+    if (!found && *end == '\0' && req->target[0] >= '0' &&
+        req->target[0] <= '9' && ix < d->df->nstages) {
+      target = (size_t)ix;
+      found = true;
+    }
     if (!found) {
       rc = err_set(err, ERR_NOTFOUND,
                    "target stage \"%s\" could not be "

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "../common/log.h"
+#include "features/build.h"
 #include "features/diagnostics.h"
 #include "methods.h"
 #include "protocol.h"
@@ -48,6 +49,7 @@ int lifecycle_shutdown(struct server *self, const struct rpc_msg *msg,
   /* Deferred requests (pulls waiting for an analysis) get their answer
    * before the shutdown's: nothing is computed any more. */
   diagnostics_stop(self);
+  build_stop(self);
   rpc_cancel_all(&self->rpc, RPC_SERVER_CANCELLED,
                  "the server is shutting down");
   rpc_reply(&self->rpc, msg->id, NULL);

@@ -28,6 +28,8 @@ enum method_cap {
   CAP_NONE = 0,
   CAP_TEXT_SYNC = 1u << 0,  /* textDocumentSync: open/close, incremental */
   CAP_DIAGNOSTIC = 1u << 1, /* diagnosticProvider (pull) */
+  CAP_EXECUTE_COMMAND = 1u << 2, /* executeCommandProvider */
+  CAP_CODE_LENS = 1u << 3,       /* codeLensProvider */
 };
 
 /* X(method, handler, kind, capability) */
@@ -48,6 +50,11 @@ enum method_cap {
     CAP_TEXT_SYNC)                                                            \
   X("textDocument/diagnostic", diagnostics_pull, METHOD_REQUEST,              \
     CAP_DIAGNOSTIC)                                                           \
+  X("workspace/executeCommand", build_execute_command, METHOD_REQUEST,        \
+    CAP_EXECUTE_COMMAND)                                                      \
+  X("window/workDoneProgress/cancel", build_progress_cancel,                  \
+    METHOD_NOTIFICATION, CAP_NONE)                                            \
+  X("textDocument/codeLens", build_code_lens, METHOD_REQUEST, CAP_CODE_LENS)  \
   X("dockwright/debugDocument", debug_document, METHOD_REQUEST, CAP_NONE)
 
 typedef int (*method_handler)(struct server *self, const struct rpc_msg *msg,

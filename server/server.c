@@ -16,6 +16,7 @@
 
 #include "../common/buf.h"
 #include "../common/log.h"
+#include "features/build.h"
 #include "features/diagnostics.h"
 #include "methods.h"
 #include "protocol.h"
@@ -230,6 +231,7 @@ void server_stop(struct server *self, int code) {
   self->exiting = true;
   self->exit_code = code;
   diagnostics_stop(self);
+  build_stop(self);
   uv_close((uv_handle_t *)&self->pid_timer, server__on_timer_closed);
   uv_close((uv_handle_t *)&self->diag_timer, server__on_timer_closed);
   transport_close(&self->transport, NULL);
