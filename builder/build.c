@@ -17,6 +17,8 @@
 
 #include "../common/buf.h"
 #include "dispatch.h"
+#include "images.h"
+#include "store.h"
 
 #define BUILD_QUEUE_SOFT 256
 
@@ -29,7 +31,7 @@ struct build__ev {
 struct build__req_copy {
   struct build_request req;
   struct strv strings; /* owns every string req points to */
-  const char **tags, **args, **insecure, **secrets;
+  const char **tags, **args, **insecure, **secrets, **env;
 };
 
 struct build {
@@ -75,7 +77,15 @@ static void build__copy_req(struct build__req_copy *c,
   c->req.target = build__dup(c, r->target);
   c->req.platform = build__dup(c, r->platform);
   c->req.output = build__dup(c, r->output);
-  c->req.root = build__dup(c, r->root);
+  if (r->root) {
+    c->req.root = build__dup(c, r->root);
+  } else {
+    strv_push_take(&c->strings, store_default_root(r->env, r->nenv));
+    c->req.root = c->strings.v[c->strings.n - 1];
+  }
+  c->req.push_dest = build__dup(c, r->push_dest);
+  c->env = build__dupv(c, r->env, r->nenv);
+  c->req.env = c->env;
   c->tags = build__dupv(c, r->tags, r->ntags);
   c->args = build__dupv(c, r->build_args, r->nbuild_args);
   c->insecure = build__dupv(c, r->insecure, r->ninsecure);
@@ -91,7 +101,25 @@ static void build__free_req(struct build__req_copy *c) {
   free(c->args);
   free(c->insecure);
   free(c->secrets);
+  free(c->env);
   strv_cleanup(&c->strings);
+}
+
+/* Build thread: queue a whole event (its text copied). */
+static void build__post_ev(struct build *b, const struct build_event *ev) {
+  struct build__ev *e = xcalloc(1, sizeof(*e));
+  e->ev = *ev;
+  buf_puts(&e->text, ev->text ? ev->text : "");
+  e->ev.text = NULL;
+  uv_mutex_lock(&b->lock);
+  if (b->tail)
+    b->tail->next = e;
+  else
+    b->head = e;
+  b->tail = e;
+  b->qlen++;
+  uv_mutex_unlock(&b->lock);
+  uv_async_send(&b->async);
 }
 
 /* Build thread: queue an event. */
@@ -137,6 +165,46 @@ static void build__sink_log_at(void *ctx, unsigned line, const char *text) {
   build__post(ctx, BUILD_EV_LOG, text, 0, 0, line, 0);
 }
 
+static void build__sink_step_done(void *ctx, unsigned step, unsigned nsteps,
+                                  unsigned line, bool cached, double seconds) {
+  struct build_event ev = {.kind = BUILD_EV_STEP_DONE,
+                           .step = step,
+                           .nsteps = nsteps,
+                           .line = line,
+                           .cached = cached,
+                           .seconds = seconds};
+  build__post_ev(ctx, &ev);
+}
+
+static void build__sink_layer(void *ctx, unsigned line, const char *digest,
+                              uint64_t size) {
+  struct build_event ev = {
+      .kind = BUILD_EV_LAYER, .line = line, .total = size, .text = digest};
+  build__post_ev(ctx, &ev);
+}
+
+static void build__sink_image(void *ctx, const char *name, const char *digest,
+                              bool pushed) {
+  struct build_event ev = {.kind = BUILD_EV_IMAGE,
+                           .code =
+                               pushed ? BUILD_ACTION_PUSH : BUILD_ACTION_BUILD,
+                           .text = name};
+  snprintf(ev.digest, sizeof(ev.digest), "%s", digest);
+  build__post_ev(ctx, &ev);
+}
+
+static void build__sink_progress(void *ctx, const char *verb,
+                                 const char *digest, uint64_t done,
+                                 uint64_t total) {
+  char what[96];
+  snprintf(what, sizeof(what), "%s %s", verb, digest);
+  struct build_event ev = {.kind = BUILD_EV_PROGRESS,
+                           .current = done,
+                           .total = total,
+                           .text = what};
+  build__post_ev(ctx, &ev);
+}
+
 static void build__thread(void *arg) {
   struct build *b = arg;
   uv_loop_t loop;
@@ -149,9 +217,29 @@ static void build__thread(void *arg) {
                 ERR_INTERNAL);
     return;
   }
-  struct dispatch_sink sink = {build__sink_step, build__sink_log,
-                               build__sink_log_at, b};
-  rc = dispatch_run(&b->rc.req, &loop, &b->cancel, &sink, digest, &err);
+  struct dispatch_sink sink = {build__sink_step,      build__sink_log,
+                               build__sink_log_at,    b,
+                               build__sink_step_done, build__sink_layer,
+                               build__sink_image,     build__sink_progress};
+  const struct build_request *req = &b->rc.req;
+  switch (req->action) {
+  case BUILD_ACTION_BUILD:
+    rc = dispatch_run(req, &loop, &b->cancel, &sink, digest, &err);
+    if (rc == 0 && req->push && req->ntags > 0 && !atomic_load(&b->cancel)) {
+      char pushed[72];
+      rc = images_push_run(req, &loop, &b->cancel, &sink, pushed, &err);
+    }
+    break;
+  case BUILD_ACTION_PULL:
+    rc = images_pull_run(req, &loop, &b->cancel, &sink, digest, &err);
+    break;
+  case BUILD_ACTION_PUSH:
+    rc = images_push_run(req, &loop, &b->cancel, &sink, digest, &err);
+    break;
+  default:
+    rc = err_set(&err, ERR_INVALID, "unknown build action %d",
+                 (int)req->action);
+  }
   uv_run(&loop, UV_RUN_NOWAIT);
   (void)uv_loop_close(&loop);
   if (rc == 0)
@@ -194,7 +282,8 @@ int build_start(uv_loop_t *loop, const struct build_request *req,
                 build_event_fn cb, void *ctx, struct build **out,
                 struct err *err) {
   *out = NULL;
-  if (req == NULL || req->context_dir == NULL)
+  if (req == NULL ||
+      (req->action == BUILD_ACTION_BUILD && req->context_dir == NULL))
     return err_set(err, ERR_INVALID, "a build needs a context directory");
   struct build *b = xcalloc(1, sizeof(*b));
   b->loop = loop;

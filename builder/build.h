@@ -12,8 +12,18 @@
  * may be called.  build_cancel sets an atomic flag the build checks
  * between steps, files and network reads.
  *
- * The builder includes no server/ header and never writes to stdout or
- * stderr: everything it says goes through events.
+ * The same machinery runs the store's network jobs (pull, push): the
+ * request's `action` says which, so the command line and the server see
+ * one kind of handle, one event stream and one cancel for all three.
+ *
+ * Nothing here reads the process environment: what a build takes from
+ * an environment (build arguments given without a value, secret env=
+ * sources, SOURCE_DATE_EPOCH, the default store root) comes from the
+ * request's `env`, which the command line fills from its own environment
+ * and the language server from what the user gave.
+ *
+ * The builder includes no server/ or cli/ header and never writes to
+ * stdout or stderr: everything it says goes through events.
  */
 #ifndef DW_BUILD_H
 #define DW_BUILD_H
@@ -26,16 +36,23 @@
 #include "../common/err.h"
 
 enum build_format { BUILD_FORMAT_OCI, BUILD_FORMAT_DOCKER };
+enum build_action {
+  BUILD_ACTION_BUILD, /* run the Dockerfile, tag, export */
+  BUILD_ACTION_PULL,  /* pull every tags[i] into the store and tag it */
+  BUILD_ACTION_PUSH,  /* push every stored tags[i] (or tags[0] to
+                         push_dest) */
+};
 enum build_compression { BUILD_GZIP, BUILD_ZSTD };
 
 struct build_request {
-  const char *context_dir;     /* required */
+  enum build_action action;    /* BUILD unless set */
+  const char *context_dir;     /* required for BUILD */
   const char *dockerfile;      /* path; NULL = <context>/Dockerfile */
   const char *dockerfile_text; /* in-memory text instead of the file */
   size_t dockerfile_len;
-  const char *const *tags; /* -t; may be 0 */
+  const char *const *tags; /* -t; PULL/PUSH: the references */
   size_t ntags;
-  const char *const *build_args; /* "K=V" or "K" (from the environment) */
+  const char *const *build_args; /* "K=V" or "K" (from env) */
   size_t nbuild_args;
   const char *target;   /* stage name or index; NULL = last */
   const char *platform; /* "linux/amd64"; NULL = this machine */
@@ -43,19 +60,38 @@ struct build_request {
   enum build_format format;
   enum build_compression compression;
   const char *output; /* "type=oci,dest=DIR", "type=oci-archive,..." */
-  const char *root;   /* store root; NULL = default */
+  const char *root;   /* store root; NULL = default, from env:
+                         $DOCKWRIGHT_ROOT, $XDG_DATA_HOME/dockwright,
+                         $HOME/.local/share/dockwright */
   const char *const *insecure; /* registries allowed over http / bad TLS */
   size_t ninsecure;
   const char *const *secrets; /* --secret "id=X,src=FILE" | "id=X,env=V" */
   size_t nsecrets;
+  const char *const *env; /* "K=V": what the build may take from an
+                             environment (see above); may be 0 */
+  size_t nenv;
+  bool push;             /* BUILD: then push every tag */
+  const char *push_dest; /* PUSH: push tags[0] here instead */
 };
 
 enum build_event_kind {
-  BUILD_EV_STEP,      /* a new instruction starts: step/nsteps, text */
+  BUILD_EV_STEP,      /* a new instruction starts: step/nsteps, line,
+                         text */
+  BUILD_EV_STEP_DONE, /* the instruction ended: step/nsteps, line,
+                         cached, seconds */
+  BUILD_EV_LAYER,     /* a step's layer is packed: line (the step's),
+                         total = compressed bytes, text = digest */
   BUILD_EV_LOG,       /* text: one or more lines; line: the Dockerfile
-                         line of the RUN that printed them, or 0 */
-  BUILD_EV_PROGRESS,  /* text: what; current/total bytes */
-  BUILD_EV_DONE,      /* text: image digest; terminal */
+                         line of the RUN that printed them, or 0 (the
+                         builder's own lines) */
+  BUILD_EV_PROGRESS,  /* a blob moving: text "pull <digest>" or "push
+                         <digest>"; current/total bytes */
+  BUILD_EV_IMAGE,     /* an image is in the store (tagged) or in a
+                         registry (pushed): text = reference, digest;
+                         code = the action (BUILD_ACTION_PUSH when
+                         pushed) */
+  BUILD_EV_DONE,      /* text: image digest (PULL/PUSH: the last one);
+                         terminal */
   BUILD_EV_FAILED,    /* text: message; code; terminal */
   BUILD_EV_CANCELLED, /* terminal */
 };
@@ -65,8 +101,11 @@ struct build_event {
   unsigned step, nsteps;   /* STEP */
   unsigned line;           /* STEP/LOG/FAILED: 1-based Dockerfile line
                               or 0 */
-  uint64_t current, total; /* PROGRESS */
-  int code;                /* FAILED: enum err_code */
+  uint64_t current, total; /* PROGRESS; LAYER: total */
+  int code;                /* FAILED: enum err_code; IMAGE: the action */
+  bool cached;             /* STEP_DONE */
+  double seconds;          /* STEP_DONE */
+  char digest[80];         /* IMAGE */
   const char *text;        /* owned by the builder; valid during the call */
 };
 

@@ -63,8 +63,20 @@ void d_log(struct dctx *d, const char *fmt, ...) {
   buf_cleanup(&b);
 }
 
+void d_layer_event(struct dctx *d, unsigned line, const struct lref *l) {
+  if (d->sink && d->sink->layer)
+    d->sink->layer(d->sink->ctx, line, l->digest, l->size);
+}
+
 static void d_reg_log(void *ctx, const char *line) {
   d_log(ctx, "%s", line);
+}
+
+static void d_reg_progress(void *ctx, const char *verb, const char *digest,
+                           uint64_t done, uint64_t total) {
+  struct dctx *d = ctx;
+  if (d->sink && d->sink->progress)
+    d->sink->progress(d->sink->ctx, verb, digest, done, total);
 }
 
 double d_seconds(void) {
@@ -524,6 +536,7 @@ int d_commit_layer(struct dctx *d, struct stage *s, struct layer_list *list,
   d_cfg_history(d, s->cfg, created_by, false);
   d_log(d, "layer %.19s: %zu entries, %llu bytes, packed in %.1fs", li.digest,
         list->n, (unsigned long long)li.size, d_seconds() - t0);
+  d_layer_event(d, d->cur_line, &l);
   return 0;
 }
 
@@ -1062,9 +1075,13 @@ static int d_instr(struct dctx *d, struct stage *s, unsigned idx,
       return rc;
     }
     if (rc == 0) {
+      size_t had = s->nlayers;
       d_cache_restore(s, entry);
       json_object_put(entry);
       memcpy(s->key, key, sizeof(s->key));
+      d->step_cached = true;
+      if (s->nlayers > had)
+        d_layer_event(d, in->start_line, &s->layers[s->nlayers - 1]);
       d_log(d, "CACHED");
       return 0;
     }
@@ -1176,6 +1193,7 @@ static int d_run_stage(struct dctx *d, size_t idx, struct err *err) {
       buf_cleanup(&t);
     }
     d->cur_line = in->start_line;
+    d->step_cached = false;
     double t0 = d_seconds();
     if (k == 0)
       rc = d_from(d, s, (unsigned)idx, in, err);
@@ -1184,6 +1202,9 @@ static int d_run_stage(struct dctx *d, size_t idx, struct err *err) {
     double took = d_seconds() - t0;
     if (rc == 0 && took >= 0.05)
       d_log(d, "DONE %.1fs", took);
+    if (rc == 0 && d->sink && d->sink->step_done)
+      d->sink->step_done(d->sink->ctx, d->step, d->nsteps, in->start_line,
+                         d->step_cached, d->step_cached ? 0 : took);
     if (rc < 0 && err && err->line == 0)
       err->line = in->start_line;
   }
@@ -1270,7 +1291,7 @@ int dispatch_run(const struct build_request *req, uv_loop_t *loop,
   d->cancel = cancel;
   d->sink = sink;
   digest_out[0] = '\0';
-  const char *sde = getenv("SOURCE_DATE_EPOCH");
+  const char *sde = strv_getenv(req->env, req->nenv, "SOURCE_DATE_EPOCH");
   unsigned long sv;
   if (sde && d_numeric(sde, &sv)) {
     d->have_epoch = true;
@@ -1337,8 +1358,8 @@ int dispatch_run(const struct build_request *req, uv_loop_t *loop,
       char *k = xstrndup(a, (size_t)(eq - a));
       d_kv_set(&d->build_args, k, eq + 1);
       free(k);
-    } else if (getenv(a)) {
-      d_kv_set(&d->build_args, a, getenv(a));
+    } else if (strv_getenv(req->env, req->nenv, a)) {
+      d_kv_set(&d->build_args, a, strv_getenv(req->env, req->nenv, a));
     }
   }
   /* Global ARGs, for FROM. */
@@ -1353,7 +1374,8 @@ int dispatch_run(const struct build_request *req, uv_loop_t *loop,
   rc = store_lock(d->store, false, err);
   if (rc < 0)
     goto out;
-  struct registry_opts ro = {req->insecure, req->ninsecure, d_reg_log, d};
+  struct registry_opts ro = {req->insecure, req->ninsecure, d_reg_log, d,
+                             d_reg_progress};
   rc = registry_new(loop, d->store, &ro, cancel, &d->reg, err);
   if (rc < 0)
     goto out;
@@ -1367,6 +1389,14 @@ int dispatch_run(const struct build_request *req, uv_loop_t *loop,
         target = i;
         found = true;
       }
+    /* An unnamed stage by its index (the editor's "Build stage" lens). */
+    char *end = NULL;
+    unsigned long ix = strtoul(req->target, &end, 10);
+    if (!found && *end == '\0' && req->target[0] >= '0' &&
+        req->target[0] <= '9' && ix < d->df->nstages) {
+      target = (size_t)ix;
+      found = true;
+    }
     if (!found) {
       rc = err_set(err, ERR_NOTFOUND,
                    "target stage \"%s\" could not be "
@@ -1405,6 +1435,8 @@ int dispatch_run(const struct build_request *req, uv_loop_t *loop,
     rc = store_tag_set(d->store, name, digest, mt, msize, err);
     if (rc == 0)
       d_log(d, "tagged %s", name);
+    if (rc == 0 && d->sink && d->sink->image)
+      d->sink->image(d->sink->ctx, name, digest, false);
     if (first_name == NULL)
       first_name = name;
     else

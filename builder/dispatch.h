@@ -6,6 +6,8 @@
 #define DW_DISPATCH_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <uv.h>
 
 #include "../common/err.h"
@@ -20,6 +22,16 @@ struct dispatch_sink {
    * NULL: log is used). */
   void (*log_at)(void *ctx, unsigned line, const char *text);
   void *ctx;
+  /* The step ended (cached: restored from the build cache). */
+  void (*step_done)(void *ctx, unsigned step, unsigned nsteps, unsigned line,
+                    bool cached, double seconds);
+  /* The layer of the instruction at `line` is packed (or restored). */
+  void (*layer)(void *ctx, unsigned line, const char *digest, uint64_t size);
+  /* The image is tagged `name` in the store (or pushed there). */
+  void (*image)(void *ctx, const char *name, const char *digest, bool pushed);
+  /* A blob pulled (FROM, --mount from=) moves. */
+  void (*progress)(void *ctx, const char *verb, const char *digest,
+                   uint64_t done, uint64_t total);
 };
 
 /* Runs the build described by req on loop (the build thread's own).

@@ -55,6 +55,7 @@ struct d_pending {
   struct stage *s; /* borrowed: the stage the layer belongs to */
   size_t layer;    /* its index in s->layers (a placeholder until joined) */
   size_t nentries;
+  unsigned line;            /* the instruction's, for the layer event */
   char *rundir;             /* owned: the RUN's directory */
   char *upper;              /* owned: rundir/upper, already a lower */
   json_object *cache_entry; /* owned or NULL: the step's cache entry */
@@ -79,6 +80,7 @@ struct dctx {
   unsigned step, nsteps;
   char escape;
   unsigned cur_line; /* the instruction running, for RUN's log lines */
+  bool step_cached;  /* the step running came from the build cache */
   unsigned nonce;    /* keys of steps that cannot be cached */
   unsigned runs;     /* RUN commands executed (not from the cache) */
   bool has_pending;
@@ -118,6 +120,9 @@ struct d_env {
 };
 
 /* dispatch.c: state, config, stages, the other instructions, the build */
+/* Tells the sink a layer of the step at `line` is ready. */
+void d_layer_event(struct dctx *d, unsigned line, const struct lref *l);
+
 void d_log(struct dctx *d, const char *fmt, ...) DW_PRINTF(2, 3);
 double d_seconds(void);
 bool d_cancelled(struct dctx *d);

@@ -278,7 +278,8 @@ static int d_secret_find(struct dctx *d, const char *id, struct buf *out,
           fclose(f);
         }
       } else {
-        const char *v = getenv(env ? env : sid);
+        const char *v =
+            strv_getenv(d->req->env, d->req->nenv, env ? env : sid);
         if (v)
           buf_puts(out, v);
         else
@@ -633,6 +634,7 @@ static bool d_pack_async(struct dctx *d, struct stage *s,
   p->s = s;
   p->layer = s->nlayers - 1;
   p->nentries = n;
+  p->line = d->cur_line;
   p->rundir = *rundir;
   *rundir = NULL;
   p->upper = xstrdup(upper);
@@ -677,6 +679,7 @@ int d_join(struct dctx *d, struct err *err) {
           "(%.1fs waited)",
           l->digest, p->nentries, (unsigned long long)l->size, p->job.seconds,
           d_seconds() - t0);
+    d_layer_event(d, p->line, l);
     if (p->cache_entry) {
       d_set_layer_ids(json_object_object_get(p->cache_entry, "config"),
                       json_object_object_get(p->cache_entry, "layers"),

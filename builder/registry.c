@@ -64,6 +64,48 @@ static void registry__log(struct registry *self, const char *fmt, ...) {
   buf_cleanup(&b);
 }
 
+/* One blob transfer's progress, throttled to whole percentages. */
+struct registry__prog {
+  struct registry *self;
+  const char *verb;
+  const char *digest;
+  uint64_t base, total; /* bytes sent by earlier requests; blob size */
+  int last_pct;
+};
+
+static void registry__prog_init(struct registry__prog *p,
+                                struct registry *self, const char *verb,
+                                const char *digest, uint64_t total) {
+  p->self = self;
+  p->verb = verb;
+  p->digest = digest;
+  p->base = 0;
+  p->total = total;
+  p->last_pct = -1;
+}
+
+static void registry__prog_cb(void *ctx, uint64_t now, uint64_t total) {
+  struct registry__prog *p = ctx;
+  (void)total; /* a chunk's own total; the blob's is p->total */
+  if (p->self->opts.progress == NULL || p->total == 0)
+    return;
+  uint64_t done = p->base + now;
+  if (done > p->total)
+    done = p->total;
+  int pct = (int)(done * 100 / p->total);
+  if (pct == p->last_pct)
+    return;
+  p->last_pct = pct;
+  p->self->opts.progress(p->self->opts.log_ctx, p->verb, p->digest, done,
+                         p->total);
+}
+
+static void registry__prog_attach(struct http_req *r,
+                                  struct registry__prog *p) {
+  r->progress = registry__prog_cb;
+  r->progress_ctx = p;
+}
+
 int registry_new(uv_loop_t *loop, struct store *store,
                  const struct registry_opts *opts, const atomic_bool *cancel,
                  struct registry **out, struct err *err) {
@@ -559,6 +601,7 @@ struct registry__dl {
   struct store_writer w;
   const struct image_desc *d;
   bool open;
+  struct registry__prog prog;
 };
 
 /* Downloads blobs in parallel into the store (skipping those present). */
@@ -594,6 +637,9 @@ static int registry__get_blobs(struct registry *self, struct registry__host *h,
     x->open = true;
     x->call.req.sink = &x->w;
     x->call.req.sink_max = (uint64_t)ds[i].size;
+    registry__prog_init(&x->prog, self, "pull", ds[i].digest,
+                        (uint64_t)ds[i].size);
+    registry__prog_attach(&x->call.req, &x->prog);
     calls[m++] = &x->call;
   }
   if (rc == 0 && m)
@@ -758,6 +804,8 @@ static int registry__push_blob(struct registry *self, struct registry__host *h,
   fstat(fd, &st);
   uint64_t size = (uint64_t)st.st_size;
   uint64_t off = 0;
+  struct registry__prog prog;
+  registry__prog_init(&prog, self, "push", digest, size);
   /* Large blobs go in PATCH chunks; the last request is the PUT. */
   while (rc == 0 && size - off > REGISTRY_CHUNK) {
     registry__call_init(&c, h, "PATCH", loc);
@@ -770,6 +818,8 @@ static int registry__push_blob(struct registry *self, struct registry__host *h,
     c.req.upload_fd = fd;
     c.req.upload_off = off;
     c.req.upload_size = off + REGISTRY_CHUNK;
+    prog.base = off;
+    registry__prog_attach(&c.req, &prog);
     rc = registry__send(self, h, scope, cs, 1, err);
     if (rc == 0 && (c.req.status != 202 || c.req.location == NULL)) {
       struct buf why = BUF_INIT;
@@ -795,6 +845,8 @@ static int registry__push_blob(struct registry *self, struct registry__host *h,
     c.req.upload_fd = fd;
     c.req.upload_off = off;
     c.req.upload_size = size;
+    prog.base = off;
+    registry__prog_attach(&c.req, &prog);
     rc = registry__send(self, h, scope, cs, 1, err);
     if (rc == 0 && c.req.status != 201) {
       struct buf why = BUF_INIT;

@@ -31,12 +31,18 @@ struct registry;
 
 /* Progress/log sink: one line, no newline, never a credential. */
 typedef void (*registry_log_fn)(void *ctx, const char *line);
+/* A blob moving: verb "pull" or "push", bytes done of total.  Called when
+ * the whole percentage changes and at the end. */
+typedef void (*registry_progress_fn)(void *ctx, const char *verb,
+                                     const char *digest, uint64_t done,
+                                     uint64_t total);
 
 struct registry_opts {
   const char *const *insecure; /* "host[:port]" */
   size_t ninsecure;
   registry_log_fn log;
   void *log_ctx;
+  registry_progress_fn progress; /* may be NULL; ctx is log_ctx */
 };
 
 int registry_new(uv_loop_t *loop, struct store *store,

@@ -23,16 +23,16 @@ struct store {
   bool locked;
 };
 
-char *store_default_root(void) {
-  const char *e = getenv("DOCKWRIGHT_ROOT");
+char *store_default_root(const char *const *env, size_t nenv) {
+  const char *e = strv_getenv(env, nenv, "DOCKWRIGHT_ROOT");
   if (e && *e)
     return xstrdup(e);
   struct buf b = BUF_INIT;
-  e = getenv("XDG_DATA_HOME");
+  e = strv_getenv(env, nenv, "XDG_DATA_HOME");
   if (e && *e) {
     buf_printf(&b, "%s/dockwright", e);
   } else {
-    const char *home = getenv("HOME");
+    const char *home = strv_getenv(env, nenv, "HOME");
     buf_printf(&b, "%s/.local/share/dockwright", home && *home ? home : "/");
   }
   return buf_take(&b);
@@ -140,7 +140,9 @@ int store_write_atomic(const char *path, const void *data, size_t len,
 
 int store_open(const char *root, struct store **out, struct err *err) {
   *out = NULL;
-  char *r = root ? xstrdup(root) : store_default_root();
+  if (root == NULL || *root == '\0')
+    return err_set(err, ERR_INVALID, "no image store root given");
+  char *r = xstrdup(root);
   static const char *const sub[] = {"blobs/sha256", "tags", "tmp"};
   struct buf p = BUF_INIT;
   for (size_t i = 0; i < sizeof(sub) / sizeof(sub[0]); i++) {

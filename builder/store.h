@@ -33,11 +33,12 @@
 struct store;
 
 /* The root used when none is given: $DOCKWRIGHT_ROOT, else
- * $XDG_DATA_HOME/dockwright, else $HOME/.local/share/dockwright.
+ * $XDG_DATA_HOME/dockwright, else $HOME/.local/share/dockwright, looked up
+ * in env ("K=V"; the caller's environment, never the process's).
  * Caller frees. */
-char *store_default_root(void);
+char *store_default_root(const char *const *env, size_t nenv);
 
-/* Opens (creating as needed) the store at root; root NULL = default. */
+/* Opens (creating as needed) the store at root (required). */
 int store_open(const char *root, struct store **out,
                struct err *err) DW_WARN_UNUSED;
 void store_free(struct store *self);

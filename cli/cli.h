@@ -10,9 +10,9 @@
 
 #include "../common/err.h"
 
-/* One table for every subcommand: name, one-line summary.  The core
- * commands are in the executable; the builder's live in the builder plugin
- * (builder/plugin.h), which is loaded only when one of them runs. */
+/* One table for every subcommand: name, one-line summary.  The builder's
+ * commands reach the builder through its plugin (builder/plugin.h), which
+ * they load only when they run. */
 #define CLI_COMMAND_MAP(X)                                                    \
   X(parse, "Parse a Dockerfile and print its tree, BuildKit AST or model")    \
   X(lint, "Check Dockerfiles and report diagnostics (text, JSON, SARIF)")     \
@@ -39,5 +39,13 @@ int cli_read_file(const char *path, char **data, size_t *len,
 
 /* Prints "dockwright: MESSAGE" to standard error. */
 void cli_error(const char *fmt, ...) DW_PRINTF(1, 2);
+
+struct builder_plugin;
+/* Loads the builder plugin; NULL (the reason printed) when it cannot. */
+const struct builder_plugin *cli_builder(void);
+
+/* This process's environment as "K=V" strings, for a build request (the
+ * builder reads no environment of its own). */
+const char *const *cli_environ(size_t *n);
 
 #endif

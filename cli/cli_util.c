@@ -1,7 +1,5 @@
 /*
- * cli_util.c - helpers every subcommand uses; compiled into the executable
- * and into the builder plugin, which does not see the executable's
- * symbols.
+ * cli_util.c - helpers every subcommand uses.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -9,9 +7,29 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../builder/plugin.h"
 #include "../common/buf.h"
 #include "../common/ceilings.h"
 #include "cli.h"
+
+extern char **environ;
+
+const struct builder_plugin *cli_builder(void) {
+  struct err e;
+  err_clear(&e);
+  const struct builder_plugin *p = builder_plugin_load(&e);
+  if (p == NULL)
+    cli_error("%s", e.msg);
+  return p;
+}
+
+const char *const *cli_environ(size_t *n) {
+  size_t k = 0;
+  while (environ && environ[k])
+    k++;
+  *n = k;
+  return (const char *const *)environ;
+}
 
 void cli_error(const char *fmt, ...) {
   va_list ap;

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../builder/build.h"
+#include "../builder/plugin.h"
 #include "../common/buf.h"
 #include "cli.h"
 
@@ -48,10 +48,12 @@ struct build_cli {
 };
 
 static struct build *build_cli_current;
+static const struct builder_plugin *build_cli_plugin;
 
 static void build_cli_sigint(int sig) {
   (void)sig;
-  build_cancel(build_cli_current);
+  if (build_cli_current)
+    build_cli_plugin->build_cancel(build_cli_current);
 }
 
 static void build_cli_event(void *ctx, const struct build_event *ev) {
@@ -68,7 +70,10 @@ static void build_cli_event(void *ctx, const struct build_event *ev) {
       fprintf(stderr, "  %s\n", ev->text);
     break;
   case BUILD_EV_PROGRESS:
-    break;
+  case BUILD_EV_STEP_DONE:
+  case BUILD_EV_LAYER:
+  case BUILD_EV_IMAGE:
+    break; /* the log says the same in words */
   case BUILD_EV_DONE:
     snprintf(c->digest, sizeof(c->digest), "%s", ev->text);
     c->rc = 0;
@@ -211,10 +216,17 @@ int cmd_build_main(int argc, char **argv) {
   req.ninsecure = insecure.n;
   req.secrets = (const char *const *)secrets.v;
   req.nsecrets = secrets.n;
+  req.env = cli_environ(&req.nenv);
+  build_cli_plugin = cli_builder();
+  if (build_cli_plugin == NULL) {
+    status = 2;
+    goto done;
+  }
   struct err err;
   err_clear(&err);
   signal(SIGINT, build_cli_sigint);
-  int rc = build_run(&req, build_cli_event, &c, &build_cli_current, &err);
+  int rc = build_cli_plugin->build_run(&req, build_cli_event, &c,
+                                       &build_cli_current, &err);
   signal(SIGINT, SIG_DFL);
   if (rc < 0) {
     cli_error("%s", err.msg);

@@ -1,22 +1,15 @@
 /*
  * cmd_images.c - the image store from the command line: `dockwright pull`,
  * `push`, `images`, `rmi`, `prune`.  Every one takes --root DIR and
- * --insecure-registry HOST[:PORT] (repeatable).
+ * --insecure-registry HOST[:PORT] (repeatable).  They print what the
+ * builder's store facade (builder/images.h, through the plugin) returns.
  */
 #include <getopt.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <json-c/json.h>
-#include <uv.h>
 
-#include "../builder/cache.h"
-#include "../builder/image.h"
-#include "../common/ceilings.h"
-#include "../builder/ref.h"
-#include "../builder/registry.h"
-#include "../builder/store.h"
+#include "../builder/plugin.h"
 #include "../common/buf.h"
 #include "cli.h"
 
@@ -83,43 +76,63 @@ static const char images_common[] =
     "      --root DIR                      image store\n"
     "      --insecure-registry HOST[:PORT] allow http / unverified TLS\n";
 
-static void images_log(void *ctx, const char *line) {
-  const struct images_opts *o = ctx;
-  if (!o->quiet)
-    fprintf(stderr, "  %s\n", line);
+/* The store these options name (the default found in our environment). */
+static struct images_store images_where(const struct images_opts *o) {
+  struct images_store w = {o->root, NULL, 0};
+  w.env = cli_environ(&w.nenv);
+  return w;
 }
 
-/* Shared by pull and push: a store, a loop and a registry client. */
+/* Pull and push run on the builder's thread; their events come here. */
 struct images_net {
-  struct store *store;
-  uv_loop_t loop;
-  struct registry *reg;
-  atomic_bool cancel;
+  const struct images_opts *o;
+  int rc;
+  char msg[1024];
 };
 
-static int images_net_open(struct images_net *n, struct images_opts *o,
-                           struct err *err) {
-  memset(n, 0, sizeof(*n));
-  atomic_init(&n->cancel, false);
-  int rc = store_open(o->root, &n->store, err);
-  if (rc < 0)
-    return rc;
-  rc = store_lock(n->store, false, err);
-  if (rc < 0)
-    return rc;
-  uv_loop_init(&n->loop);
-  struct registry_opts ro = {(const char *const *)o->insecure.v, o->insecure.n,
-                             images_log, o};
-  return registry_new(&n->loop, n->store, &ro, &n->cancel, &n->reg, err);
+static void images_net_event(void *ctx, const struct build_event *ev) {
+  struct images_net *n = ctx;
+  switch (ev->kind) {
+  case BUILD_EV_LOG:
+    if (!n->o->quiet)
+      fprintf(stderr, "  %s\n", ev->text);
+    break;
+  case BUILD_EV_IMAGE:
+    printf("%s %s\n", ev->text, ev->digest);
+    break;
+  case BUILD_EV_DONE:
+    n->rc = 0;
+    break;
+  case BUILD_EV_FAILED:
+  case BUILD_EV_CANCELLED:
+    n->rc = 1;
+    snprintf(n->msg, sizeof(n->msg), "%s", ev->text);
+    break;
+  default:
+    break;
+  }
 }
 
-static void images_net_close(struct images_net *n) {
-  if (n->reg) {
-    registry_free(n->reg);
-    uv_run(&n->loop, UV_RUN_DEFAULT);
-    (void)uv_loop_close(&n->loop);
+/* Runs a PULL or PUSH request; returns the exit status. */
+static int images_net_run(const char *what, struct build_request *req,
+                          const struct images_opts *o) {
+  const struct builder_plugin *p = cli_builder();
+  if (p == NULL)
+    return 2;
+  req->root = o->root;
+  req->insecure = (const char *const *)o->insecure.v;
+  req->ninsecure = o->insecure.n;
+  req->env = cli_environ(&req->nenv);
+  struct images_net n = {o, 1, ""};
+  struct err err;
+  err_clear(&err);
+  if (p->build_run(req, images_net_event, &n, NULL, &err) < 0) {
+    cli_error("%s: %s", what, err.msg);
+    return 1;
   }
-  store_free(n->store);
+  if (n.rc != 0)
+    cli_error("%s: %s", what, n.msg);
+  return n.rc;
 }
 
 int cmd_pull_main(int argc, char **argv) {
@@ -136,37 +149,15 @@ int cmd_pull_main(int argc, char **argv) {
     images_opts_cleanup(&o);
     return st < 0 ? 0 : 2;
   }
-  struct err err;
-  err_clear(&err);
-  struct images_net n;
-  struct image_platform plat;
-  int rc = image_platform_parse(o.platform, &plat, &err);
-  if (rc == 0)
-    rc = images_net_open(&n, &o, &err);
-  for (size_t i = 0; rc == 0 && i < o.rest.n; i++) {
-    struct ref r;
-    rc = ref_parse(o.rest.v[i], &r, &err);
-    if (rc < 0)
-      break;
-    char *name = ref_string(&r);
-    struct registry_pulled p;
-    rc = registry_pull(n.reg, &r, &plat, &p, &err);
-    if (rc == 0) {
-      rc = store_tag_set(n.store, name, p.digest, p.media_type, p.size, &err);
-      if (rc == 0)
-        printf("%s %s\n", name, p.digest);
-      free(p.media_type);
-    }
-    free(name);
-    ref_cleanup(&r);
-  }
-  images_net_close(&n);
+  struct build_request req;
+  memset(&req, 0, sizeof(req));
+  req.action = BUILD_ACTION_PULL;
+  req.tags = (const char *const *)o.rest.v;
+  req.ntags = o.rest.n;
+  req.platform = o.platform;
+  int status = images_net_run("pull", &req, &o);
   images_opts_cleanup(&o);
-  if (rc < 0) {
-    cli_error("pull: %s", err.msg);
-    return 1;
-  }
-  return 0;
+  return status;
 }
 
 int cmd_push_main(int argc, char **argv) {
@@ -183,61 +174,15 @@ int cmd_push_main(int argc, char **argv) {
     images_opts_cleanup(&o);
     return st < 0 ? 0 : 2;
   }
-  struct err err;
-  err_clear(&err);
-  struct images_net n;
-  struct ref src, dst;
-  memset(&src, 0, sizeof(src));
-  memset(&dst, 0, sizeof(dst));
-  int rc = ref_parse(o.rest.v[0], &src, &err);
-  if (rc == 0)
-    rc = ref_parse(o.rest.v[o.rest.n - 1], &dst, &err);
-  if (rc == 0)
-    rc = images_net_open(&n, &o, &err);
-  struct store_tag tag;
-  memset(&tag, 0, sizeof(tag));
-  if (rc == 0) {
-    char *name = ref_string(&src);
-    rc = store_tag_get(n.store, name, &tag, &err);
-    free(name);
-  }
-  if (rc == 0)
-    rc = registry_push(n.reg, &dst, tag.digest, tag.media_type, &err);
-  if (rc == 0) {
-    char *name = ref_string(&dst);
-    printf("%s %s\n", name, tag.digest);
-    free(name);
-  }
-  store_tag_cleanup(&tag);
-  ref_cleanup(&src);
-  ref_cleanup(&dst);
-  if (n.store)
-    images_net_close(&n);
+  struct build_request req;
+  memset(&req, 0, sizeof(req));
+  req.action = BUILD_ACTION_PUSH;
+  req.tags = (const char *const *)o.rest.v;
+  req.ntags = 1;
+  req.push_dest = o.rest.n == 2 ? o.rest.v[1] : NULL;
+  int status = images_net_run("push", &req, &o);
   images_opts_cleanup(&o);
-  if (rc < 0) {
-    cli_error("push: %s", err.msg);
-    return 1;
-  }
-  return 0;
-}
-
-/* Sum of config and layer sizes of a stored image. */
-static uint64_t images_size(struct store *s, const struct store_tag *t) {
-  struct image_manifest m;
-  struct json_object *cfg = NULL;
-  char *md = NULL;
-  struct image_platform p;
-  struct err e;
-  if (image_platform_parse(NULL, &p, &e) < 0 ||
-      image_load(s, t->digest, t->media_type, &p, &m, &cfg, &md, &e) < 0)
-    return 0;
-  uint64_t total = (uint64_t)m.config.size;
-  for (size_t i = 0; i < m.nlayers; i++)
-    total += (uint64_t)m.layers[i].size;
-  image_manifest_cleanup(&m);
-  json_object_put(cfg);
-  free(md);
-  return total;
+  return status;
 }
 
 int cmd_images_main(int argc, char **argv) {
@@ -252,54 +197,33 @@ int cmd_images_main(int argc, char **argv) {
     images_opts_cleanup(&o);
     return st < 0 ? 0 : st;
   }
+  const struct builder_plugin *p = cli_builder();
+  if (p == NULL) {
+    images_opts_cleanup(&o);
+    return 2;
+  }
   struct err err;
   err_clear(&err);
-  struct store *s = NULL;
-  struct store_tag *tags = NULL;
+  struct images_store where = images_where(&o);
+  struct images_entry *v = NULL;
   size_t n = 0;
-  int rc = store_open(o.root, &s, &err);
-  if (rc == 0)
-    rc = store_tag_list(s, &tags, &n, &err);
+  int rc = p->images_list(&where, &v, &n, &err);
   if (rc == 0 && !o.quiet)
     printf("%-50s %-19s %12s\n", "REFERENCE", "DIGEST", "SIZE");
   for (size_t i = 0; rc == 0 && i < n; i++) {
-    if (o.quiet) {
-      printf("%s\n", tags[i].digest);
-      continue;
-    }
-    printf("%-50s %.19s %12llu\n", tags[i].name, tags[i].digest,
-           (unsigned long long)images_size(s, &tags[i]));
+    if (o.quiet)
+      printf("%s\n", v[i].digest);
+    else
+      printf("%-50s %.19s %12llu\n", v[i].name, v[i].digest,
+             (unsigned long long)v[i].size);
   }
-  store_tags_free(tags, n);
-  store_free(s);
+  p->images_list_free(v, n);
   images_opts_cleanup(&o);
   if (rc < 0) {
     cli_error("images: %s", err.msg);
     return 1;
   }
   return 0;
-}
-
-/* Removes unreferenced blobs when the store is not in use. */
-static int images_gc(struct store *s, bool quiet, struct err *err) {
-  int rc = store_lock(s, true, err);
-  if (rc == ERR_EXISTS) {
-    if (!quiet)
-      fprintf(stderr, "dockwright: store busy; unreferenced blobs are kept "
-                      "until the next prune\n");
-    err_clear(err);
-    return 0;
-  }
-  if (rc < 0)
-    return rc;
-  uint64_t freed = 0;
-  size_t removed = 0;
-  rc = image_gc(s, &freed, &removed, err);
-  store_unlock(s);
-  if (rc == 0 && !quiet)
-    printf("removed %zu blobs, %llu bytes\n", removed,
-           (unsigned long long)freed);
-  return rc;
 }
 
 int cmd_rmi_main(int argc, char **argv) {
@@ -316,25 +240,27 @@ int cmd_rmi_main(int argc, char **argv) {
     images_opts_cleanup(&o);
     return st < 0 ? 0 : 2;
   }
+  const struct builder_plugin *p = cli_builder();
+  if (p == NULL) {
+    images_opts_cleanup(&o);
+    return 2;
+  }
   struct err err;
   err_clear(&err);
-  struct store *s = NULL;
-  int rc = store_open(o.root, &s, &err);
-  for (size_t i = 0; rc == 0 && i < o.rest.n; i++) {
-    struct ref r;
-    rc = ref_parse(o.rest.v[i], &r, &err);
-    if (rc < 0)
-      break;
-    char *name = ref_string(&r);
-    rc = store_tag_remove(s, name, &err);
-    if (rc == 0)
-      printf("untagged %s\n", name);
-    free(name);
-    ref_cleanup(&r);
-  }
-  if (rc == 0)
-    rc = images_gc(s, o.quiet, &err);
-  store_free(s);
+  struct images_store where = images_where(&o);
+  struct strv untagged = STRV_INIT;
+  struct images_gc gc;
+  int rc = p->images_remove(&where, (const char *const *)o.rest.v, o.rest.n,
+                            &untagged, &gc, &err);
+  for (size_t i = 0; i < untagged.n; i++)
+    printf("untagged %s\n", untagged.v[i]);
+  if (rc == 0 && gc.busy && !o.quiet)
+    fprintf(stderr, "dockwright: store busy; unreferenced blobs are kept "
+                    "until the next prune\n");
+  else if (rc == 0 && !o.quiet)
+    printf("removed %zu blobs, %llu bytes\n", gc.blobs,
+           (unsigned long long)gc.bytes);
+  strv_cleanup(&untagged);
   images_opts_cleanup(&o);
   if (rc < 0) {
     cli_error("rmi: %s", err.msg);
@@ -360,38 +286,21 @@ int cmd_prune_main(int argc, char **argv) {
     images_opts_cleanup(&o);
     return st < 0 ? 0 : st;
   }
+  const struct builder_plugin *p = cli_builder();
+  if (p == NULL) {
+    images_opts_cleanup(&o);
+    return 2;
+  }
   struct err err;
   err_clear(&err);
-  struct store *s = NULL;
-  int rc = store_open(o.root, &s, &err);
-  if (rc == 0 && o.all) {
-    struct store_tag *tags;
-    size_t n;
-    rc = store_tag_list(s, &tags, &n, &err);
-    for (size_t i = 0; rc == 0 && i < n; i++)
-      rc = store_tag_remove(s, tags[i].name, &err);
-    if (rc == 0)
-      store_tags_free(tags, n);
-  }
-  if (rc == 0) {
-    rc = store_lock(s, true, &err);
-    size_t dropped = 0;
-    if (rc == 0)
-      rc = cache_prune(s, o.all, DW_CACHE_KEEP_BYTES, &dropped, &err);
-    if (rc == 0 && o.all)
-      rc = cache_prune_lowers(s, true, &err);
-    if (rc == 0 && dropped)
-      printf("removed %zu build cache entries\n", dropped);
-    if (rc == 0) {
-      uint64_t freed = 0;
-      size_t removed = 0;
-      rc = image_gc(s, &freed, &removed, &err);
-      if (rc == 0)
-        printf("removed %zu blobs, %llu bytes\n", removed,
-               (unsigned long long)freed);
-    }
-  }
-  store_free(s);
+  struct images_store where = images_where(&o);
+  struct images_gc gc;
+  int rc = p->images_prune(&where, o.all, &gc, &err);
+  if (rc == 0 && gc.cache_entries)
+    printf("removed %zu build cache entries\n", gc.cache_entries);
+  if (rc == 0)
+    printf("removed %zu blobs, %llu bytes\n", gc.blobs,
+           (unsigned long long)gc.bytes);
   images_opts_cleanup(&o);
   if (rc < 0) {
     cli_error("prune: %s", err.msg);

@@ -10,35 +10,20 @@
 #include <string.h>
 
 #include "../common/buf.h"
-#include "../builder/plugin.h"
 #include "cli.h"
 #include "dw_config.h"
 
 struct cli_command {
   const char *name;
-  int (*main)(int argc, char **argv); /* NULL: in the builder plugin */
+  int (*main)(int argc, char **argv);
   const char *summary;
 };
 
 static const struct cli_command cli_commands[] = {
 #define CLI_ENTRY(name, summary) {#name, cmd_##name##_main, summary},
-#define CLI_PLUGIN_ENTRY(name, summary) {#name, NULL, summary},
-    CLI_COMMAND_MAP(CLI_ENTRY) CLI_BUILDER_COMMAND_MAP(CLI_PLUGIN_ENTRY)
+    CLI_COMMAND_MAP(CLI_ENTRY) CLI_BUILDER_COMMAND_MAP(CLI_ENTRY)
 #undef CLI_ENTRY
-#undef CLI_PLUGIN_ENTRY
 };
-
-/* Runs a builder command from the plugin, loading it first. */
-static int cli_run_builder(const char *name, int argc, char **argv) {
-  struct err e;
-  err_clear(&e);
-  const struct builder_plugin *p = builder_plugin_load(&e);
-  if (p == NULL) {
-    cli_error("%s", e.msg);
-    return 2;
-  }
-  return p->run_command(name, argc, argv);
-}
 
 static void cli_usage(FILE *out) {
   fprintf(out, "Usage: dockwright <command> [options]\n"
@@ -73,8 +58,7 @@ int main(int argc, char **argv) {
     return cmd_serve_main(argc - 1, argv + 1);
   for (size_t i = 0; i < sizeof(cli_commands) / sizeof(cli_commands[0]); i++)
     if (strcmp(cmd, cli_commands[i].name) == 0)
-      return cli_commands[i].main ? cli_commands[i].main(argc - 1, argv + 1)
-                                  : cli_run_builder(cmd, argc - 1, argv + 1);
+      return cli_commands[i].main(argc - 1, argv + 1);
   cli_error("unknown command '%s'", cmd);
   cli_usage(stderr);
   return 2;

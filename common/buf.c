@@ -182,3 +182,12 @@ void strv_push(struct strv *sv, const char *s) {
 void strv_pushn(struct strv *sv, const char *s, size_t len) {
   strv_push_take(sv, xstrndup(s, len));
 }
+
+const char *strv_getenv(const char *const *env, size_t n, const char *name) {
+  size_t len = strlen(name);
+  const char *found = NULL;
+  for (size_t i = 0; i < n; i++)
+    if (env[i] && strncmp(env[i], name, len) == 0 && env[i][len] == '=')
+      found = env[i] + len + 1;
+  return found;
+}

@@ -62,6 +62,9 @@ void strv_push_take(struct strv *sv, char *s);
 /* Copies s. */
 void strv_push(struct strv *sv, const char *s);
 void strv_pushn(struct strv *sv, const char *s, size_t len);
+/* The value of `name` in an environment given as "K=V" strings (the last
+ * one wins, as in a shell), or NULL. */
+const char *strv_getenv(const char *const *env, size_t n, const char *name);
 
 /* Allocation helpers that never return NULL. */
 void *xmalloc(size_t n);

@@ -199,6 +199,68 @@ json_object *proto_code_action_resolved(struct server *self, struct doc *d,
                                         json_object *action,
                                         const struct proto_edit *edits,
                                         size_t n);
+/* ---- building from the editor (features/build.c, docs/editor-protocol.md) */
+
+/* workspace/executeCommand with one of the dockwright.* commands: the
+ * argument object's fields, borrowed from params (the arrays are owned:
+ * proto_build_cmd_cleanup). */
+struct proto_build_cmd {
+  const char *command;
+  const char *uri;
+  const char *target, *context, *platform, *output; /* NULL when absent */
+  const char **tags;                                /* owned array */
+  size_t ntags;
+  const char **arg_keys, **arg_values; /* owned arrays: buildArgs */
+  size_t nargs;
+  bool no_cache;
+  json_object *work_done_token; /* borrowed; NULL when absent */
+};
+int proto_read_execute_command(json_object *params,
+                               struct proto_build_cmd *out,
+                               struct err *err) DW_WARN_UNUSED;
+void proto_build_cmd_cleanup(struct proto_build_cmd *c);
+/* window/workDoneProgress/cancel: the token, borrowed. */
+int proto_read_progress_cancel(json_object *params, json_object **token,
+                               struct err *err) DW_WARN_UNUSED;
+
+/* One instruction's result in a build. */
+struct proto_build_step {
+  unsigned step, line; /* line: 1-based, the instruction's first */
+  char *text;          /* owned: "[3/9] RUN make" */
+  bool done, cached;
+  double seconds;
+  bool has_layer;
+  uint64_t layer_size;
+};
+/* A failed build's diagnostic (source "dockwright build"). */
+struct proto_build_diag {
+  struct lsp_range range; /* in the client's encoding */
+  char *message;          /* owned */
+};
+json_object *proto_build_result(const char *digest, const char *const *tags,
+                                size_t ntags,
+                                const struct proto_build_step *steps,
+                                size_t nsteps);
+/* $/progress params; kind "begin" (title), "report" or "end"; pct < 0:
+ * none. */
+json_object *proto_progress(json_object *token, const char *kind,
+                            const char *title, const char *message, int pct);
+json_object *proto_progress_create(json_object *token);
+json_object *proto_build_log(const char *uri, unsigned step,
+                             const char *stream, const char *text);
+json_object *proto_log_message(int type, const char *text);
+/* A publishDiagnostics of a document that is not open: only the build's. */
+json_object *proto_publish_build(const char *uri,
+                                 const struct proto_build_diag *g);
+
+struct proto_lens {
+  uint32_t line;
+  const char *title;
+  const char *command; /* "" for a lens that only shows */
+  const char *uri;     /* the argument object's uri (NULL: no arguments) */
+  const char *target;  /* and target, or NULL */
+};
+json_object *proto_code_lenses(const struct proto_lens *v, size_t n);
 
 /* dockwright/debugDocument: the text and two trees (S-expressions, either
  * may be NULL). */

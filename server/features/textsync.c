@@ -15,6 +15,7 @@
 #include "../methods.h"
 #include "../protocol.h"
 #include "../server.h"
+#include "build.h"
 #include "diagnostics.h"
 
 static void textsync__close(struct server *self, const char *uri) {
@@ -69,6 +70,8 @@ int textsync_did_change(struct server *self, const struct rpc_msg *msg,
   uint64_t t0 = uv_hrtime();
   for (size_t i = 0; i < c.nchanges; i++) {
     const struct proto_change *ch = &c.changes[i];
+    build_did_change(self, d, ch->has_range ? &ch->range : NULL, ch->text,
+                     ch->len);
     doc_apply_change(d, ch->has_range ? &ch->range : NULL, self->encoding,
                      ch->text, ch->len);
   }
