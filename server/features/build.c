@@ -345,6 +345,7 @@ static void build__on_step_done(struct build_job *j,
   if (s == NULL)
     return;
   s->done = true;
+  j->cur_step = 0; /* lines from now until the next step are no step's */
   s->cached = ev->cached;
   s->seconds = ev->seconds;
   j->done_steps++;
@@ -410,70 +411,69 @@ static struct lsp_range build__fail_range(struct build_job *j, unsigned line) {
   return r;
 }
 
-/* The terminal event: answer, end the progress, keep what the editor
- * shows afterwards. */
+/* The terminal event: keep what the editor shows afterwards, end the
+ * progress, answer.  The answer goes last, so a client that stops
+ * listening at the answer has seen the whole progress and the lens
+ * refresh. */
 static void build__finish(struct build_job *j, const struct build_event *ev) {
   struct server *self = j->self;
   bool quiet = build__quiet(j);
   struct build_doc *bd = quiet ? NULL : build__doc(j->st, j->uri, true);
   bool had_diag = bd && bd->has_diag;
-  if (ev->kind == BUILD_EV_DONE) {
-    if (j->pending) {
-      rpc_pending_reply(&self->rpc, j->pending,
-                        proto_build_result(ev->text,
-                                           (const char *const *)j->tags.v,
-                                           j->tags.n, j->steps, j->nsteps));
-      j->pending = NULL;
+  if (bd && ev->kind == BUILD_EV_DONE && j->kind != BUILD_KIND_PUSH)
+    bd->has_diag = false;
+  if (bd && ev->kind == BUILD_EV_FAILED && ev->line > 0 &&
+      j->kind != BUILD_KIND_PUSH) {
+    struct buf g = BUF_INIT;
+    buf_puts(&g, ev->text);
+    for (size_t k = 0; k < BUILD_TAIL_LINES; k++) {
+      const char *t = j->tail[(j->tail_next + k) % BUILD_TAIL_LINES];
+      if (t)
+        buf_printf(&g, "\n%s", t);
     }
-    build__log(j, 0, "status", ev->text);
-    build__progress(j, "end", NULL, ev->text);
-    if (bd)
-      bd->has_diag = false;
-  } else if (ev->kind == BUILD_EV_FAILED) {
-    struct buf m = BUF_INIT;
-    buf_printf(&m, "failed: %s", ev->text);
-    build__log(j, 0, "status", buf_cstr(&m));
-    build__progress(j, "end", NULL, buf_cstr(&m));
-    buf_cleanup(&m);
-    if (j->pending) {
-      rpc_pending_reply_error(&self->rpc, j->pending, RPC_REQUEST_FAILED,
-                              ev->text);
-      j->pending = NULL;
-    }
-    if (bd && ev->line > 0 && j->kind != BUILD_KIND_PUSH) {
-      struct buf g = BUF_INIT;
-      buf_puts(&g, ev->text);
-      for (size_t k = 0; k < BUILD_TAIL_LINES; k++) {
-        const char *t = j->tail[(j->tail_next + k) % BUILD_TAIL_LINES];
-        if (t)
-          buf_printf(&g, "\n%s", t);
-      }
-      free(bd->diag.message);
-      bd->diag.message = buf_take(&g);
-      bd->diag.range = build__fail_range(j, ev->line);
-      bd->has_diag = true;
-    }
-  } else {
-    build__log(j, 0, "status", "cancelled");
-    build__progress(j, "end", NULL, "cancelled");
-    if (j->pending) {
-      rpc_pending_reply_error(&self->rpc, j->pending, RPC_REQUEST_CANCELLED,
-                              "cancelled");
-      j->pending = NULL;
-    }
+    free(bd->diag.message);
+    bd->diag.message = buf_take(&g);
+    bd->diag.range = build__fail_range(j, ev->line);
+    bd->has_diag = true;
   }
-  if (bd && j->kind != BUILD_KIND_PUSH) {
-    /* The lenses show the steps this build finished. */
+  bool lenses = bd && j->kind != BUILD_KIND_PUSH && j->nsteps > 0;
+  if (lenses) { /* the steps this build finished */
     build__steps_free(bd->steps, bd->nsteps);
     bd->steps = j->steps;
     bd->nsteps = j->nsteps;
     j->steps = NULL;
     j->nsteps = 0;
-    if (self->caps.code_lens_refresh)
-      rpc_request(&self->rpc, "workspace/codeLens/refresh", NULL, NULL, NULL);
   }
+
+  struct buf m = BUF_INIT;
+  if (ev->kind == BUILD_EV_DONE)
+    buf_puts(&m, ev->text);
+  else if (ev->kind == BUILD_EV_FAILED)
+    buf_printf(&m, "failed: %s", ev->text);
+  else
+    buf_puts(&m, "cancelled");
+  build__log(j, 0, "status", buf_cstr(&m));
+  build__progress(j, "end", NULL, buf_cstr(&m));
+  buf_cleanup(&m);
+
+  if (lenses && self->caps.code_lens_refresh)
+    rpc_request(&self->rpc, "workspace/codeLens/refresh", NULL, NULL, NULL);
   if (bd && (had_diag || bd->has_diag))
     build__republish(self, j->uri);
+
+  if (j->pending && ev->kind == BUILD_EV_DONE)
+    rpc_pending_reply(&self->rpc, j->pending,
+                      proto_build_result(ev->text,
+                                         (const char *const *)j->tags.v,
+                                         j->tags.n, bd ? bd->steps : NULL,
+                                         lenses ? bd->nsteps : 0));
+  else if (j->pending && ev->kind == BUILD_EV_FAILED)
+    rpc_pending_reply_error(&self->rpc, j->pending, RPC_REQUEST_FAILED,
+                            ev->text);
+  else if (j->pending)
+    rpc_pending_reply_error(&self->rpc, j->pending, RPC_REQUEST_CANCELLED,
+                            "cancelled");
+  j->pending = NULL;
   build__job_free(j);
 }
 
