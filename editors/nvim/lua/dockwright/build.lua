@@ -108,11 +108,9 @@ local function on_progress(token, v)
   local blob = v.kind == 'report' and v.message and v.message:match('^p[uo][ls][lh] sha256:')
   if blob and t.last_blob and now - t.last_blob < 1000 then return end
   if blob then t.last_blob = now end
-  local level = vim.log.levels.INFO
-  if v.kind == 'end' and v.message and v.message:match('^failed') then
-    level = vim.log.levels.ERROR
-  end
-  vim.notify('dockwright: ' .. msg, level, { title = 'Dockwright' })
+  -- The end is told once, with the request's answer (done()).
+  if v.kind == 'end' then return end
+  vim.notify('dockwright: ' .. msg, vim.log.levels.INFO, { title = 'Dockwright' })
 end
 
 function B.handlers()
