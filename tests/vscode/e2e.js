@@ -32,8 +32,9 @@ async function quickInput(page, opener, text) {
 async function openFile(page, name) {
   await quickInput(page, 'Control+P', name);
   // The row whose file name is exactly `name` (quick open matches fuzzily).
-  const row = page.locator(
-    `.quick-input-list .monaco-list-row:has(.label-name :text-is("${name}"))`).first();
+  const exact = new RegExp(`^${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`);
+  const row = page.locator('.quick-input-list .monaco-list-row')
+    .filter({ has: page.locator('.label-name', { hasText: exact }) }).first();
   await row.waitFor({ timeout: 30000 });
   await row.click();
   await page.waitForFunction((n) => {
