@@ -27,6 +27,8 @@ local build = require('dockwright.build')
 dw.setup({
   cmd = { vim.env.DW, '--stdio' },
   settings = { diagnostics = { debounceMs = 0 }, root = vim.env.STORE },
+  build = vim.env.BUILD_ARGS and vim.env.BUILD_ARGS ~= '{}'
+    and { buildArgs = vim.fn.json_decode(vim.env.BUILD_ARGS) } or {},
   open_log = true,
 })
 
@@ -100,7 +102,7 @@ local app = vim.api.nvim_get_current_buf()
 vim.wait(5000, function() return dw.client(app) ~= nil end, 20)
 build.last = nil
 vim.cmd('DockwrightBuildAndPush ' .. vim.env.TAG)
-local finished = vim.wait(180000, function() return build.last ~= nil end, 50)
+local finished = vim.wait(tonumber(vim.env.BUILD_TIMEOUT_MS or '180000'), function() return build.last ~= nil end, 50)
 check(':DockwrightBuildAndPush finishes', finished)
 local last = build.last or {}
 check('build and push succeeded', last.ok == true, last.message)
@@ -122,7 +124,8 @@ for _, m in ipairs(notes) do
 end
 check('progress shown with vim.notify', progress_notes >= 3, 'notes: ' .. progress_notes)
 local log = table.concat(build.log_lines(), '\n')
-check('the build log buffer has the RUN output', log:find('hello from nvim', 1, true) ~= nil)
+check('the build log buffer has the RUN output',
+  log:find(vim.env.LOG_MARK or 'hello from nvim', 1, true) ~= nil)
 local logwin = #vim.fn.win_findbuf(vim.fn.bufnr('dockwright://build-log')) > 0
 check('the build log is shown in a window', logwin)
 check('the tag is remembered for the buffer',

@@ -1,13 +1,15 @@
 // Drives code-server's VS Code workbench in Debian's Chromium through
 // playwright-core (run by tests/vscode/run.sh, which installs the .vsix and
 // starts code-server):
-//   node e2e.js URL TAG ARTIFACTS_DIR
+//   node e2e.js URL TAG ARTIFACTS_DIR [LOG_MARK]
+//   (LOG_MARK: a line the build prints; E2E_BUILD_MS: how long it may take)
 // Prints "ok - ..." / "not ok - ..." per check, "digest <short>" for the
 // shell to compare with the registry, and keeps screenshots in
 // ARTIFACTS_DIR.
 'use strict';
 const { chromium } = require('playwright-core');
-const [url, tag, artifacts] = process.argv.slice(2);
+const [url, tag, artifacts, logMark = 'hello from vscode'] = process.argv.slice(2);
+const buildMs = Number(process.env.E2E_BUILD_MS || 240000);
 
 let passed = 0;
 let failed = 0;
@@ -116,7 +118,7 @@ async function textOf(locator) {
     let shotTaken = false;
     const doneRe = /pushed\s+([0-9a-f]{12})/;
     let digest = null;
-    const until = Date.now() + 240000;
+    const until = Date.now() + buildMs;
     while (Date.now() < until) {
       const texts = await textOf(page.locator('.notification-toast'));
       for (const line of texts.split('\n')) if (line.trim()) seen.add(line.trim());
@@ -140,14 +142,21 @@ async function textOf(locator) {
     check('the status bar shows the last build', st);
     await shot(page, '4-pushed');
 
+    // The output view renders only the lines in sight: its filter box
+    // brings the ones we look for into view.
     await runCommand(page, 'Dockwright: Show Build Log');
-    const out = page.locator('.output-view .view-lines, .panel .monaco-editor .view-lines');
-    const hasLog = await page.waitForFunction(() => {
-      const t = [...document.querySelectorAll('.panel .view-lines')].map((e) => e.innerText).join('\n');
-      return /hello from vscode/.test(t) && /\[progress\] \[\d+\/\d+\]/.test(t);
-    }, null, { timeout: 15000 }).then(() => true, () => false);
-    check('the Dockwright Build output channel has the log and the progress', hasLog,
-      (await textOf(out)).slice(0, 300));
+    const filter = page.locator('.panel input[placeholder="Filter"]').first();
+    const lines = async (want) => {
+      await filter.fill(want);
+      return page.waitForFunction((w) => [...document.querySelectorAll('.panel .view-lines')]
+        .some((e) => e.innerText.includes(w)), want, { timeout: 10000 })
+        .then(() => true, () => false);
+    };
+    const hasFilter = await filter.waitFor({ timeout: 10000 }).then(() => true, () => false);
+    check('the Dockwright Build output channel has the build log',
+      hasFilter && await lines(logMark), `filter box: ${hasFilter}`);
+    check('... and each step\'s progress message', hasFilter && await lines('[progress] [2/'));
+    await filter.fill('');
     await shot(page, '5-log');
   } catch (e) {
     failed++;
