@@ -125,7 +125,7 @@ end
 check('progress shown with vim.notify', progress_notes >= 3, 'notes: ' .. progress_notes)
 local log = table.concat(build.log_lines(), '\n')
 check('the build log buffer has the RUN output',
-  log:find(vim.env.LOG_MARK or 'hello from nvim', 1, true) ~= nil)
+  log:find(vim.env.LOG_MARK or 'hello from nvim 42', 1, true) ~= nil)
 local logwin = #vim.fn.win_findbuf(vim.fn.bufnr('dockwright://build-log')) > 0
 check('the build log is shown in a window', logwin)
 check('the tag is remembered for the buffer',

@@ -36,7 +36,7 @@ printf 'FROM %s/busybox:latest\nEXPOSE 99999\n' "$REG" > "$T/bad/Dockerfile"
 printf 'FROM %s/busybox:latest\nRUN true\n' "$REG" > "$T/cf/Containerfile"
 cat > "$T/app/Dockerfile" <<EOF
 FROM $REG/busybox:latest
-RUN echo hello from nvim && echo built > /built
+RUN echo "hello from nvim \$((40 + 2))" && echo built > /built
 COPY greeting.txt /greeting.txt
 CMD ["cat", "/greeting.txt"]
 EOF
@@ -56,7 +56,7 @@ if [[ -n ${DW_E2E_BASE_OCI:-} ]]; then
   BUILD_ARGS="{\"BASE\": \"$REG/debian:bookworm\"}"
   cli_args=(--build-arg "BASE=$REG/debian:bookworm")
 fi
-export BUILD_ARGS LOG_MARK=${DW_E2E_LOG_MARK:-hello from nvim}
+export BUILD_ARGS LOG_MARK=${DW_E2E_LOG_MARK:-hello from nvim 42}
 export BUILD_TIMEOUT_MS=$(( ${DW_E2E_TIMEOUT:-400} * 1000 - 60000 ))
 
 TAG=$REG/dw/nvim-app:v1

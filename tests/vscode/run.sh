@@ -55,7 +55,7 @@ rm -f "$ART"/*.png
 printf 'FROM %s/busybox:latest\nEXPOSE 99999\n' "$REG" > "$W/broken.Dockerfile"
 cat > "$W/Dockerfile" <<EOF
 FROM $REG/busybox:latest
-RUN echo hello from vscode && sleep 2 && echo built > /built
+RUN echo "hello from vscode \$((40 + 2))" && sleep 2 && echo built > /built
 COPY greeting.txt /greeting.txt
 RUN sleep 1
 CMD ["cat", "/greeting.txt"]
@@ -111,7 +111,7 @@ start=$(date +%s)
 limit=${DW_E2E_TIMEOUT:-420}
 NODE_PATH=$CS/node_modules E2E_BUILD_MS=$(( (limit - 180) * 1000 )) \
   timeout "$limit" node "$VS_DIR/e2e.js" "http://127.0.0.1:$port/?folder=$W" \
-  "$TAG" "$ART" "${DW_E2E_LOG_MARK:-hello from vscode}" >"$T/e2e.out" 2>&1
+  "$TAG" "$ART" "${DW_E2E_LOG_MARK:-hello from vscode 42}" >"$T/e2e.out" 2>&1
 rc=$?
 echo "# workbench session: $(( $(date +%s) - start )) s, exit $rc"
 cat "$T/e2e.out"
