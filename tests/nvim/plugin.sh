@@ -42,6 +42,8 @@ CMD ["cat", "/greeting.txt"]
 EOF
 echo "hi from the context" > "$T/app/greeting.txt"
 printf 'FROM %s/busybox:latest\nRUN echo about to fail && exit 3\n' "$REG" > "$T/fail/Dockerfile"
+mkdir -p "$T/slow"
+printf 'FROM %s/busybox:latest\nRUN sleep 300\n' "$REG" > "$T/slow/Dockerfile"
 
 # DW_E2E_APP (a directory to build instead, e.g. examples/flask),
 # DW_E2E_BASE_OCI (an image such as oci:DIR:debian, pushed as
@@ -61,7 +63,7 @@ export BUILD_TIMEOUT_MS=$(( ${DW_E2E_TIMEOUT:-400} * 1000 - 60000 ))
 
 TAG=$REG/dw/nvim-app:v1
 export BAD=$T/bad/Dockerfile APP=$T/app/Dockerfile FAILING=$T/fail/Dockerfile \
-  CONTAINERFILE=$T/cf/Containerfile TAG STORE=$T/store
+  CONTAINERFILE=$T/cf/Containerfile SLOW=$T/slow/Dockerfile TAG STORE=$T/store
 start=$(date +%s.%N)
 timeout "${DW_E2E_TIMEOUT:-400}" nvim --headless -u NONE -i NONE -n \
   --cmd "set rtp^=$REPO/editors/nvim,$T/rtp" --cmd "filetype on" \

@@ -39,11 +39,6 @@ local function notify_server(client, method, params)
   return client.notify(method, params)
 end
 
-local function cancel_request(client, id)
-  if new_api then return client:cancel_request(id) end
-  return client.cancel_request(id)
-end
-
 function B.configure(m)
   plugin = m
 end
@@ -88,6 +83,8 @@ end
 
 -- Progress ---------------------------------------------------------------
 
+local done -- (below) the end of a build: the answer, or a cancelled progress
+
 local function on_progress(token, v)
   local t = tokens[token]
   if not t or type(v) ~= 'table' then return end
@@ -109,7 +106,16 @@ local function on_progress(token, v)
   if blob and t.last_blob and now - t.last_blob < 1000 then return end
   if blob then t.last_blob = now end
   -- The end is told once, with the request's answer (done()).
-  if v.kind == 'end' then return end
+  -- Neovim drops every RequestCancelled answer as the acknowledgement of
+  -- a $/cancelRequest, so a cancelled build ends with its progress.
+  if v.kind == 'end' then
+    if v.message == 'cancelled' then
+      vim.schedule(function()
+        if tokens[token] then done(token, { code = -32800, message = 'cancelled' }) end
+      end)
+    end
+    return
+  end
   vim.notify('dockwright: ' .. msg, vim.log.levels.INFO, { title = 'Dockwright' })
 end
 
@@ -132,7 +138,7 @@ end
 
 -- Running a build ----------------------------------------------------------
 
-local function done(token, err, result)
+function done(token, err, result)
   local t = tokens[token]
   tokens[token] = nil
   if not t then return end
@@ -248,7 +254,6 @@ function B.cancel(bufnr)
     return
   end
   notify_server(t.client, 'window/workDoneProgress/cancel', { token = token })
-  cancel_request(t.client, t.request_id)
 end
 
 function B.create_commands()
