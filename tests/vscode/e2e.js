@@ -159,6 +159,25 @@ async function textOf(locator) {
     check('... and each step\'s progress message', hasFilter && await lines('[progress] [2/'));
     await filter.fill('');
     await shot(page, '5-log');
+
+    // 4. Cancel from the notification during a long RUN.
+    await openFile(page, 'slow.Dockerfile');
+    await runCommand(page, 'Dockwright: Build Image');
+    await box.waitFor({ state: 'visible', timeout: 15000 });
+    await box.fill(`${tag}-slow`);
+    await page.keyboard.press('Enter');
+    const slowToast = page.locator('.notification-toast', { hasText: 'RUN sleep 300' }).first();
+    const running = await slowToast.waitFor({ timeout: 60000 }).then(() => true, () => false);
+    check('the long RUN shows in the notification', running);
+    if (running) {
+      const t1 = Date.now();
+      await slowToast.locator('.monaco-button', { hasText: 'Cancel' }).first().click();
+      const gone = page.locator('.statusbar-item:has(.codicon-circle-slash)', { hasText: 'cancelled' });
+      const cancelled = await gone.first().waitFor({ timeout: 30000 }).then(() => true, () => false);
+      check('Cancel in the notification cancels the build', cancelled);
+      console.log(`# cancel took ${Date.now() - t1} ms`);
+      await shot(page, '6-cancelled');
+    }
   } catch (e) {
     failed++;
     console.log(`not ok - the workbench session (${String(e.message || e).split('\n')[0]})`);

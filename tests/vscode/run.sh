@@ -53,6 +53,7 @@ W=$T/work
 mkdir -p "$W" "$T/cs-data/User" "$T/cs-ext" "$ART"
 rm -f "$ART"/*.png
 printf 'FROM %s/busybox:latest\nEXPOSE 99999\n' "$REG" > "$W/broken.Dockerfile"
+printf 'FROM %s/busybox:latest\nRUN sleep 300\n' "$REG" > "$W/slow.Dockerfile"
 cat > "$W/Dockerfile" <<EOF
 FROM $REG/busybox:latest
 RUN echo "hello from vscode \$((40 + 2))" && sleep 2 && echo built > /built
