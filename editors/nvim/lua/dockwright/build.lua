@@ -49,9 +49,9 @@ local function log_buffer()
   if log_buf and vim.api.nvim_buf_is_valid(log_buf) then return log_buf end
   log_buf = vim.api.nvim_create_buf(false, true)
   vim.api.nvim_buf_set_name(log_buf, 'dockwright://build-log')
-  vim.api.nvim_buf_set_option(log_buf, 'bufhidden', 'hide')
-  vim.api.nvim_buf_set_option(log_buf, 'swapfile', false)
-  vim.api.nvim_buf_set_option(log_buf, 'filetype', 'dockwrightlog')
+  vim.bo[log_buf].bufhidden = 'hide'
+  vim.bo[log_buf].swapfile = false
+  vim.bo[log_buf].filetype = 'dockwrightlog'
   return log_buf
 end
 
