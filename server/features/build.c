@@ -687,6 +687,7 @@ static int build__prepare(struct server *self, struct build_job *j,
   j->req.platform = build__keep(j, c->platform);
   j->req.output = build__keep(j, c->output);
   j->req.no_cache = c->no_cache;
+  j->req.background = true; /* the loop thread answers first */
   j->req.root = build__keep(j, self->settings.root);
   for (size_t i = 0; i < self->settings.insecure.n; i++)
     strv_push(&j->insecure, self->settings.insecure.v[i]);
