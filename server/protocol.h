@@ -97,7 +97,7 @@ json_object *proto_diagnostic_unchanged(const char *result_id);
  * proto_build_cmd_cleanup). */
 struct proto_build_cmd {
   const char *command;
-  const char *uri;
+  const char *uri; /* NULL when the command came without an argument */
   const char *target, *context, *platform, *output; /* NULL when absent */
   const char **tags;                                /* owned array */
   size_t ntags;

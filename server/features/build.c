@@ -720,6 +720,20 @@ int build_execute_command(struct server *self, const struct rpc_msg *msg,
       rc = RPC_INVALID_PARAMS;
     }
   }
+  if (rc == 0 && c.uri == NULL) {
+    /* Without an argument, the one open Dockerfile (a client that cannot
+     * pass arguments, like Helix's :lsp-workspace-command). */
+    if (self->docs.n == 1) {
+      c.uri = self->docs.v[0]->uri;
+    } else {
+      err_set(err, ERR_INVALID,
+              "%s takes one argument object with at least \"uri\" "
+              "(it may be left out only while exactly one Dockerfile is "
+              "open; %zu are)",
+              c.command, self->docs.n);
+      rc = RPC_INVALID_PARAMS;
+    }
+  }
   if (rc) {
     proto_build_cmd_cleanup(&c);
     return rc;

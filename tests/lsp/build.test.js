@@ -35,8 +35,11 @@ test.after(() => {
 
 // A session of a client that declares window.workDoneProgress and
 // codeLens refresh, with the store under the test's directory.
-async function session(t, extra = {}) {
+async function session(t, extra = {}, env = {}) {
+  const saved = { ...process.env };
+  Object.assign(process.env, env); // the child's environment at spawn
   const s = start();
+  process.env = saved;
   t.after(() => s.kill());
   await s.initialize({
     initializationOptions: { dockwright: { root: store,
@@ -87,7 +90,9 @@ test('initialize advertises the three commands and code lenses',
 
 test('a multi-stage build: progress in order, result, log, lenses',
   { skip, ...timeout }, async (t) => {
-    const s = await session(t);
+    // The server passes SOURCE_DATE_EPOCH on: the rebuild is the same
+    // image, byte for byte.
+    const s = await session(t, {}, { SOURCE_DATE_EPOCH: '1700000000' });
     const text = [
       `FROM ${registry.host}/busybox:latest AS build`,
       'RUN echo hello-from-run && echo built > /out.txt',
@@ -339,12 +344,26 @@ test('buildAndPush lands the image in the registry; push alone too',
     assert.equal((await s.stop()).code, 0);
   });
 
+test('without an argument: the one open Dockerfile', { skip, ...timeout },
+  async (t) => {
+    const s = await session(t);
+    const uri = await project(s, 'noarg',
+      `FROM ${registry.host}/busybox:latest\nRUN echo no-arguments\n`);
+    const res = await s.request('workspace/executeCommand',
+      { command: 'dockwright.build' });
+    assert.deepEqual(res.tags, ['localhost/noarg:latest']);
+    assert.ok(s.notifications.some((n) => n.method === 'dockwright/buildLog' &&
+      n.params.uri === uri && /no-arguments/.test(n.params.text)));
+    assert.equal((await s.stop()).code, 0);
+  });
+
 test('bad arguments are errors that name the field', { skip }, async (t) => {
   const s = await session(t);
   const e = (p) => s.request('workspace/executeCommand', p).then(
     () => assert.fail('no error'), (x) => x);
   let x = await e({ command: 'dockwright.build', arguments: [] });
   assert.equal(x.code, -32602);
+  assert.match(x.message, /exactly one Dockerfile is open; 0 are/);
   x = await e({ command: 'dockwright.build', arguments: [{ uri: 'file:///x/Dockerfile', tags: 'a' }] });
   assert.match(x.message, /tags/);
   x = await e({ command: 'dockwright.nope', arguments: [{ uri: 'file:///x' }] });
