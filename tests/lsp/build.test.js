@@ -102,8 +102,12 @@ test('a multi-stage build: progress in order, result, log, lenses',
       '',
     ].join('\n');
     const uri = await project(s, 'My Multi', text);
+    // The builder is mapped on the first build command, not before.
+    const maps = () => fs.readFileSync(`/proc/${s.proc.pid}/maps`, 'utf8');
+    assert.doesNotMatch(maps(), /libdockwright-builder/);
     const since = s.notifications.length;
     const res = await build(s, { uri });
+    assert.match(maps(), /libdockwright-builder/);
     assert.match(res.digest, /^sha256:[0-9a-f]{64}$/);
     assert.deepEqual(res.tags, ['localhost/my-multi:latest']);
     assert.equal(res.steps.length, 5, JSON.stringify(res.steps));
@@ -355,6 +359,54 @@ test('without an argument: the one open Dockerfile', { skip, ...timeout },
     assert.ok(s.notifications.some((n) => n.method === 'dockwright/buildLog' &&
       n.params.uri === uri && /no-arguments/.test(n.params.text)));
     assert.equal((await s.stop()).code, 0);
+  });
+
+test('credentials never reach progress, logs, diagnostics or errors',
+  { skip, ...timeout }, async (t) => {
+    const password = 'S3cret-pass-word';
+    const locked = await reg.startRegistry(path.join(dir, 'locked'),
+      { user: 'tester', password });
+    t.after(() => locked.stop());
+    const good = reg.dockerConfig(path.join(dir, 'cfg-good'), locked.host,
+      'tester', password);
+    const s = await session(t, {}, { DOCKER_CONFIG: good });
+    const uri = await project(s, 'secret',
+      `FROM ${registry.host}/busybox:latest\nRUN echo pushing\n`);
+    const tag = `${locked.host}/private/app:1`;
+    const res = await build(s, { uri, tags: [tag] }, 'dockwright.buildAndPush');
+    assert.match(res.digest, /^sha256:/);
+    // A wrong password fails, and says nothing of it either.
+    const wrong = 'Wr0ng-pass-word';
+    const bad = reg.dockerConfig(path.join(dir, 'cfg-bad'), locked.host,
+      'tester', wrong);
+    const s2 = await session(t, {}, { DOCKER_CONFIG: bad });
+    const uri2 = await project(s2, 'secret2',
+      `FROM ${registry.host}/busybox:latest\n`);
+    const e = await build(s2, { uri: uri2, tags: [`${locked.host}/private/app:2`] },
+      'dockwright.buildAndPush').then(() => assert.fail('pushed'), (x) => x);
+    assert.equal(e.code, -32803);
+    const said = JSON.stringify([s.notifications, s2.notifications, e.message]);
+    for (const secret of [password, wrong,
+      Buffer.from(`tester:${password}`).toString('base64'),
+      Buffer.from(`tester:${wrong}`).toString('base64')])
+      assert.ok(!said.includes(secret), `${secret} was sent to the client`);
+    assert.equal((await s.stop()).code, 0);
+    assert.equal((await s2.stop()).code, 0);
+  });
+
+test('exit during a build: the build is cancelled, the server exits cleanly',
+  { skip, ...timeout }, async (t) => {
+    const s = await session(t);
+    const uri = await project(s, 'exit', `FROM ${registry.host}/busybox:latest\nRUN sleep 30\n`);
+    const pending = build(s, { uri }).catch((x) => x);
+    await s.waitFor('$/progress',
+      (p) => p.value.kind === 'report' && /RUN sleep 30$/.test(p.value.message),
+      60000);
+    const t0 = Date.now();
+    assert.equal((await s.stop()).code, 0);
+    assert.ok(Date.now() - t0 < 10000, `${Date.now() - t0} ms`);
+    const e = await pending;
+    assert.ok(e instanceof Error, 'the build request got no result');
   });
 
 test('bad arguments are errors that name the field', { skip }, async (t) => {
