@@ -348,14 +348,19 @@ test('buildAndPush lands the image in the registry; push alone too',
     assert.equal((await s.stop()).code, 0);
   });
 
-test('without an argument: the one open Dockerfile', { skip, ...timeout },
-  async (t) => {
+test('without an argument: the one open Dockerfile; the client\'s token',
+  { skip, ...timeout }, async (t) => {
     const s = await session(t);
     const uri = await project(s, 'noarg',
       `FROM ${registry.host}/busybox:latest\nRUN echo no-arguments\n`);
     const res = await s.request('workspace/executeCommand',
-      { command: 'dockwright.build' });
+      { command: 'dockwright.build', workDoneToken: 'client-token-7' });
     assert.deepEqual(res.tags, ['localhost/noarg:latest']);
+    // The request's own token is used: no token was asked for.
+    assert.equal(s.progressCreates.length, 0);
+    const p = progress(s, 'client-token-7');
+    assert.equal(p[0].kind, 'begin');
+    assert.equal(p[p.length - 1].message, res.digest);
     assert.ok(s.notifications.some((n) => n.method === 'dockwright/buildLog' &&
       n.params.uri === uri && /no-arguments/.test(n.params.text)));
     assert.equal((await s.stop()).code, 0);
