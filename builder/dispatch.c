@@ -1374,8 +1374,8 @@ int dispatch_run(const struct build_request *req, uv_loop_t *loop,
   rc = store_lock(d->store, false, err);
   if (rc < 0)
     goto out;
-  struct registry_opts ro = {req->insecure, req->ninsecure, d_reg_log, d,
-                             d_reg_progress};
+  struct registry_opts ro = {req->insecure,  req->ninsecure, d_reg_log, d,
+                             d_reg_progress, req->env,       req->nenv};
   rc = registry_new(loop, d->store, &ro, cancel, &d->reg, err);
   if (rc < 0)
     goto out;

@@ -1108,6 +1108,11 @@ int proto_read_execute_command(json_object *params,
                            json_object_array_length(args) > 0
                        ? json_object_array_get_idx(args, 0)
                        : NULL;
+  /* No argument at all: the caller decides (clients like Helix send
+   * none). */
+  if (a == NULL &&
+      (args == NULL || json_object_is_type(args, json_type_array)))
+    return 0;
   if (!json_object_is_type(a, json_type_object)) {
     err_set(err, ERR_INVALID,
             "%s takes one argument object with at least \"uri\"",

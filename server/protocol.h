@@ -206,7 +206,7 @@ json_object *proto_code_action_resolved(struct server *self, struct doc *d,
  * proto_build_cmd_cleanup). */
 struct proto_build_cmd {
   const char *command;
-  const char *uri;
+  const char *uri; /* NULL when the command came without an argument */
   const char *target, *context, *platform, *output; /* NULL when absent */
   const char **tags;                                /* owned array */
   size_t ntags;

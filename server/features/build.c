@@ -462,11 +462,10 @@ static void build__finish(struct build_job *j, const struct build_event *ev) {
     build__republish(self, j->uri);
 
   if (j->pending && ev->kind == BUILD_EV_DONE)
-    rpc_pending_reply(&self->rpc, j->pending,
-                      proto_build_result(ev->text,
-                                         (const char *const *)j->tags.v,
-                                         j->tags.n, bd ? bd->steps : NULL,
-                                         lenses ? bd->nsteps : 0));
+    rpc_pending_reply(
+        &self->rpc, j->pending,
+        proto_build_result(ev->text, (const char *const *)j->tags.v, j->tags.n,
+                           bd ? bd->steps : NULL, lenses ? bd->nsteps : 0));
   else if (j->pending && ev->kind == BUILD_EV_FAILED)
     rpc_pending_reply_error(&self->rpc, j->pending, RPC_REQUEST_FAILED,
                             ev->text);
@@ -615,12 +614,15 @@ static const char *build__keep(struct build_job *j, const char *s) {
   return j->strings.v[j->strings.n - 1];
 }
 
-/* The variables a build may take from the server's environment: where the
- * store is by default and the reproducible-build clock.  Build arguments
- * and secrets come only from the command. */
+/* The variables a build may take from the server's environment (the
+ * editor's): where the store is by default, the reproducible-build clock
+ * and the proxies.  Build arguments and secrets come only from the
+ * command. */
 static void build__env(struct build_job *j) {
-  static const char *const keep[] = {"DOCKWRIGHT_ROOT", "XDG_DATA_HOME",
-                                     "HOME", "SOURCE_DATE_EPOCH"};
+  static const char *const keep[] = {
+      "DOCKWRIGHT_ROOT", "XDG_DATA_HOME", "HOME",        "SOURCE_DATE_EPOCH",
+      "http_proxy",      "https_proxy",   "HTTPS_PROXY", "all_proxy",
+      "ALL_PROXY",       "no_proxy",      "NO_PROXY"};
   for (char **e = environ; e && *e; e++)
     for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++) {
       size_t n = strlen(keep[i]);
@@ -685,6 +687,7 @@ static int build__prepare(struct server *self, struct build_job *j,
   j->req.platform = build__keep(j, c->platform);
   j->req.output = build__keep(j, c->output);
   j->req.no_cache = c->no_cache;
+  j->req.background = true; /* the loop thread answers first */
   j->req.root = build__keep(j, self->settings.root);
   for (size_t i = 0; i < self->settings.insecure.n; i++)
     strv_push(&j->insecure, self->settings.insecure.v[i]);
@@ -714,6 +717,20 @@ int build_execute_command(struct server *self, const struct rpc_msg *msg,
       kind = BUILD_KIND_BOTH;
     else {
       err_set(err, ERR_INVALID, "unknown command %.200s", c.command);
+      rc = RPC_INVALID_PARAMS;
+    }
+  }
+  if (rc == 0 && c.uri == NULL) {
+    /* Without an argument, the one open Dockerfile (a client that cannot
+     * pass arguments, like Helix's :lsp-workspace-command). */
+    if (self->docs.n == 1) {
+      c.uri = self->docs.v[0]->uri;
+    } else {
+      err_set(err, ERR_INVALID,
+              "%s takes one argument object with at least \"uri\" "
+              "(it may be left out only while exactly one Dockerfile is "
+              "open; %zu are)",
+              c.command, self->docs.n);
       rc = RPC_INVALID_PARAMS;
     }
   }

@@ -35,8 +35,11 @@ test.after(() => {
 
 // A session of a client that declares window.workDoneProgress and
 // codeLens refresh, with the store under the test's directory.
-async function session(t, extra = {}) {
+async function session(t, extra = {}, env = {}) {
+  const saved = { ...process.env };
+  Object.assign(process.env, env); // the child's environment at spawn
   const s = start();
+  process.env = saved;
   t.after(() => s.kill());
   await s.initialize({
     initializationOptions: { dockwright: { root: store,
@@ -87,7 +90,9 @@ test('initialize advertises the three commands and code lenses',
 
 test('a multi-stage build: progress in order, result, log, lenses',
   { skip, ...timeout }, async (t) => {
-    const s = await session(t);
+    // The server passes SOURCE_DATE_EPOCH on: the rebuild is the same
+    // image, byte for byte.
+    const s = await session(t, {}, { SOURCE_DATE_EPOCH: '1700000000' });
     const text = [
       `FROM ${registry.host}/busybox:latest AS build`,
       'RUN echo hello-from-run && echo built > /out.txt',
@@ -97,8 +102,12 @@ test('a multi-stage build: progress in order, result, log, lenses',
       '',
     ].join('\n');
     const uri = await project(s, 'My Multi', text);
+    // The builder is mapped on the first build command, not before.
+    const maps = () => fs.readFileSync(`/proc/${s.proc.pid}/maps`, 'utf8');
+    assert.doesNotMatch(maps(), /libdockwright-builder/);
     const since = s.notifications.length;
     const res = await build(s, { uri });
+    assert.match(maps(), /libdockwright-builder/);
     assert.match(res.digest, /^sha256:[0-9a-f]{64}$/);
     assert.deepEqual(res.tags, ['localhost/my-multi:latest']);
     assert.equal(res.steps.length, 5, JSON.stringify(res.steps));
@@ -339,12 +348,79 @@ test('buildAndPush lands the image in the registry; push alone too',
     assert.equal((await s.stop()).code, 0);
   });
 
+test('without an argument: the one open Dockerfile; the client\'s token',
+  { skip, ...timeout }, async (t) => {
+    const s = await session(t);
+    const uri = await project(s, 'noarg',
+      `FROM ${registry.host}/busybox:latest\nRUN echo no-arguments\n`);
+    const res = await s.request('workspace/executeCommand',
+      { command: 'dockwright.build', workDoneToken: 'client-token-7' });
+    assert.deepEqual(res.tags, ['localhost/noarg:latest']);
+    // The request's own token is used: no token was asked for.
+    assert.equal(s.progressCreates.length, 0);
+    const p = progress(s, 'client-token-7');
+    assert.equal(p[0].kind, 'begin');
+    assert.equal(p[p.length - 1].message, res.digest);
+    assert.ok(s.notifications.some((n) => n.method === 'dockwright/buildLog' &&
+      n.params.uri === uri && /no-arguments/.test(n.params.text)));
+    assert.equal((await s.stop()).code, 0);
+  });
+
+test('credentials never reach progress, logs, diagnostics or errors',
+  { skip, ...timeout }, async (t) => {
+    const password = 'S3cret-pass-word';
+    const locked = await reg.startRegistry(path.join(dir, 'locked'),
+      { user: 'tester', password });
+    t.after(() => locked.stop());
+    const good = reg.dockerConfig(path.join(dir, 'cfg-good'), locked.host,
+      'tester', password);
+    const s = await session(t, {}, { DOCKER_CONFIG: good });
+    const uri = await project(s, 'secret',
+      `FROM ${registry.host}/busybox:latest\nRUN echo pushing\n`);
+    const tag = `${locked.host}/private/app:1`;
+    const res = await build(s, { uri, tags: [tag] }, 'dockwright.buildAndPush');
+    assert.match(res.digest, /^sha256:/);
+    // A wrong password fails, and says nothing of it either.
+    const wrong = 'Wr0ng-pass-word';
+    const bad = reg.dockerConfig(path.join(dir, 'cfg-bad'), locked.host,
+      'tester', wrong);
+    const s2 = await session(t, {}, { DOCKER_CONFIG: bad });
+    const uri2 = await project(s2, 'secret2',
+      `FROM ${registry.host}/busybox:latest\n`);
+    const e = await build(s2, { uri: uri2, tags: [`${locked.host}/private/app:2`] },
+      'dockwright.buildAndPush').then(() => assert.fail('pushed'), (x) => x);
+    assert.equal(e.code, -32803);
+    const said = JSON.stringify([s.notifications, s2.notifications, e.message]);
+    for (const secret of [password, wrong,
+      Buffer.from(`tester:${password}`).toString('base64'),
+      Buffer.from(`tester:${wrong}`).toString('base64')])
+      assert.ok(!said.includes(secret), `${secret} was sent to the client`);
+    assert.equal((await s.stop()).code, 0);
+    assert.equal((await s2.stop()).code, 0);
+  });
+
+test('exit during a build: the build is cancelled, the server exits cleanly',
+  { skip, ...timeout }, async (t) => {
+    const s = await session(t);
+    const uri = await project(s, 'exit', `FROM ${registry.host}/busybox:latest\nRUN sleep 30\n`);
+    const pending = build(s, { uri }).catch((x) => x);
+    await s.waitFor('$/progress',
+      (p) => p.value.kind === 'report' && /RUN sleep 30$/.test(p.value.message),
+      60000);
+    const t0 = Date.now();
+    assert.equal((await s.stop()).code, 0);
+    assert.ok(Date.now() - t0 < 10000, `${Date.now() - t0} ms`);
+    const e = await pending;
+    assert.ok(e instanceof Error, 'the build request got no result');
+  });
+
 test('bad arguments are errors that name the field', { skip }, async (t) => {
   const s = await session(t);
   const e = (p) => s.request('workspace/executeCommand', p).then(
     () => assert.fail('no error'), (x) => x);
   let x = await e({ command: 'dockwright.build', arguments: [] });
   assert.equal(x.code, -32602);
+  assert.match(x.message, /exactly one Dockerfile is open; 0 are/);
   x = await e({ command: 'dockwright.build', arguments: [{ uri: 'file:///x/Dockerfile', tags: 'a' }] });
   assert.match(x.message, /tags/);
   x = await e({ command: 'dockwright.nope', arguments: [{ uri: 'file:///x' }] });

@@ -14,7 +14,8 @@ const LIB_SH = path.resolve(__dirname, '../../builder/lib.sh');
 
 // The tools the build tests need; the names of those missing.
 function missingTools() {
-  const tools = ['docker-registry', 'umoci', 'skopeo', 'busybox'];
+  const tools = ['docker-registry', 'umoci', 'skopeo', 'busybox',
+                 'htpasswd'];
   return tools.filter((t) => {
     try {
       execFileSync('sh', ['-c', `command -v ${t}`], { stdio: 'ignore' });
@@ -41,14 +42,15 @@ function ping(port) {
   return new Promise((resolve) => {
     const req = http.get({ host: '127.0.0.1', port, path: '/v2/' }, (res) => {
       res.resume();
-      resolve(res.statusCode === 200);
+      resolve(res.statusCode === 200 || res.statusCode === 401);
     });
     req.on('error', () => resolve(false));
   });
 }
 
-// Starts a registry in dir; resolves with { host, stop() }.
-async function startRegistry(dir) {
+// Starts a registry in dir; resolves with { host, stop() }.  With auth
+// ({ user, password }), it asks for htpasswd Basic credentials.
+async function startRegistry(dir, auth) {
   const port = await freePort();
   fs.mkdirSync(path.join(dir, 'data'), { recursive: true });
   const config = path.join(dir, 'config.yml');
@@ -66,8 +68,13 @@ async function startRegistry(dir) {
     'http:',
     `  addr: 127.0.0.1:${port}`,
     '  secret: dockwright-test',
+    ...(auth ? ['auth:', '  htpasswd:', '    realm: dw-test',
+                `    path: ${path.join(dir, 'htpasswd')}`] : []),
     '',
   ].join('\n'));
+  if (auth)
+    fs.writeFileSync(path.join(dir, 'htpasswd'), execFileSync('htpasswd',
+      ['-Bbn', auth.user, auth.password], { encoding: 'utf8' }));
   const log = fs.openSync(path.join(dir, 'registry.log'), 'w');
   const proc = spawn('docker-registry', ['serve', config],
     { stdio: ['ignore', log, log] });
@@ -88,6 +95,15 @@ async function startRegistry(dir) {
   };
 }
 
+// A Docker config directory with Basic credentials for host.
+function dockerConfig(dir, host, user, password) {
+  fs.mkdirSync(dir, { recursive: true });
+  const auth = Buffer.from(`${user}:${password}`).toString('base64');
+  fs.writeFileSync(path.join(dir, 'config.json'),
+    JSON.stringify({ auths: { [host]: { auth } } }));
+  return dir;
+}
+
 // Pushes <host>/busybox:latest (tests/builder/lib.sh's make_busybox).
 function pushBusybox(host) {
   execFileSync('bash', ['-c', `source "${LIB_SH}"; make_busybox "$1"`, '_',
@@ -100,4 +116,5 @@ function inspect(ref) {
     ['inspect', '--tls-verify=false', `docker://${ref}`], { encoding: 'utf8' }));
 }
 
-module.exports = { missingTools, startRegistry, pushBusybox, inspect };
+module.exports = { missingTools, startRegistry, pushBusybox, inspect,
+                   dockerConfig };
