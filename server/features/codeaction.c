@@ -287,6 +287,8 @@ int codeaction_handle(struct server *self, const struct rpc_msg *msg,
   if (rc)
     return rc;
   struct doc *d = doc_find(&self->docs, uri);
+  if (d)
+    doc_touch(&self->docs, d);
   const struct diag_list *l = d ? diagnostics_current(self, d) : NULL;
   if (l == NULL) {
     rpc_reply(&self->rpc, msg->id, json_object_new_array());

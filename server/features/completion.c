@@ -930,6 +930,7 @@ static void completion__args(struct completion_out *o,
 /* Fills o for byte offset off of d.  o->need is set when a listing must be
  * read first. */
 static void completion__collect(struct completion_out *o, size_t off) {
+  doc_touch(&o->self->docs, o->d);
   const struct dockerfile *df = doc_model(o->d);
   if (df == NULL)
     return;

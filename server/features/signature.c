@@ -38,6 +38,8 @@ int signature_handle(struct server *self, const struct rpc_msg *msg,
   if (rc)
     return rc;
   struct doc *d = doc_find(&self->docs, uri);
+  if (d)
+    doc_touch(&self->docs, d);
   const struct dockerfile *df = d ? doc_model(d) : NULL;
   struct locate l;
   if (df)
