@@ -983,8 +983,19 @@ json_object *proto_code_actions(struct server *self, struct doc *d,
     }
     if (a->preferred)
       json_object_object_add(o, "isPreferred", json_object_new_boolean(1));
-    if (a->data) {
-      json_object *data = json_tokener_parse(a->data);
+    if (a->lazy) {
+      const struct proto_action_data *ad = &a->data;
+      json_object *data = json_object_new_object();
+      json_object_object_add(data, "uri", json_object_new_string(ad->uri));
+      json_object_object_add(data, "version",
+                             json_object_new_int64(ad->version));
+      json_object_object_add(data, "rule", json_object_new_string(ad->rule));
+      json_object_object_add(data, "at",
+                             json_object_new_int64((int64_t)ad->at));
+      json_object_object_add(data, "action",
+                             json_object_new_string(ad->action));
+      json_object_object_add(data, "fix",
+                             json_object_new_int64((int64_t)ad->fix));
       json_object_object_add(o, "data", data);
     } else {
       json_object_object_add(
@@ -995,9 +1006,30 @@ json_object *proto_code_actions(struct server *self, struct doc *d,
   return list;
 }
 
-json_object *proto_read_action_data(json_object *action) {
+int proto_read_action_data(json_object *action, struct proto_action_data *out,
+                           struct err *err) {
+  memset(out, 0, sizeof(*out));
   json_object *data = proto__path(action, "data", NULL);
-  return json_object_is_type(data, json_type_object) ? data : NULL;
+  json_object *ver = proto__path(data, "version", NULL);
+  json_object *at = proto__path(data, "at", NULL);
+  json_object *fix = proto__path(data, "fix", NULL);
+  size_t n;
+  if (!json_object_is_type(ver, json_type_int) ||
+      !json_object_is_type(at, json_type_int) ||
+      !json_object_is_type(fix, json_type_int) ||
+      json_object_get_int64(at) < 0 || json_object_get_int64(fix) < 0 ||
+      proto__string(data, "uri", "data", &out->uri, &n, err) ||
+      proto__string(data, "rule", "data", &out->rule, &n, err) ||
+      proto__string(data, "action", "data", &out->action, &n, err)) {
+    err_set(err, ERR_INVALID,
+            "codeAction/resolve: the action's data is not "
+            "one of ours");
+    return RPC_INVALID_PARAMS;
+  }
+  out->version = json_object_get_int64(ver);
+  out->at = (size_t)json_object_get_int64(at);
+  out->fix = (size_t)json_object_get_int64(fix);
+  return 0;
 }
 
 json_object *proto_code_action_resolved(struct server *self, struct doc *d,

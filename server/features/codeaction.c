@@ -262,18 +262,13 @@ static void codeaction__add(struct server *self, struct doc *d,
   ca->edits = e.v;
   ca->nedits = e.n;
   if (self->caps.code_action_resolve) {
-    json_object *data = json_object_new_object();
-    json_object_object_add(data, "uri", json_object_new_string(d->uri));
-    json_object_object_add(data, "version", json_object_new_int64(d->version));
-    json_object_object_add(data, "rule", json_object_new_string(g->rule));
-    json_object_object_add(data, "at",
-                           json_object_new_int64(g->range.start.byte));
-    json_object_object_add(
-        data, "action", json_object_new_string(codeaction__kind_names[kind]));
-    json_object_object_add(data, "fix", json_object_new_int64((int64_t)fix));
-    ca->data = arena_strdup(
-        a, json_object_to_json_string_ext(data, JSON_C_TO_STRING_PLAIN));
-    json_object_put(data);
+    ca->lazy = true;
+    ca->data.uri = d->uri;
+    ca->data.version = d->version;
+    ca->data.rule = g->rule;
+    ca->data.at = g->range.start.byte;
+    ca->data.action = codeaction__kind_names[kind];
+    ca->data.fix = fix;
   }
 }
 
@@ -291,7 +286,7 @@ int codeaction_handle(struct server *self, const struct rpc_msg *msg,
     doc_touch(&self->docs, d);
   const struct diag_list *l = d ? diagnostics_current(self, d) : NULL;
   if (l == NULL) {
-    rpc_reply(&self->rpc, msg->id, json_object_new_array());
+    rpc_reply(&self->rpc, msg->id, proto_code_actions(self, NULL, NULL, 0));
     return 0;
   }
   size_t start = doc_offset(d, range.start, self->encoding);
@@ -340,46 +335,30 @@ int codeaction_handle(struct server *self, const struct rpc_msg *msg,
 
 int codeaction_resolve(struct server *self, const struct rpc_msg *msg,
                        struct err *err) {
-  json_object *data = proto_read_action_data(msg->params);
-  if (data == NULL) {
-    err_set(err, ERR_INVALID, "codeAction/resolve: the action has no data");
-    return RPC_INVALID_PARAMS;
-  }
-  json_object *juri = json_object_object_get(data, "uri");
-  json_object *jver = json_object_object_get(data, "version");
-  json_object *jrule = json_object_object_get(data, "rule");
-  json_object *jat = json_object_object_get(data, "at");
-  json_object *jact = json_object_object_get(data, "action");
-  json_object *jfix = json_object_object_get(data, "fix");
-  if (!json_object_is_type(juri, json_type_string) ||
-      !json_object_is_type(jver, json_type_int) ||
-      !json_object_is_type(jrule, json_type_string) ||
-      !json_object_is_type(jat, json_type_int) ||
-      !json_object_is_type(jact, json_type_string) ||
-      !json_object_is_type(jfix, json_type_int)) {
-    err_set(err, ERR_INVALID, "codeAction/resolve: data is not ours");
-    return RPC_INVALID_PARAMS;
-  }
-  struct doc *d = doc_find(&self->docs, json_object_get_string(juri));
+  struct proto_action_data data;
+  int rc = proto_read_action_data(msg->params, &data, err);
+  if (rc)
+    return rc;
+  struct doc *d = doc_find(&self->docs, data.uri);
   const struct diag_list *l = NULL;
   /* Only for the text the action was offered on. */
-  if (d && d->version == json_object_get_int64(jver))
+  if (d && d->version == data.version)
     l = diagnostics_current(self, d);
   int kind = -1;
   for (int k = 0; k < 4; k++)
-    if (strcmp(json_object_get_string(jact), codeaction__kind_names[k]) == 0)
+    if (strcmp(data.action, codeaction__kind_names[k]) == 0)
       kind = k;
   const struct diag *g = NULL;
   for (size_t i = 0; l && i < l->n && g == NULL; i++)
-    if (strcmp(l->v[i].rule, json_object_get_string(jrule)) == 0 &&
-        (int64_t)l->v[i].range.start.byte == json_object_get_int64(jat))
+    if (strcmp(l->v[i].rule, data.rule) == 0 &&
+        l->v[i].range.start.byte == data.at)
       g = &l->v[i];
   struct arena a;
   arena_init(&a);
   struct codeaction_edits e = {NULL, 0, 0};
-  bool ok = g && kind >= 0 &&
-            codeaction__edits(d, l, g, (enum codeaction_kind)kind,
-                              (size_t)json_object_get_int64(jfix), &a, &e);
+  bool ok =
+      g && kind >= 0 &&
+      codeaction__edits(d, l, g, (enum codeaction_kind)kind, data.fix, &a, &e);
   rpc_reply(&self->rpc, msg->id,
             proto_code_action_resolved(self, ok ? d : NULL, msg->params,
                                        ok ? e.v : NULL, e.n));
