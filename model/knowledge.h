@@ -324,8 +324,13 @@ struct know_directive {
   X("HTTP_PROXY")                                                             \
   X("http_proxy")                                                             \
   X("HTTPS_PROXY")                                                            \
-  X("https_proxy") X("FTP_PROXY") X("ftp_proxy") X("NO_PROXY") X("no_proxy")  \
-      X("ALL_PROXY") X("all_proxy")
+  X("https_proxy")                                                            \
+  X("FTP_PROXY")                                                              \
+  X("ftp_proxy")                                                              \
+  X("NO_PROXY")                                                               \
+  X("no_proxy")                                                               \
+  X("ALL_PROXY")                                                              \
+  X("all_proxy")
 
 struct know_arg {
   const char *name;
