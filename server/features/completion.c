@@ -603,6 +603,23 @@ static struct completion_dir *completion__dir(struct completion_out *o,
   if (dir && !dir->loading && now - dir->loaded_at <= COMPLETION_DIR_TTL_MS)
     return dir;
   if (dir == NULL) {
+    /* Listings past their time go before a new one comes (unless being
+     * read or waited for), so the cache holds what was typed lately. */
+    for (struct completion_dir **pp = &cs->dirs; *pp;) {
+      struct completion_dir *x = *pp;
+      bool waited = false;
+      for (struct completion_wait *w = cs->waits; w && !waited; w = w->next)
+        waited = w->dir == x;
+      if (x->loading || waited ||
+          now - x->loaded_at <= COMPLETION_DIR_TTL_MS) {
+        pp = &x->next;
+        continue;
+      }
+      *pp = x->next;
+      free(x->path);
+      strv_cleanup(&x->names);
+      free(x);
+    }
     dir = xcalloc(1, sizeof(*dir));
     dir->path = xstrdup(path);
     dir->tags = tags;
