@@ -335,7 +335,7 @@ static bool completion__variables(struct completion_out *o,
     return false;
   if (dp > l->word_start && t[dp - 1] == l->df->escape)
     return false; /* \$ is a dollar */
-  /* `$|{NAME}`: the brace after the cursor is not typed yet: a bare `$`. */
+  /* In `$|{NAME}` the brace is after the cursor: as after a bare `$`. */
   bool brace = dp + 1 < l->off && t[dp + 1] == '{';
   size_t name = dp + 1 + (brace ? 1 : 0);
   if (name > l->off)
