@@ -854,47 +854,52 @@ json_object *proto_hover(struct server *self, struct doc *d,
 }
 
 json_object *proto_signature_help(struct server *self,
-                                  const struct proto_signature *sig) {
-  if (sig == NULL)
+                                  const struct proto_signature *sigs, size_t n,
+                                  size_t active) {
+  if (n == 0)
     return NULL;
-  json_object *si = json_object_new_object();
-  json_object_object_add(si, "label", json_object_new_string(sig->label));
-  if (sig->doc)
-    json_object_object_add(
-        si, "documentation",
-        proto__markup_for(self->caps.signature_markdown, sig->doc));
-  json_object *params = json_object_new_array();
-  for (size_t i = 0; i < sig->nparams; i++) {
-    const struct proto_parameter *p = &sig->params[i];
-    json_object *pi = json_object_new_object();
-    if (self->caps.signature_offsets) {
-      /* Offsets count UTF-16 units of the label; ours is ASCII. */
-      json_object *off = json_object_new_array();
-      json_object_array_add(off, json_object_new_int64((int64_t)p->start));
-      json_object_array_add(off, json_object_new_int64((int64_t)p->end));
-      json_object_object_add(pi, "label", off);
-    } else {
+  json_object *list = json_object_new_array();
+  for (size_t k = 0; k < n; k++) {
+    const struct proto_signature *sig = &sigs[k];
+    json_object *si = json_object_new_object();
+    json_object_object_add(si, "label", json_object_new_string(sig->label));
+    if (sig->doc)
       json_object_object_add(
-          pi, "label",
-          json_object_new_string_len(sig->label + p->start,
-                                     (int)(p->end - p->start)));
+          si, "documentation",
+          proto__markup_for(self->caps.signature_markdown, sig->doc));
+    json_object *params = json_object_new_array();
+    for (size_t i = 0; i < sig->nparams; i++) {
+      const struct proto_parameter *p = &sig->params[i];
+      json_object *pi = json_object_new_object();
+      if (self->caps.signature_offsets) {
+        /* Offsets count UTF-16 units of the label; ours is ASCII. */
+        json_object *off = json_object_new_array();
+        json_object_array_add(off, json_object_new_int64((int64_t)p->start));
+        json_object_array_add(off, json_object_new_int64((int64_t)p->end));
+        json_object_object_add(pi, "label", off);
+      } else {
+        json_object_object_add(
+            pi, "label",
+            json_object_new_string_len(sig->label + p->start,
+                                       (int)(p->end - p->start)));
+      }
+      if (p->doc)
+        json_object_object_add(
+            pi, "documentation",
+            proto__markup_for(self->caps.signature_markdown, p->doc));
+      json_object_array_add(params, pi);
     }
-    if (p->doc)
-      json_object_object_add(
-          pi, "documentation",
-          proto__markup_for(self->caps.signature_markdown, p->doc));
-    json_object_array_add(params, pi);
+    json_object_object_add(si, "parameters", params);
+    json_object_object_add(si, "activeParameter",
+                           json_object_new_int64((int64_t)sig->active));
+    json_object_array_add(list, si);
   }
-  json_object_object_add(si, "parameters", params);
-  json_object_object_add(si, "activeParameter",
-                         json_object_new_int64((int64_t)sig->active));
-  json_object *sigs = json_object_new_array();
-  json_object_array_add(sigs, si);
   json_object *r = json_object_new_object();
-  json_object_object_add(r, "signatures", sigs);
-  json_object_object_add(r, "activeSignature", json_object_new_int(0));
+  json_object_object_add(r, "signatures", list);
+  json_object_object_add(r, "activeSignature",
+                         json_object_new_int64((int64_t)active));
   json_object_object_add(r, "activeParameter",
-                         json_object_new_int64((int64_t)sig->active));
+                         json_object_new_int64((int64_t)sigs[active].active));
   return r;
 }
 

@@ -162,9 +162,11 @@ struct proto_signature {
   size_t active; /* index into params */
 };
 
-/* textDocument/signatureHelp with one signature; NULL sig: null. */
+/* textDocument/signatureHelp with n signatures, `active` the one shown;
+ * n == 0: null. */
 json_object *proto_signature_help(struct server *self,
-                                  const struct proto_signature *sig);
+                                  const struct proto_signature *sigs, size_t n,
+                                  size_t active);
 
 /* ---- code actions ------------------------------------------------------ */
 

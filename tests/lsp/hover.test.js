@@ -126,8 +126,18 @@ test('signature help: the active flag or argument', async (t) => {
   assert.equal(active(r), '<image>[:<tag>|@<digest>]');
   r = await sig(s, 'FROM a |');
   assert.equal(active(r), '[AS <name>]');
-  r = await sig(s, 'FROM a\nRUN --mount=type=cache,|');
+  r = await sig(s, 'FROM a\nRUN --mou|');
   assert.equal(active(r), '[--mount=type=<type>[,<key>=<value>...]]');
+  // Inside the mount's value, the mount's own signature, the key active.
+  r = await sig(s, 'FROM a\nRUN --mount=type=cache,sha|ring=locked true');
+  assert.equal(r.activeSignature, 1);
+  assert.equal(r.signatures[0].label.slice(0, 4), 'RUN ');
+  assert.match(r.signatures[1].label,
+    /^--mount=type=<bind\|cache\|tmpfs\|secret\|ssh>,target=<target>,/);
+  assert.equal(active(r), 'sharing=<shared|private|locked>');
+  r = await sig(s, 'FROM a\nRUN --mount=type=secret,en|v=TOKEN true');
+  assert.equal(active(r), 'env=<env>');
+  assert.ok(!r.signatures[1].label.includes('sharing'));
   r = await sig(s, 'FROM a\nHEALTHCHECK --interval=5s |');
   assert.equal(active(r), 'CMD <command> | NONE');
   assert.equal(await sig(s, 'FROM a\n|'), null);
