@@ -198,6 +198,9 @@ static bool hover__variable(struct hover_out *h, const struct locate *l) {
     if (v->value && v->origin == LOCATE_VAR_AUTOMATIC)
       buf_printf(&h->md, "`%s`: set by BuildKit (e.g. `%s`)", v->name,
                  v->value);
+    else if (v->value && v->raw)
+      buf_printf(&h->md, "`%s` = `%s` (written `%s`)", v->name, v->value,
+                 v->raw);
     else if (v->value)
       buf_printf(&h->md, "`%s` = `%s`", v->name, v->value);
     else

@@ -68,6 +68,14 @@ test('hover: variables through global ARG, FROM, stage ARG and ENV',
       /^`APP` = `\/srv`\n\nENV on line 3 \(inherited from stage `base`\)/);
     h = await hover(s, text.replace('${AP|P} $VERSION', '${APP} $VER|SION'));
     assert.match(h.contents.value, /^`VERSION` = `3\.19`\n\nARG on line 5/);
+    // Values as BuildKit expands them, through a parent stage's own ARG.
+    h = await hover(s, 'ARG V=3.19\nFROM a AS base\nARG V\n' +
+      'ENV X="${V}-x" P=$PATH:/z\nFROM base\nRUN echo $X $|P');
+    assert.match(h.contents.value, /^`P` = `\$PATH:\/z`/);
+    h = await hover(s, 'ARG V=3.19\nFROM a AS base\nARG V\n' +
+      'ENV X="${V}-x" P=$PATH:/z\nFROM base\nRUN echo $|X $P');
+    assert.match(h.contents.value,
+      /^`X` = `3\.19-x` \(written `"\$\{V\}-x"`\)\n\nENV on line 4 \(inherited from stage `base`\)/);
     h = await hover(s, 'FROM a\nWORKDIR $NOP|E');
     assert.match(h.contents.value, /not declared here/);
     // UTF-16 range after an emoji.
