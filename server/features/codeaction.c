@@ -11,7 +11,9 @@
  *   - for BuildKit's build checks, "skip in this file": the rule added to
  *     the `# check=skip=` directive (or a new directive at the top);
  *   - a source action fixing every diagnostic of the same rule that has
- *     exactly one fix (overlapping fixes after the first are left out).
+ *     exactly one fix (overlapping fixes after the first are left out);
+ *     asked for source.fixAll alone (fix on save), one action with every
+ *     rule's.
  * The diagnostics are those of the current text (diagnostics_current), not
  * the client's copy, so a stale request never edits the wrong bytes; the
  * WorkspaceEdit names the document's version.
@@ -192,20 +194,39 @@ static bool codeaction__skip(struct doc *d, const struct diag *g,
   return true;
 }
 
-/* Every single-fix diagnostic of g's rule, in order, without overlaps. */
-static size_t codeaction__all(const struct diag_list *l, const struct diag *g,
+static int codeaction__by_start(const void *x, const void *y) {
+  const struct diag_fix *const *a = x, *const *b = y;
+  uint32_t sa = (*a)->range.start.byte, sb = (*b)->range.start.byte;
+  return sa < sb ? -1 : sa > sb;
+}
+
+/* The fix of every single-fix diagnostic of `rule` (every rule when NULL),
+ * in text order, leaving out any that overlaps one before it. */
+static size_t codeaction__all(const struct diag_list *l, const char *rule,
                               struct arena *a, struct codeaction_edits *e) {
+  const struct diag_fix **fs = arena_calloc(a, l->n + 1, sizeof(*fs));
+  size_t nf = 0;
+  for (size_t i = 0; i < l->n; i++)
+    if ((rule == NULL || strcmp(l->v[i].rule, rule) == 0) &&
+        l->v[i].nfixes == 1)
+      fs[nf++] = &l->v[i].fixes[0];
+  /* Stable for equal starts: two inserts at one place keep their order. */
+  for (size_t i = 1; i < nf; i++)
+    for (size_t k = i; k > 0 && codeaction__by_start(&fs[k - 1], &fs[k]) > 0;
+         k--) {
+      const struct diag_fix *t = fs[k];
+      fs[k] = fs[k - 1];
+      fs[k - 1] = t;
+    }
   size_t last_end = 0, count = 0;
-  for (size_t i = 0; i < l->n; i++) {
-    const struct diag *x = &l->v[i];
-    if (strcmp(x->rule, g->rule) != 0 || x->nfixes != 1)
-      continue;
-    const struct diag_fix *f = &x->fixes[0];
+  for (size_t i = 0; i < nf; i++) {
+    const struct diag_fix *f = fs[i];
     if (count > 0 && f->range.start.byte < last_end)
       continue;
     codeaction__edit(a, e, f->range.start.byte, f->range.end.byte,
                      f->new_text ? f->new_text : "");
-    last_end = f->range.end.byte;
+    if (f->range.end.byte > last_end)
+      last_end = f->range.end.byte;
     count++;
   }
   return count;
@@ -216,6 +237,8 @@ static bool codeaction__edits(struct doc *d, const struct diag_list *l,
                               const struct diag *g, enum codeaction_kind kind,
                               size_t fix, struct arena *a,
                               struct codeaction_edits *e) {
+  if (g == NULL && kind != CA_ALL)
+    return false;
   switch (kind) {
   case CA_FIX:
     if (fix >= g->nfixes)
@@ -229,7 +252,7 @@ static bool codeaction__edits(struct doc *d, const struct diag_list *l,
   case CA_SKIP:
     return codeaction__is_check(g->rule) && codeaction__skip(d, g, a, e);
   case CA_ALL:
-    return codeaction__all(l, g, a, e) > 0;
+    return codeaction__all(l, g ? g->rule : NULL, a, e) > 0;
   }
   return false;
 }
@@ -258,6 +281,7 @@ static void codeaction__add(struct server *self, struct doc *d,
   ca->title = arena_strdup(a, title);
   ca->kind = kind == CA_ALL ? "source.fixAll.dockwright" : "quickfix";
   ca->preferred = kind == CA_FIX && g->nfixes == 1;
+  /* g NULL: the fix-all of every rule (source.fixAll). */
   ca->diag = kind == CA_ALL ? NULL : g;
   ca->edits = e.v;
   ca->nedits = e.n;
@@ -265,8 +289,8 @@ static void codeaction__add(struct server *self, struct doc *d,
     ca->lazy = true;
     ca->data.uri = d->uri;
     ca->data.version = d->version;
-    ca->data.rule = g->rule;
-    ca->data.at = g->range.start.byte;
+    ca->data.rule = g ? g->rule : "*";
+    ca->data.at = g ? g->range.start.byte : 0;
     ca->data.action = codeaction__kind_names[kind];
     ca->data.fix = fix;
   }
@@ -328,6 +352,13 @@ int codeaction_handle(struct server *self, const struct rpc_msg *msg,
     }
     buf_cleanup(&t);
   }
+  /* An editor fixing on save asks only for source.fixAll: one action with
+   * every rule's unambiguous fixes, which it can apply as a whole. */
+  if (fixall && !quickfix) {
+    out.n = 0;
+    codeaction__add(self, d, l, NULL, CA_ALL, 0,
+                    "Fix all auto-fixable problems (dockwright)", &a, &out);
+  }
   rpc_reply(&self->rpc, msg->id, proto_code_actions(self, d, out.v, out.n));
   arena_cleanup(&a);
   return 0;
@@ -356,8 +387,10 @@ int codeaction_resolve(struct server *self, const struct rpc_msg *msg,
   struct arena a;
   arena_init(&a);
   struct codeaction_edits e = {NULL, 0, 0};
+  /* rule "*": the fix-all of every rule. */
+  bool all = kind == CA_ALL && strcmp(data.rule, "*") == 0 && l != NULL;
   bool ok =
-      g && kind >= 0 &&
+      (g || all) && kind >= 0 &&
       codeaction__edits(d, l, g, (enum codeaction_kind)kind, data.fix, &a, &e);
   rpc_reply(&self->rpc, msg->id,
             proto_code_action_resolved(self, ok ? d : NULL, msg->params,
