@@ -899,47 +899,52 @@ json_object *proto_hover(struct server *self, struct doc *d,
 }
 
 json_object *proto_signature_help(struct server *self,
-                                  const struct proto_signature *sig) {
-  if (sig == NULL)
+                                  const struct proto_signature *sigs, size_t n,
+                                  size_t active) {
+  if (n == 0)
     return NULL;
-  json_object *si = json_object_new_object();
-  json_object_object_add(si, "label", json_object_new_string(sig->label));
-  if (sig->doc)
-    json_object_object_add(
-        si, "documentation",
-        proto__markup_for(self->caps.signature_markdown, sig->doc));
-  json_object *params = json_object_new_array();
-  for (size_t i = 0; i < sig->nparams; i++) {
-    const struct proto_parameter *p = &sig->params[i];
-    json_object *pi = json_object_new_object();
-    if (self->caps.signature_offsets) {
-      /* Offsets count UTF-16 units of the label; ours is ASCII. */
-      json_object *off = json_object_new_array();
-      json_object_array_add(off, json_object_new_int64((int64_t)p->start));
-      json_object_array_add(off, json_object_new_int64((int64_t)p->end));
-      json_object_object_add(pi, "label", off);
-    } else {
+  json_object *list = json_object_new_array();
+  for (size_t k = 0; k < n; k++) {
+    const struct proto_signature *sig = &sigs[k];
+    json_object *si = json_object_new_object();
+    json_object_object_add(si, "label", json_object_new_string(sig->label));
+    if (sig->doc)
       json_object_object_add(
-          pi, "label",
-          json_object_new_string_len(sig->label + p->start,
-                                     (int)(p->end - p->start)));
+          si, "documentation",
+          proto__markup_for(self->caps.signature_markdown, sig->doc));
+    json_object *params = json_object_new_array();
+    for (size_t i = 0; i < sig->nparams; i++) {
+      const struct proto_parameter *p = &sig->params[i];
+      json_object *pi = json_object_new_object();
+      if (self->caps.signature_offsets) {
+        /* Offsets count UTF-16 units of the label; ours is ASCII. */
+        json_object *off = json_object_new_array();
+        json_object_array_add(off, json_object_new_int64((int64_t)p->start));
+        json_object_array_add(off, json_object_new_int64((int64_t)p->end));
+        json_object_object_add(pi, "label", off);
+      } else {
+        json_object_object_add(
+            pi, "label",
+            json_object_new_string_len(sig->label + p->start,
+                                       (int)(p->end - p->start)));
+      }
+      if (p->doc)
+        json_object_object_add(
+            pi, "documentation",
+            proto__markup_for(self->caps.signature_markdown, p->doc));
+      json_object_array_add(params, pi);
     }
-    if (p->doc)
-      json_object_object_add(
-          pi, "documentation",
-          proto__markup_for(self->caps.signature_markdown, p->doc));
-    json_object_array_add(params, pi);
+    json_object_object_add(si, "parameters", params);
+    json_object_object_add(si, "activeParameter",
+                           json_object_new_int64((int64_t)sig->active));
+    json_object_array_add(list, si);
   }
-  json_object_object_add(si, "parameters", params);
-  json_object_object_add(si, "activeParameter",
-                         json_object_new_int64((int64_t)sig->active));
-  json_object *sigs = json_object_new_array();
-  json_object_array_add(sigs, si);
   json_object *r = json_object_new_object();
-  json_object_object_add(r, "signatures", sigs);
-  json_object_object_add(r, "activeSignature", json_object_new_int(0));
+  json_object_object_add(r, "signatures", list);
+  json_object_object_add(r, "activeSignature",
+                         json_object_new_int64((int64_t)active));
   json_object_object_add(r, "activeParameter",
-                         json_object_new_int64((int64_t)sig->active));
+                         json_object_new_int64((int64_t)sigs[active].active));
   return r;
 }
 
@@ -1028,8 +1033,19 @@ json_object *proto_code_actions(struct server *self, struct doc *d,
     }
     if (a->preferred)
       json_object_object_add(o, "isPreferred", json_object_new_boolean(1));
-    if (a->data) {
-      json_object *data = json_tokener_parse(a->data);
+    if (a->lazy) {
+      const struct proto_action_data *ad = &a->data;
+      json_object *data = json_object_new_object();
+      json_object_object_add(data, "uri", json_object_new_string(ad->uri));
+      json_object_object_add(data, "version",
+                             json_object_new_int64(ad->version));
+      json_object_object_add(data, "rule", json_object_new_string(ad->rule));
+      json_object_object_add(data, "at",
+                             json_object_new_int64((int64_t)ad->at));
+      json_object_object_add(data, "action",
+                             json_object_new_string(ad->action));
+      json_object_object_add(data, "fix",
+                             json_object_new_int64((int64_t)ad->fix));
       json_object_object_add(o, "data", data);
     } else {
       json_object_object_add(
@@ -1040,9 +1056,30 @@ json_object *proto_code_actions(struct server *self, struct doc *d,
   return list;
 }
 
-json_object *proto_read_action_data(json_object *action) {
+int proto_read_action_data(json_object *action, struct proto_action_data *out,
+                           struct err *err) {
+  memset(out, 0, sizeof(*out));
   json_object *data = proto__path(action, "data", NULL);
-  return json_object_is_type(data, json_type_object) ? data : NULL;
+  json_object *ver = proto__path(data, "version", NULL);
+  json_object *at = proto__path(data, "at", NULL);
+  json_object *fix = proto__path(data, "fix", NULL);
+  size_t n;
+  if (!json_object_is_type(ver, json_type_int) ||
+      !json_object_is_type(at, json_type_int) ||
+      !json_object_is_type(fix, json_type_int) ||
+      json_object_get_int64(at) < 0 || json_object_get_int64(fix) < 0 ||
+      proto__string(data, "uri", "data", &out->uri, &n, err) ||
+      proto__string(data, "rule", "data", &out->rule, &n, err) ||
+      proto__string(data, "action", "data", &out->action, &n, err)) {
+    err_set(err, ERR_INVALID,
+            "codeAction/resolve: the action's data is not "
+            "one of ours");
+    return RPC_INVALID_PARAMS;
+  }
+  out->version = json_object_get_int64(ver);
+  out->at = (size_t)json_object_get_int64(at);
+  out->fix = (size_t)json_object_get_int64(fix);
+  return 0;
 }
 
 json_object *proto_code_action_resolved(struct server *self, struct doc *d,

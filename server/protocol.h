@@ -162,9 +162,11 @@ struct proto_signature {
   size_t active; /* index into params */
 };
 
-/* textDocument/signatureHelp with one signature; NULL sig: null. */
+/* textDocument/signatureHelp with n signatures, `active` the one shown;
+ * n == 0: null. */
 json_object *proto_signature_help(struct server *self,
-                                  const struct proto_signature *sig);
+                                  const struct proto_signature *sigs, size_t n,
+                                  size_t active);
 
 /* ---- code actions ------------------------------------------------------ */
 
@@ -174,14 +176,26 @@ struct proto_edit {
   const char *text; /* borrowed */
 };
 
+/* What codeAction/resolve needs to find an action again: the document and
+ * its version, the diagnostic (rule and start byte), the action. */
+struct proto_action_data {
+  const char *uri; /* borrowed */
+  int64_t version;
+  const char *rule; /* borrowed */
+  size_t at;
+  const char *action; /* borrowed: "fix", "ignore", "skip", "all" */
+  size_t fix;
+};
+
 struct proto_code_action {
   const char *title;
   const char *kind; /* "quickfix", "source.fixAll.dockwright" */
   bool preferred;
   const struct diag *diag;        /* the diagnostic it fixes, or NULL */
-  const struct proto_edit *edits; /* sent unless `data` */
+  const struct proto_edit *edits; /* sent unless `lazy` */
   size_t nedits;
-  const char *data; /* JSON text kept for codeAction/resolve, or NULL */
+  bool lazy; /* send `data` instead of the edit (codeAction/resolve) */
+  struct proto_action_data data;
 };
 
 /* textDocument/codeAction: the uri, the range, and which kinds the client
@@ -191,9 +205,10 @@ int proto_read_code_action(json_object *params, const char **uri,
                            bool *fixall, struct err *err) DW_WARN_UNUSED;
 json_object *proto_code_actions(struct server *self, struct doc *d,
                                 const struct proto_code_action *v, size_t n);
-/* codeAction/resolve: the data object we put in the action (borrowed), or
- * NULL. */
-json_object *proto_read_action_data(json_object *action);
+/* codeAction/resolve: the data we put in the action (strings borrowed
+ * from it). */
+int proto_read_action_data(json_object *action, struct proto_action_data *out,
+                           struct err *err) DW_WARN_UNUSED;
 /* The action the client sent, with its edit filled in (a new object). */
 json_object *proto_code_action_resolved(struct server *self, struct doc *d,
                                         json_object *action,

@@ -31,6 +31,7 @@
 #include "transport.h"
 
 struct completion_state;
+struct hover_job;
 
 enum server_state {
   SERVER_UNINITIALIZED, /* before initialize */
@@ -86,6 +87,7 @@ struct server {
   unsigned open_handles; /* timers not yet closed */
 
   struct completion_state *completion; /* features/completion.c */
+  struct hover_job *hover_jobs;        /* features/hover.c */
 
   bool config_pending;      /* workspace/configuration asked, no answer */
   uint64_t config_asked_at; /* loop time of the question */
