@@ -34,9 +34,8 @@ async function quickInput(page, opener, text) {
 async function openFile(page, name) {
   await quickInput(page, 'Control+P', name);
   // The row whose file name is exactly `name` (quick open matches fuzzily).
-  const exact = new RegExp(`^${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`);
   const row = page.locator('.quick-input-list .monaco-list-row')
-    .filter({ has: page.locator('.label-name', { hasText: exact }) }).first();
+    .filter({ has: page.locator('.label-name', { hasText: exactly(name) }) }).first();
   await row.waitFor({ timeout: 30000 });
   await row.click();
   await page.waitForFunction((n) => {
@@ -46,11 +45,19 @@ async function openFile(page, name) {
   await page.waitForTimeout(500);
 }
 
+function exactly(text) {
+  return new RegExp(`^${text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`);
+}
+
+// The row labelled exactly `title`: the palette matches fuzzily and puts
+// recently used commands first ("Build Image" also finds "Build and Push
+// Image").
 async function runCommand(page, title) {
   await quickInput(page, 'F1', '>' + title);
-  const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
+  const row = page.locator('.quick-input-list .monaco-list-row')
+    .filter({ has: page.locator('.label-name', { hasText: exactly(title) }) }).first();
   await row.waitFor({ timeout: 15000 });
-  await page.keyboard.press('Enter');
+  await row.click();
 }
 
 async function textOf(locator) {
@@ -167,8 +174,10 @@ async function textOf(locator) {
     await box.fill(`${tag}-slow`);
     await page.keyboard.press('Enter');
     const slowToast = page.locator('.notification-toast', { hasText: 'RUN sleep 300' }).first();
+    const building = page.locator('.notification-toast', { hasText: `Building ${tag}-slow` });
     const running = await slowToast.waitFor({ timeout: 60000 }).then(() => true, () => false);
     check('the long RUN shows in the notification', running);
+    check('"Build Image" builds (and does not push)', await building.count() > 0);
     if (running) {
       const t1 = Date.now();
       await slowToast.locator('.monaco-button', { hasText: 'Cancel' }).first().click();
