@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # examples/flask from both editors, the same way as from `dockwright build`
-# (by hand: a cold Flask build runs apt-get inside and takes minutes, too
-# slow for every CI run):
+# (run by tools/test.sh; about two minutes once the Debian base exists, one
+# more to make it):
 #   1. examples/flask/run.sh: the debootstrap Debian base (kept in
 #      $DOCKWRIGHT_DEMO_DIR), `dockwright build`, push, podman run, GET /;
 #   2. tests/nvim/plugin.sh and tests/vscode/run.sh building examples/flask

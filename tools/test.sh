@@ -101,7 +101,7 @@ done
 # Chromium: diagnostics, completion, build and push to a loopback
 # registry.  The VS Code run installs code-server from npm into
 # ~/.cache/dockwright-e2e the first time (a few minutes) and takes about
-# five minutes; screenshots go to build/test-artifacts/vscode/.
+# a minute; screenshots go to build/test-artifacts/vscode/.
 editor_tally() { # $1 = log, $2 = the summary's prefix (nvim, vscode)
   local ok bad
   ok=$(sed -n "s/^$2: \([0-9]*\) passed.*/\1/p" "$1" | tail -n1)
@@ -120,6 +120,14 @@ echo "== vs code extension end to end (build)"
 elog=$(mktemp)
 tests/vscode/run.sh build/dockwright </dev/null 2>&1 | tee "$elog"
 editor_tally "$elog" vscode
+rm -f "$elog"
+# examples/flask from the command line and from both editors (the
+# debootstrap base is kept in /var/tmp/dockwright-flask, as tools/main.sh
+# keeps it; about two minutes once it exists).
+echo "== examples/flask from both editors (build)"
+elog=$(mktemp)
+tests/editors-flask.sh build/dockwright </dev/null 2>&1 | tee "$elog"
+editor_tally "$elog" editors-flask
 rm -f "$elog"
 # --- end of editor clients end to end ----------------------------------
 
