@@ -27,4 +27,11 @@ if command -v node >/dev/null && command -v npm >/dev/null; then
 else
   echo "skipped: bench/lsp needs node and npm"
 fi
+echo
+echo "== language server latency during a build vs idle (issue #11 goal: <= 2x)"
+if command -v node >/dev/null && [[ $(id -u) -eq 0 ]]; then
+  bench/lsp/build-latency || echo "bench/lsp/build-latency failed"
+else
+  echo "skipped: bench/lsp/build-latency needs node and root"
+fi
 # ==== end of bench/lsp section ====

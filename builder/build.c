@@ -14,6 +14,8 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "../common/buf.h"
 #include "dispatch.h"
@@ -21,6 +23,8 @@
 #include "store.h"
 
 #define BUILD_QUEUE_SOFT 256
+/* The nice value of a background build. */
+#define BUILD_BACKGROUND_NICE 10
 
 struct build__ev {
   struct build_event ev;
@@ -207,6 +211,12 @@ static void build__sink_progress(void *ctx, const char *verb,
 
 static void build__thread(void *arg) {
   struct build *b = arg;
+  /* Linux: the nice value is per thread and inherited by the threads and
+   * processes this one starts (pgzip's workers, layer jobs, RUN). */
+  if (b->rc.req.background &&
+      setpriority(PRIO_PROCESS, (id_t)gettid(), BUILD_BACKGROUND_NICE) != 0)
+    build__post(b, BUILD_EV_LOG, "cannot lower the build's priority", 0, 0, 0,
+                0);
   uv_loop_t loop;
   struct err err;
   err_clear(&err);

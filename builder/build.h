@@ -71,6 +71,9 @@ struct build_request {
                              environment (see above); may be 0 */
   size_t nenv;
   bool push;             /* BUILD: then push every tag */
+  bool background;       /* the build's threads and processes at a lower
+                            priority (nice +10): for a caller whose own
+                            thread must stay responsive (the server) */
   const char *push_dest; /* PUSH: push tags[0] here instead */
 };
 

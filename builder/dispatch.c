@@ -827,8 +827,8 @@ int dispatch_run(const struct build_request *req, uv_loop_t *loop,
   rc = store_lock(d->store, false, err);
   if (rc < 0)
     goto out;
-  struct registry_opts ro = {req->insecure, req->ninsecure, d_reg_log, d,
-                             d_reg_progress};
+  struct registry_opts ro = {req->insecure,  req->ninsecure, d_reg_log, d,
+                             d_reg_progress, req->env,       req->nenv};
   rc = registry_new(loop, d->store, &ro, cancel, &d->reg, err);
   if (rc < 0)
     goto out;
@@ -842,6 +842,14 @@ int dispatch_run(const struct build_request *req, uv_loop_t *loop,
         target = i;
         found = true;
       }
+    /* An unnamed stage by its index (the editor's "Build stage" lens). */
+    char *end = NULL;
+    unsigned long ix = strtoul(req->target, &end, 10);
+    if (!found && *end == '\0' && req->target[0] >= '0' &&
+        req->target[0] <= '9' && ix < d->df->nstages) {
+      target = (size_t)ix;
+      found = true;
+    }
     if (!found) {
       rc = err_set(err, ERR_NOTFOUND,
                    "target stage \"%s\" could not be "

@@ -204,6 +204,10 @@ static bool d_pack_async(struct dctx *d, struct stage *s,
                          struct layer_list *list, const char *created_by,
                          char **rundir, const char *upper) {
   struct layer_pack_opts o = d_pack_opts(d);
+  /* The step has finished: its layer is packed even when the build is
+   * cancelled meanwhile, so the cache keeps it (a cancel then waits for
+   * the packing at the join). */
+  o.cancel = NULL;
   struct d_pending *p = &d->pending;
   size_t n = list->n;
   struct err e;

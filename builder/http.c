@@ -18,6 +18,9 @@
 #include "../common/ceilings.h"
 
 struct http {
+  const char *const *env; /* proxies come from here when set */
+  size_t nenv;
+  bool has_env;
   uv_loop_t *loop;
   CURLM *multi;
   uv_timer_t timer;
@@ -126,6 +129,38 @@ static int http__timer_fn(CURLM *m, long timeout_ms, void *userp) {
   else
     uv_timer_start(&h->timer, http__timer_cb, (uint64_t)timeout_ms, 0);
   return 0;
+}
+
+void http_set_env(struct http *self, const char *const *env, size_t n) {
+  self->env = env;
+  self->nenv = n;
+  self->has_env = true;
+}
+
+/* curl's own choice of variables: plain http only from the lower-case
+ * name (an upper-case HTTP_PROXY can be set by a CGI request header). */
+static void http__proxy(const struct http *self, CURL *e, const char *url) {
+  const char *const *v = self->env;
+  size_t n = self->nenv;
+  const char *p = NULL;
+  if (strncmp(url, "https:", 6) == 0) {
+    p = strv_getenv(v, n, "https_proxy");
+    if (p == NULL)
+      p = strv_getenv(v, n, "HTTPS_PROXY");
+  } else {
+    p = strv_getenv(v, n, "http_proxy");
+  }
+  if (p == NULL)
+    p = strv_getenv(v, n, "all_proxy");
+  if (p == NULL)
+    p = strv_getenv(v, n, "ALL_PROXY");
+  /* "" turns proxies off, the process environment included. */
+  curl_easy_setopt(e, CURLOPT_PROXY, p ? p : "");
+  const char *np = strv_getenv(v, n, "no_proxy");
+  if (np == NULL)
+    np = strv_getenv(v, n, "NO_PROXY");
+  if (np)
+    curl_easy_setopt(e, CURLOPT_NOPROXY, np);
 }
 
 int http_new(uv_loop_t *loop, const atomic_bool *cancel, struct http **out,
@@ -369,6 +404,8 @@ static int http__prepare(struct http *self, struct http_req *r,
   r->owner = self;
   r->upload_off = r->upload_fd >= 0 ? r->upload_off : 0;
   curl_easy_setopt(e, CURLOPT_URL, r->url);
+  if (self->has_env)
+    http__proxy(self, e, r->url);
   curl_easy_setopt(e, CURLOPT_PRIVATE, r);
   curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(e, CURLOPT_USERAGENT, "dockwright/0.1");

@@ -73,6 +73,11 @@ int http_new(uv_loop_t *loop, const atomic_bool *cancel, struct http **out,
              struct err *err) DW_WARN_UNUSED;
 /* Closes every handle and runs the loop until they are closed. */
 void http_free(struct http *self);
+/* Takes the proxy settings (http_proxy, https_proxy / HTTPS_PROXY,
+ * all_proxy / ALL_PROXY, no_proxy / NO_PROXY, as curl reads them) from env
+ * ("K=V", borrowed for the life of self) instead of the process
+ * environment. */
+void http_set_env(struct http *self, const char *const *env, size_t n);
 
 /* Initialises a request (zeroes it, upload_fd = -1, content_length = -1).
  * url is copied. */

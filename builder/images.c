@@ -59,8 +59,9 @@ static int images__net_open(struct images__net *n,
     rc = store_lock(n->store, false, err);
   if (rc < 0)
     return rc;
-  struct registry_opts ro = {req->insecure, req->ninsecure, images__log,
-                             (void *)sink, images__progress};
+  struct registry_opts ro = {req->insecure, req->ninsecure,   images__log,
+                             (void *)sink,  images__progress, req->env,
+                             req->nenv};
   return registry_new(loop, n->store, &ro, cancel, &n->reg, err);
 }
 

@@ -121,6 +121,8 @@ int registry_new(uv_loop_t *loop, struct store *store,
     free(r);
     return rc;
   }
+  if (r->opts.env)
+    http_set_env(r->http, r->opts.env, r->opts.nenv);
   *out = r;
   return 0;
 }

@@ -43,6 +43,8 @@ struct registry_opts {
   registry_log_fn log;
   void *log_ctx;
   registry_progress_fn progress; /* may be NULL; ctx is log_ctx */
+  const char *const *env;        /* proxies from here (http_set_env); */
+  size_t nenv;                   /* NULL: the process environment */
 };
 
 int registry_new(uv_loop_t *loop, struct store *store,

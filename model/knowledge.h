@@ -320,12 +320,17 @@ struct know_directive {
   X("BUILDVARIANT", "", "The variant of BUILDPLATFORM.")
 
 /* BuildKit's predefined ARGs, usable in RUN without a declaration. */
-/* clang-format off */
-#define KNOW_PROXY_ARG_MAP(X) \
-  X("HTTP_PROXY") X("http_proxy") X("HTTPS_PROXY") X("https_proxy") \
-  X("FTP_PROXY") X("ftp_proxy") X("NO_PROXY") X("no_proxy") \
-  X("ALL_PROXY") X("all_proxy")
-/* clang-format on */
+#define KNOW_PROXY_ARG_MAP(X)                                                 \
+  X("HTTP_PROXY")                                                             \
+  X("http_proxy")                                                             \
+  X("HTTPS_PROXY")                                                            \
+  X("https_proxy")                                                            \
+  X("FTP_PROXY")                                                              \
+  X("ftp_proxy")                                                              \
+  X("NO_PROXY")                                                               \
+  X("no_proxy")                                                               \
+  X("ALL_PROXY")                                                              \
+  X("all_proxy")
 
 struct know_arg {
   const char *name;

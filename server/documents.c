@@ -86,6 +86,39 @@ static void doc__set_text(struct doc *d, const char *text, size_t len) {
   d->lines_dirty = true;
 }
 
+void doc_touch(struct doc_store *s, struct doc *d) {
+  d->used = ++s->clock;
+}
+
+void doc_store_trim(struct doc_store *s) {
+  if (s->n <= DOC_WARM_MAX)
+    return;
+  for (size_t i = 0; i < s->n; i++) {
+    struct doc *d = s->v[i];
+    if (d->cold || d->diag_job != NULL)
+      continue;
+    size_t newer = 0;
+    for (size_t k = 0; k < s->n && newer < DOC_WARM_MAX; k++)
+      if (s->v[k]->used > d->used)
+        newer++;
+    if (newer < DOC_WARM_MAX)
+      continue;
+    if (d->tree)
+      ts_tree_delete(d->tree);
+    d->tree = NULL;
+    dockerfile_free(d->model);
+    d->model = NULL;
+    d->model_prefix = SIZE_MAX;
+    d->model_suffix = SIZE_MAX;
+    d->cold = true;
+  }
+}
+
+void doc_warm(struct doc *d) {
+  if (d->cold)
+    doc_reparse(d, d->parser);
+}
+
 int doc_open(struct doc_store *s, TSParser *parser, const char *uri,
              int64_t version, const char *text, size_t len, struct doc **out,
              struct err *err) {
@@ -100,6 +133,8 @@ int doc_open(struct doc_store *s, TSParser *parser, const char *uri,
   d->path = doc_uri_to_path(uri);
   d->version = version;
   d->revision = 1;
+  d->parser = parser;
+  doc_touch(s, d);
   doc__set_text(d, text, len);
   doc_reparse(d, parser);
   d->model_prefix = SIZE_MAX;
@@ -143,6 +178,7 @@ void doc_free(struct doc *d) {
 const struct dockerfile *doc_model(struct doc *d) {
   if (d->too_big)
     return NULL;
+  doc_warm(d);
   if (d->model == NULL) {
     d->model = dockerfile_parse(d->text, d->len, d->tree);
   } else if (d->model_prefix != SIZE_MAX || d->model_suffix != SIZE_MAX) {
@@ -384,6 +420,7 @@ static void doc__edit(struct doc *d, size_t start, size_t end,
 }
 
 void doc_reparse(struct doc *d, TSParser *parser) {
+  d->cold = false; /* a cold document has no tree: this is a full parse */
   bool too_big = d->len > DW_MAX_DOCKERFILE_BYTES;
   if (too_big && !d->too_big)
     log_warn("%s: %zu bytes, over the %u-byte limit; not analysed", d->uri,

@@ -26,7 +26,9 @@ typedef void (*hook_doc_fn)(struct server *self, struct doc *d);
   X("diagnostics", diagnostics_settings_changed, diagnostics_stop,            \
     diagnostics_ignore_ready, diagnostics_forget)                             \
   X("completion", NULL, completion_stop, completion_ignore_ready,             \
-    completion_forget)
+    completion_forget)                                                        \
+  X("hover", NULL, hover_stop, NULL, NULL)                                    \
+  X("build", NULL, build_stop, NULL, NULL)
 
 void diagnostics_settings_changed(struct server *self);
 void diagnostics_stop(struct server *self);
@@ -35,6 +37,8 @@ void completion_stop(struct server *self);
 void diagnostics_forget(struct server *self, struct doc *d);
 void completion_ignore_ready(struct server *self, struct doc *d);
 void completion_forget(struct server *self, struct doc *d);
+void hover_stop(struct server *self);
+void build_stop(struct server *self);
 
 /* Every row's settings hook: the settings in self->settings are new. */
 void server_settings_changed(struct server *self);

@@ -281,6 +281,13 @@ void rpc_pending_reply(struct rpc *r, struct rpc_pending *p,
   rpc__pending_free(p);
 }
 
+void rpc_pending_reply_error(struct rpc *r, struct rpc_pending *p, int code,
+                             const char *message) {
+  rpc__unlink(r, p);
+  rpc_reply_error(r, p->id, code, message);
+  rpc__pending_free(p);
+}
+
 bool rpc_cancel(struct rpc *r, json_object *id) {
   for (struct rpc_pending *p = r->pending; p; p = p->next) {
     if (!json_object_equal(p->id, id))

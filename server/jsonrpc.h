@@ -136,6 +136,9 @@ struct rpc_pending *rpc_defer(struct rpc *r, json_object *id,
                               void *owner);
 void rpc_pending_reply(struct rpc *r, struct rpc_pending *p,
                        json_object *result);
+/* The same with an error response. */
+void rpc_pending_reply_error(struct rpc *r, struct rpc_pending *p, int code,
+                             const char *message);
 /* $/cancelRequest: answers the deferred request `id` RequestCancelled.
  * Returns false when no such request is pending (already answered). */
 bool rpc_cancel(struct rpc *r, json_object *id);

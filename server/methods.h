@@ -34,6 +34,8 @@ enum method_cap {
   CAP_CODE_ACTION_RESOLVE = 1u << 5, /* codeActionProvider.resolveProvider */
   CAP_HOVER = 1u << 6,               /* hoverProvider */
   CAP_SIGNATURE = 1u << 7,           /* signatureHelpProvider */
+  CAP_EXECUTE_COMMAND = 1u << 8,     /* executeCommandProvider */
+  CAP_CODE_LENS = 1u << 9,           /* codeLensProvider */
 };
 
 /* X(method, handler, kind, capability) */
@@ -65,6 +67,11 @@ enum method_cap {
   X("textDocument/hover", hover_handle, METHOD_REQUEST, CAP_HOVER)            \
   X("textDocument/signatureHelp", signature_handle, METHOD_REQUEST,           \
     CAP_SIGNATURE)                                                            \
+  X("workspace/executeCommand", build_execute_command, METHOD_REQUEST,        \
+    CAP_EXECUTE_COMMAND)                                                      \
+  X("window/workDoneProgress/cancel", build_progress_cancel,                  \
+    METHOD_NOTIFICATION, CAP_NONE)                                            \
+  X("textDocument/codeLens", build_code_lens, METHOD_REQUEST, CAP_CODE_LENS)  \
   X("dockwright/debugDocument", debug_document, METHOD_REQUEST, CAP_NONE)
 
 typedef int (*method_handler)(struct server *self, const struct rpc_msg *msg,

@@ -12,8 +12,9 @@
 #include <string.h>
 
 #include "../common/buf.h"
-#include "jsonrpc.h"
 #include "dw_config.h"
+#include "features/build.h"
+#include "jsonrpc.h"
 #include "methods.h"
 
 /* ---- reading ---------------------------------------------------------- */
@@ -199,6 +200,10 @@ int proto_read_initialize(json_object *params, struct proto_initialize *out,
       proto__path(ca, "resolveSupport", "properties", NULL), "edit");
   c->document_changes = proto__bool(proto__path(
       caps, "workspace", "workspaceEdit", "documentChanges", NULL));
+  c->work_done_progress =
+      proto__bool(proto__path(caps, "window", "workDoneProgress", NULL));
+  c->code_lens_refresh = proto__bool(
+      proto__path(caps, "workspace", "codeLens", "refreshSupport", NULL));
 
   /* The first encoding the client lists that we speak; UTF-16 when it
    * lists none (LSP's mandatory default). */
@@ -374,7 +379,8 @@ json_object *proto_settings_section(json_object *settings) {
   /* A workspace/configuration answer for section "dockwright" is the
    * section itself; so may initializationOptions be. */
   if (proto__path(settings, "rules", NULL) ||
-      proto__path(settings, "diagnostics", NULL))
+      proto__path(settings, "diagnostics", NULL) ||
+      proto__path(settings, "root", NULL))
     return settings;
   return NULL;
 }
@@ -436,6 +442,19 @@ json_object *proto_initialize_result(unsigned caps, enum doc_encoding enc) {
     json_object_array_add(tc, json_object_new_string(","));
     json_object_object_add(sh, "triggerCharacters", tc);
     json_object_object_add(c, "signatureHelpProvider", sh);
+  }
+  if (caps & CAP_EXECUTE_COMMAND) {
+    json_object *cmds = json_object_new_array();
+    for (size_t i = 0; build_commands[i]; i++)
+      json_object_array_add(cmds, json_object_new_string(build_commands[i]));
+    json_object *e = json_object_new_object();
+    json_object_object_add(e, "commands", cmds);
+    json_object_object_add(c, "executeCommandProvider", e);
+  }
+  if (caps & CAP_CODE_LENS) {
+    json_object *l = json_object_new_object();
+    json_object_object_add(l, "resolveProvider", json_object_new_boolean(0));
+    json_object_object_add(c, "codeLensProvider", l);
   }
   json_object *info = json_object_new_object();
   json_object_object_add(info, "name", json_object_new_string("dockwright"));
@@ -628,14 +647,40 @@ static void proto__jdiagnostic(struct buf *b, struct server *self,
  * instead of growing it by doubling (a large file's list is ~70 KB). */
 #define PROTO_DIAG_BYTES 320
 
+static void proto__jbuild_diag(struct buf *b,
+                               const struct proto_build_diag *g) {
+  const struct lsp_range *r = &g->range;
+  buf_puts(b, "{\"range\":{\"start\":{\"line\":");
+  buf_putu(b, r->start.line);
+  buf_puts(b, ",\"character\":");
+  buf_putu(b, r->start.character);
+  buf_puts(b, "},\"end\":{\"line\":");
+  buf_putu(b, r->end.line);
+  buf_puts(b, ",\"character\":");
+  buf_putu(b, r->end.character);
+  buf_puts(b, "}},\"severity\":1,\"code\":\"BuildFailed\","
+              "\"source\":\"dockwright build\",\"message\":");
+  proto__jstr(b, g->message ? g->message : "");
+  buf_putc(b, '}');
+}
+
+/* The analysis's diagnostics and, merged in, the last failed build's
+ * (publishDiagnostics replaces the whole set of a document). */
 static void proto__jdiagnostics(struct buf *b, struct server *self,
                                 struct doc *d, const struct diag_list *l) {
   buf_reserve(b, 2 + (l ? l->n : 0) * PROTO_DIAG_BYTES);
   buf_putc(b, '[');
-  for (size_t i = 0; l != NULL && i < l->n; i++) {
+  size_t i = 0;
+  for (; l != NULL && i < l->n; i++) {
     if (i)
       buf_putc(b, ',');
     proto__jdiagnostic(b, self, d, &l->v[i]);
+  }
+  const struct proto_build_diag *g = d ? build_diagnostic(self, d->uri) : NULL;
+  if (g) {
+    if (i)
+      buf_putc(b, ',');
+    proto__jbuild_diag(b, g);
   }
   buf_putc(b, ']');
 }
@@ -854,47 +899,52 @@ json_object *proto_hover(struct server *self, struct doc *d,
 }
 
 json_object *proto_signature_help(struct server *self,
-                                  const struct proto_signature *sig) {
-  if (sig == NULL)
+                                  const struct proto_signature *sigs, size_t n,
+                                  size_t active) {
+  if (n == 0)
     return NULL;
-  json_object *si = json_object_new_object();
-  json_object_object_add(si, "label", json_object_new_string(sig->label));
-  if (sig->doc)
-    json_object_object_add(
-        si, "documentation",
-        proto__markup_for(self->caps.signature_markdown, sig->doc));
-  json_object *params = json_object_new_array();
-  for (size_t i = 0; i < sig->nparams; i++) {
-    const struct proto_parameter *p = &sig->params[i];
-    json_object *pi = json_object_new_object();
-    if (self->caps.signature_offsets) {
-      /* Offsets count UTF-16 units of the label; ours is ASCII. */
-      json_object *off = json_object_new_array();
-      json_object_array_add(off, json_object_new_int64((int64_t)p->start));
-      json_object_array_add(off, json_object_new_int64((int64_t)p->end));
-      json_object_object_add(pi, "label", off);
-    } else {
+  json_object *list = json_object_new_array();
+  for (size_t k = 0; k < n; k++) {
+    const struct proto_signature *sig = &sigs[k];
+    json_object *si = json_object_new_object();
+    json_object_object_add(si, "label", json_object_new_string(sig->label));
+    if (sig->doc)
       json_object_object_add(
-          pi, "label",
-          json_object_new_string_len(sig->label + p->start,
-                                     (int)(p->end - p->start)));
+          si, "documentation",
+          proto__markup_for(self->caps.signature_markdown, sig->doc));
+    json_object *params = json_object_new_array();
+    for (size_t i = 0; i < sig->nparams; i++) {
+      const struct proto_parameter *p = &sig->params[i];
+      json_object *pi = json_object_new_object();
+      if (self->caps.signature_offsets) {
+        /* Offsets count UTF-16 units of the label; ours is ASCII. */
+        json_object *off = json_object_new_array();
+        json_object_array_add(off, json_object_new_int64((int64_t)p->start));
+        json_object_array_add(off, json_object_new_int64((int64_t)p->end));
+        json_object_object_add(pi, "label", off);
+      } else {
+        json_object_object_add(
+            pi, "label",
+            json_object_new_string_len(sig->label + p->start,
+                                       (int)(p->end - p->start)));
+      }
+      if (p->doc)
+        json_object_object_add(
+            pi, "documentation",
+            proto__markup_for(self->caps.signature_markdown, p->doc));
+      json_object_array_add(params, pi);
     }
-    if (p->doc)
-      json_object_object_add(
-          pi, "documentation",
-          proto__markup_for(self->caps.signature_markdown, p->doc));
-    json_object_array_add(params, pi);
+    json_object_object_add(si, "parameters", params);
+    json_object_object_add(si, "activeParameter",
+                           json_object_new_int64((int64_t)sig->active));
+    json_object_array_add(list, si);
   }
-  json_object_object_add(si, "parameters", params);
-  json_object_object_add(si, "activeParameter",
-                         json_object_new_int64((int64_t)sig->active));
-  json_object *sigs = json_object_new_array();
-  json_object_array_add(sigs, si);
   json_object *r = json_object_new_object();
-  json_object_object_add(r, "signatures", sigs);
-  json_object_object_add(r, "activeSignature", json_object_new_int(0));
+  json_object_object_add(r, "signatures", list);
+  json_object_object_add(r, "activeSignature",
+                         json_object_new_int64((int64_t)active));
   json_object_object_add(r, "activeParameter",
-                         json_object_new_int64((int64_t)sig->active));
+                         json_object_new_int64((int64_t)sigs[active].active));
   return r;
 }
 
@@ -983,8 +1033,19 @@ json_object *proto_code_actions(struct server *self, struct doc *d,
     }
     if (a->preferred)
       json_object_object_add(o, "isPreferred", json_object_new_boolean(1));
-    if (a->data) {
-      json_object *data = json_tokener_parse(a->data);
+    if (a->lazy) {
+      const struct proto_action_data *ad = &a->data;
+      json_object *data = json_object_new_object();
+      json_object_object_add(data, "uri", json_object_new_string(ad->uri));
+      json_object_object_add(data, "version",
+                             json_object_new_int64(ad->version));
+      json_object_object_add(data, "rule", json_object_new_string(ad->rule));
+      json_object_object_add(data, "at",
+                             json_object_new_int64((int64_t)ad->at));
+      json_object_object_add(data, "action",
+                             json_object_new_string(ad->action));
+      json_object_object_add(data, "fix",
+                             json_object_new_int64((int64_t)ad->fix));
       json_object_object_add(o, "data", data);
     } else {
       json_object_object_add(
@@ -995,9 +1056,30 @@ json_object *proto_code_actions(struct server *self, struct doc *d,
   return list;
 }
 
-json_object *proto_read_action_data(json_object *action) {
+int proto_read_action_data(json_object *action, struct proto_action_data *out,
+                           struct err *err) {
+  memset(out, 0, sizeof(*out));
   json_object *data = proto__path(action, "data", NULL);
-  return json_object_is_type(data, json_type_object) ? data : NULL;
+  json_object *ver = proto__path(data, "version", NULL);
+  json_object *at = proto__path(data, "at", NULL);
+  json_object *fix = proto__path(data, "fix", NULL);
+  size_t n;
+  if (!json_object_is_type(ver, json_type_int) ||
+      !json_object_is_type(at, json_type_int) ||
+      !json_object_is_type(fix, json_type_int) ||
+      json_object_get_int64(at) < 0 || json_object_get_int64(fix) < 0 ||
+      proto__string(data, "uri", "data", &out->uri, &n, err) ||
+      proto__string(data, "rule", "data", &out->rule, &n, err) ||
+      proto__string(data, "action", "data", &out->action, &n, err)) {
+    err_set(err, ERR_INVALID,
+            "codeAction/resolve: the action's data is not "
+            "one of ours");
+    return RPC_INVALID_PARAMS;
+  }
+  out->version = json_object_get_int64(ver);
+  out->at = (size_t)json_object_get_int64(at);
+  out->fix = (size_t)json_object_get_int64(fix);
+  return 0;
 }
 
 json_object *proto_code_action_resolved(struct server *self, struct doc *d,
@@ -1029,4 +1111,247 @@ json_object *proto_debug_document(const struct doc *d, const char *tree,
       d->ignore ? json_object_new_string_len(d->ignore, (int)d->ignore_len)
                 : NULL);
   return r;
+}
+
+/* ---- building from the editor ------------------------------------------ */
+
+/* An optional string member: NULL when absent or null. */
+static int proto__opt_string(json_object *o, const char *key, const char **out,
+                             struct err *err) {
+  json_object *v = proto__path(o, key, NULL);
+  *out = NULL;
+  if (v == NULL)
+    return 0;
+  if (!json_object_is_type(v, json_type_string)) {
+    err_set(err, ERR_INVALID, "arguments[0].%s must be a string", key);
+    return RPC_INVALID_PARAMS;
+  }
+  *out = json_object_get_string(v);
+  return 0;
+}
+
+int proto_read_execute_command(json_object *params,
+                               struct proto_build_cmd *out, struct err *err) {
+  memset(out, 0, sizeof(*out));
+  int rc = proto__object(params, "workspace/executeCommand", err);
+  if (rc == 0)
+    rc = proto__string(params, "command", "executeCommand", &out->command,
+                       NULL, err);
+  if (rc)
+    return rc;
+  out->work_done_token = proto__path(params, "workDoneToken", NULL);
+  json_object *args = proto__path(params, "arguments", NULL);
+  json_object *a = json_object_is_type(args, json_type_array) &&
+                           json_object_array_length(args) > 0
+                       ? json_object_array_get_idx(args, 0)
+                       : NULL;
+  /* No argument at all: the caller decides (clients like Helix send
+   * none). */
+  if (a == NULL &&
+      (args == NULL || json_object_is_type(args, json_type_array)))
+    return 0;
+  if (!json_object_is_type(a, json_type_object)) {
+    err_set(err, ERR_INVALID,
+            "%s takes one argument object with at least \"uri\"",
+            out->command);
+    return RPC_INVALID_PARAMS;
+  }
+  rc = proto__string(a, "uri", "arguments[0]", &out->uri, NULL, err);
+  if (rc == 0)
+    rc = proto__opt_string(a, "target", &out->target, err);
+  if (rc == 0)
+    rc = proto__opt_string(a, "context", &out->context, err);
+  if (rc == 0)
+    rc = proto__opt_string(a, "platform", &out->platform, err);
+  if (rc == 0)
+    rc = proto__opt_string(a, "output", &out->output, err);
+  if (rc)
+    return rc;
+  json_object *nc = proto__path(a, "noCache", NULL);
+  if (nc != NULL && !json_object_is_type(nc, json_type_boolean)) {
+    err_set(err, ERR_INVALID, "arguments[0].noCache must be a boolean");
+    return RPC_INVALID_PARAMS;
+  }
+  out->no_cache = proto__bool(nc);
+  json_object *tags = proto__path(a, "tags", NULL);
+  if (tags != NULL) {
+    if (!json_object_is_type(tags, json_type_array)) {
+      err_set(err, ERR_INVALID,
+              "arguments[0].tags must be an array of "
+              "strings");
+      return RPC_INVALID_PARAMS;
+    }
+    size_t n = json_object_array_length(tags);
+    out->tags = xcalloc(n ? n : 1, sizeof(char *));
+    for (size_t i = 0; i < n; i++) {
+      json_object *t = json_object_array_get_idx(tags, i);
+      if (!json_object_is_type(t, json_type_string) ||
+          json_object_get_string_len(t) == 0) {
+        err_set(err, ERR_INVALID,
+                "arguments[0].tags[%zu] must be a non-empty string", i);
+        return RPC_INVALID_PARAMS;
+      }
+      out->tags[out->ntags++] = json_object_get_string(t);
+    }
+  }
+  json_object *ba = proto__path(a, "buildArgs", NULL);
+  if (ba != NULL) {
+    if (!json_object_is_type(ba, json_type_object)) {
+      err_set(err, ERR_INVALID, "arguments[0].buildArgs must be an object");
+      return RPC_INVALID_PARAMS;
+    }
+    size_t n = (size_t)json_object_object_length(ba);
+    out->arg_keys = xcalloc(n ? n : 1, sizeof(char *));
+    out->arg_values = xcalloc(n ? n : 1, sizeof(char *));
+    json_object_object_foreach(ba, k, v) {
+      if (!json_object_is_type(v, json_type_string)) {
+        err_set(err, ERR_INVALID,
+                "arguments[0].buildArgs.%.100s must be a string", k);
+        return RPC_INVALID_PARAMS;
+      }
+      out->arg_keys[out->nargs] = k;
+      out->arg_values[out->nargs++] = json_object_get_string(v);
+    }
+  }
+  return 0;
+}
+
+void proto_build_cmd_cleanup(struct proto_build_cmd *c) {
+  free(c->tags);
+  free(c->arg_keys);
+  free(c->arg_values);
+  memset(c, 0, sizeof(*c));
+}
+
+int proto_read_progress_cancel(json_object *params, json_object **token,
+                               struct err *err) {
+  int rc = proto__object(params, "window/workDoneProgress/cancel", err);
+  if (rc)
+    return rc;
+  *token = proto__path(params, "token", NULL);
+  if (!json_object_is_type(*token, json_type_string) &&
+      !json_object_is_type(*token, json_type_int)) {
+    err_set(err, ERR_INVALID,
+            "window/workDoneProgress/cancel: token must "
+            "be a string or an integer");
+    return RPC_INVALID_PARAMS;
+  }
+  return 0;
+}
+
+json_object *proto_build_result(const char *digest, const char *const *tags,
+                                size_t ntags,
+                                const struct proto_build_step *steps,
+                                size_t nsteps) {
+  json_object *r = json_object_new_object();
+  json_object_object_add(r, "digest", json_object_new_string(digest));
+  json_object *t = json_object_new_array();
+  for (size_t i = 0; i < ntags; i++)
+    json_object_array_add(t, json_object_new_string(tags[i]));
+  json_object_object_add(r, "tags", t);
+  json_object *s = json_object_new_array();
+  for (size_t i = 0; i < nsteps; i++) {
+    const struct proto_build_step *st = &steps[i];
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "step", json_object_new_int64(st->step));
+    json_object_object_add(o, "line", json_object_new_int64(st->line));
+    json_object_object_add(o, "text",
+                           json_object_new_string(st->text ? st->text : ""));
+    json_object_object_add(o, "cached", json_object_new_boolean(st->cached));
+    /* Milliseconds are all a reader of the result can use. */
+    json_object_object_add(
+        o, "seconds",
+        json_object_new_double((double)(int64_t)(st->seconds * 1000) / 1000));
+    if (st->has_layer)
+      json_object_object_add(o, "layerSize",
+                             json_object_new_int64((int64_t)st->layer_size));
+    json_object_array_add(s, o);
+  }
+  json_object_object_add(r, "steps", s);
+  return r;
+}
+
+json_object *proto_progress(json_object *token, const char *kind,
+                            const char *title, const char *message, int pct) {
+  json_object *v = json_object_new_object();
+  json_object_object_add(v, "kind", json_object_new_string(kind));
+  if (title)
+    json_object_object_add(v, "title", json_object_new_string(title));
+  if (strcmp(kind, "begin") == 0)
+    json_object_object_add(v, "cancellable", json_object_new_boolean(1));
+  if (message)
+    json_object_object_add(v, "message", json_object_new_string(message));
+  if (pct >= 0 && strcmp(kind, "end") != 0)
+    json_object_object_add(v, "percentage", json_object_new_int(pct));
+  json_object *p = json_object_new_object();
+  json_object_object_add(p, "token", json_object_get(token));
+  json_object_object_add(p, "value", v);
+  return p;
+}
+
+json_object *proto_progress_create(json_object *token) {
+  json_object *p = json_object_new_object();
+  json_object_object_add(p, "token", json_object_get(token));
+  return p;
+}
+
+json_object *proto_build_log(const char *uri, unsigned step,
+                             const char *stream, const char *text) {
+  json_object *p = json_object_new_object();
+  json_object_object_add(p, "uri", json_object_new_string(uri));
+  json_object_object_add(p, "step", json_object_new_int64(step));
+  json_object_object_add(p, "stream", json_object_new_string(stream));
+  json_object_object_add(p, "text", json_object_new_string(text));
+  return p;
+}
+
+json_object *proto_log_message(int type, const char *text) {
+  json_object *p = json_object_new_object();
+  json_object_object_add(p, "type", json_object_new_int(type));
+  json_object_object_add(p, "message", json_object_new_string(text));
+  return p;
+}
+
+json_object *proto_publish_build(const char *uri,
+                                 const struct proto_build_diag *g) {
+  struct buf b = BUF_INIT;
+  buf_putc(&b, '[');
+  if (g)
+    proto__jbuild_diag(&b, g);
+  buf_putc(&b, ']');
+  json_object *p = json_object_new_object();
+  json_object_object_add(p, "uri", json_object_new_string(uri));
+  json_object_object_add(p, "diagnostics", proto__raw_take(&b));
+  return p;
+}
+
+json_object *proto_code_lenses(const struct proto_lens *v, size_t n) {
+  json_object *a = json_object_new_array();
+  for (size_t i = 0; i < n; i++) {
+    json_object *pos = json_object_new_object();
+    json_object_object_add(pos, "line", json_object_new_int64(v[i].line));
+    json_object_object_add(pos, "character", json_object_new_int(0));
+    json_object *range = json_object_new_object();
+    json_object_object_add(range, "start", json_object_get(pos));
+    json_object_object_add(range, "end", pos);
+    json_object *cmd = json_object_new_object();
+    json_object_object_add(cmd, "title", json_object_new_string(v[i].title));
+    json_object_object_add(cmd, "command",
+                           json_object_new_string(v[i].command));
+    if (v[i].uri) {
+      json_object *arg = json_object_new_object();
+      json_object_object_add(arg, "uri", json_object_new_string(v[i].uri));
+      if (v[i].target)
+        json_object_object_add(arg, "target",
+                               json_object_new_string(v[i].target));
+      json_object *args = json_object_new_array();
+      json_object_array_add(args, arg);
+      json_object_object_add(cmd, "arguments", args);
+    }
+    json_object *lens = json_object_new_object();
+    json_object_object_add(lens, "range", range);
+    json_object_object_add(lens, "command", cmd);
+    json_object_array_add(a, lens);
+  }
+  return a;
 }

@@ -162,9 +162,11 @@ struct proto_signature {
   size_t active; /* index into params */
 };
 
-/* textDocument/signatureHelp with one signature; NULL sig: null. */
+/* textDocument/signatureHelp with n signatures, `active` the one shown;
+ * n == 0: null. */
 json_object *proto_signature_help(struct server *self,
-                                  const struct proto_signature *sig);
+                                  const struct proto_signature *sigs, size_t n,
+                                  size_t active);
 
 /* ---- code actions ------------------------------------------------------ */
 
@@ -174,14 +176,26 @@ struct proto_edit {
   const char *text; /* borrowed */
 };
 
+/* What codeAction/resolve needs to find an action again: the document and
+ * its version, the diagnostic (rule and start byte), the action. */
+struct proto_action_data {
+  const char *uri; /* borrowed */
+  int64_t version;
+  const char *rule; /* borrowed */
+  size_t at;
+  const char *action; /* borrowed: "fix", "ignore", "skip", "all" */
+  size_t fix;
+};
+
 struct proto_code_action {
   const char *title;
   const char *kind; /* "quickfix", "source.fixAll.dockwright" */
   bool preferred;
   const struct diag *diag;        /* the diagnostic it fixes, or NULL */
-  const struct proto_edit *edits; /* sent unless `data` */
+  const struct proto_edit *edits; /* sent unless `lazy` */
   size_t nedits;
-  const char *data; /* JSON text kept for codeAction/resolve, or NULL */
+  bool lazy; /* send `data` instead of the edit (codeAction/resolve) */
+  struct proto_action_data data;
 };
 
 /* textDocument/codeAction: the uri, the range, and which kinds the client
@@ -191,14 +205,77 @@ int proto_read_code_action(json_object *params, const char **uri,
                            bool *fixall, struct err *err) DW_WARN_UNUSED;
 json_object *proto_code_actions(struct server *self, struct doc *d,
                                 const struct proto_code_action *v, size_t n);
-/* codeAction/resolve: the data object we put in the action (borrowed), or
- * NULL. */
-json_object *proto_read_action_data(json_object *action);
+/* codeAction/resolve: the data we put in the action (strings borrowed
+ * from it). */
+int proto_read_action_data(json_object *action, struct proto_action_data *out,
+                           struct err *err) DW_WARN_UNUSED;
 /* The action the client sent, with its edit filled in (a new object). */
 json_object *proto_code_action_resolved(struct server *self, struct doc *d,
                                         json_object *action,
                                         const struct proto_edit *edits,
                                         size_t n);
+/* ---- building from the editor (features/build.c, docs/editor-protocol.md) */
+
+/* workspace/executeCommand with one of the dockwright.* commands: the
+ * argument object's fields, borrowed from params (the arrays are owned:
+ * proto_build_cmd_cleanup). */
+struct proto_build_cmd {
+  const char *command;
+  const char *uri; /* NULL when the command came without an argument */
+  const char *target, *context, *platform, *output; /* NULL when absent */
+  const char **tags;                                /* owned array */
+  size_t ntags;
+  const char **arg_keys, **arg_values; /* owned arrays: buildArgs */
+  size_t nargs;
+  bool no_cache;
+  json_object *work_done_token; /* borrowed; NULL when absent */
+};
+int proto_read_execute_command(json_object *params,
+                               struct proto_build_cmd *out,
+                               struct err *err) DW_WARN_UNUSED;
+void proto_build_cmd_cleanup(struct proto_build_cmd *c);
+/* window/workDoneProgress/cancel: the token, borrowed. */
+int proto_read_progress_cancel(json_object *params, json_object **token,
+                               struct err *err) DW_WARN_UNUSED;
+
+/* One instruction's result in a build. */
+struct proto_build_step {
+  unsigned step, line; /* line: 1-based, the instruction's first */
+  char *text;          /* owned: "[3/9] RUN make" */
+  bool done, cached;
+  double seconds;
+  bool has_layer;
+  uint64_t layer_size;
+};
+/* A failed build's diagnostic (source "dockwright build"). */
+struct proto_build_diag {
+  struct lsp_range range; /* in the client's encoding */
+  char *message;          /* owned */
+};
+json_object *proto_build_result(const char *digest, const char *const *tags,
+                                size_t ntags,
+                                const struct proto_build_step *steps,
+                                size_t nsteps);
+/* $/progress params; kind "begin" (title), "report" or "end"; pct < 0:
+ * none. */
+json_object *proto_progress(json_object *token, const char *kind,
+                            const char *title, const char *message, int pct);
+json_object *proto_progress_create(json_object *token);
+json_object *proto_build_log(const char *uri, unsigned step,
+                             const char *stream, const char *text);
+json_object *proto_log_message(int type, const char *text);
+/* A publishDiagnostics of a document that is not open: only the build's. */
+json_object *proto_publish_build(const char *uri,
+                                 const struct proto_build_diag *g);
+
+struct proto_lens {
+  uint32_t line;
+  const char *title;
+  const char *command; /* "" for a lens that only shows */
+  const char *uri;     /* the argument object's uri (NULL: no arguments) */
+  const char *target;  /* and target, or NULL */
+};
+json_object *proto_code_lenses(const struct proto_lens *v, size_t n);
 
 /* dockwright/debugDocument: the text and two trees (S-expressions, either
  * may be NULL). */

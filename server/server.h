@@ -31,6 +31,7 @@
 #include "transport.h"
 
 struct completion_state;
+struct hover_job;
 
 enum server_state {
   SERVER_UNINITIALIZED, /* before initialize */
@@ -59,7 +60,11 @@ struct client_caps {
   bool code_action_literals; /* codeAction.codeActionLiteralSupport */
   bool code_action_resolve;  /* codeAction.resolveSupport lists "edit" */
   bool document_changes;     /* workspace.workspaceEdit.documentChanges */
+  bool work_done_progress;   /* window.workDoneProgress */
+  bool code_lens_refresh;    /* workspace.codeLens.refreshSupport */
 };
+
+struct build_state;
 
 struct server {
   uv_loop_t *loop; /* borrowed */
@@ -82,9 +87,12 @@ struct server {
   unsigned open_handles; /* timers not yet closed */
 
   struct completion_state *completion; /* features/completion.c */
+  struct hover_job *hover_jobs;        /* features/hover.c */
 
   bool config_pending;      /* workspace/configuration asked, no answer */
   uint64_t config_asked_at; /* loop time of the question */
+
+  struct build_state *builds; /* features/build.c; NULL before a build */
 };
 
 /* Runs a whole session on in_fd/out_fd.  Returns 0 and the process exit

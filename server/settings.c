@@ -4,10 +4,12 @@
  *   {"dockwright": {
  *      "diagnostics": {"enable": true, "debounceMs": 0},
  *      "rules": {"RuleId": "off" | "error" | "warning" | "information" |
- *                          "hint"}}}
+ *                          "hint"},
+ *      "root": "/path/to/store", "insecureRegistries": ["host:port"]}}
  */
 #include "settings.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "../common/log.h"
@@ -29,6 +31,9 @@ void settings_init(struct settings *s) {
 
 void settings_cleanup(struct settings *s) {
   analysis_config_cleanup(&s->config);
+  free(s->root);
+  s->root = NULL;
+  strv_cleanup(&s->insecure);
 }
 
 static const struct {
@@ -89,6 +94,32 @@ void settings_apply_json(struct settings *s, json_object *section) {
       else
         log_warn("settings: dockwright.diagnostics.debounceMs must be a "
                  "non-negative integer");
+    }
+  }
+
+  /* Building from the editor (docs/editor-protocol.md). */
+  json_object *val = NULL;
+  if (json_object_object_get_ex(section, "root", &val)) {
+    if (json_object_is_type(val, json_type_string) &&
+        json_object_get_string_len(val) > 0)
+      s->root = xstrdup(json_object_get_string(val));
+    else if (!json_object_is_type(val, json_type_null))
+      log_warn("settings: dockwright.root must be a directory path");
+  }
+  if (json_object_object_get_ex(section, "insecureRegistries", &val)) {
+    size_t n = json_object_is_type(val, json_type_array)
+                   ? json_object_array_length(val)
+                   : 0;
+    if (!json_object_is_type(val, json_type_array))
+      log_warn("settings: dockwright.insecureRegistries must be an array");
+    for (size_t i = 0; i < n; i++) {
+      json_object *h = json_object_array_get_idx(val, i);
+      if (json_object_is_type(h, json_type_string))
+        strv_push(&s->insecure, json_object_get_string(h));
+      else
+        log_warn("settings: dockwright.insecureRegistries[%zu] must be a "
+                 "string",
+                 i);
     }
   }
 

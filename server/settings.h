@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "../analysis/analysis.h"
+#include "../common/buf.h"
 #include "../common/err.h"
 
 #define SETTINGS_DEBOUNCE_DEFAULT_MS 0u
@@ -25,6 +26,8 @@ struct settings {
   bool diagnostics_enable;
   unsigned debounce_ms;          /* throttle window for analyses of edits */
   struct analysis_config config; /* owned; per-rule severities */
+  char *root;                    /* owned; the image store, or NULL */
+  struct strv insecure;          /* registries allowed over http */
   unsigned generation;           /* bumped on every change */
 };
 

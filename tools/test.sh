@@ -122,7 +122,7 @@ done
 # Chromium: diagnostics, completion, build and push to a loopback
 # registry.  The VS Code run installs code-server from npm into
 # ~/.cache/dockwright-e2e the first time (a few minutes) and takes about
-# five minutes; screenshots go to build/test-artifacts/vscode/.
+# a minute; screenshots go to build/test-artifacts/vscode/.
 editor_tally() { # $1 = the suite's name, $2 = the summary's prefix
   tally "$1" "$(sed -n "s/^$2: \([0-9]*\) passed.*/\1/p" "$log" | tail -n1)" \
     "$(sed -n "s/^$2: [0-9]* passed, \([0-9]*\) failed/\1/p" "$log" | tail -n1)"
@@ -133,6 +133,11 @@ for b in build build-asan; do
 done
 suite "vs code extension end to end (build)" tests/vscode/run.sh build/dockwright
 editor_tally "vs code extension end to end (build)" vscode
+# examples/flask from the command line and from both editors (the
+# debootstrap base is kept in /var/tmp/dockwright-flask, as tools/main.sh
+# keeps it; about two minutes once it exists).
+suite "examples/flask from both editors (build)" tests/editors-flask.sh build/dockwright
+editor_tally "examples/flask from both editors (build)" editors-flask
 # --- end of editor clients end to end ----------------------------------
 
 echo

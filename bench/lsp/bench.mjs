@@ -17,6 +17,13 @@
 //   didChange (one character, incremental) -> next publishDiagnostics,
 //                                          5,000-line file
 //   VmRSS / VmHWM (/proc/<pid>/status) with both files open
+//   requests on both files, in one warm process each (the files get one
+//   more line, `RUN --mount=type=cache,target=/root/.cache true`, for the
+//   mount completion): completion on a blank line, after `$`, after
+//   `--from=` and after `--mount=type=`; hover on a keyword; codeAction on
+//   a published diagnostic; a one-character change sent as the whole text
+//   (TextDocumentSyncKind.Full clients) -> diagnostics
+//   VmRSS with 20 copies of the 5,000-line file open (fresh process)
 // dockwright debounces diagnostics after a change (dockwright.diagnostics.
 // debounceMs, default 0: no window, edits coalesce while an analysis runs);
 // the change is measured with the default and
@@ -497,6 +504,114 @@ async function warmRun(which, opts, docs, initOptions) {
   return out;
 }
 
+// Positions for the feature requests in a document's text.
+function featurePoints(text) {
+  const lines = text.split('\n');
+  const mid = Math.floor(lines.length / 2);
+  const near = (pred) => {
+    for (let d = 0; d < lines.length; d++)
+      for (const l of [mid + d, mid - d]) {
+        if (l < 0 || l >= lines.length) continue;
+        const c = pred(lines[l], l);
+        if (c !== null && c !== undefined && c >= 0) return { line: l, character: c };
+      }
+    throw new Error('no such position');
+  };
+  const after = (needle) => near((s) => { const i = s.indexOf(needle); return i < 0 ? -1 : i + needle.length; });
+  return {
+    blank: near((s, l) => (s === '' && l < lines.length - 1 ? 0 : -1)),
+    dollar: after('$'),
+    from: after('--from='),
+    mount: after('--mount=type='),
+    keyword: near((s) => (s.startsWith('RUN ') ? 1 : -1)),
+  };
+}
+
+// One warm process: every feature request on both files, then full-text
+// changes of the large file.
+async function featureRun(which, opts, fdocs) {
+  const c = makeClient(which, opts);
+  const out = { counts: {} };
+  const time = async (key, method, params, count) => {
+    out[key] = [];
+    for (let i = 0; i < opts.warmup + opts.runs; i++) {
+      const r = c.request(method, params());
+      const res = await r.done;
+      if (res.error) throw new Error(`${which} ${method}: ${JSON.stringify(res.error)}`);
+      if (i >= opts.warmup) out[key].push(res.t - r.t0);
+      if (i === 0) out.counts[key] = count(res.result);
+      await sleep(5);
+    }
+  };
+  const items = (r) => (Array.isArray(r) ? r.length : r?.items?.length ?? 0);
+  try {
+    await initialize(c, null);
+    for (const size of ['small', 'large']) {
+      const d = fdocs[size];
+      const diags = await open(c, d);
+      const at = (pos) => () => ({ textDocument: { uri: d.uri }, position: pos });
+      await time(`${size}.blank`, 'textDocument/completion', at(d.points.blank), items);
+      await time(`${size}.dollar`, 'textDocument/completion', at(d.points.dollar), items);
+      await time(`${size}.from`, 'textDocument/completion', at(d.points.from), items);
+      await time(`${size}.mount`, 'textDocument/completion', at(d.points.mount), items);
+      await time(`${size}.hover`, 'textDocument/hover', at(d.points.keyword), (r) => (r ? 1 : 0));
+      // A published diagnostic near the middle of the file.
+      const w = c.nextDiagnostics(d.uri);
+      c.notify('textDocument/didClose', { textDocument: { uri: d.uri } });
+      await w;
+      const pub = c.nextDiagnostics(d.uri);
+      c.notify('textDocument/didOpen', { textDocument: { uri: d.uri, languageId: 'dockerfile', version: 1, text: d.text } });
+      const list = (await pub).params.diagnostics;
+      if (!list.length) throw new Error(`${which}: no diagnostics on ${size}`);
+      const mid = list[Math.floor(list.length / 2)];
+      out.counts[`${size}.diagnostics`] = diags.count;
+      await time(`${size}.codeAction`, 'textDocument/codeAction', () => ({
+        textDocument: { uri: d.uri }, range: mid.range,
+        context: { diagnostics: [mid] } }), items);
+    }
+    // Full-text one-character changes on both files.
+    for (const size of ['small', 'large']) {
+      const d = fdocs[size];
+      const lines = d.text.split('\n');
+      const p = d.points.keyword;
+      const edited = [...lines];
+      edited[p.line] = lines[p.line].slice(0, 4) + '7' + lines[p.line].slice(4);
+      const texts = [edited.join('\n'), d.text];
+      let version = 1;
+      out[`${size}.full`] = [];
+      for (let i = 0; i < opts.warmup + opts.runs; i++) {
+        version++;
+        const w = c.nextDiagnostics(d.uri);
+        const t0 = now();
+        c.notify('textDocument/didChange', {
+          textDocument: { uri: d.uri, version }, contentChanges: [{ text: texts[i % 2] }] });
+        const r = await w;
+        if (i >= opts.warmup) out[`${size}.full`].push(r.t - t0);
+        await sleep(10);
+      }
+    }
+  } finally {
+    await c.stop();
+    out.exit = c.exited;
+    out.stderrTail = c.stderrTail;
+  }
+  return out;
+}
+
+// A fresh process with `n` copies of the large file open.
+async function manyDocsRun(which, opts, docs, n) {
+  const c = makeClient(which, opts);
+  try {
+    await initialize(c, null);
+    for (let i = 0; i < n; i++)
+      await open(c, { uri: docs.large.uri.replace(/Dockerfile$/, `Dockerfile.${i}`), text: docs.large.text });
+    await sleep(200);
+    return c.memory();
+  } finally {
+    await c.stop();
+  }
+}
+
 // Process-creation floor of this machine: spawn /bin/cat, write one byte,
 // wait for it to come back.
 async function catFloor() {
@@ -610,6 +725,26 @@ async function main() {
     };
     log('warm runs done');
 
+    // 3. Feature requests and full-text changes; 20 documents.
+    const fmk = (name, base) => {
+      mkdirSync(join(dir, name));
+      const path = join(dir, name, 'Dockerfile');
+      const text = base.text + 'RUN --mount=type=cache,target=/root/.cache true\n';
+      writeFileSync(path, text);
+      return { uri: pathToFileURL(path).href, text, points: featurePoints(text) };
+    };
+    const fdocs = { small: fmk('fsmall', docs.small), large: fmk('flarge', docs.large) };
+    const feat = {
+      dockwright: await featureRun('dockwright', opts, fdocs),
+      peer: await featureRun('peer', opts, fdocs),
+    };
+    log('feature runs done');
+    const many = { dockwright: [], peer: [] };
+    for (let i = 0; i < Math.max(1, Math.min(3, opts.spawnRuns)); i++)
+      for (const which of ['dockwright', 'peer'])
+        many[which].push(await manyDocsRun(which, opts, docs, 20));
+    log('20-document runs done');
+
     const col = (arr, f) => arr.map(f);
     const rows = [
       latencyRow('spawn -> initialize response', col(cold.dockwright, (r) => r.init), col(cold.peer, (r) => r.init)),
@@ -620,7 +755,17 @@ async function main() {
       latencyRow('didChange 1 char -> diagnostics, 5,000 lines (dockwright default settings)', warm.dockwright.change, warm.peer.change),
       latencyRow('didChange 1 char -> diagnostics, 5,000 lines (dockwright debounceMs 0)', warm.dockwright0.change, warm.peer.change),
       latencyRow('round trip, unknown request (transport floor, info)', warm.dockwright.ping, warm.peer.ping, null),
+      ...['small', 'large'].flatMap((size) => {
+        const n = size === 'small' ? '30' : '5,000';
+        const t = size === 'small' ? null : 20;
+        const f = (k) => latencyRow(k[1] + `, ${n} lines`, feat.dockwright[`${size}.${k[0]}`], feat.peer[`${size}.${k[0]}`], t);
+        return [['blank', 'completion, blank line'], ['dollar', 'completion after $'],
+          ['from', 'completion after --from='], ['mount', 'completion after --mount=type='],
+          ['hover', 'hover on a keyword'], ['codeAction', 'codeAction on a diagnostic'],
+          ['full', 'didChange 1 char as full text -> diagnostics']].map(f);
+      }),
       memoryRow('VmRSS, both files open', col(cold.dockwright, (r) => r.mem.rssKiB), col(cold.peer, (r) => r.mem.rssKiB)),
+      memoryRow('VmRSS, 20 open 5,000-line files', col(many.dockwright, (r) => r.rssKiB), col(many.peer, (r) => r.rssKiB)),
       memoryRow('VmHWM, both files open', col(cold.dockwright, (r) => r.mem.hwmKiB), col(cold.peer, (r) => r.mem.hwmKiB)),
       memoryRow('RssAnon (private heap etc.), both files open (info)', col(cold.dockwright, (r) => r.mem.anonKiB), col(cold.peer, (r) => r.mem.anonKiB), null),
       memoryRow('RssFile (mapped binary + shared libraries), both files open (info)', col(cold.dockwright, (r) => r.mem.fileKiB), col(cold.peer, (r) => r.mem.fileKiB), null),
@@ -629,8 +774,8 @@ async function main() {
     ];
 
     const counts = {
-      dockwright: { small: cold.dockwright[0].smallCount, large: cold.dockwright[0].largeCount, change: warm.dockwright.changeCounts },
-      peer: { small: cold.peer[0].smallCount, large: cold.peer[0].largeCount, change: warm.peer.changeCounts },
+      dockwright: { small: cold.dockwright[0].smallCount, large: cold.dockwright[0].largeCount, change: warm.dockwright.changeCounts, features: feat.dockwright.counts },
+      peer: { small: cold.peer[0].smallCount, large: cold.peer[0].largeCount, change: warm.peer.changeCounts, features: feat.peer.counts },
     };
     const notes = [];
     for (const w of ['dockwright', 'dockwright0', 'peer']) {
@@ -650,6 +795,8 @@ async function main() {
         `${opts.runs} timed iterations (+${opts.warmup} warm-up) for warm opens and changes`,
       `diagnostics published: dockwright ${counts.dockwright.small} (30 lines) / ${counts.dockwright.large} (5,000 lines); ` +
         `peer ${counts.peer.small} / ${counts.peer.large}`,
+      `feature answers (items, or 1 for a hover): dockwright ${JSON.stringify(counts.dockwright.features)}; ` +
+        `peer ${JSON.stringify(counts.peer.features)}`,
       `process-spawn floor here: /bin/cat echoes a byte ${fmtMs(median(floor))} ms (p90 ${fmtMs(quantile(floor, 0.9))}) after spawn`,
       `load average (1 min) at start ${load0[0].toFixed(2)}, at end ${loadavg()[0].toFixed(2)}`,
       `medians, p90 in brackets; ratio = peer median / dockwright median`,
@@ -671,7 +818,7 @@ async function main() {
       opts: { spawnRuns: opts.spawnRuns, runs: opts.runs, warmup: opts.warmup },
       files: { small: { lines: docs.small.lines, bytes: docs.small.text.length }, large: { lines: docs.large.lines, bytes: docs.large.text.length, edit: docs.large.edit } },
       counts, notes, spawnFloor: summary(floor), loadavg: { start: load0, end: loadavg() }, rows: rows.map((r) => ({ metric: r.metric, ...r.raw })),
-      raw: { cold, warm },
+      raw: { cold, warm, feat, many },
     }, null, 1));
     for (const w of ['dockwright', 'dockwright0', 'peer'])
       if ((warm[w].exit && warm[w].exit.code !== 0) || process.env.BENCH_SHOW_STDERR)

@@ -11,7 +11,9 @@
  *   - for BuildKit's build checks, "skip in this file": the rule added to
  *     the `# check=skip=` directive (or a new directive at the top);
  *   - a source action fixing every diagnostic of the same rule that has
- *     exactly one fix (overlapping fixes after the first are left out).
+ *     exactly one fix (overlapping fixes after the first are left out);
+ *     asked for source.fixAll alone (fix on save), one action with every
+ *     rule's.
  * The diagnostics are those of the current text (diagnostics_current), not
  * the client's copy, so a stale request never edits the wrong bytes; the
  * WorkspaceEdit names the document's version.
@@ -192,20 +194,39 @@ static bool codeaction__skip(struct doc *d, const struct diag *g,
   return true;
 }
 
-/* Every single-fix diagnostic of g's rule, in order, without overlaps. */
-static size_t codeaction__all(const struct diag_list *l, const struct diag *g,
+static int codeaction__by_start(const void *x, const void *y) {
+  const struct diag_fix *const *a = x, *const *b = y;
+  uint32_t sa = (*a)->range.start.byte, sb = (*b)->range.start.byte;
+  return sa < sb ? -1 : sa > sb;
+}
+
+/* The fix of every single-fix diagnostic of `rule` (every rule when NULL),
+ * in text order, leaving out any that overlaps one before it. */
+static size_t codeaction__all(const struct diag_list *l, const char *rule,
                               struct arena *a, struct codeaction_edits *e) {
+  const struct diag_fix **fs = arena_calloc(a, l->n + 1, sizeof(*fs));
+  size_t nf = 0;
+  for (size_t i = 0; i < l->n; i++)
+    if ((rule == NULL || strcmp(l->v[i].rule, rule) == 0) &&
+        l->v[i].nfixes == 1)
+      fs[nf++] = &l->v[i].fixes[0];
+  /* Stable for equal starts: two inserts at one place keep their order. */
+  for (size_t i = 1; i < nf; i++)
+    for (size_t k = i; k > 0 && codeaction__by_start(&fs[k - 1], &fs[k]) > 0;
+         k--) {
+      const struct diag_fix *t = fs[k];
+      fs[k] = fs[k - 1];
+      fs[k - 1] = t;
+    }
   size_t last_end = 0, count = 0;
-  for (size_t i = 0; i < l->n; i++) {
-    const struct diag *x = &l->v[i];
-    if (strcmp(x->rule, g->rule) != 0 || x->nfixes != 1)
-      continue;
-    const struct diag_fix *f = &x->fixes[0];
+  for (size_t i = 0; i < nf; i++) {
+    const struct diag_fix *f = fs[i];
     if (count > 0 && f->range.start.byte < last_end)
       continue;
     codeaction__edit(a, e, f->range.start.byte, f->range.end.byte,
                      f->new_text ? f->new_text : "");
-    last_end = f->range.end.byte;
+    if (f->range.end.byte > last_end)
+      last_end = f->range.end.byte;
     count++;
   }
   return count;
@@ -216,6 +237,8 @@ static bool codeaction__edits(struct doc *d, const struct diag_list *l,
                               const struct diag *g, enum codeaction_kind kind,
                               size_t fix, struct arena *a,
                               struct codeaction_edits *e) {
+  if (g == NULL && kind != CA_ALL)
+    return false;
   switch (kind) {
   case CA_FIX:
     if (fix >= g->nfixes)
@@ -229,7 +252,7 @@ static bool codeaction__edits(struct doc *d, const struct diag_list *l,
   case CA_SKIP:
     return codeaction__is_check(g->rule) && codeaction__skip(d, g, a, e);
   case CA_ALL:
-    return codeaction__all(l, g, a, e) > 0;
+    return codeaction__all(l, g ? g->rule : NULL, a, e) > 0;
   }
   return false;
 }
@@ -258,22 +281,18 @@ static void codeaction__add(struct server *self, struct doc *d,
   ca->title = arena_strdup(a, title);
   ca->kind = kind == CA_ALL ? "source.fixAll.dockwright" : "quickfix";
   ca->preferred = kind == CA_FIX && g->nfixes == 1;
+  /* g NULL: the fix-all of every rule (source.fixAll). */
   ca->diag = kind == CA_ALL ? NULL : g;
   ca->edits = e.v;
   ca->nedits = e.n;
   if (self->caps.code_action_resolve) {
-    json_object *data = json_object_new_object();
-    json_object_object_add(data, "uri", json_object_new_string(d->uri));
-    json_object_object_add(data, "version", json_object_new_int64(d->version));
-    json_object_object_add(data, "rule", json_object_new_string(g->rule));
-    json_object_object_add(data, "at",
-                           json_object_new_int64(g->range.start.byte));
-    json_object_object_add(
-        data, "action", json_object_new_string(codeaction__kind_names[kind]));
-    json_object_object_add(data, "fix", json_object_new_int64((int64_t)fix));
-    ca->data = arena_strdup(
-        a, json_object_to_json_string_ext(data, JSON_C_TO_STRING_PLAIN));
-    json_object_put(data);
+    ca->lazy = true;
+    ca->data.uri = d->uri;
+    ca->data.version = d->version;
+    ca->data.rule = g ? g->rule : "*";
+    ca->data.at = g ? g->range.start.byte : 0;
+    ca->data.action = codeaction__kind_names[kind];
+    ca->data.fix = fix;
   }
 }
 
@@ -287,9 +306,11 @@ int codeaction_handle(struct server *self, const struct rpc_msg *msg,
   if (rc)
     return rc;
   struct doc *d = doc_find(&self->docs, uri);
+  if (d)
+    doc_touch(&self->docs, d);
   const struct diag_list *l = d ? diagnostics_current(self, d) : NULL;
   if (l == NULL) {
-    rpc_reply(&self->rpc, msg->id, json_object_new_array());
+    rpc_reply(&self->rpc, msg->id, proto_code_actions(self, NULL, NULL, 0));
     return 0;
   }
   size_t start = doc_offset(d, range.start, self->encoding);
@@ -331,6 +352,13 @@ int codeaction_handle(struct server *self, const struct rpc_msg *msg,
     }
     buf_cleanup(&t);
   }
+  /* An editor fixing on save asks only for source.fixAll: one action with
+   * every rule's unambiguous fixes, which it can apply as a whole. */
+  if (fixall && !quickfix) {
+    out.n = 0;
+    codeaction__add(self, d, l, NULL, CA_ALL, 0,
+                    "Fix all auto-fixable problems (dockwright)", &a, &out);
+  }
   rpc_reply(&self->rpc, msg->id, proto_code_actions(self, d, out.v, out.n));
   arena_cleanup(&a);
   return 0;
@@ -338,46 +366,32 @@ int codeaction_handle(struct server *self, const struct rpc_msg *msg,
 
 int codeaction_resolve(struct server *self, const struct rpc_msg *msg,
                        struct err *err) {
-  json_object *data = proto_read_action_data(msg->params);
-  if (data == NULL) {
-    err_set(err, ERR_INVALID, "codeAction/resolve: the action has no data");
-    return RPC_INVALID_PARAMS;
-  }
-  json_object *juri = json_object_object_get(data, "uri");
-  json_object *jver = json_object_object_get(data, "version");
-  json_object *jrule = json_object_object_get(data, "rule");
-  json_object *jat = json_object_object_get(data, "at");
-  json_object *jact = json_object_object_get(data, "action");
-  json_object *jfix = json_object_object_get(data, "fix");
-  if (!json_object_is_type(juri, json_type_string) ||
-      !json_object_is_type(jver, json_type_int) ||
-      !json_object_is_type(jrule, json_type_string) ||
-      !json_object_is_type(jat, json_type_int) ||
-      !json_object_is_type(jact, json_type_string) ||
-      !json_object_is_type(jfix, json_type_int)) {
-    err_set(err, ERR_INVALID, "codeAction/resolve: data is not ours");
-    return RPC_INVALID_PARAMS;
-  }
-  struct doc *d = doc_find(&self->docs, json_object_get_string(juri));
+  struct proto_action_data data;
+  int rc = proto_read_action_data(msg->params, &data, err);
+  if (rc)
+    return rc;
+  struct doc *d = doc_find(&self->docs, data.uri);
   const struct diag_list *l = NULL;
   /* Only for the text the action was offered on. */
-  if (d && d->version == json_object_get_int64(jver))
+  if (d && d->version == data.version)
     l = diagnostics_current(self, d);
   int kind = -1;
   for (int k = 0; k < 4; k++)
-    if (strcmp(json_object_get_string(jact), codeaction__kind_names[k]) == 0)
+    if (strcmp(data.action, codeaction__kind_names[k]) == 0)
       kind = k;
   const struct diag *g = NULL;
   for (size_t i = 0; l && i < l->n && g == NULL; i++)
-    if (strcmp(l->v[i].rule, json_object_get_string(jrule)) == 0 &&
-        (int64_t)l->v[i].range.start.byte == json_object_get_int64(jat))
+    if (strcmp(l->v[i].rule, data.rule) == 0 &&
+        l->v[i].range.start.byte == data.at)
       g = &l->v[i];
   struct arena a;
   arena_init(&a);
   struct codeaction_edits e = {NULL, 0, 0};
-  bool ok = g && kind >= 0 &&
-            codeaction__edits(d, l, g, (enum codeaction_kind)kind,
-                              (size_t)json_object_get_int64(jfix), &a, &e);
+  /* rule "*": the fix-all of every rule. */
+  bool all = kind == CA_ALL && strcmp(data.rule, "*") == 0 && l != NULL;
+  bool ok =
+      (g || all) && kind >= 0 &&
+      codeaction__edits(d, l, g, (enum codeaction_kind)kind, data.fix, &a, &e);
   rpc_reply(&self->rpc, msg->id,
             proto_code_action_resolved(self, ok ? d : NULL, msg->params,
                                        ok ? e.v : NULL, e.n));

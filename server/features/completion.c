@@ -44,6 +44,7 @@
 #include "../../model/dockerignore.h"
 #include "../../model/knowledge.h"
 #include "../hooks.h"
+#include "../imagestore.h"
 #include "../methods.h"
 #include "../protocol.h"
 #include "../server.h"
@@ -334,7 +335,8 @@ static bool completion__variables(struct completion_out *o,
     return false;
   if (dp > l->word_start && t[dp - 1] == l->df->escape)
     return false; /* \$ is a dollar */
-  bool brace = dp + 1 < l->len && t[dp + 1] == '{';
+  /* In `$|{NAME}` the brace is after the cursor: as after a bare `$`. */
+  bool brace = dp + 1 < l->off && t[dp + 1] == '{';
   size_t name = dp + 1 + (brace ? 1 : 0);
   if (name > l->off)
     return false;
@@ -603,6 +605,23 @@ static struct completion_dir *completion__dir(struct completion_out *o,
   if (dir && !dir->loading && now - dir->loaded_at <= COMPLETION_DIR_TTL_MS)
     return dir;
   if (dir == NULL) {
+    /* Listings past their time go before a new one comes (unless being
+     * read or waited for), so the cache holds what was typed lately. */
+    for (struct completion_dir **pp = &cs->dirs; *pp;) {
+      struct completion_dir *x = *pp;
+      bool waited = false;
+      for (struct completion_wait *w = cs->waits; w && !waited; w = w->next)
+        waited = w->dir == x;
+      if (x->loading || waited ||
+          now - x->loaded_at <= COMPLETION_DIR_TTL_MS) {
+        pp = &x->next;
+        continue;
+      }
+      *pp = x->next;
+      free(x->path);
+      strv_cleanup(&x->names);
+      free(x);
+    }
     dir = xcalloc(1, sizeof(*dir));
     dir->path = xstrdup(path);
     dir->tags = tags;
@@ -615,45 +634,9 @@ static struct completion_dir *completion__dir(struct completion_out *o,
   return NULL;
 }
 
-/* The image store's root, as `dockwright images` finds it
- * (builder/store.c store_default_root): the server does not load the
- * builder plugin for completion, it only lists the tag files. */
-static char *completion__store_root(void) {
-  const char *e = getenv("DOCKWRIGHT_ROOT");
-  if (e && *e)
-    return xstrdup(e);
-  struct buf b = BUF_INIT;
-  e = getenv("XDG_DATA_HOME");
-  if (e && *e) {
-    buf_printf(&b, "%s/dockwright", e);
-  } else {
-    const char *home = getenv("HOME");
-    buf_printf(&b, "%s/.local/share/dockwright", home && *home ? home : "/");
-  }
-  return buf_take(&b);
-}
-
-/* A tag file's name back to the reference (the store writes %XX for every
- * byte outside [A-Za-z0-9._-]). */
-static char *completion__unescape(struct completion_out *o, const char *n) {
-  struct buf b = BUF_INIT;
-  for (const char *p = n; *p; p++) {
-    unsigned v;
-    if (*p == '%' && p[1] && p[2] && sscanf(p + 1, "%2x", &v) == 1) {
-      buf_putc(&b, (char)v);
-      p += 2;
-    } else {
-      buf_putc(&b, *p);
-    }
-  }
-  char *s = arena_strdup(&o->arena, buf_cstr(&b));
-  buf_cleanup(&b);
-  return s;
-}
-
 static void completion__images(struct completion_out *o,
                                const struct locate *l) {
-  char *root = completion__store_root();
+  char *root = imagestore_root();
   struct buf path = BUF_INIT;
   buf_printf(&path, "%s/tags", root);
   free(root);
@@ -667,7 +650,9 @@ static void completion__images(struct completion_out *o,
   if (dir == NULL)
     return;
   for (size_t i = 0; i < dir->names.n; i++) {
-    const char *ref = completion__unescape(o, dir->names.v[i]);
+    char *name = imagestore_unescape(dir->names.v[i]);
+    const char *ref = arena_strdup(&o->arena, name);
+    free(name);
     /* What users write: Docker Hub's official images without the prefix. */
     const char *shown = ref;
     if (strncmp(shown, "docker.io/library/", 18) == 0)
@@ -930,6 +915,7 @@ static void completion__args(struct completion_out *o,
 /* Fills o for byte offset off of d.  o->need is set when a listing must be
  * read first. */
 static void completion__collect(struct completion_out *o, size_t off) {
+  doc_touch(&o->self->docs, o->d);
   const struct dockerfile *df = doc_model(o->d);
   if (df == NULL)
     return;

@@ -21,6 +21,7 @@ int debug_document(struct server *self, const struct rpc_msg *msg,
     err_set(err, ERR_NOTFOUND, "%s is not open", uri);
     return RPC_INVALID_PARAMS;
   }
+  doc_warm(d);
   char *tree = d->tree ? ts_node_string(ts_tree_root_node(d->tree)) : NULL;
   TSTree *fresh_tree = d->too_big
                            ? NULL

@@ -220,7 +220,7 @@ const struct diag_list *diagnostics_current(struct server *self,
   if (d->diags && d->diags_revision == d->revision &&
       d->diags_generation == self->settings.generation)
     return d->diags;
-  const struct dockerfile *df = doc_model(d);
+  const struct dockerfile *df = doc_model(d); /* warms d: tree too */
   if (df == NULL)
     return NULL;
   struct analysis_input in = {
@@ -237,6 +237,16 @@ const struct diag_list *diagnostics_current(struct server *self,
   analysis_run(&in, &l);
   diagnostics__keep(&l, d, d->revision, self->settings.generation);
   return d->diags;
+}
+
+/* Documents not used lately give their tree, model and kept result back
+ * (code actions and hover analyse a cold document again): before an
+ * analysis, so its model is built in their place, and after one. */
+static void diagnostics__trim(struct server *self) {
+  doc_store_trim(&self->docs);
+  for (size_t i = 0; i < self->docs.n; i++)
+    if (self->docs.v[i]->cold)
+      diagnostics__drop_kept(self->docs.v[i]);
 }
 
 static void diagnostics__after_work(uv_work_t *req, int status) {
@@ -262,6 +272,7 @@ static void diagnostics__after_work(uv_work_t *req, int status) {
       log_debug("%s: dropping a stale analysis (%.2f ms)", d->uri, j->ms);
   }
   diagnostics__job_free(j);
+  diagnostics__trim(self);
   diagnostics__arm(self);
 }
 
@@ -280,6 +291,8 @@ static void diagnostics__config_copy(struct analysis_config *dst,
 
 /* Snapshots the document and queues its analysis. */
 static void diagnostics__start(struct server *self, struct doc *d) {
+  diagnostics__trim(self);
+  doc_warm(d);
   struct diag_job *j = xcalloc(1, sizeof(*j));
   j->self = self;
   j->doc = d;

@@ -11,7 +11,11 @@
  *     FROM, stage ARG and ENV, a parent stage's ENV);
  *   - a stage name (FROM's base, `--from=`): the stage's base and line;
  *   - a parser directive's name: its documentation;
- *   - a diagnostic's range: the message, the rule's summary and its page.
+ *   - a diagnostic's range: the message, the rule's summary and its page;
+ *   - FROM's image when the local store has it: its digest, the size of its
+ *     manifest and its platforms.  The store is read on the thread pool
+ *     (imagestore.c does blocking reads) and the request deferred until
+ *     then; an answer whose document changed meanwhile is null.
  * Markdown, turned into plain text by protocol.c for a client that prefers
  * it.  The range is the word (or keyword, flag, variable) hovered.
  */
@@ -22,6 +26,8 @@
 #include "../../analysis/analysis.h"
 #include "../../common/buf.h"
 #include "../../model/knowledge.h"
+#include "../hooks.h"
+#include "../imagestore.h"
 #include "../methods.h"
 #include "../protocol.h"
 #include "../server.h"
@@ -32,6 +38,22 @@ struct hover_out {
   struct buf md;
   size_t start, end;
   bool has_range;
+  char *image; /* FROM's image word, normalised; owned; NULL: none */
+  size_t image_start, image_end;
+};
+
+/* A hover waiting for the image store. */
+struct hover_job {
+  uv_work_t req;
+  struct server *self;
+  struct rpc_pending *p; /* NULL once cancelled or the session stopped */
+  char *uri;             /* owned */
+  uint64_t revision;
+  char *root; /* owned */
+  struct hover_out out;
+  struct imagestore_info info;
+  int rc;
+  struct hover_job *next;
 };
 
 static void hover__section(struct hover_out *h, size_t start, size_t end) {
@@ -176,6 +198,9 @@ static bool hover__variable(struct hover_out *h, const struct locate *l) {
     if (v->value && v->origin == LOCATE_VAR_AUTOMATIC)
       buf_printf(&h->md, "`%s`: set by BuildKit (e.g. `%s`)", v->name,
                  v->value);
+    else if (v->value && v->raw)
+      buf_printf(&h->md, "`%s` = `%s` (written `%s`)", v->name, v->value,
+                 v->raw);
     else if (v->value)
       buf_printf(&h->md, "`%s` = `%s`", v->name, v->value);
     else
@@ -243,6 +268,81 @@ static void hover__diagnostics(struct server *self, struct doc *d,
   }
 }
 
+/* ---- the image store, on the thread pool ------------------------------- */
+
+static void hover__work(uv_work_t *req) {
+  struct hover_job *j = req->data;
+  struct err err;
+  err_clear(&err);
+  j->rc = imagestore_lookup(j->root, j->out.image, &j->info, &err);
+}
+
+static void hover__after_work(uv_work_t *req, int status) {
+  struct hover_job *j = req->data;
+  struct server *self = j->self;
+  for (struct hover_job **pp = &self->hover_jobs; *pp; pp = &(*pp)->next)
+    if (*pp == j) {
+      *pp = j->next;
+      break;
+    }
+  struct doc *d = j->p ? doc_find(&self->docs, j->uri) : NULL;
+  if (j->p && (d == NULL || d->revision != j->revision)) {
+    rpc_pending_reply(&self->rpc, j->p, NULL); /* the text moved on */
+  } else if (j->p) {
+    struct hover_out *h = &j->out;
+    if (status == 0 && j->rc == 0) {
+      hover__section(h, h->image_start, h->image_end);
+      buf_printf(&h->md, "Image `%s` in the local store\n\n- digest `%s`",
+                 j->info.name, j->info.digest);
+      buf_printf(&h->md, "\n- manifest: %llu bytes%s%s",
+                 (unsigned long long)j->info.size,
+                 j->info.media_type ? ", " : "",
+                 j->info.media_type ? j->info.media_type : "");
+      if (j->info.platforms)
+        buf_printf(&h->md, "\n- platforms: %s", j->info.platforms);
+    }
+    rpc_pending_reply(&self->rpc, j->p,
+                      proto_hover(self, d, h->md.len ? buf_cstr(&h->md) : NULL,
+                                  h->start, h->end));
+  }
+  imagestore_info_cleanup(&j->info);
+  buf_cleanup(&j->out.md);
+  free(j->out.image);
+  free(j->uri);
+  free(j->root);
+  free(j);
+}
+
+static void hover__on_cancel(void *owner, struct rpc_pending *p) {
+  struct hover_job *j = owner;
+  (void)p;
+  j->p = NULL; /* rpc answers it */
+}
+
+/* Defers the answer until the store was read; false when it cannot be
+ * queued (answer now, without the image). */
+static bool hover__defer(struct server *self, const struct rpc_msg *msg,
+                         struct doc *d, struct hover_out *h) {
+  struct hover_job *j = xcalloc(1, sizeof(*j));
+  j->self = self;
+  j->uri = xstrdup(d->uri);
+  j->revision = d->revision;
+  j->root = imagestore_root();
+  j->out = *h; /* takes the text and the image */
+  j->req.data = j;
+  if (uv_queue_work(self->loop, &j->req, hover__work, hover__after_work) < 0) {
+    *h = j->out;
+    free(j->uri);
+    free(j->root);
+    free(j);
+    return false;
+  }
+  j->p = rpc_defer(&self->rpc, msg->id, msg->method, hover__on_cancel, j);
+  j->next = self->hover_jobs;
+  self->hover_jobs = j;
+  return true;
+}
+
 int hover_handle(struct server *self, const struct rpc_msg *msg,
                  struct err *err) {
   const char *uri;
@@ -251,6 +351,8 @@ int hover_handle(struct server *self, const struct rpc_msg *msg,
   if (rc)
     return rc;
   struct doc *d = doc_find(&self->docs, uri);
+  if (d)
+    doc_touch(&self->docs, d);
   const struct dockerfile *df = d ? doc_model(d) : NULL;
   if (df == NULL) {
     rpc_reply(&self->rpc, msg->id, NULL);
@@ -295,18 +397,35 @@ int hover_handle(struct server *self, const struct rpc_msg *msg,
       hover__flag(&h, &l, ws, we);
       break;
     }
-    /* FROM's base naming an earlier stage. */
-    if (l.instr->kind == DF_FROM && l.nwords_before == l.nflags_before)
+    /* FROM's base: an earlier stage, or an image maybe in the store. */
+    if (l.instr->kind == DF_FROM && l.nwords_before == l.nflags_before) {
       hover__stage(&h, &l, ws, we);
+      if (!h.has_range && we > ws) {
+        char *word = strndup(t + ws, we - ws);
+        h.image = imagestore_normalize(word);
+        h.image_start = ws;
+        h.image_end = we;
+        free(word);
+      }
+    }
     break;
   }
   default:
     break;
   }
   hover__diagnostics(self, d, &h, off);
+  if (h.image && hover__defer(self, msg, d, &h))
+    return 0; /* answered when the store was read */
   rpc_reply(
       &self->rpc, msg->id,
       proto_hover(self, d, h.md.len ? buf_cstr(&h.md) : NULL, h.start, h.end));
   buf_cleanup(&h.md);
+  free(h.image);
   return 0;
+}
+
+void hover_stop(struct server *self) {
+  /* rpc answers or drops the deferred requests themselves. */
+  for (struct hover_job *j = self->hover_jobs; j; j = j->next)
+    j->p = NULL;
 }

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "../../model/expand.h"
 #include "../../model/knowledge.h"
 
 bool locate_is_name_char(char c) {
@@ -244,14 +245,36 @@ const struct locate_var *locate_var_find(const struct locate_vars *vs,
   return NULL;
 }
 
-/* Adds or replaces a variable.  An ARG never replaces an ENV. */
+/* The environment of expand_word: the variables declared so far. */
+static const char *locate__lookup(void *ctx, const char *name, size_t len) {
+  const struct locate_var *v = locate_var_find(ctx, name, len);
+  return v ? v->value : NULL;
+}
+
+/* Adds or replaces a variable.  An ARG never replaces an ENV.  A value
+ * written in the Dockerfile (`written`) is expanded as BuildKit expands it
+ * there, with the variables declared so far (quotes removed, ${...}
+ * applied); references to what the Dockerfile does not set (the base
+ * image's PATH) stay as written. */
 static void locate__put(struct locate_vars *vs, const char *name, size_t nlen,
                         const char *value, size_t vlen, bool has_value,
-                        enum locate_var_origin origin, uint32_t line,
-                        const char *stage, struct df_range range) {
+                        bool written, enum locate_var_origin origin,
+                        uint32_t line, const char *stage,
+                        struct df_range range) {
+  char *resolved = NULL;
+  if (has_value && written) {
+    struct expand_opts opts = {vs->escape, EXPAND_SKIP_UNSET};
+    struct expand_env env = {locate__lookup, vs};
+    struct err err;
+    err_clear(&err);
+    if (expand_word(value, vlen, &opts, &env, NULL, &resolved, &err) < 0)
+      resolved = NULL; /* BuildKit would refuse it: show it as written */
+  }
   struct locate_var *v = (struct locate_var *)locate_var_find(vs, name, nlen);
-  if (v != NULL && v->origin == LOCATE_VAR_ENV && origin == LOCATE_VAR_ARG)
+  if (v != NULL && v->origin == LOCATE_VAR_ENV && origin == LOCATE_VAR_ARG) {
+    free(resolved);
     return;
+  }
   if (v == NULL) {
     if (vs->n == vs->cap) {
       size_t cap = vs->cap ? vs->cap * 2 : 16;
@@ -262,13 +285,15 @@ static void locate__put(struct locate_vars *vs, const char *name, size_t nlen,
     v = &vs->v[vs->n++];
     v->name = arena_strndup(&vs->arena, name, nlen);
   }
-  /* Quotes of a default are shell quotes: show the value without them. */
-  if (has_value && vlen >= 2 && (value[0] == '"' || value[0] == '\'') &&
-      value[vlen - 1] == value[0]) {
-    value++;
-    vlen -= 2;
+  v->raw = NULL;
+  if (resolved) {
+    v->value = arena_strdup(&vs->arena, resolved);
+    if (strlen(resolved) != vlen || memcmp(resolved, value, vlen) != 0)
+      v->raw = arena_strndup(&vs->arena, value, vlen);
+    free(resolved);
+  } else {
+    v->value = has_value ? arena_strndup(&vs->arena, value, vlen) : NULL;
   }
-  v->value = has_value ? arena_strndup(&vs->arena, value, vlen) : NULL;
   v->origin = origin;
   v->line = line;
   v->stage = stage;
@@ -286,8 +311,8 @@ static void locate__arg(struct locate_vars *vs, const struct df_instr *in,
     const char *eq = strchr(w, '=');
     size_t nlen = eq ? (size_t)(eq - w) : strlen(w);
     if (eq) {
-      locate__put(vs, w, nlen, eq + 1, strlen(eq + 1), true, LOCATE_VAR_ARG,
-                  in->start_line, NULL, in->args[a].range);
+      locate__put(vs, w, nlen, eq + 1, strlen(eq + 1), true, true,
+                  LOCATE_VAR_ARG, in->start_line, NULL, in->args[a].range);
       continue;
     }
     const struct locate_var *g =
@@ -299,8 +324,8 @@ static void locate__arg(struct locate_vars *vs, const struct df_instr *in,
         val = autos[k].example;
         origin = LOCATE_VAR_AUTOMATIC;
       }
-    locate__put(vs, w, nlen, val, val ? strlen(val) : 0, val != NULL, origin,
-                in->start_line, NULL, in->args[a].range);
+    locate__put(vs, w, nlen, val, val ? strlen(val) : 0, val != NULL, false,
+                origin, in->start_line, NULL, in->args[a].range);
   }
 }
 
@@ -308,39 +333,67 @@ static void locate__env(struct locate_vars *vs, const struct df_instr *in,
                         const char *stage) {
   for (size_t a = 0; a + 1 < in->nargs; a += 3) {
     const struct df_arg *k = &in->args[a], *v = &in->args[a + 1];
-    locate__put(vs, k->value, k->len, v->value, v->len, true, LOCATE_VAR_ENV,
-                in->start_line, stage, k->range);
+    locate__put(vs, k->value, k->len, v->value, v->len, true, true,
+                LOCATE_VAR_ENV, in->start_line, stage, k->range);
   }
 }
 
-/* The ENVs a stage ends with, its parents' first. */
+/* The ENVs a stage ends with, its parents' first, each with the value it
+ * has there (expanded with that stage's own ARGs, which do not carry
+ * over). */
 static void locate__stage_env(struct locate_vars *vs,
                               const struct dockerfile *df,
-                              const struct df_stage *st, unsigned depth) {
+                              const struct df_stage *st,
+                              const struct locate_vars *globals,
+                              unsigned depth) {
   if (depth > 64)
     return;
+  struct locate_vars scope;
+  memset(&scope, 0, sizeof(scope));
+  arena_init(&scope.arena);
+  scope.escape = df->escape;
   if (st->base) {
     const struct df_stage *parent =
         locate_stage_named(df, st->base, strlen(st->base), st->from_instr);
     if (parent && parent != st)
-      locate__stage_env(vs, df, parent, depth + 1);
+      locate__stage_env(&scope, df, parent, globals, depth + 1);
   }
   const char *label = st->name;
-  for (size_t i = st->from_instr + 1; i < st->from_instr + st->ninstrs; i++)
-    if (df->instrs[i].kind == DF_ENV)
-      locate__env(vs, &df->instrs[i], label);
+  for (size_t i = st->from_instr + 1; i < st->from_instr + st->ninstrs; i++) {
+    const struct df_instr *in = &df->instrs[i];
+    if (in->kind == DF_ARG)
+      locate__arg(&scope, in, globals, true);
+    else if (in->kind == DF_ENV)
+      locate__env(&scope, in, label);
+  }
+  for (size_t i = 0; i < scope.n; i++) {
+    const struct locate_var *v = &scope.v[i];
+    if (v->origin != LOCATE_VAR_ENV)
+      continue;
+    locate__put(vs, v->name, strlen(v->name), v->value, strlen(v->value), true,
+                false, LOCATE_VAR_ENV, v->line,
+                v->stage ? arena_strdup(&vs->arena, v->stage) : NULL,
+                v->range);
+    struct locate_var *copy =
+        (struct locate_var *)locate_var_find(vs, v->name, strlen(v->name));
+    if (v->raw && copy)
+      copy->raw = arena_strdup(&vs->arena, v->raw);
+  }
+  arena_cleanup(&scope.arena);
 }
 
 void locate_vars(struct locate_vars *out, const struct dockerfile *df,
                  size_t index) {
   memset(out, 0, sizeof(*out));
   arena_init(&out->arena);
+  out->escape = df->escape;
   if (index >= df->ninstrs)
     index = df->ninstrs;
   const struct df_instr *at = index < df->ninstrs ? &df->instrs[index] : NULL;
   struct locate_vars globals;
   memset(&globals, 0, sizeof(globals));
   arena_init(&globals.arena);
+  globals.escape = df->escape;
   size_t gend = index < df->nglobal ? index : df->nglobal;
   for (size_t i = 0; i < gend; i++)
     if (df->instrs[i].kind == DF_ARG)
@@ -352,8 +405,12 @@ void locate_vars(struct locate_vars *out, const struct dockerfile *df,
     for (size_t i = 0; i < globals.n; i++) {
       const struct locate_var *g = &globals.v[i];
       locate__put(out, g->name, strlen(g->name), g->value,
-                  g->value ? strlen(g->value) : 0, g->value != NULL,
+                  g->value ? strlen(g->value) : 0, g->value != NULL, false,
                   LOCATE_VAR_ARG, g->line, NULL, g->range);
+      struct locate_var *copy =
+          (struct locate_var *)locate_var_find(out, g->name, strlen(g->name));
+      if (g->raw && copy)
+        copy->raw = arena_strdup(&out->arena, g->raw);
     }
     if (at && at->kind == DF_FROM) {
       size_t nauto;
@@ -363,7 +420,7 @@ void locate_vars(struct locate_vars *out, const struct dockerfile *df,
       for (size_t k = 0; k < nauto; k++)
         if (locate_var_find(out, autos[k].name, strlen(autos[k].name)) == NULL)
           locate__put(out, autos[k].name, strlen(autos[k].name),
-                      autos[k].example, strlen(autos[k].example), true,
+                      autos[k].example, strlen(autos[k].example), true, false,
                       LOCATE_VAR_AUTOMATIC, 0, NULL, none);
     }
     arena_cleanup(&globals.arena);
@@ -373,7 +430,7 @@ void locate_vars(struct locate_vars *out, const struct dockerfile *df,
     const struct df_stage *parent =
         locate_stage_named(df, st->base, strlen(st->base), st->from_instr);
     if (parent && parent != st)
-      locate__stage_env(out, df, parent, 0);
+      locate__stage_env(out, df, parent, &globals, 0);
   }
   for (size_t i = st->from_instr + 1; i < index; i++) {
     const struct df_instr *in = &df->instrs[i];
@@ -390,8 +447,8 @@ void locate_vars(struct locate_vars *out, const struct dockerfile *df,
     memset(&none, 0, sizeof(none));
     for (const char *const *p = know_proxy_args(); *p; p++)
       if (locate_var_find(out, *p, strlen(*p)) == NULL)
-        locate__put(out, *p, strlen(*p), NULL, 0, false, LOCATE_VAR_PROXY, 0,
-                    NULL, none);
+        locate__put(out, *p, strlen(*p), NULL, 0, false, false,
+                    LOCATE_VAR_PROXY, 0, NULL, none);
   }
   arena_cleanup(&globals.arena);
 }

@@ -74,7 +74,10 @@ enum locate_var_origin {
 
 struct locate_var {
   const char *name;  /* arena */
-  const char *value; /* arena; NULL when unknown (a bare ARG) */
+  const char *value; /* arena; as BuildKit expands it (quotes removed,
+                        variables of the Dockerfile substituted); NULL
+                        when unknown (a bare ARG) */
+  const char *raw;   /* arena; as written, when that differs, else NULL */
   enum locate_var_origin origin;
   uint32_t line;         /* 1-based line that set it; 0: built in */
   const char *stage;     /* arena; the parent stage it came from, or NULL */
@@ -83,13 +86,14 @@ struct locate_var {
 
 struct locate_vars {
   struct arena arena;
+  char escape;          /* the file's escape character, for expanding values */
   struct locate_var *v; /* arena */
   size_t n;
   size_t cap;
 };
 
 /* The variables in scope at instruction `index` of df (BuildKit's rules:
- * see completion.c's DESIGN note).  `text` is the model's text.  Free with
+ * see locate.c), with their values expanded.  Free with
  * locate_vars_cleanup. */
 void locate_vars(struct locate_vars *out, const struct dockerfile *df,
                  size_t index);

@@ -5,8 +5,15 @@
  * the flag being typed (by name), else the argument by position (the last
  * parameter takes every further word, so COPY's sources stay on `<src>`
  * until the word typed is the last of the line, the destination).
+ *
+ * Inside a `--mount=` value a second signature, the mount's own, is the
+ * active one: `--mount=type=<type>,target=<path>,...` with the keys of the
+ * mount's type (bind unless `type=` says) and the key under the cursor
+ * active.
  */
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "../../common/arena.h"
 #include "../../common/buf.h"
@@ -30,6 +37,72 @@ static bool signature__more_words(const struct locate *l) {
   return false;
 }
 
+/* The mount's signature for the value starting at byte `value`. */
+static struct proto_signature signature__mount(const struct locate *l,
+                                               size_t value, struct buf *label,
+                                               struct proto_parameter *params,
+                                               size_t max) {
+  const char *t = l->text;
+  /* The mount's type, and the key under the cursor. */
+  const struct know_mount_type *type = know_mount_type("bind");
+  for (size_t k = value; k + 5 <= l->word_end; k++)
+    if ((k == value || t[k - 1] == ',') &&
+        strncasecmp(t + k, "type=", 5) == 0) {
+      size_t e = k + 5;
+      while (e < l->word_end && t[e] != ',')
+        e++;
+      char *name = strndup(t + k + 5, e - k - 5);
+      if (know_mount_type(name))
+        type = know_mount_type(name);
+      free(name);
+    }
+  size_t seg = value;
+  for (size_t k = value; k < l->off; k++)
+    if (t[k] == ',')
+      seg = k + 1;
+  size_t se = seg;
+  while (se < l->word_end && t[se] != '=' && t[se] != ',')
+    se++;
+  char *key = strndup(t + seg, se - seg);
+  const struct know_mount_key *cur = know_mount_key(key);
+  bool on_type = strcasecmp(key, "type") == 0;
+  free(key);
+
+  struct proto_signature sig;
+  memset(&sig, 0, sizeof(sig));
+  buf_puts(label, "--mount=");
+  size_t np = 0;
+  params[np].start = label->len;
+  buf_puts(label, "type=<bind|cache|tmpfs|secret|ssh>");
+  params[np].end = label->len;
+  params[np].doc = type->doc;
+  np++;
+  size_t nk;
+  const struct know_mount_key *keys = know_mount_keys(&nk);
+  for (size_t i = 0; i < nk && np < max; i++) {
+    if (!(keys[i].types & type->bit))
+      continue;
+    buf_putc(label, ',');
+    params[np].start = label->len;
+    if (keys[i].values && strchr(keys[i].values, '|'))
+      buf_printf(label, "%s=<%s>", keys[i].key, keys[i].values);
+    else
+      buf_printf(label, "%s=<%s>", keys[i].key, keys[i].key);
+    params[np].end = label->len;
+    params[np].doc = keys[i].doc;
+    if (&keys[i] == cur)
+      sig.active = np;
+    np++;
+  }
+  if (on_type)
+    sig.active = 0;
+  sig.label = buf_cstr(label);
+  sig.doc = type->doc;
+  sig.params = params;
+  sig.nparams = np;
+  return sig;
+}
+
 int signature_handle(struct server *self, const struct rpc_msg *msg,
                      struct err *err) {
   const char *uri;
@@ -38,6 +111,8 @@ int signature_handle(struct server *self, const struct rpc_msg *msg,
   if (rc)
     return rc;
   struct doc *d = doc_find(&self->docs, uri);
+  if (d)
+    doc_touch(&self->docs, d);
   const struct dockerfile *df = d ? doc_model(d) : NULL;
   struct locate l;
   if (df)
@@ -110,10 +185,21 @@ int signature_handle(struct server *self, const struct rpc_msg *msg,
   char url[256];
   buf_printf(&doc, "%s\n\n[Dockerfile reference](%s)", k->doc,
              know_url(k->anchor, url, sizeof(url)));
-  struct proto_signature sig = {buf_cstr(&label), buf_cstr(&doc), params, np,
-                                active == SIZE_MAX ? 0 : active};
-  rpc_reply(&self->rpc, msg->id, proto_signature_help(self, &sig));
+  struct proto_signature sigs[2] = {{buf_cstr(&label), buf_cstr(&doc), params,
+                                     np, active == SIZE_MAX ? 0 : active}};
+  struct buf mlabel = BUF_INIT;
+  struct proto_parameter mparams[32];
+  size_t nsigs = 1;
+  if (on_flag && fname_end < l.word_end && l.off > fname_end &&
+      fname_end - l.word_start == 7 &&
+      strncmp(t + l.word_start, "--mount", 7) == 0) {
+    sigs[1] = signature__mount(&l, fname_end + 1, &mlabel, mparams, 32);
+    nsigs = 2;
+  }
+  rpc_reply(&self->rpc, msg->id,
+            proto_signature_help(self, sigs, nsigs, nsigs - 1));
   buf_cleanup(&label);
   buf_cleanup(&doc);
+  buf_cleanup(&mlabel);
   return 0;
 }

@@ -15,6 +15,7 @@
 #include "../methods.h"
 #include "../protocol.h"
 #include "../server.h"
+#include "build.h"
 #include "diagnostics.h"
 
 static void textsync__close(struct server *self, const char *uri) {
@@ -44,6 +45,7 @@ int textsync_did_open(struct server *self, const struct rpc_msg *msg,
     return RPC_REQUEST_FAILED;
   log_debug("%s: opened, %zu bytes parsed in %.2f ms", o.uri, o.len,
             (double)(uv_hrtime() - t0) / 1e6);
+  doc_store_trim(&self->docs); /* the new document is the warm one now */
   dockerignore_load(self, d);
   diagnostics_schedule(self, d, true);
   return 0;
@@ -67,8 +69,11 @@ int textsync_did_change(struct server *self, const struct rpc_msg *msg,
     log_info("%s: version %" PRId64 " after %" PRId64, c.uri, c.version,
              d->version);
   uint64_t t0 = uv_hrtime();
+  doc_touch(&self->docs, d);
   for (size_t i = 0; i < c.nchanges; i++) {
     const struct proto_change *ch = &c.changes[i];
+    build_did_change(self, d, ch->has_range ? &ch->range : NULL, ch->text,
+                     ch->len);
     doc_apply_change(d, ch->has_range ? &ch->range : NULL, self->encoding,
                      ch->text, ch->len);
   }

@@ -205,4 +205,14 @@ check "the missing platform is named" grep -q "s390x" "$T/noplat.log"
 printf 'FROM scratch\nRUN echo hi\n' > "$T/ctx2/Dockerfile.run"
 "$DW" build -f "$T/ctx2/Dockerfile.run" "$T/ctx2" > "$T/run.log" 2>&1
 check "RUN without a shell fails with line and exit code" grep -q "line 2.*exit code: 127" "$T/run.log"
+
+# Proxies come in the request (the command line passes its environment):
+# a dead proxy fails the pull, no_proxy for the registry lets it through
+free=$(free_port)
+if http_proxy=http://127.0.0.1:$free "$DW" pull --root "$T/store-px" "$REG_plain/multi:1" > "$T/px.log" 2>&1; then
+  bad "a dead http_proxy is used"
+else
+  ok "a dead http_proxy is used"
+fi
+check "no_proxy bypasses it" env http_proxy=http://127.0.0.1:$free no_proxy=127.0.0.1 "$DW" pull --root "$T/store-px" "$REG_plain/multi:1"
 finish

@@ -28,8 +28,11 @@ function applyEdits(text, edits) {
     for (let i = 0; i < p.line; i++) o += lines[i].length + 1;
     return o + p.character; // UTF-16 units = JS string indices
   };
-  const sorted = edits.map((e) => ({ s: offset(e.range.start),
-    e: offset(e.range.end), t: e.newText })).sort((a, b) => b.s - a.s);
+  // From the end; inserts at one position appear in array order (LSP), so
+  // the later of two is applied first.
+  const sorted = edits.map((e, i) => ({ s: offset(e.range.start),
+    e: offset(e.range.end), t: e.newText, i }))
+    .sort((a, b) => b.s - a.s || b.i - a.i);
   for (const x of sorted) text = text.slice(0, x.s) + x.t + text.slice(x.e);
   return text;
 }
@@ -231,4 +234,41 @@ test('a client without documentChanges gets changes; no diagnostics, no actions'
       range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } },
       context: { diagnostics: [] } }), []);
     assert.equal((await s.stop()).code, 0);
+  });
+
+test('source.fixAll alone: one action fixing every rule, also lazily',
+  async (t) => {
+    for (const lazy of [false, true]) {
+      const s = start();
+      t.after(() => s.kill());
+      const caps = JSON.parse(JSON.stringify(CAPS));
+      if (lazy)
+        caps.textDocument.codeAction.resolveSupport = { properties: ['edit'] };
+      await s.initialize({ capabilities: caps });
+      const text = 'FROM debian:12 as build\nENV A b\n' +
+        'RUN apt-get update && apt-get install curl && ' +
+        'rm -rf /var/lib/apt/lists/*\nMAINTAINER me\nWORKDIR app\n';
+      const { uri, items } = await analyse(s, text);
+      const actions = await s.request('textDocument/codeAction', {
+        textDocument: { uri }, range: { start: { line: 0, character: 0 },
+          end: { line: 5, character: 0 } },
+        context: { diagnostics: [], only: ['source.fixAll'] } });
+      assert.equal(actions.length, 1);
+      assert.equal(actions[0].kind, 'source.fixAll.dockwright');
+      const a = lazy ? await s.request('codeAction/resolve', actions[0])
+        : actions[0];
+      const fixed = applyEdits(text, editsOf(a, uri, 7));
+      assert.equal(fixed, 'FROM debian:12 AS build\nENV A=b\n' +
+        'RUN apt-get update && apt-get install -y --no-install-recommends ' +
+        'curl && rm -rf /var/lib/apt/lists/*\n' +
+        'LABEL org.opencontainers.image.authors="me"\nWORKDIR /app\n');
+      const after = await analyse(s, fixed);
+      const left = after.items.map((d) => d.code);
+      for (const d of items)
+        if (['FromAsCasing', 'LegacyKeyValueFormat', 'AptGetMissingYes',
+             'AptGetNoInstallRecommends', 'MaintainerDeprecated',
+             'WorkdirRelativePath'].includes(d.code))
+          assert.ok(!left.includes(d.code), `${d.code} left: ${left}`);
+      assert.equal((await s.stop()).code, 0);
+    }
   });

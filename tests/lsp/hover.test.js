@@ -68,6 +68,14 @@ test('hover: variables through global ARG, FROM, stage ARG and ENV',
       /^`APP` = `\/srv`\n\nENV on line 3 \(inherited from stage `base`\)/);
     h = await hover(s, text.replace('${AP|P} $VERSION', '${APP} $VER|SION'));
     assert.match(h.contents.value, /^`VERSION` = `3\.19`\n\nARG on line 5/);
+    // Values as BuildKit expands them, through a parent stage's own ARG.
+    h = await hover(s, 'ARG V=3.19\nFROM a AS base\nARG V\n' +
+      'ENV X="${V}-x" P=$PATH:/z\nFROM base\nRUN echo $X $|P');
+    assert.match(h.contents.value, /^`P` = `\$PATH:\/z`/);
+    h = await hover(s, 'ARG V=3.19\nFROM a AS base\nARG V\n' +
+      'ENV X="${V}-x" P=$PATH:/z\nFROM base\nRUN echo $|X $P');
+    assert.match(h.contents.value,
+      /^`X` = `3\.19-x` \(written `"\$\{V\}-x"`\)\n\nENV on line 4 \(inherited from stage `base`\)/);
     h = await hover(s, 'FROM a\nWORKDIR $NOP|E');
     assert.match(h.contents.value, /not declared here/);
     // UTF-16 range after an emoji.
@@ -126,8 +134,18 @@ test('signature help: the active flag or argument', async (t) => {
   assert.equal(active(r), '<image>[:<tag>|@<digest>]');
   r = await sig(s, 'FROM a |');
   assert.equal(active(r), '[AS <name>]');
-  r = await sig(s, 'FROM a\nRUN --mount=type=cache,|');
+  r = await sig(s, 'FROM a\nRUN --mou|');
   assert.equal(active(r), '[--mount=type=<type>[,<key>=<value>...]]');
+  // Inside the mount's value, the mount's own signature, the key active.
+  r = await sig(s, 'FROM a\nRUN --mount=type=cache,sha|ring=locked true');
+  assert.equal(r.activeSignature, 1);
+  assert.equal(r.signatures[0].label.slice(0, 4), 'RUN ');
+  assert.match(r.signatures[1].label,
+    /^--mount=type=<bind\|cache\|tmpfs\|secret\|ssh>,target=<target>,/);
+  assert.equal(active(r), 'sharing=<shared|private|locked>');
+  r = await sig(s, 'FROM a\nRUN --mount=type=secret,en|v=TOKEN true');
+  assert.equal(active(r), 'env=<env>');
+  assert.ok(!r.signatures[1].label.includes('sharing'));
   r = await sig(s, 'FROM a\nHEALTHCHECK --interval=5s |');
   assert.equal(active(r), 'CMD <command> | NONE');
   assert.equal(await sig(s, 'FROM a\n|'), null);
@@ -141,3 +159,53 @@ test('signature help: the active flag or argument', async (t) => {
   assert.equal((await p.stop()).code, 0);
   assert.equal((await s.stop()).code, 0);
 });
+
+test('hover on FROM\'s image: digest, size and platforms from the local store',
+  async (t) => {
+    const fs = require('node:fs');
+    const path = require('node:path');
+    const crypto = require('node:crypto');
+    const { tmpdir } = require('./lib/session');
+    const root = tmpdir();
+    fs.mkdirSync(path.join(root, 'tags'));
+    fs.mkdirSync(path.join(root, 'blobs', 'sha256'), { recursive: true });
+    const blob = (o) => {
+      const b = Buffer.from(JSON.stringify(o));
+      const h = crypto.createHash('sha256').update(b).digest('hex');
+      fs.writeFileSync(path.join(root, 'blobs', 'sha256', h), b);
+      return { digest: `sha256:${h}`, size: b.length };
+    };
+    const cfg = blob({ os: 'linux', architecture: 'arm64', variant: 'v8' });
+    const man = blob({ schemaVersion: 2, config: { digest: cfg.digest } });
+    const index = blob({ schemaVersion: 2, manifests: [
+      { digest: man.digest, platform: { os: 'linux', architecture: 'amd64' } },
+      { digest: man.digest, platform: { os: 'linux', architecture: 'arm64',
+        variant: 'v8' } }] });
+    const tag = (ref, b, mt) => fs.writeFileSync(path.join(root, 'tags',
+      ref.replace(/[^A-Za-z0-9._-]/g, (c) => '%' +
+        c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0'))),
+      JSON.stringify({ name: ref, digest: b.digest, mediaType: mt,
+        size: b.size }));
+    tag('docker.io/library/alpine:3.19', index,
+      'application/vnd.oci.image.index.v1+json');
+    tag('registry.example.com:5000/app:latest', man,
+      'application/vnd.oci.image.manifest.v1+json');
+    const s = start({ env: { DOCKWRIGHT_ROOT: root } });
+    t.after(() => s.kill());
+    await s.initialize({ capabilities: MD });
+    let h = await hover(s, 'FROM alp|ine:3.19\n');
+    assert.match(h.contents.value,
+      /Image `docker\.io\/library\/alpine:3\.19` in the local store/);
+    assert.match(h.contents.value, new RegExp(`digest \`${index.digest}\``));
+    assert.match(h.contents.value, /platforms: linux\/amd64, linux\/arm64\/v8/);
+    assert.deepEqual(h.range, { start: { line: 0, character: 5 },
+      end: { line: 0, character: 16 } });
+    h = await hover(s, 'FROM registry.example.com:5000/a|pp AS x\n');
+    assert.match(h.contents.value, /platforms: linux\/arm64\/v8$/);
+    // Not in the store: only what else there is (here ImageTagLatest).
+    h = await hover(s, 'FROM debi|an\n');
+    assert.doesNotMatch(h.contents.value, /local store/);
+    assert.match(h.contents.value, /ImageTagLatest/);
+    assert.equal(await hover(s, 'FROM debi|an:12\n'), null);
+    assert.equal((await s.stop()).code, 0);
+  });

@@ -241,3 +241,67 @@ test('input ending inside a message exits cleanly', async (t) => {
   s.proc.stdin.end();
   assert.equal((await exitWithin(s, 5000)).code, 1);
 });
+
+// Completion, hover, signature help and code actions at every position of
+// a document full of odd corners (and past its ends), and with bad params:
+// each gets an answer, and the server stays up (under ASan too).
+test('feature requests at every position of an odd document', async (t) => {
+  const s = start();
+  t.after(() => s.kill());
+  await s.initialize({ capabilities: {
+    textDocument: { completion: { completionItem: { snippetSupport: true } },
+      codeAction: { resolveSupport: { properties: ['edit'] } } } } });
+  const text = [
+    '# syntax=docker/dockerfile:1', '# check=skip=;error=', '#escape=\\',
+    'ARG A=${B:-x} C', 'FROM --platform=$BUILDPLATFORM a:${A AS b',
+    'onbuild onbuild run x', 'ONBUILD COPY --from= \\', '  --mount=,,= /x',
+    'RUN --mount=type=cache,target=/é😀,from=$ <<EOF cat', 'é😀 ${',
+    'EOF', 'COPY <<-"X" --chmod=7 /a', 'X', 'ENV = ==', 'ENV A', 'LABEL "',
+    'EXPOSE /', 'HEALTHCHECK --interval= CMD', 'STOPSIGNAL', 'SHELL [',
+    'WORKDIR ${A:', 'FROM b AS', '\tRUN --=x', 'ADD --checksum= http://x',
+    'FROM', '$', '${}', '--', '\r', 'USER é😀:${', '',
+  ].join('\n');
+  const uri = 'file:///robust/features/Dockerfile';
+  await s.open(uri, text);
+  const lines = text.split('\n');
+  for (let line = 0; line <= lines.length; line++) {
+    const len = line < lines.length ? lines[line].length : 0;
+    for (let character = 0; character <= len + 2; character++) {
+      const p = { textDocument: { uri }, position: { line, character } };
+      const [c, h, g] = await Promise.all([
+        s.request('textDocument/completion', p),
+        s.request('textDocument/hover', p),
+        s.request('textDocument/signatureHelp', p)]);
+      assert.equal(c.isIncomplete, false);
+      for (const it of c.items) {
+        const r = it.textEdit.range;
+        assert.ok(r.start.line === r.end.line && r.start.line <= line,
+          JSON.stringify({ line, character, it }));
+      }
+      assert.ok(h === null || typeof h.contents.value === 'string');
+      assert.ok(g === null || g.signatures.length > 0);
+    }
+    const actions = await s.request('textDocument/codeAction', {
+      textDocument: { uri }, range: { start: { line, character: 0 },
+        end: { line, character: 99 } }, context: { diagnostics: [] } });
+    for (const a of actions) {
+      const r = await s.request('codeAction/resolve', a);
+      assert.ok(r.edit, a.title);
+    }
+  }
+  // Bad params: InvalidParams, never a crash.
+  for (const [m, p] of [
+    ['textDocument/completion', { textDocument: { uri }, position: { line: -1, character: 0 } }],
+    ['textDocument/hover', { textDocument: {}, position: { line: 0, character: 0 } }],
+    ['textDocument/signatureHelp', { textDocument: { uri } }],
+    ['textDocument/codeAction', { textDocument: { uri }, range: { start: {} } }],
+    ['codeAction/resolve', { title: 'x', data: { uri: 5 } }],
+    ['codeAction/resolve', { title: 'x' }],
+  ])
+    await assert.rejects(s.request(m, p), { code: -32602 }, m);
+  // A resolve for a closed document: the action back, without an edit.
+  const r = await s.request('codeAction/resolve', { title: 'x', data: {
+    uri: 'file:///closed', version: 1, rule: 'X', at: 0, action: 'fix', fix: 0 } });
+  assert.equal(r.edit, undefined);
+  assert.equal((await s.stop()).code, 0);
+});

@@ -345,3 +345,36 @@ test('full-text changes become minimal edits: tree and diagnostics exact',
     assert.equal(d.tree, d.freshTree);
     assert.equal((await s.stop()).code, 0);
   });
+
+// Only the two documents used last keep their tree and model; the others
+// keep their text and are rebuilt when used: every answer must be the same
+// as for a document that never went cold.
+test('cold documents are rebuilt on use, with the same answers', async (t) => {
+  const s = start();
+  t.after(() => s.kill());
+  await s.initialize({ capabilities: { textDocument: { diagnostic: {} } } });
+  const text = (i) => `FROM alpine:3.19 as b${i}\nENV K${i} v\nRUN echo $K${i}\n`;
+  const uris = [];
+  for (let i = 0; i < 5; i++) {
+    uris.push(`file:///cold/${i}/Dockerfile`);
+    await s.open(uris[i], text(i));
+  }
+  const pull = (uri) => s.request('textDocument/diagnostic',
+    { textDocument: { uri } });
+  const first = await pull(uris[0]); // cold by now: analysed again
+  assert.deepEqual(first.items.map((d) => d.code).sort(),
+    ['FromAsCasing', 'LegacyKeyValueFormat']);
+  // An edit of a cold document: the tree is rebuilt, then edited.
+  await s.change(uris[1], 2, [{ range: { start: { line: 2, character: 4 },
+    end: { line: 2, character: 4 } }, text: 'x' }]);
+  const d = await s.debug(uris[1]);
+  assert.equal(d.text, text(1).replace('RUN ', 'RUN x'));
+  assert.equal(d.tree, d.freshTree);
+  for (let i = 0; i < 5; i++) {
+    const r = await s.request('textDocument/hover', { textDocument:
+      { uri: uris[i] }, position: { line: 2, character: i === 1 ? 11 : 10 } });
+    assert.match(r.contents.value, new RegExp(`^K${i} = v`), `doc ${i}`);
+    assert.equal((await pull(uris[i])).items.length, 2);
+  }
+  assert.equal((await s.stop()).code, 0);
+});

@@ -22,11 +22,14 @@ vim.notify = function(msg, level)
   say(string.format('notify[%s] %s', tostring(level), msg))
 end
 
+if vim.env.LSP_DEBUG then vim.lsp.set_log_level('debug') end
 local dw = require('dockwright')
 local build = require('dockwright.build')
 dw.setup({
   cmd = { vim.env.DW, '--stdio' },
   settings = { diagnostics = { debounceMs = 0 }, root = vim.env.STORE },
+  build = vim.env.BUILD_ARGS and vim.env.BUILD_ARGS ~= '{}'
+    and { buildArgs = vim.fn.json_decode(vim.env.BUILD_ARGS) } or {},
   open_log = true,
 })
 
@@ -100,7 +103,7 @@ local app = vim.api.nvim_get_current_buf()
 vim.wait(5000, function() return dw.client(app) ~= nil end, 20)
 build.last = nil
 vim.cmd('DockwrightBuildAndPush ' .. vim.env.TAG)
-local finished = vim.wait(180000, function() return build.last ~= nil end, 50)
+local finished = vim.wait(tonumber(vim.env.BUILD_TIMEOUT_MS or '180000'), function() return build.last ~= nil end, 50)
 check(':DockwrightBuildAndPush finishes', finished)
 local last = build.last or {}
 check('build and push succeeded', last.ok == true, last.message)
@@ -122,7 +125,8 @@ for _, m in ipairs(notes) do
 end
 check('progress shown with vim.notify', progress_notes >= 3, 'notes: ' .. progress_notes)
 local log = table.concat(build.log_lines(), '\n')
-check('the build log buffer has the RUN output', log:find('hello from nvim', 1, true) ~= nil)
+check('the build log buffer has the RUN output',
+  log:find(vim.env.LOG_MARK or 'hello from nvim 42', 1, true) ~= nil)
 local logwin = #vim.fn.win_findbuf(vim.fn.bufnr('dockwright://build-log')) > 0
 check('the build log is shown in a window', logwin)
 check('the tag is remembered for the buffer',
@@ -144,6 +148,26 @@ local on_line = vim.wait(10000, function()
   return false
 end, 20)
 check('the failing RUN gets a "dockwright build" diagnostic on its line', on_line)
+
+-- 6. :DockwrightCancel during a long RUN.
+vim.cmd('edit ' .. vim.fn.fnameescape(vim.env.SLOW))
+local slow = vim.api.nvim_get_current_buf()
+vim.wait(5000, function() return dw.client(slow) ~= nil end, 20)
+build.last = nil
+vim.cmd('DockwrightBuild ' .. vim.env.TAG .. '-slow')
+local in_run = vim.wait(60000, function()
+  for _, m in ipairs(notes) do
+    if m:find('RUN sleep 300', 1, true) then return true end
+  end
+  return false
+end, 50)
+check('the long RUN starts', in_run)
+local t_cancel = vim.loop.hrtime()
+vim.cmd('DockwrightCancel')
+vim.wait(30000, function() return build.last ~= nil end, 50)
+last = build.last or {}
+check(':DockwrightCancel cancels the build', last.cancelled == true, last.message)
+say(string.format('cancel took %d ms', (vim.loop.hrtime() - t_cancel) / 1e6))
 
 say(string.format('plugin checks: %d passed, %d failed', passed, failed))
 local c = dw.client(app)

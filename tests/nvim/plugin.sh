@@ -36,18 +36,36 @@ printf 'FROM %s/busybox:latest\nEXPOSE 99999\n' "$REG" > "$T/bad/Dockerfile"
 printf 'FROM %s/busybox:latest\nRUN true\n' "$REG" > "$T/cf/Containerfile"
 cat > "$T/app/Dockerfile" <<EOF
 FROM $REG/busybox:latest
-RUN echo hello from nvim && echo built > /built
+RUN echo "hello from nvim \$((40 + 2))" && echo built > /built
 COPY greeting.txt /greeting.txt
 CMD ["cat", "/greeting.txt"]
 EOF
 echo "hi from the context" > "$T/app/greeting.txt"
 printf 'FROM %s/busybox:latest\nRUN echo about to fail && exit 3\n' "$REG" > "$T/fail/Dockerfile"
+mkdir -p "$T/slow"
+printf 'FROM %s/busybox:latest\nRUN sleep 300\n' "$REG" > "$T/slow/Dockerfile"
+
+# DW_E2E_APP (a directory to build instead, e.g. examples/flask),
+# DW_E2E_BASE_OCI (an image such as oci:DIR:debian, pushed as
+# $REG/debian:bookworm and given as --build-arg BASE) and DW_E2E_LOG_MARK
+# (a line the build prints) build something else: tests/editors-flask.sh.
+if [[ -n ${DW_E2E_APP:-} ]]; then
+  rm -rf "$T/app" && cp -r "$DW_E2E_APP" "$T/app"
+fi
+BUILD_ARGS='{}' cli_args=()
+if [[ -n ${DW_E2E_BASE_OCI:-} ]]; then
+  skopeo copy -q --dest-tls-verify=false "$DW_E2E_BASE_OCI" "docker://$REG/debian:bookworm"
+  BUILD_ARGS="{\"BASE\": \"$REG/debian:bookworm\"}"
+  cli_args=(--build-arg "BASE=$REG/debian:bookworm")
+fi
+export BUILD_ARGS LOG_MARK=${DW_E2E_LOG_MARK:-hello from nvim 42}
+export BUILD_TIMEOUT_MS=$(( ${DW_E2E_TIMEOUT:-400} * 1000 - 60000 ))
 
 TAG=$REG/dw/nvim-app:v1
 export BAD=$T/bad/Dockerfile APP=$T/app/Dockerfile FAILING=$T/fail/Dockerfile \
-  CONTAINERFILE=$T/cf/Containerfile TAG STORE=$T/store
+  CONTAINERFILE=$T/cf/Containerfile SLOW=$T/slow/Dockerfile TAG STORE=$T/store
 start=$(date +%s.%N)
-timeout 400 nvim --headless -u NONE -i NONE -n \
+timeout "${DW_E2E_TIMEOUT:-400}" nvim --headless -u NONE -i NONE -n \
   --cmd "set rtp^=$REPO/editors/nvim,$T/rtp" --cmd "filetype on" \
   -c "luafile $NVIM_DIR/plugin-e2e.lua" -c "cquit 5" >"$T/out" 2>"$T/err" </dev/null
 rc=$?
@@ -73,7 +91,7 @@ else
   bad "registry digest '$remote' vs reported '$digest'"
 fi
 # The same Dockerfile from the command line: the same layers.
-if DOCKWRIGHT_ROOT=$T/store "$DW" build -t "$REG/dw/cli-app:v1" "$T/app" >"$T/cli.out" 2>&1 &&
+if DOCKWRIGHT_ROOT=$T/store "$DW" build "${cli_args[@]}" -t "$REG/dw/cli-app:v1" "$T/app" >"$T/cli.out" 2>&1 &&
    DOCKWRIGHT_ROOT=$T/store "$DW" push "$REG/dw/cli-app:v1" >>"$T/cli.out" 2>&1; then
   a=$(skopeo inspect --tls-verify=false --format '{{.Layers}}' "docker://$TAG" 2>/dev/null)
   b=$(skopeo inspect --tls-verify=false --format '{{.Layers}}' "docker://$REG/dw/cli-app:v1" 2>/dev/null)

@@ -24,6 +24,7 @@
 
 #include "../../builder/auth.h"
 #include "../../builder/cache.h"
+#include "../../builder/images.h"
 #include "../../builder/context.h"
 #include "../../builder/layer.h"
 #include "../../builder/pgzip.h"
@@ -460,6 +461,72 @@ static void test_store_tags(void **state) {
                    ERR_INVALID);
 }
 
+/* The store's default root and a build's environment come from the env
+ * list given, never from the process's. */
+static void test_default_root(void **state) {
+  (void)state;
+  setenv("DOCKWRIGHT_ROOT", "/from/the/process", 1);
+  const char *env[] = {"HOME=/home/a", "XDG_DATA_HOME=/xdg", "HOME=/home/b",
+                       "DOCKWRIGHT_ROOTX=/no"};
+  char *r = store_default_root(env, 4);
+  assert_string_equal(r, "/xdg/dockwright");
+  free(r);
+  r = store_default_root(env + 2, 2); /* the last HOME wins */
+  assert_string_equal(r, "/home/b/.local/share/dockwright");
+  free(r);
+  const char *env2[] = {"DOCKWRIGHT_ROOT=/store", "XDG_DATA_HOME=/xdg"};
+  r = store_default_root(env2, 2);
+  assert_string_equal(r, "/store");
+  free(r);
+  r = store_default_root(NULL, 0);
+  assert_string_equal(r, "//.local/share/dockwright");
+  free(r);
+  assert_null(strv_getenv(env, 4, "DOCKWRIGHT_ROOT"));
+  assert_string_equal(strv_getenv(env, 4, "HOME"), "/home/b");
+  unsetenv("DOCKWRIGHT_ROOT");
+  struct store *s;
+  struct err e;
+  assert_int_equal(store_open(NULL, &s, &e), ERR_INVALID);
+}
+
+/* images.h: list and remove return data; a bad reference fails after
+ * what was done. */
+static void test_images_facade(void **state) {
+  struct fixture *f = *state;
+  struct err e;
+  char d[DIGEST_STR_LEN];
+  assert_int_equal(store_blob_put(f->st, "{}", 2, d, &e), 0);
+  assert_int_equal(
+      store_tag_set(f->st, "docker.io/library/a:1", d, "t", 2, &e), 0);
+  assert_int_equal(
+      store_tag_set(f->st, "docker.io/library/b:1", d, "t", 2, &e), 0);
+  struct buf root = BUF_INIT;
+  buf_printf(&root, "%s/store", f->dir);
+  struct images_store where = {root.data, NULL, 0};
+  struct images_entry *v;
+  size_t n;
+  assert_int_equal(images_list(&where, &v, &n, &e), 0);
+  assert_int_equal(n, 2);
+  assert_string_equal(v[0].name, "docker.io/library/a:1");
+  assert_string_equal(v[1].digest, d);
+  images_list_free(v, n);
+  struct strv untagged = STRV_INIT;
+  struct images_gc gc;
+  const char *refs[] = {"a:1", "Bad Ref"};
+  assert_int_equal(images_remove(&where, refs, 2, &untagged, &gc, &e),
+                   ERR_INVALID);
+  assert_int_equal(untagged.n, 1);
+  assert_string_equal(untagged.v[0], "docker.io/library/a:1");
+  strv_cleanup(&untagged);
+  const char *refs2[] = {"b:1"};
+  assert_int_equal(images_remove(&where, refs2, 1, &untagged, &gc, &e), 0);
+  assert_false(gc.busy);
+  assert_int_equal(gc.blobs, 1); /* the blob no tag needs any more */
+  strv_cleanup(&untagged);
+  assert_int_equal(images_prune(&where, true, &gc, &e), 0);
+  buf_cleanup(&root);
+}
+
 static void test_auth(void **state) {
   struct fixture *f = *state;
   struct auth_challenge c;
@@ -501,6 +568,9 @@ int main(void) {
       cmocka_unit_test(test_match),
       cmocka_unit_test(test_clean_path),
       cmocka_unit_test(test_pgzip),
+      cmocka_unit_test(test_default_root),
+      cmocka_unit_test_setup_teardown(test_images_facade, setup_store,
+                                      teardown_store),
       cmocka_unit_test_setup_teardown(test_resolve, setup_store,
                                       teardown_store),
       cmocka_unit_test_setup_teardown(test_pack_apply, setup_store,

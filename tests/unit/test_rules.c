@@ -18,6 +18,7 @@
 #include "../../analysis/analysis.h"
 #include "../../model/dockerignore.h"
 #include "../../common/buf.h"
+#include "../../model/knowledge.h"
 #include "tree-sitter-dockerfile.h"
 
 struct run_opts {
@@ -251,6 +252,39 @@ static void test_rule_case(void **state) {
   check(rc->fires, rc->rule, buf_cstr(&want), &o);
   check(rc->misses, rc->rule, "", &o);
   buf_cleanup(&want);
+}
+
+/* Every flag of the knowledge table (model/knowledge.h), the one
+ * completion offers, is accepted where it belongs, and one it lacks is
+ * refused: the analysis reads the same table. */
+static void test_knowledge_flags(void **state) {
+  (void)state;
+  size_t n;
+  const struct know_flag *fs = know_flags(&n);
+  for (size_t i = 0; i < n; i++) {
+    const struct know_flag *f = &fs[i];
+    struct buf value = BUF_INIT;
+    if (f->kind != KNOW_BOOL) {
+      const char *v = f->values ? f->values : "x";
+      buf_printf(&value, "=%.*s", (int)strcspn(v, "|"), v);
+    }
+    char *kw = strdup(df_kind_name(f->instr));
+    for (char *p = kw; *p; p++)
+      *p = (char)(*p - 'a' + 'A');
+    const char *args = f->instr == DF_HEALTHCHECK ? "CMD true"
+                       : f->instr == DF_RUN       ? "true"
+                       : f->instr == DF_FROM      ? "b"
+                                                  : "a /b";
+    struct buf text = BUF_INIT;
+    buf_printf(&text, "FROM a AS x\n%s --%s%s %s\n", kw, f->name,
+               buf_cstr(&value), args);
+    check(buf_cstr(&text), "UnknownFlag", "", NULL);
+    buf_cleanup(&text);
+    buf_cleanup(&value);
+    free(kw);
+  }
+  check("FROM a\nCOPY --checksum=sha256:x a /b\n", "UnknownFlag",
+        "UnknownFlag:2", NULL);
 }
 
 /* Every rule in the table has a case. */
@@ -569,6 +603,7 @@ int main(void) {
   size_t ncases = sizeof(cases) / sizeof(*cases);
   static const struct CMUnitTest fixed[] = {
       cmocka_unit_test(test_every_rule_has_a_case),
+      cmocka_unit_test(test_knowledge_flags),
       cmocka_unit_test(test_syntax),
       cmocka_unit_test(test_config),
       cmocka_unit_test(test_ignore_comment),

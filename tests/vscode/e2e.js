@@ -1,13 +1,15 @@
 // Drives code-server's VS Code workbench in Debian's Chromium through
 // playwright-core (run by tests/vscode/run.sh, which installs the .vsix and
 // starts code-server):
-//   node e2e.js URL TAG ARTIFACTS_DIR
+//   node e2e.js URL TAG ARTIFACTS_DIR [LOG_MARK]
+//   (LOG_MARK: a line the build prints; E2E_BUILD_MS: how long it may take)
 // Prints "ok - ..." / "not ok - ..." per check, "digest <short>" for the
 // shell to compare with the registry, and keeps screenshots in
 // ARTIFACTS_DIR.
 'use strict';
 const { chromium } = require('playwright-core');
-const [url, tag, artifacts] = process.argv.slice(2);
+const [url, tag, artifacts, logMark = 'hello from vscode 42'] = process.argv.slice(2);
+const buildMs = Number(process.env.E2E_BUILD_MS || 240000);
 
 let passed = 0;
 let failed = 0;
@@ -32,20 +34,30 @@ async function quickInput(page, opener, text) {
 async function openFile(page, name) {
   await quickInput(page, 'Control+P', name);
   // The row whose file name is exactly `name` (quick open matches fuzzily).
-  const row = page.locator(
-    `.quick-input-list .monaco-list-row:has(.label-name :text-is("${name}"))`).first();
+  const row = page.locator('.quick-input-list .monaco-list-row')
+    .filter({ has: page.locator('.label-name', { hasText: exactly(name) }) }).first();
   await row.waitFor({ timeout: 30000 });
   await row.click();
-  await page.locator(`.tab.active:has(.label-name :text-is("${name}"))`)
-    .waitFor({ timeout: 15000 });
+  await page.waitForFunction((n) => {
+    const l = document.querySelector('.tab.active .label-name');
+    return l !== null && l.textContent.trim() === n;
+  }, name, { timeout: 15000 });
   await page.waitForTimeout(500);
 }
 
+function exactly(text) {
+  return new RegExp(`^${text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`);
+}
+
+// The row labelled exactly `title`: the palette matches fuzzily and puts
+// recently used commands first ("Build Image" also finds "Build and Push
+// Image").
 async function runCommand(page, title) {
   await quickInput(page, 'F1', '>' + title);
-  const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
+  const row = page.locator('.quick-input-list .monaco-list-row')
+    .filter({ has: page.locator('.label-name', { hasText: exactly(title) }) }).first();
   await row.waitFor({ timeout: 15000 });
-  await page.keyboard.press('Enter');
+  await row.click();
 }
 
 async function textOf(locator) {
@@ -113,7 +125,7 @@ async function textOf(locator) {
     let shotTaken = false;
     const doneRe = /pushed\s+([0-9a-f]{12})/;
     let digest = null;
-    const until = Date.now() + 240000;
+    const until = Date.now() + buildMs;
     while (Date.now() < until) {
       const texts = await textOf(page.locator('.notification-toast'));
       for (const line of texts.split('\n')) if (line.trim()) seen.add(line.trim());
@@ -137,15 +149,44 @@ async function textOf(locator) {
     check('the status bar shows the last build', st);
     await shot(page, '4-pushed');
 
+    // The output view renders only the lines in sight: its filter box
+    // brings the ones we look for into view.
     await runCommand(page, 'Dockwright: Show Build Log');
-    const out = page.locator('.output-view .view-lines, .panel .monaco-editor .view-lines');
-    const hasLog = await page.waitForFunction(() => {
-      const t = [...document.querySelectorAll('.panel .view-lines')].map((e) => e.innerText).join('\n');
-      return /hello from vscode/.test(t) && /\[progress\] \[\d+\/\d+\]/.test(t);
-    }, null, { timeout: 15000 }).then(() => true, () => false);
-    check('the Dockwright Build output channel has the log and the progress', hasLog,
-      (await textOf(out)).slice(0, 300));
+    const filter = page.locator('.panel input[placeholder="Filter"]').first();
+    const lines = async (want) => {
+      await filter.fill(want);
+      return page.waitForFunction((w) => [...document.querySelectorAll('.panel .view-lines')]
+        .some((e) => e.innerText.replace(/\u00a0/g, ' ').includes(w)), want, { timeout: 10000 })
+        .then(() => true, () => false);
+    };
+    const hasFilter = await filter.waitFor({ timeout: 10000 }).then(() => true, () => false);
+    // (42 only in what the RUN printed, not in the step's text)
+    check('the Dockwright Build output channel has the build log',
+      hasFilter && await lines(logMark), `filter box: ${hasFilter}`);
+    check('... and each step\'s progress message', hasFilter && await lines('[progress] [2/'));
+    await filter.fill('');
     await shot(page, '5-log');
+
+    // 4. Cancel from the notification during a long RUN.
+    await openFile(page, 'slow.Dockerfile');
+    await runCommand(page, 'Dockwright: Build Image');
+    await box.waitFor({ state: 'visible', timeout: 15000 });
+    await box.fill(`${tag}-slow`);
+    await page.keyboard.press('Enter');
+    const slowToast = page.locator('.notification-toast', { hasText: 'RUN sleep 300' }).first();
+    const building = page.locator('.notification-toast', { hasText: `Building ${tag}-slow` });
+    const running = await slowToast.waitFor({ timeout: 60000 }).then(() => true, () => false);
+    check('the long RUN shows in the notification', running);
+    check('"Build Image" builds (and does not push)', await building.count() > 0);
+    if (running) {
+      const t1 = Date.now();
+      await slowToast.locator('.monaco-button', { hasText: 'Cancel' }).first().click();
+      const gone = page.locator('.statusbar-item:has(.codicon-circle-slash)', { hasText: 'cancelled' });
+      const cancelled = await gone.first().waitFor({ timeout: 30000 }).then(() => true, () => false);
+      check('Cancel in the notification cancels the build', cancelled);
+      console.log(`# cancel took ${Date.now() - t1} ms`);
+      await shot(page, '6-cancelled');
+    }
   } catch (e) {
     failed++;
     console.log(`not ok - the workbench session (${String(e.message || e).split('\n')[0]})`);

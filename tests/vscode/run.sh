@@ -53,18 +53,30 @@ W=$T/work
 mkdir -p "$W" "$T/cs-data/User" "$T/cs-ext" "$ART"
 rm -f "$ART"/*.png
 printf 'FROM %s/busybox:latest\nEXPOSE 99999\n' "$REG" > "$W/broken.Dockerfile"
+printf 'FROM %s/busybox:latest\nRUN sleep 300\n' "$REG" > "$W/slow.Dockerfile"
 cat > "$W/Dockerfile" <<EOF
 FROM $REG/busybox:latest
-RUN echo hello from vscode && sleep 2 && echo built > /built
+RUN echo "hello from vscode \$((40 + 2))" && sleep 2 && echo built > /built
 COPY greeting.txt /greeting.txt
 RUN sleep 1
 CMD ["cat", "/greeting.txt"]
 EOF
 echo "hi from the context" > "$W/greeting.txt"
+# DW_E2E_APP, DW_E2E_BASE_OCI, DW_E2E_LOG_MARK, DW_E2E_TIMEOUT: build
+# something else (tests/editors-flask.sh; see tests/nvim/plugin.sh).
+build_args='{}'
+if [[ -n ${DW_E2E_APP:-} ]]; then
+  rm -f "$W/Dockerfile" "$W/greeting.txt" && cp -r "$DW_E2E_APP"/. "$W"/
+fi
+if [[ -n ${DW_E2E_BASE_OCI:-} ]]; then
+  skopeo copy -q --dest-tls-verify=false "$DW_E2E_BASE_OCI" "docker://$REG/debian:bookworm"
+  build_args="{\"BASE\": \"$REG/debian:bookworm\"}"
+fi
 cat > "$T/cs-data/User/settings.json" <<EOF
 {
   "dockwright.server.path": "$DW",
   "dockwright.root": "$T/store",
+  "dockwright.build.buildArgs": $build_args,
   "editor.wordBasedSuggestions": "off",
   "workbench.startupEditor": "none",
   "workbench.tips.enabled": false,
@@ -97,8 +109,10 @@ done
 
 TAG=$REG/dw/vscode-app:v1
 start=$(date +%s)
-NODE_PATH=$CS/node_modules timeout 420 node "$VS_DIR/e2e.js" \
-  "http://127.0.0.1:$port/?folder=$W" "$TAG" "$ART" >"$T/e2e.out" 2>&1
+limit=${DW_E2E_TIMEOUT:-420}
+NODE_PATH=$CS/node_modules E2E_BUILD_MS=$(( (limit - 180) * 1000 )) \
+  timeout "$limit" node "$VS_DIR/e2e.js" "http://127.0.0.1:$port/?folder=$W" \
+  "$TAG" "$ART" "${DW_E2E_LOG_MARK:-hello from vscode 42}" >"$T/e2e.out" 2>&1
 rc=$?
 echo "# workbench session: $(( $(date +%s) - start )) s, exit $rc"
 cat "$T/e2e.out"

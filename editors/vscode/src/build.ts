@@ -119,13 +119,7 @@ export class Builds implements vscode.Disposable {
       void vscode.window.showErrorMessage('Dockwright: open a Dockerfile first.');
       return undefined;
     }
-    const doc = vscode.workspace.textDocuments.find(
-      (d) => d.uri.toString() === uri.toString());
-    // The builder reads the file from disk.
-    if (doc?.isDirty && !(await doc.save())) {
-      void vscode.window.showErrorMessage(`Dockwright: could not save ${uri.fsPath}`);
-      return undefined;
-    }
+    // No save first: the server builds the text the editor shows.
 
     const key = 'dockwright.tags:' + uri.toString();
     let tags = given?.tags;

@@ -75,6 +75,22 @@ class Session {
       this.notifications.push({ method: '$/logTrace', params });
       for (const w of [...this.waiters]) w.check();
     });
+    // $/progress too goes to a handler of its own in vscode-jsonrpc.
+    this.conn.onNotification('$/progress', (params) => {
+      this.notifications.push({ method: '$/progress', params });
+      for (const w of [...this.waiters]) w.check();
+    });
+    // The server asks for progress tokens and lens refreshes (builds).
+    this.progressCreates = [];
+    this.conn.onRequest('window/workDoneProgress/create', (params) => {
+      this.progressCreates.push(params.token);
+      return null;
+    });
+    this.codeLensRefreshes = 0;
+    this.conn.onRequest('workspace/codeLens/refresh', () => {
+      this.codeLensRefreshes++;
+      return null;
+    });
     this.conn.onError(() => {});
     this.conn.onClose(() => {});
     this.configRequests = 0;

@@ -39,11 +39,6 @@ local function notify_server(client, method, params)
   return client.notify(method, params)
 end
 
-local function cancel_request(client, id)
-  if new_api then return client:cancel_request(id) end
-  return client.cancel_request(id)
-end
-
 function B.configure(m)
   plugin = m
 end
@@ -54,9 +49,9 @@ local function log_buffer()
   if log_buf and vim.api.nvim_buf_is_valid(log_buf) then return log_buf end
   log_buf = vim.api.nvim_create_buf(false, true)
   vim.api.nvim_buf_set_name(log_buf, 'dockwright://build-log')
-  vim.api.nvim_buf_set_option(log_buf, 'bufhidden', 'hide')
-  vim.api.nvim_buf_set_option(log_buf, 'swapfile', false)
-  vim.api.nvim_buf_set_option(log_buf, 'filetype', 'dockwrightlog')
+  vim.bo[log_buf].bufhidden = 'hide'
+  vim.bo[log_buf].swapfile = false
+  vim.bo[log_buf].filetype = 'dockwrightlog'
   return log_buf
 end
 
@@ -88,6 +83,8 @@ end
 
 -- Progress ---------------------------------------------------------------
 
+local done -- (below) the end of a build: the answer, or a cancelled progress
+
 local function on_progress(token, v)
   local t = tokens[token]
   if not t or type(v) ~= 'table' then return end
@@ -108,11 +105,18 @@ local function on_progress(token, v)
   local blob = v.kind == 'report' and v.message and v.message:match('^p[uo][ls][lh] sha256:')
   if blob and t.last_blob and now - t.last_blob < 1000 then return end
   if blob then t.last_blob = now end
-  local level = vim.log.levels.INFO
-  if v.kind == 'end' and v.message and v.message:match('^failed') then
-    level = vim.log.levels.ERROR
+  -- The end is told once, with the request's answer (done()).
+  -- Neovim drops every RequestCancelled answer as the acknowledgement of
+  -- a $/cancelRequest, so a cancelled build ends with its progress.
+  if v.kind == 'end' then
+    if v.message == 'cancelled' then
+      vim.schedule(function()
+        if tokens[token] then done(token, { code = -32800, message = 'cancelled' }) end
+      end)
+    end
+    return
   end
-  vim.notify('dockwright: ' .. msg, level, { title = 'Dockwright' })
+  vim.notify('dockwright: ' .. msg, vim.log.levels.INFO, { title = 'Dockwright' })
 end
 
 function B.handlers()
@@ -134,7 +138,7 @@ end
 
 -- Running a build ----------------------------------------------------------
 
-local function done(token, err, result)
+function done(token, err, result)
   local t = tokens[token]
   tokens[token] = nil
   if not t then return end
@@ -250,7 +254,6 @@ function B.cancel(bufnr)
     return
   end
   notify_server(t.client, 'window/workDoneProgress/cancel', { token = token })
-  cancel_request(t.client, t.request_id)
 end
 
 function B.create_commands()

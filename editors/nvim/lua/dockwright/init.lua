@@ -118,19 +118,26 @@ end
 -- put our queries first on 'runtimepath' when the installed parser is
 -- ours, so they never meet the other grammar's node types.
 local function is_our_parser()
-  local ok, lang = pcall(vim.treesitter.inspect_language, 'dockerfile')
+  local inspect = (vim.treesitter.language and vim.treesitter.language.inspect)
+    or vim.treesitter.inspect_language -- 0.7 to 0.9
+  if not inspect then return false end
+  local ok, lang = pcall(inspect, 'dockerfile')
   if not ok or type(lang) ~= 'table' then return false end
-  for _, sym in pairs(lang.symbols or {}) do
-    if sym[1] == 'unknown_keyword' then return true end
+  -- 0.7: symbols = { {name, named}, ... }; 0.10+: { [name] = named }.
+  for k, sym in pairs(lang.symbols or {}) do
+    if k == 'unknown_keyword' or (type(sym) == 'table' and sym[1] == 'unknown_keyword') then
+      return true
+    end
   end
   return false
 end
 
-function M.setup_treesitter()
-  local dir = plugin_dir()
-  local grammar = vim.fn.fnamemodify(dir .. '/../../grammar', ':p'):gsub('/$', '')
+-- nvim-treesitter's master branch (get_parser_configs) or its main branch
+-- (the module is the table of parsers, read again on `User TSUpdate`).
+local function register_parser(grammar)
   local ok, parsers = pcall(require, 'nvim-treesitter.parsers')
-  if ok and vim.fn.isdirectory(grammar) == 1 then
+  if not ok or type(parsers) ~= 'table' then return end
+  if parsers.get_parser_configs then
     local configs = parsers.get_parser_configs()
     configs.dockerfile = configs.dockerfile or {}
     configs.dockerfile.install_info = {
@@ -140,8 +147,19 @@ function M.setup_treesitter()
       requires_generate_from_grammar = false,
     }
     configs.dockerfile.filetype = 'dockerfile'
-    configs.dockerfile.maintainers = { 'dockwright' }
+  else
+    local function set()
+      parsers.dockerfile = { install_info = { path = grammar, queries = 'queries' } }
+    end
+    set()
+    vim.api.nvim_create_autocmd('User', { pattern = 'TSUpdate', callback = set })
   end
+end
+
+function M.setup_treesitter()
+  local dir = plugin_dir()
+  local grammar = vim.fn.fnamemodify(dir .. '/../../grammar', ':p'):gsub('/$', '')
+  if vim.fn.isdirectory(grammar) == 1 then register_parser(grammar) end
   if is_our_parser() then
     vim.opt.runtimepath:prepend(dir)
     return true
