@@ -328,7 +328,8 @@ json_object *proto_settings_section(json_object *settings) {
    * section itself; so may initializationOptions be. */
   if (proto__path(settings, "rules", NULL) ||
       proto__path(settings, "diagnostics", NULL) ||
-      proto__path(settings, "root", NULL))
+      proto__path(settings, "root", NULL) ||
+      proto__path(settings, "insecureRegistries", NULL))
     return settings;
   return NULL;
 }

@@ -288,6 +288,33 @@ test('a failing RUN: the diagnostic on its line, cleared by a fix',
     assert.equal((await s.stop()).code, 0);
   });
 
+test('a pulling client gets the build\'s diagnostic in its report',
+  { skip, ...timeout }, async (t) => {
+    const s = await session(t, { textDocument: { diagnostic: {} },
+                                 workspace: { diagnostics: { refreshSupport: true } } });
+    const d = path.join(dir, 'pull');
+    fs.mkdirSync(d);
+    fs.writeFileSync(path.join(d, 'Dockerfile'), '');
+    const uri = fileUri(path.join(d, 'Dockerfile'));
+    await s.open(uri, `FROM ${registry.host}/busybox:latest\nRUN exit 5\n`);
+    const before = await s.request('textDocument/diagnostic',
+      { textDocument: { uri } });
+    assert.ok(!before.items.some((x) => x.source === 'dockwright build'));
+    await assert.rejects(build(s, { uri }), /exit code: 5/);
+    assert.ok(s.refreshRequests >= 1, 'workspace/diagnostic/refresh sent');
+    const after = await s.request('textDocument/diagnostic',
+      { textDocument: { uri }, previousResultId: before.resultId });
+    assert.equal(after.kind, 'full');
+    const g = after.items.find((x) => x.source === 'dockwright build');
+    assert.ok(g, JSON.stringify(after));
+    assert.equal(g.range.start.line, 1);
+    assert.equal(g.code, 'BuildFailed');
+    // Nothing is pushed to a pulling client.
+    assert.ok(!s.notifications.some((n) =>
+      n.method === 'textDocument/publishDiagnostics'));
+    assert.equal((await s.stop()).code, 0);
+  });
+
 test('requests are answered while a build runs; one build per document',
   { skip, ...timeout }, async (t) => {
     const s = await session(t);
