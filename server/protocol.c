@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "../common/buf.h"
+#include "../common/utf8.h"
 #include "dw_config.h"
 #include "features/build.h"
 #include "jsonrpc.h"
@@ -661,6 +662,27 @@ json_object *proto_debug_document(const struct doc *d, const char *tree,
 
 /* ---- building from the editor ------------------------------------------ */
 
+/* A JSON string of text that may not be UTF-8 (a RUN's output, a file read
+ * from disk): each bad byte becomes U+FFFD, as the editor would show it,
+ * so a strict client never sees an invalid message. */
+static json_object *proto__text(const char *s) {
+  size_t len = strlen(s), i = 0;
+  struct buf b = BUF_INIT;
+  while (i < len) {
+    size_t w;
+    uint32_t r = utf8_decode(s + i, len - i, &w);
+    if (r == UTF8_RUNE_ERROR && w == 1)
+      utf8_append(&b, r);
+    else
+      buf_append(&b, s + i, w);
+    i += w;
+  }
+  json_object *o =
+      json_object_new_string_len(b.data ? b.data : "", (int)b.len);
+  buf_cleanup(&b);
+  return o;
+}
+
 /* An optional string member: NULL when absent or null. */
 static int proto__opt_string(json_object *o, const char *key, const char **out,
                              struct err *err) {
@@ -801,8 +823,7 @@ json_object *proto_build_result(const char *digest, const char *const *tags,
     json_object *o = json_object_new_object();
     json_object_object_add(o, "step", json_object_new_int64(st->step));
     json_object_object_add(o, "line", json_object_new_int64(st->line));
-    json_object_object_add(o, "text",
-                           json_object_new_string(st->text ? st->text : ""));
+    json_object_object_add(o, "text", proto__text(st->text ? st->text : ""));
     json_object_object_add(o, "cached", json_object_new_boolean(st->cached));
     /* Milliseconds are all a reader of the result can use. */
     json_object_object_add(
@@ -826,7 +847,7 @@ json_object *proto_progress(json_object *token, const char *kind,
   if (strcmp(kind, "begin") == 0)
     json_object_object_add(v, "cancellable", json_object_new_boolean(1));
   if (message)
-    json_object_object_add(v, "message", json_object_new_string(message));
+    json_object_object_add(v, "message", proto__text(message));
   if (pct >= 0 && strcmp(kind, "end") != 0)
     json_object_object_add(v, "percentage", json_object_new_int(pct));
   json_object *p = json_object_new_object();
@@ -847,14 +868,14 @@ json_object *proto_build_log(const char *uri, unsigned step,
   json_object_object_add(p, "uri", json_object_new_string(uri));
   json_object_object_add(p, "step", json_object_new_int64(step));
   json_object_object_add(p, "stream", json_object_new_string(stream));
-  json_object_object_add(p, "text", json_object_new_string(text));
+  json_object_object_add(p, "text", proto__text(text));
   return p;
 }
 
 json_object *proto_log_message(int type, const char *text) {
   json_object *p = json_object_new_object();
   json_object_object_add(p, "type", json_object_new_int(type));
-  json_object_object_add(p, "message", json_object_new_string(text));
+  json_object_object_add(p, "message", proto__text(text));
   return p;
 }
 
@@ -881,7 +902,7 @@ json_object *proto_code_lenses(const struct proto_lens *v, size_t n) {
     json_object_object_add(range, "start", json_object_get(pos));
     json_object_object_add(range, "end", pos);
     json_object *cmd = json_object_new_object();
-    json_object_object_add(cmd, "title", json_object_new_string(v[i].title));
+    json_object_object_add(cmd, "title", proto__text(v[i].title));
     json_object_object_add(cmd, "command",
                            json_object_new_string(v[i].command));
     if (v[i].uri) {
