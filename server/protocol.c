@@ -772,6 +772,12 @@ int proto_read_execute_command(json_object *params,
     out->arg_keys = xcalloc(n ? n : 1, sizeof(char *));
     out->arg_values = xcalloc(n ? n : 1, sizeof(char *));
     json_object_object_foreach(ba, k, v) {
+      if (k[0] == '\0' || strchr(k, '=') != NULL) {
+        err_set(err, ERR_INVALID,
+                "arguments[0].buildArgs: \"%.100s\" is not an argument name",
+                k);
+        return RPC_INVALID_PARAMS;
+      }
       if (!json_object_is_type(v, json_type_string)) {
         err_set(err, ERR_INVALID,
                 "arguments[0].buildArgs.%.100s must be a string", k);

@@ -450,6 +450,12 @@ test('bad arguments are errors that name the field', { skip }, async (t) => {
   assert.match(x.message, /exactly one Dockerfile is open; 0 are/);
   x = await e({ command: 'dockwright.build', arguments: [{ uri: 'file:///x/Dockerfile', tags: 'a' }] });
   assert.match(x.message, /tags/);
+  x = await e({ command: 'dockwright.build',
+                arguments: [{ uri: 'file:///x/Dockerfile', buildArgs: { 'A=B': 'c' } }] });
+  assert.match(x.message, /buildArgs: "A=B" is not an argument name/);
+  x = await e({ command: 'dockwright.build',
+                arguments: [{ uri: 'file:///x/Dockerfile', buildArgs: { A: 1 } }] });
+  assert.match(x.message, /buildArgs\.A must be a string/);
   x = await e({ command: 'dockwright.nope', arguments: [{ uri: 'file:///x' }] });
   assert.match(x.message, /unknown command/);
   x = await e({ command: 'dockwright.build', arguments: [{ uri: 'untitled:1' }] });
