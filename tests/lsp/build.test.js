@@ -85,6 +85,16 @@ test('initialize advertises the three commands and code lenses',
     assert.deepEqual(r.capabilities.executeCommandProvider.commands,
       ['dockwright.build', 'dockwright.push', 'dockwright.buildAndPush']);
     assert.ok(r.capabilities.codeLensProvider);
+    // Opening, diagnostics and lenses build nothing and load no builder.
+    const uri = 'file:///nothing/Dockerfile';
+    await s.open(uri, 'FROM busybox AS a\nRUN touch /x\nFROM a\n');
+    await s.diagnostics(uri, 1);
+    const lenses = await s.request('textDocument/codeLens',
+      { textDocument: { uri } });
+    assert.deepEqual(lenses.map((l) => l.command.title),
+      ['Build and push', 'Build', 'Build stage a', 'Build stage 1']);
+    assert.doesNotMatch(fs.readFileSync(`/proc/${s.proc.pid}/maps`, 'utf8'),
+      /libdockwright-builder|libcurl/);
     assert.equal((await s.stop()).code, 0);
   });
 
