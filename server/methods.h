@@ -36,6 +36,21 @@ enum method_cap {
   CAP_SIGNATURE = 1u << 7,           /* signatureHelpProvider */
   CAP_EXECUTE_COMMAND = 1u << 8,     /* executeCommandProvider */
   CAP_CODE_LENS = 1u << 9,           /* codeLensProvider */
+  /* Language intelligence II. */
+  CAP_DEFINITION = 1u << 10,         /* definitionProvider */
+  CAP_REFERENCES = 1u << 11,         /* referencesProvider */
+  CAP_HIGHLIGHT = 1u << 12,          /* documentHighlightProvider */
+  CAP_RENAME = 1u << 13,             /* renameProvider (with prepare) */
+  CAP_DOCUMENT_SYMBOL = 1u << 14,    /* documentSymbolProvider */
+  CAP_WORKSPACE_SYMBOL = 1u << 15,   /* workspaceSymbolProvider */
+  CAP_FOLDING = 1u << 16,            /* foldingRangeProvider */
+  CAP_SELECTION = 1u << 17,          /* selectionRangeProvider */
+  CAP_SEMANTIC_TOKENS = 1u << 18,    /* semanticTokensProvider */
+  CAP_FORMATTING = 1u << 19,         /* documentFormattingProvider */
+  CAP_RANGE_FORMATTING = 1u << 20,   /* documentRangeFormattingProvider */
+  CAP_ON_TYPE_FORMATTING = 1u << 21, /* documentOnTypeFormattingProvider */
+  CAP_DOCUMENT_LINK = 1u << 22,      /* documentLinkProvider */
+  CAP_INLAY_HINT = 1u << 23,         /* inlayHintProvider */
 };
 
 /* X(method, handler, kind, capability) */
@@ -72,6 +87,12 @@ enum method_cap {
   X("window/workDoneProgress/cancel", build_progress_cancel,                  \
     METHOD_NOTIFICATION, CAP_NONE)                                            \
   X("textDocument/codeLens", build_code_lens, METHOD_REQUEST, CAP_CODE_LENS)  \
+  X("textDocument/formatting", format_document, METHOD_REQUEST,               \
+    CAP_FORMATTING)                                                           \
+  X("textDocument/rangeFormatting", format_range, METHOD_REQUEST,             \
+    CAP_RANGE_FORMATTING)                                                     \
+  X("textDocument/onTypeFormatting", format_on_type, METHOD_REQUEST,          \
+    CAP_ON_TYPE_FORMATTING)                                                   \
   X("dockwright/debugDocument", debug_document, METHOD_REQUEST, CAP_NONE)
 
 typedef int (*method_handler)(struct server *self, const struct rpc_msg *msg,
