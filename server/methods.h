@@ -93,6 +93,15 @@ enum method_cap {
     CAP_RANGE_FORMATTING)                                                     \
   X("textDocument/onTypeFormatting", format_on_type, METHOD_REQUEST,          \
     CAP_ON_TYPE_FORMATTING)                                                   \
+  X("textDocument/definition", navigation_definition, METHOD_REQUEST,         \
+    CAP_DEFINITION)                                                           \
+  X("textDocument/references", navigation_references, METHOD_REQUEST,         \
+    CAP_REFERENCES)                                                           \
+  X("textDocument/documentHighlight", navigation_highlight, METHOD_REQUEST,   \
+    CAP_HIGHLIGHT)                                                            \
+  X("textDocument/prepareRename", navigation_prepare_rename, METHOD_REQUEST,  \
+    CAP_NONE)                                                                 \
+  X("textDocument/rename", navigation_rename, METHOD_REQUEST, CAP_RENAME)     \
   X("dockwright/debugDocument", debug_document, METHOD_REQUEST, CAP_NONE)
 
 typedef int (*method_handler)(struct server *self, const struct rpc_msg *msg,

@@ -1188,6 +1188,17 @@ int proto_read_rename(json_object *params, const char **uri,
   return proto__string(params, "newName", "rename", new_name, NULL, err);
 }
 
+int proto_read_references(json_object *params, const char **uri,
+                          struct lsp_pos *pos, bool *include_decl,
+                          struct err *err) {
+  int rc = proto_read_position(params, uri, pos, err);
+  if (rc)
+    return rc;
+  json_object *v = proto__path(params, "context", "includeDeclaration", NULL);
+  *include_decl = v == NULL || proto__bool(v);
+  return 0;
+}
+
 int proto_read_selection(json_object *params, const char **uri,
                          struct lsp_pos **pos, size_t *n, struct err *err) {
   *pos = NULL;

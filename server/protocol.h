@@ -230,6 +230,11 @@ int proto_read_on_type(json_object *params, const char **uri,
 int proto_read_rename(json_object *params, const char **uri,
                       struct lsp_pos *pos, const char **new_name,
                       struct err *err) DW_WARN_UNUSED;
+/* references: the position and context.includeDeclaration (true when
+ * absent). */
+int proto_read_references(json_object *params, const char **uri,
+                          struct lsp_pos *pos, bool *include_decl,
+                          struct err *err) DW_WARN_UNUSED;
 /* selectionRange: the positions (owned array, caller frees). */
 int proto_read_selection(json_object *params, const char **uri,
                          struct lsp_pos **pos, size_t *n,
