@@ -102,6 +102,13 @@ enum method_cap {
   X("textDocument/prepareRename", navigation_prepare_rename, METHOD_REQUEST,  \
     CAP_NONE)                                                                 \
   X("textDocument/rename", navigation_rename, METHOD_REQUEST, CAP_RENAME)     \
+  X("textDocument/documentSymbol", symbols_document, METHOD_REQUEST,          \
+    CAP_DOCUMENT_SYMBOL)                                                      \
+  X("workspace/symbol", symbols_workspace, METHOD_REQUEST,                    \
+    CAP_WORKSPACE_SYMBOL)                                                     \
+  X("textDocument/foldingRange", folding_handle, METHOD_REQUEST, CAP_FOLDING) \
+  X("textDocument/selectionRange", selection_handle, METHOD_REQUEST,          \
+    CAP_SELECTION)                                                            \
   X("dockwright/debugDocument", debug_document, METHOD_REQUEST, CAP_NONE)
 
 typedef int (*method_handler)(struct server *self, const struct rpc_msg *msg,
