@@ -109,6 +109,12 @@ enum method_cap {
   X("textDocument/foldingRange", folding_handle, METHOD_REQUEST, CAP_FOLDING) \
   X("textDocument/selectionRange", selection_handle, METHOD_REQUEST,          \
     CAP_SELECTION)                                                            \
+  X("textDocument/semanticTokens/full", semtokens_full, METHOD_REQUEST,       \
+    CAP_SEMANTIC_TOKENS)                                                      \
+  X("textDocument/semanticTokens/full/delta", semtokens_delta,                \
+    METHOD_REQUEST, CAP_NONE)                                                 \
+  X("textDocument/semanticTokens/range", semtokens_range, METHOD_REQUEST,     \
+    CAP_NONE)                                                                 \
   X("dockwright/debugDocument", debug_document, METHOD_REQUEST, CAP_NONE)
 
 typedef int (*method_handler)(struct server *self, const struct rpc_msg *msg,
