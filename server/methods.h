@@ -115,6 +115,9 @@ enum method_cap {
     METHOD_REQUEST, CAP_NONE)                                                 \
   X("textDocument/semanticTokens/range", semtokens_range, METHOD_REQUEST,     \
     CAP_NONE)                                                                 \
+  X("textDocument/documentLink", links_handle, METHOD_REQUEST,                \
+    CAP_DOCUMENT_LINK)                                                        \
+  X("textDocument/inlayHint", inlay_handle, METHOD_REQUEST, CAP_INLAY_HINT)   \
   X("dockwright/debugDocument", debug_document, METHOD_REQUEST, CAP_NONE)
 
 typedef int (*method_handler)(struct server *self, const struct rpc_msg *msg,
