@@ -175,3 +175,50 @@ test('rename with documentChanges and marked positions', async (t) => {
   assert.equal(out, 'FROM alpine AS base2\nFROM base2 AS n\nLABEL x="é" y=1\nCOPY --from=base2 /a /b\n');
   assert.equal((await s.stop()).code, 0);
 });
+
+test('bad params and unknown documents: an error or null, then answers',
+  async (t) => {
+    const { s } = await session(t);
+    const methods = ['textDocument/definition', 'textDocument/references',
+      'textDocument/documentHighlight', 'textDocument/prepareRename',
+      'textDocument/rename', 'textDocument/documentSymbol',
+      'textDocument/foldingRange', 'textDocument/selectionRange',
+      'textDocument/semanticTokens/full', 'textDocument/semanticTokens/full/delta',
+      'textDocument/semanticTokens/range', 'textDocument/formatting',
+      'textDocument/rangeFormatting', 'textDocument/onTypeFormatting',
+      'textDocument/documentLink', 'textDocument/inlayHint', 'workspace/symbol'];
+    const bad = [{}, { textDocument: { uri: 5 } },
+      { textDocument: { uri: 'file:///nowhere' }, position: { line: -1, character: 0 } },
+      { textDocument: { uri: 'file:///nowhere' }, position: { line: 1e12, character: 1e12 },
+        range: { start: { line: 9e9, character: 0 }, end: { line: 0, character: 0 } },
+        positions: [{ line: 1e9, character: 1e9 }], newName: 'x', ch: '\n',
+        query: 7 }];
+    for (const m of methods)
+      for (const p of bad) {
+        try {
+          const r = await s.request(m, p);
+          assert.ok(r === null || Array.isArray(r) || typeof r === 'object', m);
+        } catch (e) {
+          assert.ok(typeof e.code === 'number', `${m}: ${e}`);
+        }
+      }
+    // Past-the-end positions in an open document are clamped.
+    const u = uri();
+    await s.open(u, DOC);
+    for (const m of methods) {
+      try {
+        await s.request(m, { textDocument: { uri: u },
+          position: { line: 1e6, character: 1e6 },
+          range: { start: { line: 1e6, character: 0 }, end: { line: 1e6, character: 9 } },
+          positions: [{ line: 1e6, character: 1e6 }], newName: 'x', ch: '\n',
+          query: '', options: { tabSize: 4, insertSpaces: true } });
+      } catch (e) {
+        assert.ok(typeof e.code === 'number', `${m}: ${e}`);
+      }
+    }
+    const r = await s.request('textDocument/definition',
+      { textDocument: { uri: u }, position: at(9, 'build') });
+    assert.equal(r.length, 1);
+    assert.equal((await s.stop()).code, 0);
+    s.assertClean();
+  });
