@@ -87,11 +87,11 @@ enum method_cap {
   X("window/workDoneProgress/cancel", build_progress_cancel,                  \
     METHOD_NOTIFICATION, CAP_NONE)                                            \
   X("textDocument/codeLens", build_code_lens, METHOD_REQUEST, CAP_CODE_LENS)  \
-  X("textDocument/formatting", format_document, METHOD_REQUEST,               \
+  X("textDocument/formatting", formatting_document, METHOD_REQUEST,           \
     CAP_FORMATTING)                                                           \
-  X("textDocument/rangeFormatting", format_range, METHOD_REQUEST,             \
+  X("textDocument/rangeFormatting", formatting_range, METHOD_REQUEST,         \
     CAP_RANGE_FORMATTING)                                                     \
-  X("textDocument/onTypeFormatting", format_on_type, METHOD_REQUEST,          \
+  X("textDocument/onTypeFormatting", formatting_on_type, METHOD_REQUEST,      \
     CAP_ON_TYPE_FORMATTING)                                                   \
   X("textDocument/definition", navigation_definition, METHOD_REQUEST,         \
     CAP_DEFINITION)                                                           \

@@ -391,7 +391,7 @@ json_object *proto_settings_section(json_object *settings) {
 /* ---- writing ---------------------------------------------------------- */
 
 /* The capabilities of language intelligence II (features/navigation.c,
- * symbols.c, folding.c, selection.c, semtokens.c, format.c, links.c,
+ * symbols.c, folding.c, selection.c, semtokens.c, formatting.c, links.c,
  * inlay.c). */
 static void proto__intel_caps(json_object *c, unsigned caps) {
   static const struct {

@@ -1,5 +1,6 @@
 /*
- * format.c - textDocument/formatting, rangeFormatting and onTypeFormatting.
+ * formatting.c - textDocument/formatting, rangeFormatting and
+ * onTypeFormatting.
  *
  * The first two are the formatter's core (analysis/format.c, shared with
  * `dockwright fmt`) on the document's kept model, with the settings'
@@ -18,8 +19,8 @@
 #include "../server.h"
 #include "locate.h"
 
-static void format__reply(struct server *self, const struct rpc_msg *msg,
-                          struct doc *d, uint32_t first, uint32_t last) {
+static void formatting__reply(struct server *self, const struct rpc_msg *msg,
+                              struct doc *d, uint32_t first, uint32_t last) {
   const struct dockerfile *df = doc_model(d);
   if (df == NULL) {
     rpc_reply(&self->rpc, msg->id, json_object_new_array());
@@ -38,8 +39,8 @@ static void format__reply(struct server *self, const struct rpc_msg *msg,
   format_edits_cleanup(&fe);
 }
 
-static struct doc *format__doc(struct server *self, const char *uri,
-                               struct err *err) {
+static struct doc *formatting__doc(struct server *self, const char *uri,
+                                   struct err *err) {
   struct doc *d = doc_find(&self->docs, uri);
   if (d == NULL) {
     err_set(err, ERR_NOTFOUND, "%s is not open", uri);
@@ -49,45 +50,45 @@ static struct doc *format__doc(struct server *self, const char *uri,
   return d;
 }
 
-int format_document(struct server *self, const struct rpc_msg *msg,
-                    struct err *err) {
+int formatting_document(struct server *self, const struct rpc_msg *msg,
+                        struct err *err) {
   const char *uri;
   int rc = proto_read_text_document(msg->params, &uri, NULL, err);
   if (rc)
     return rc;
-  struct doc *d = format__doc(self, uri, err);
+  struct doc *d = formatting__doc(self, uri, err);
   if (d == NULL)
     return RPC_INVALID_PARAMS;
-  format__reply(self, msg, d, 0, UINT32_MAX);
+  formatting__reply(self, msg, d, 0, UINT32_MAX);
   return 0;
 }
 
-int format_range(struct server *self, const struct rpc_msg *msg,
-                 struct err *err) {
+int formatting_range(struct server *self, const struct rpc_msg *msg,
+                     struct err *err) {
   const char *uri;
   struct lsp_range r;
   int rc = proto_read_range_request(msg->params, &uri, &r, err);
   if (rc)
     return rc;
-  struct doc *d = format__doc(self, uri, err);
+  struct doc *d = formatting__doc(self, uri, err);
   if (d == NULL)
     return RPC_INVALID_PARAMS;
   uint32_t last = r.end.line;
   /* A range ending at the start of a line does not take that line. */
   if (r.end.character == 0 && r.end.line > r.start.line)
     last--;
-  format__reply(self, msg, d, r.start.line, last);
+  formatting__reply(self, msg, d, r.start.line, last);
   return 0;
 }
 
-int format_on_type(struct server *self, const struct rpc_msg *msg,
-                   struct err *err) {
+int formatting_on_type(struct server *self, const struct rpc_msg *msg,
+                       struct err *err) {
   const char *uri, *ch;
   struct lsp_pos pos;
   int rc = proto_read_on_type(msg->params, &uri, &pos, &ch, err);
   if (rc)
     return rc;
-  struct doc *d = format__doc(self, uri, err);
+  struct doc *d = formatting__doc(self, uri, err);
   if (d == NULL)
     return RPC_INVALID_PARAMS;
   const struct dockerfile *df = doc_model(d);
