@@ -212,6 +212,13 @@ static char *format__keyword_line(const struct format_ctx *c,
   return buf_take(&b);
 }
 
+static bool format__comment_line_n(const char *s, size_t n) {
+  size_t i = 0;
+  while (i < n && format__blank(s[i]))
+    i++;
+  return i < n && s[i] == '#';
+}
+
 static bool format__comment_line(const char *s) {
   while (format__blank(*s))
     s++;
@@ -246,6 +253,11 @@ static void format__rewrite(const struct format_ctx *c,
   out->r1 = r1;
   out->v = xcalloc(r1 - r0 + 1, sizeof(char *));
   const char *t = c->text;
+  /* A shell-form command keeps a continuation line's blanks in its
+   * string: reindenting one can only fail the check (comments inside the
+   * continuation are dropped by BuildKit, so they may move). */
+  bool shell =
+      in->form == DF_FORM_SHELL || (in->sub && in->sub->form == DF_FORM_SHELL);
   for (uint32_t r = r0; r <= r1; r++) {
     const struct format_line *l = &c->lines[r];
     char **slot = &out->v[r - r0];
@@ -266,7 +278,9 @@ static void format__rewrite(const struct format_ctx *c,
     struct buf b = BUF_INIT;
     if (s == e) {
       /* a blank line inside a continuation: nothing */
-    } else if (level >= LEVEL_INDENT) {
+    } else if (level >= LEVEL_INDENT &&
+               (level >= LEVEL_OPERATOR || !shell ||
+                format__comment_line_n(t + s, e - s))) {
       for (unsigned k = 0; k < c->o->indent; k++)
         buf_putc(&b, ' ');
       buf_append(&b, t + s, e - s);
@@ -374,15 +388,20 @@ static void format__key(struct buf *b, const struct df_instr *in,
   buf_putc(b, ')');
 }
 
-static void format__reading(struct buf *b, const char *text, size_t len,
-                            bool relaxed) {
-  struct dockerfile *df = dockerfile_parse(text, len, NULL);
+static void format__reading_of(struct buf *b, const struct dockerfile *df,
+                               bool relaxed) {
   for (size_t i = 0; i < df->ninstrs; i++) {
     format__key(b, &df->instrs[i], relaxed);
     buf_putc(b, '\n');
   }
   for (size_t i = 0; i < df->nproblems; i++)
     buf_printf(b, "!%s\n", df->problems[i].message);
+}
+
+static void format__reading(struct buf *b, const char *text, size_t len,
+                            bool relaxed) {
+  struct dockerfile *df = dockerfile_parse(text, len, NULL);
+  format__reading_of(b, df, relaxed);
   dockerfile_free(df);
 }
 
@@ -525,7 +544,14 @@ void format_edits(const char *text, size_t len, const struct dockerfile *df,
     size_t nlen;
     char *nt = format_apply(text, len, out, &nlen);
     struct buf a = BUF_INIT, b = BUF_INIT;
-    format__reading(&a, text, len, relaxed_ok);
+    /* The caller's model is BuildKit's reading of a file without
+     * problems (the tree's runs are BuildKit's instructions); with
+     * problems, where the tree may split runs differently, read it the
+     * way the result is read. */
+    if (df->nproblems == 0)
+      format__reading_of(&a, df, relaxed_ok);
+    else
+      format__reading(&a, text, len, relaxed_ok);
     format__reading(&b, nt, nlen, relaxed_ok);
     if (a.len != b.len || (a.len && memcmp(a.data, b.data, a.len) != 0))
       format_edits_cleanup(out);
