@@ -113,11 +113,14 @@ static void nav__flags(struct nav_build *b, const struct df_instr *in,
   }
 }
 
+/* Is p in a heredoc body whose variables are not expanded (a quoted
+ * delimiter: neither BuildKit nor the shell expands them)?  *skip_to is
+ * the body's end. */
 static bool nav__in_bodies(const struct df_instr *in, size_t p,
                            size_t *skip_to) {
   for (size_t h = 0; h < in->nheredocs; h++) {
     const struct df_range *r = &in->heredocs[h].body;
-    if (p >= r->start.byte && p < r->end.byte) {
+    if (!in->heredocs[h].expand && p >= r->start.byte && p < r->end.byte) {
       *skip_to = r->end.byte;
       return true;
     }
@@ -125,8 +128,10 @@ static bool nav__in_bodies(const struct df_instr *in, size_t p,
   return false;
 }
 
-/* $NAME and ${NAME...} uses in an instruction's text (heredoc bodies
- * left out); resolved later. */
+/* $NAME and ${NAME...} uses in an instruction's text, heredoc bodies
+ * included unless their delimiter is quoted (BuildKit expands a COPY
+ * body, the shell a RUN body, with the build's ARGs and ENVs); resolved
+ * later. */
 static void nav__uses(struct nav_build *b, const struct df_instr *in,
                       size_t i) {
   const char *t = b->text;

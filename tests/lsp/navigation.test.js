@@ -92,13 +92,14 @@ test('references and highlights', async (t) => {
   await s.open(u, DOC);
   let r = await req(s, 'textDocument/references', u, at(4, 'DIR'),
     { context: { includeDeclaration: true } });
-  assert.deepEqual(r.map((l) => l.range.start.line), [4, 6, 10]);
+  // Line 7 is the body of an unquoted heredoc: the shell expands $DIR.
+  assert.deepEqual(r.map((l) => l.range.start.line), [4, 6, 7, 10]);
   // Position in UTF-16 after "é " on line 6.
   const l6 = r.find((l) => l.range.start.line === 6);
   assert.equal(l6.range.start.character, DOC.split('\n')[6].indexOf('DIR'));
   r = await req(s, 'textDocument/references', u, at(4, 'DIR'),
     { context: { includeDeclaration: false } });
-  assert.deepEqual(r.map((l) => l.range.start.line), [6, 10]);
+  assert.deepEqual(r.map((l) => l.range.start.line), [6, 7, 10]);
   const h = await req(s, 'textDocument/documentHighlight', u, at(2, 'build'));
   assert.deepEqual(h.map((x) => [x.range.start.line, x.kind]),
     [[2, 3], [9, 2], [13, 2]]);
@@ -129,6 +130,12 @@ test('rename: stage, variable family, heredoc', async (t) => {
   e = await req(s, 'textDocument/rename', u, at(6, 'EOF'), { newName: 'END' });
   out = applyEdits(DOC, e.changes[u]);
   assert.match(out, /cat <<END\nhello \$DIR\nEND\n/);
+  // A quoted delimiter: nothing in the body expands, so it is not a use.
+  const u3 = uri();
+  await s.open(u3, "FROM a\nARG V=1\nRUN cat <<'EOF'\n$V\nEOF\nRUN cat <<EOF\n$V\nEOF\n");
+  const refs = await req(s, 'textDocument/references', u3,
+    { line: 1, character: 4 }, { context: { includeDeclaration: true } });
+  assert.deepEqual(refs.map((l) => l.range.start.line), [1, 6]);
   assert.equal((await s.stop()).code, 0);
 });
 
