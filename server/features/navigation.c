@@ -254,10 +254,25 @@ static size_t nav__find(size_t *parent, size_t x) {
   return x;
 }
 
-static bool nav__same_name(const char *t, const struct nav_item *a,
-                           const struct nav_item *b) {
-  return a->end - a->start == b->end - b->start &&
-         memcmp(t + a->start, t + b->start, a->end - a->start) == 0;
+/* A declaration as sorted: by name, then by position. */
+struct nav_decl {
+  const char *name;
+  size_t len, start, idx;
+};
+
+static int nav__cmp_decl_name(const void *a, const void *b) {
+  const struct nav_decl *x = a, *y = b;
+  int c = memcmp(x->name, y->name, x->len < y->len ? x->len : y->len);
+  if (c == 0 && x->len != y->len)
+    c = x->len < y->len ? -1 : 1;
+  if (c == 0)
+    c = x->start < y->start ? -1 : x->start > y->start;
+  return c;
+}
+
+static int nav__cmp_decl_start(const void *a, const void *b) {
+  const struct nav_decl *x = a, *y = b;
+  return x->start < y->start ? -1 : x->start > y->start;
 }
 
 static int nav__cmp(const void *a, const void *b) {
@@ -283,24 +298,42 @@ static void nav__resolve(struct nav_build *b) {
                  : NULL;
     up[s] = p && p != st ? p->index : SIZE_MAX;
   }
-  for (size_t i = 0; i < ix->n; i++) {
-    struct nav_item *a = &ix->v[i];
-    if (a->kind != NAV_VAR || !a->decl)
-      continue;
-    for (size_t j = 0; j < i; j++) {
-      struct nav_item *c = &ix->v[j];
-      if (c->kind != NAV_VAR || !c->decl || !nav__same_name(t, a, c))
-        continue;
-      bool join = c->unit == a->unit ||
-                  (a->bare && a->unit != SIZE_MAX && c->unit == SIZE_MAX) ||
-                  (a->unit != SIZE_MAX && up[a->unit] == c->unit);
-      if (join)
-        parent[nav__find(parent, i)] = nav__find(parent, j);
-    }
-  }
+  /* Declarations by name (then position), so only declarations of one
+   * name are compared: a file has thousands of them. */
+  size_t nd = 0;
+  struct nav_decl *decls = xmalloc((ix->n ? ix->n : 1) * sizeof(*decls));
   for (size_t i = 0; i < ix->n; i++)
-    if (ix->v[i].kind == NAV_VAR && ix->v[i].decl)
-      ix->v[i].key = nav__find(parent, i);
+    if (ix->v[i].kind == NAV_VAR && ix->v[i].decl) {
+      struct nav_decl *k = &decls[nd++];
+      k->name = t + ix->v[i].start;
+      k->len = ix->v[i].end - ix->v[i].start;
+      k->start = ix->v[i].start;
+      k->idx = i;
+    }
+  qsort(decls, nd, sizeof(*decls), nav__cmp_decl_name);
+  for (size_t g = 0; g < nd;) {
+    size_t ge = g + 1;
+    while (ge < nd && decls[ge].len == decls[g].len &&
+           memcmp(decls[ge].name, decls[g].name, decls[g].len) == 0)
+      ge++;
+    for (size_t x = g; x < ge; x++)
+      for (size_t y = g; y < x; y++) {
+        struct nav_item *a = &ix->v[decls[x].idx], *c = &ix->v[decls[y].idx];
+        bool join = c->unit == a->unit ||
+                    (a->bare && a->unit != SIZE_MAX && c->unit == SIZE_MAX) ||
+                    (c->bare && c->unit != SIZE_MAX && a->unit == SIZE_MAX) ||
+                    (a->unit != SIZE_MAX && up[a->unit] == c->unit) ||
+                    (c->unit != SIZE_MAX && up[c->unit] == a->unit);
+        if (join)
+          parent[nav__find(parent, decls[x].idx)] =
+              nav__find(parent, decls[y].idx);
+      }
+    g = ge;
+  }
+  for (size_t k = 0; k < nd; k++)
+    ix->v[decls[k].idx].key = nav__find(parent, decls[k].idx);
+  /* Declarations by start byte, for the uses' lookups. */
+  qsort(decls, nd, sizeof(*decls), nav__cmp_decl_start);
   /* Uses: the declaration locate_vars finds in scope. */
   size_t cached = SIZE_MAX;
   struct locate_vars vs;
@@ -326,13 +359,18 @@ static void nav__resolve(struct nav_build *b) {
       u->kind = NAV_BUILTIN;
       continue;
     }
-    for (size_t j = 0; j < ix->n; j++)
-      if (ix->v[j].kind == NAV_VAR && ix->v[j].decl &&
-          ix->v[j].start == v->range.start.byte) {
-        u->key = ix->v[j].key;
-        break;
-      }
+    size_t lo = 0, hi = nd;
+    while (lo < hi) {
+      size_t mid = lo + (hi - lo) / 2;
+      if (decls[mid].start < v->range.start.byte)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+    if (lo < nd && decls[lo].start == v->range.start.byte)
+      u->key = ix->v[decls[lo].idx].key;
   }
+  free(decls);
   if (cached != SIZE_MAX)
     locate_vars_cleanup(&vs);
   free(up);
