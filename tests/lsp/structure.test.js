@@ -73,6 +73,13 @@ test('workspace/symbol: stages and variables of every open file',
       x.containerName]).sort(), [
       ['BUILD_ID', 2, 'builder'], ['build', 1, undefined],
       ['builder', 2, undefined]].sort());
+    // More open files than the server keeps warm (DOC_WARM_MAX): the cold
+    // ones are read without their tree, with the same answer.
+    for (let i = 0; i < 4; i++)
+      await s.open(uri(), `FROM alpine AS cold${i}\nENV COLDVAR${i}=1\n`);
+    const cold = await s.request('workspace/symbol', { query: 'cold' });
+    assert.deepEqual(cold.map((x) => x.name).sort(), ['COLDVAR0', 'COLDVAR1',
+      'COLDVAR2', 'COLDVAR3', 'cold0', 'cold1', 'cold2', 'cold3']);
     r = await s.request('workspace/symbol', { query: 'üni' });
     assert.equal(r.length, 0); // case-folding is ASCII only
     r = await s.request('workspace/symbol', { query: 'ÜNI' });
