@@ -229,3 +229,49 @@ test('bad params and unknown documents: an error or null, then answers',
     assert.equal((await s.stop()).code, 0);
     s.assertClean();
   });
+
+test('every new request after random edits: answers, no crash', async (t) => {
+  const { s } = await session(t);
+  const u = uri();
+  let text = DOC;
+  let version = 1;
+  await s.open(u, text, version);
+  let seed = 777;
+  const rnd = (n) => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed % n; };
+  const pieces = ['$', '${', '}', '<<EOF\n', 'EOF\n', '--from=', ' AS ', 'FROM ',
+    '"', "'", '\\\n', '\n', 'é', '=', ',', 'ARG X=$X\n', '# check=skip=\n'];
+  const methods = ['textDocument/definition', 'textDocument/references',
+    'textDocument/documentHighlight', 'textDocument/prepareRename',
+    'textDocument/rename', 'textDocument/documentSymbol',
+    'textDocument/foldingRange', 'textDocument/selectionRange',
+    'textDocument/semanticTokens/full', 'textDocument/formatting',
+    'textDocument/onTypeFormatting', 'textDocument/documentLink',
+    'textDocument/inlayHint'];
+  for (let i = 0; i < 40; i++) {
+    const lines = text.split('\n');
+    const line = rnd(lines.length);
+    const ch = rnd(lines[line].length + 1);
+    const del = rnd(3) === 0 ? Math.min(3, lines[line].length - ch) : 0;
+    const ins = pieces[rnd(pieces.length)];
+    lines[line] = lines[line].slice(0, ch) + '\u0000' + lines[line].slice(ch + del);
+    text = lines.join('\n').replace('\u0000', ins);
+    await s.change(u, ++version, [{ range: { start: { line, character: ch },
+      end: { line, character: ch + del } }, text: ins }]);
+    const nl = text.split('\n');
+    const pl = rnd(nl.length);
+    const pos = { line: pl, character: rnd(nl[pl].length + 1) };
+    for (const m of methods) {
+      try {
+        await s.request(m, { textDocument: { uri: u }, position: pos,
+          positions: [pos], newName: 'renamed', ch: '\n',
+          range: { start: { line: 0, character: 0 }, end: pos },
+          context: { includeDeclaration: true },
+          options: { tabSize: 4, insertSpaces: true } });
+      } catch (e) {
+        assert.equal(e.code, -32803, `${m}: ${e.message}`); // a refused rename
+      }
+    }
+  }
+  assert.equal((await s.stop()).code, 0);
+  s.assertClean();
+});
