@@ -172,3 +172,45 @@ test('dockwright fmt: --check, --diff, in place, stdin', () => {
   assert.equal(r.status, 2);
   fs.rmSync(dir, { recursive: true });
 });
+
+test('formatting is idempotent on damaged text after random edits',
+  async (t) => {
+    const s = start();
+    t.after(() => s.kill());
+    await s.initialize();
+    const u = uri();
+    let text = MESSY;
+    let version = 1;
+    await s.open(u, text, version);
+    let seed = 4242;
+    const rnd = (n) => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed % n; };
+    const pieces = ['  ', '\\\n', '\n', 'run ', '"', "'", '<<EOF\n', 'EOF\n',
+      '&& \\\n', '\t', 'é', '# x  \n', '`'];
+    const opts = { tabSize: 4, insertSpaces: true };
+    for (let i = 0; i < 40; i++) {
+      const lines = text.split('\n');
+      const line = rnd(lines.length);
+      const ch = rnd(lines[line].length + 1);
+      const ins = pieces[rnd(pieces.length)];
+      lines[line] = lines[line].slice(0, ch) + ins + lines[line].slice(ch);
+      text = lines.join('\n');
+      await s.change(u, ++version, [{ text }]);
+      const e1 = await s.request('textDocument/formatting',
+        { textDocument: { uri: u }, options: opts });
+      const once = applyEdits(text, e1);
+      assert.equal(once.split('\n').length, text.split('\n').length);
+      // BuildKit reads the result as the original (when it accepts it).
+      const before = spawnSync(BIN, ['parse', '--format', 'buildkit', '-'], { input: text });
+      const after = spawnSync(BIN, ['parse', '--format', 'buildkit', '-'], { input: once });
+      assert.equal(after.status, before.status, `edit ${i}`);
+      if (before.status === 0)
+        assert.equal(after.stdout.toString(), before.stdout.toString(), `edit ${i}`);
+      await s.change(u, ++version, [{ text: once }]);
+      const e2 = await s.request('textDocument/formatting',
+        { textDocument: { uri: u }, options: opts });
+      assert.deepEqual(e2, [], `edit ${i}: ${JSON.stringify(once)}`);
+      text = once;
+    }
+    assert.equal((await s.stop()).code, 0);
+    s.assertClean();
+  });
