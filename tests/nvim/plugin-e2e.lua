@@ -27,7 +27,8 @@ local dw = require('dockwright')
 local build = require('dockwright.build')
 dw.setup({
   cmd = { vim.env.DW, '--stdio' },
-  settings = { diagnostics = { debounceMs = 0 }, root = vim.env.STORE },
+  settings = { diagnostics = { debounceMs = 0 }, root = vim.env.STORE,
+               rules = { ImageTagLatest = 'off' } },
   build = vim.env.BUILD_ARGS and vim.env.BUILD_ARGS ~= '{}'
     and { buildArgs = vim.fn.json_decode(vim.env.BUILD_ARGS) } or {},
   open_log = true,
@@ -44,9 +45,12 @@ local got = vim.wait(15000, function()
   return false
 end, 20)
 check('diagnostics arrive through the plugin (InvalidPort)', got)
+local latest = false
 for _, d in ipairs(vim.diagnostic.get(bad)) do
   say(string.format('diag %d:%d %s %s', d.lnum + 1, d.col + 1, tostring(d.code), d.message))
+  if d.code == 'ImageTagLatest' then latest = true end
 end
+check('the rules setting reaches the server (no ImageTagLatest)', got and not latest)
 
 -- Containerfile is a Dockerfile too.
 vim.cmd('edit ' .. vim.fn.fnameescape(vim.env.CONTAINERFILE))

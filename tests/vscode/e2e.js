@@ -94,6 +94,12 @@ async function textOf(locator) {
     const problems = await textOf(page.locator('.markers-panel .monaco-list-row'));
     check('the Problems panel lists it', pm && /InvalidPort|99999/.test(problems),
       problems.slice(0, 200));
+    // settings.json turns ImageTagLatest off: workspace/configuration works.
+    check('dockwright.rules reaches the server (no ImageTagLatest)',
+      pm && !/ImageTagLatest/.test(problems), problems.slice(0, 300));
+    const title = page.locator('.editor-actions .action-label[aria-label*="Build and Push Image"]');
+    check('the editor title bar has "Build and Push Image"',
+      await title.first().waitFor({ timeout: 5000 }).then(() => true, () => false));
     await shot(page, '1-diagnostics');
 
     // 2. Completion: our items (word-based suggestions are off in the

@@ -77,6 +77,7 @@ cat > "$T/cs-data/User/settings.json" <<EOF
   "dockwright.server.path": "$DW",
   "dockwright.root": "$T/store",
   "dockwright.build.buildArgs": $build_args,
+  "dockwright.rules": {"ImageTagLatest": "off"},
   "editor.wordBasedSuggestions": "off",
   "workbench.startupEditor": "none",
   "workbench.tips.enabled": false,
