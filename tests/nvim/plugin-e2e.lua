@@ -132,6 +132,40 @@ check('the build log is shown in a window', logwin)
 check('the tag is remembered for the buffer',
   vim.b[app].dockwright_tags and vim.b[app].dockwright_tags[1] == vim.env.TAG)
 
+-- 4b. The server's code lenses go through the plugin's command: "Build"
+-- on the first line, with the buffer's remembered tag.
+vim.lsp.codelens.refresh()
+local lenses = vim.wait(10000, function()
+  for _, l in ipairs(vim.lsp.codelens.get(app)) do
+    if l.command and l.command.title == 'Build' then return true end
+  end
+  return false
+end, 50)
+check('code lenses arrive (Build on the first line)', lenses)
+if lenses then
+  local select = vim.ui.select
+  vim.ui.select = function(items, _, on_choice)
+    for _, it in ipairs(items) do
+      if it.lens.command.title == 'Build' then return on_choice(it) end
+    end
+    on_choice(nil)
+  end
+  vim.api.nvim_win_set_cursor(0, { 1, 0 })
+  build.last = nil
+  vim.lsp.codelens.run()
+  vim.ui.select = select
+  vim.wait(60000, function() return build.last ~= nil end, 50)
+  last = build.last or {}
+  check('the Build lens builds through the plugin, with the remembered tag',
+    last.ok == true and last.kind == 'build' and last.tags and last.tags[1] == vim.env.TAG,
+    vim.inspect({ ok = last.ok, kind = last.kind, tags = last.tags, message = last.message }))
+  local cached = 0
+  for _, p in ipairs(last.progress or {}) do
+    if p.message and p.message:match('CACHED$') then cached = cached + 1 end
+  end
+  check('the rebuild reports its steps CACHED', cached >= 2, 'CACHED steps: ' .. cached)
+end
+
 -- 5. A failing RUN: the error and the "dockwright build" diagnostic.
 vim.cmd('edit ' .. vim.fn.fnameescape(vim.env.FAILING))
 local fail = vim.api.nvim_get_current_buf()
