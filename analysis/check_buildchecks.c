@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../model/flags.h"
 #include "check.h"
 #include "../model/dockerignore.h"
 
@@ -64,15 +65,6 @@ static const char *bc__kv_get(const struct strv *kv, const char *name) {
 static void bc__strv_copy(struct strv *dst, const struct strv *src) {
   for (size_t i = 0; i < src->n; i++)
     strv_push(dst, src->v[i]);
-}
-
-static const struct df_flag *bc__flag(const struct df_instr *in,
-                                      const char *name) {
-  const struct df_flag *found = NULL;
-  for (size_t i = 0; i < in->nflags; i++)
-    if (strcmp(in->flags[i].name, name) == 0)
-      found = &in->flags[i];
-  return found;
 }
 
 /* The closest of `names` to `word` within `max` edits, or NULL. */
@@ -337,7 +329,7 @@ static void bc__from(struct check_ctx *c, const struct df_instr *in,
     return;
   const struct df_arg *base = &in->args[0];
   /* UndefinedArgInFrom, on the image and on --platform. */
-  const struct df_flag *plat = bc__flag(in, "platform");
+  const struct df_flag *plat = df_instr_flag_at(in, "platform");
   for (int pass = 0; pass < 2; pass++) {
     const char *w = pass == 0 ? base->value : (plat ? plat->value : NULL);
     if (w == NULL || strchr(w, '$') == NULL)
@@ -734,7 +726,7 @@ static void bc__expose(struct check_ctx *c, const struct df_instr *in) {
 
 static void bc__copy_ignored(struct check_ctx *c, const struct df_instr *in,
                              const struct dockerignore *di) {
-  if (in->kind == DF_COPY && bc__flag(in, "from"))
+  if (in->kind == DF_COPY && df_instr_flag_at(in, "from"))
     return;
   const char *cmd = in->kind == DF_ADD ? "Add" : "Copy";
   for (size_t i = 0; i + 1 < in->nargs; i++) {

@@ -13,24 +13,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "check.h"
+#include "../model/flags.h"
 #include "../model/knowledge.h"
+#include "check.h"
 
 /* ---- flags -------------------------------------------------------------- */
 
-/* The flags each instruction declares before BFlags.Parse come from the
- * one knowledge table (model/knowledge.h), which completion and hover also
- * read.  Returns false when BuildKit never parses this instruction's flags
- * (STOPSIGNAL, HEALTHCHECK NONE, an unknown instruction). */
-static bool buildkit__parses_flags(const struct df_instr *in) {
-  if (in->kind == DF_HEALTHCHECK && in->nargs > 0 &&
-      check__ieq(in->args[0].value, "none"))
-    return false;
-  return know_instr_takes_flags(in->kind);
-}
-
+/* Which flags each instruction declares before BFlags.Parse is the one
+ * knowledge table's (model/knowledge.h), which the builder refuses by
+ * (model/flags.h) and completion and hover read; here each problem
+ * becomes a diagnostic, with a suggestion. */
 static void buildkit__flags(struct check_ctx *c, const struct df_instr *in) {
-  if (!buildkit__parses_flags(in))
+  if (!df_instr_parses_flags(in))
     return;
   size_t nflags;
   const struct know_flag *table = know_flags(&nflags);

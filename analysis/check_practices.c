@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../model/flags.h"
 #include "check.h"
 
 /* ---- a small shell splitter --------------------------------------------- */
@@ -452,14 +453,6 @@ static void pr__shell_misc(struct check_ctx *c, const struct pr_run *r,
 /* ---- stages --------------------------------------------------------------
  */
 
-static const struct df_flag *pr__flag(const struct df_instr *in,
-                                      const char *name) {
-  for (size_t i = 0; i < in->nflags; i++)
-    if (strcmp(in->flags[i].name, name) == 0)
-      return &in->flags[i];
-  return NULL;
-}
-
 static bool pr__is_archive(const char *v) {
   static const char *const ext[] = {
       ".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2",
@@ -475,8 +468,8 @@ static bool pr__is_archive(const char *v) {
 }
 
 static void pr__add(struct check_ctx *c, const struct df_instr *in) {
-  if (in->nargs < 2 || in->nheredocs > 0 || pr__flag(in, "checksum") ||
-      pr__flag(in, "keep-git-dir") || pr__flag(in, "unpack"))
+  if (in->nargs < 2 || in->nheredocs > 0 || df_instr_flag_at(in, "checksum") ||
+      df_instr_flag_at(in, "keep-git-dir") || df_instr_flag_at(in, "unpack"))
     return;
   for (size_t i = 0; i + 1 < in->nargs; i++) {
     const char *v = in->args[i].value;
@@ -667,7 +660,7 @@ static void pr__stage(struct check_ctx *c, size_t s, bool in_image,
       pr__add(c, in);
       break;
     case DF_COPY:
-      if (pr__flag(in, "from") == NULL && copy_all == NULL)
+      if (df_instr_flag_at(in, "from") == NULL && copy_all == NULL)
         for (size_t k = 0; k + 1 < in->nargs; k++)
           if (strcmp(in->args[k].value, ".") == 0 ||
               strcmp(in->args[k].value, "./") == 0)

@@ -12,17 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../model/flags.h"
 #include "check.h"
 #include "../model/knowledge.h"
-
-static const struct df_flag *semantic__flag(const struct df_instr *in,
-                                            const char *name) {
-  const struct df_flag *found = NULL;
-  for (size_t i = 0; i < in->nflags; i++)
-    if (strcmp(in->flags[i].name, name) == 0)
-      found = &in->flags[i];
-  return found;
-}
 
 /* ---- Go's time.ParseDuration ------------------------------------------- */
 
@@ -129,7 +121,7 @@ static void semantic__healthcheck(struct check_ctx *c,
 }
 
 static void semantic__chmod(struct check_ctx *c, const struct df_instr *in) {
-  const struct df_flag *f = semantic__flag(in, "chmod");
+  const struct df_flag *f = df_instr_flag_at(in, "chmod");
   if (f == NULL || f->value == NULL || strchr(f->value, '$'))
     return;
   const char *p = f->value;
@@ -195,7 +187,7 @@ static void semantic__run(struct check_ctx *c, const struct df_instr *in) {
 static void semantic__copy_from(struct check_ctx *c, size_t idx) {
   const struct dockerfile *df = c->df;
   const struct df_instr *in = &df->instrs[idx];
-  const struct df_flag *f = semantic__flag(in, "from");
+  const struct df_flag *f = df_instr_flag_at(in, "from");
   if (f == NULL || f->value == NULL || f->value[0] == '\0' ||
       strchr(f->value, '$'))
     return;

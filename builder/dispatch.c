@@ -44,6 +44,7 @@
 #include "image.h"
 #include "layer.h"
 #include "layer_job.h"
+#include "userdb.h"
 #include "output.h"
 #include "ref.h"
 #include "registry.h"
@@ -137,7 +138,7 @@ void d_cfg_env(json_object *cfg, struct strv *out) {
     }
 }
 
-static void d_cfg_set_env(json_object *cfg, const char *k, const char *v) {
+void d_cfg_set_env(json_object *cfg, const char *k, const char *v) {
   struct strv env = STRV_INIT;
   d_cfg_env(cfg, &env);
   d_kv_set(&env, k, v);
@@ -223,280 +224,16 @@ int d_expand(struct dctx *d, struct stage *s, const char *word, size_t len,
   return rc;
 }
 
-/* --- stages and layers ------------------------------------------------ */
-
-void d_stage_cleanup(struct dctx *d, struct stage *s) {
-  json_object_put(s->cfg);
-  for (size_t i = 0; i < s->nlayers; i++)
-    free(s->layers[i].media_type);
-  free(s->layers);
-  for (size_t i = 0; i < s->nlowers; i++)
-    free(s->lowers[i]);
-  free(s->lowers);
-  strv_cleanup(&s->args);
-  memset(s, 0, sizeof(*s));
-}
-
-void d_stage_add_layer(struct stage *s, const struct lref *l) {
-  s->layers = xrealloc(s->layers, (s->nlayers + 1) * sizeof(*s->layers));
-  s->layers[s->nlayers] = *l;
-  s->layers[s->nlayers].media_type = xstrdup(l->media_type);
-  s->nlayers++;
-  json_object *rootfs, *ids;
-  if (json_object_object_get_ex(s->cfg, "rootfs", &rootfs) &&
-      json_object_object_get_ex(rootfs, "diff_ids", &ids))
-    json_object_array_add(ids, json_object_new_string(l->diffid));
-}
-
-/* The stage's filesystem as a merged view of its extracted layers (kept
- * per store, shared with RUN's overlay): looking at a destination or
- * /etc/passwd then costs a few lstat calls per layer, where applying
- * every layer to one directory costs the whole image.  v borrows
- * s->lowers until the stage changes. */
-int d_stage_view(struct dctx *d, struct stage *s, struct layer_view *v,
-                 struct err *err) {
-  /* A cache hit replaces the layer list; keep only the prefix that
-   * still matches (lowers are named by their layer's digest). */
-  size_t keep = 0;
-  while (keep < s->nlowers && keep < s->nlayers) {
-    const char *hex = digest_hex(s->layers[keep].digest);
-    size_t ll = strlen(s->lowers[keep]), hl = strlen(hex);
-    if (ll < hl || strcmp(s->lowers[keep] + ll - hl, hex) != 0)
-      break;
-    keep++;
-  }
-  while (s->nlowers > keep)
-    free(s->lowers[--s->nlowers]);
-  if (s->nlowers < s->nlayers)
-    s->lowers = xrealloc(s->lowers, s->nlayers * sizeof(*s->lowers));
-  for (; s->nlowers < s->nlayers; s->nlowers++) {
-    int rc = cache_lower_dir(d->store, s->layers[s->nlowers].digest, d->cancel,
-                             &s->lowers[s->nlowers], err);
-    if (rc < 0)
-      return rc;
-  }
-  v->dirs = (const char *const *)s->lowers;
-  v->n = s->nlowers;
-  return 0;
-}
-
-/* The manifest and config the store has for tag `full` on platform p. */
-static int d_load_stored(struct dctx *d, const char *full,
-                         const struct image_platform *p,
-                         struct image_manifest *m, json_object **cfg,
-                         char **mdigest, struct err *err) {
-  struct store_tag tag;
-  int rc = store_tag_get(d->store, full, &tag, err);
-  if (rc == 0) {
-    rc = image_load(d->store, tag.digest, tag.media_type, p, m, cfg, mdigest,
-                    err);
-    store_tag_cleanup(&tag);
-  }
+int d_expand_words(struct dctx *d, struct stage *s, const char *word,
+                   size_t len, struct strv *out, struct err *err) {
+  struct d_env e = {STRV_INIT, s ? &s->args : &d->meta};
+  if (s)
+    d_cfg_env(s->cfg, &e.env);
+  struct expand_env env = {d_lookup, &e};
+  struct expand_opts o = {d->escape, 0};
+  int rc = expand_words(word, len, &o, &env, NULL, out, err);
+  strv_cleanup(&e.env);
   return rc;
-}
-
-/* Loads an image (pulling it when the store lacks it) as a stage state. */
-int d_load_image(struct dctx *d, const char *name,
-                 const struct image_platform *p, struct stage *s,
-                 struct err *err) {
-  struct ref r;
-  int rc = ref_parse(name, &r, err);
-  if (rc < 0)
-    return rc;
-  char *full = ref_string(&r);
-  struct image_manifest m;
-  json_object *cfg = NULL;
-  char *mdigest = NULL;
-  rc = d_load_stored(d, full, p, &m, &cfg, &mdigest, err);
-  /* Not in the store, or an index pulled before for another platform
-   * (only that platform's manifest came with it): pull. */
-  if (rc == ERR_NOTFOUND) {
-    err_clear(err);
-    d_log(d, "pulling %s", full);
-    struct registry_pulled pulled;
-    rc = registry_pull(d->reg, &r, p, &pulled, err);
-    if (rc == 0) {
-      rc = store_tag_set(d->store, full, pulled.digest, pulled.media_type,
-                         pulled.size, err);
-      free(pulled.media_type);
-    }
-    if (rc == 0)
-      rc = d_load_stored(d, full, p, &m, &cfg, &mdigest, err);
-  }
-  ref_cleanup(&r);
-  if (rc == 0) {
-    char k[DIGEST_STR_LEN];
-    struct buf kb = BUF_INIT;
-    buf_printf(&kb, "image\n%s", mdigest ? mdigest : full);
-    digest_buf(kb.data, kb.len, k);
-    buf_cleanup(&kb);
-    memcpy(s->key, digest_hex(k), DIGEST_HEX_LEN + 1);
-  }
-  if (rc < 0) {
-    free(full);
-    return rc;
-  }
-  json_object *rootfs, *ids;
-  if (!json_object_object_get_ex(cfg, "rootfs", &rootfs) ||
-      !json_object_object_get_ex(rootfs, "diff_ids", &ids) ||
-      !json_object_is_type(ids, json_type_array) ||
-      json_object_array_length(ids) != m.nlayers) {
-    rc = err_set(err, ERR_SYNTAX,
-                 "image %s: config diff_ids do not match "
-                 "its %zu layers",
-                 full, m.nlayers);
-  }
-  for (size_t i = 0; rc == 0 && i < m.nlayers; i++) {
-    const char *id = json_object_get_string(json_object_array_get_idx(ids, i));
-    if (!digest_valid(id)) {
-      rc = err_set(err, ERR_SYNTAX, "image %s: bad diff_id", full);
-      break;
-    }
-    if (!store_blob_exists(d->store, m.layers[i].digest)) {
-      rc = err_set(err, ERR_NOTFOUND,
-                   "image %s: layer %s is missing from "
-                   "the store (run dockwright pull again)",
-                   full, m.layers[i].digest);
-      break;
-    }
-  }
-  if (rc == 0) {
-    /* diff_ids are re-added by d_stage_add_layer. */
-    ids = json_object_get(ids);
-    json_object_object_add(rootfs, "diff_ids", json_object_new_array());
-    s->cfg = cfg;
-    cfg = NULL;
-    for (size_t i = 0; i < m.nlayers; i++) {
-      struct lref l;
-      memset(&l, 0, sizeof(l));
-      snprintf(l.digest, sizeof(l.digest), "%s", m.layers[i].digest);
-      snprintf(l.diffid, sizeof(l.diffid), "%s",
-               json_object_get_string(json_object_array_get_idx(ids, i)));
-      l.size = (uint64_t)m.layers[i].size;
-      l.media_type = m.layers[i].media_type;
-      d_stage_add_layer(s, &l);
-    }
-    json_object_put(ids);
-  }
-  json_object_put(cfg);
-  image_manifest_cleanup(&m);
-  free(mdigest);
-  free(full);
-  return rc;
-}
-
-/* --- users ------------------------------------------------------------ */
-
-bool d_numeric(const char *s, unsigned long *out) {
-  if (*s == '\0')
-    return false;
-  char *end;
-  errno = 0;
-  unsigned long v = strtoul(s, &end, 10);
-  if (*end || errno || v > 0xfffffffful)
-    return false;
-  *out = v;
-  return true;
-}
-
-/* Looks name up in <rootfs>/etc/passwd (field 3 uid, 4 gid) or
- * etc/group (field 3 gid). */
-static int d_lookup_db(struct dctx *d, struct stage *s, const char *file,
-                       const char *name, unsigned long *id, unsigned long *gid,
-                       struct err *err) {
-  struct layer_view v;
-  int rc = d_stage_view(d, s, &v, err);
-  if (rc < 0)
-    return rc;
-  struct layer_found lf;
-  rc = layer_view_resolve(&v, file, true, &lf, err);
-  if (rc < 0)
-    return rc;
-  FILE *f = lf.exists && S_ISREG(lf.st.st_mode) ? fopen(lf.host, "r") : NULL;
-  layer_found_cleanup(&lf);
-  if (f == NULL)
-    return err_set(err, ERR_NOTFOUND,
-                   "unable to find user %s: no %s in "
-                   "the image",
-                   name, file);
-  char *line = NULL;
-  size_t cap = 0;
-  rc = ERR_NOTFOUND;
-  while (getline(&line, &cap, f) >= 0) {
-    char *save = NULL;
-    char *f0 = strtok_r(line, ":\n", &save);
-    if (f0 == NULL || strcmp(f0, name) != 0)
-      continue;
-    strtok_r(NULL, ":\n", &save); /* password */
-    char *f2 = strtok_r(NULL, ":\n", &save);
-    char *f3 = strtok_r(NULL, ":\n", &save);
-    if (f2 && d_numeric(f2, id)) {
-      if (gid && f3)
-        (void)d_numeric(f3, gid);
-      rc = 0;
-    }
-    break;
-  }
-  free(line);
-  fclose(f);
-  if (rc == ERR_NOTFOUND)
-    return err_set(err, ERR_NOTFOUND, "unable to find %s %s in %s",
-                   strcmp(file, "/etc/group") ? "user" : "group", name, file);
-  return 0;
-}
-
-/* "user[:group]" to ids, BuildKit's rules. */
-int d_chown(struct dctx *d, struct stage *s, const char *spec, uid_t *uid,
-            gid_t *gid, struct err *err) {
-  char *u = xstrdup(spec);
-  char *g = strchr(u, ':');
-  if (g)
-    *g++ = '\0';
-  unsigned long uv = 0, gv = 0, pg = 0;
-  int rc = 0;
-  if (d_numeric(u, &uv)) {
-    pg = uv;
-  } else {
-    rc = d_lookup_db(d, s, "/etc/passwd", u, &uv, &pg, err);
-  }
-  if (rc == 0) {
-    if (g == NULL)
-      gv = pg;
-    else if (!d_numeric(g, &gv))
-      rc = d_lookup_db(d, s, "/etc/group", g, &gv, NULL, err);
-  }
-  free(u);
-  *uid = (uid_t)uv;
-  *gid = (gid_t)gv;
-  return rc;
-}
-
-const char *d_flag(const struct df_instr *in, const char *name) {
-  const char *v = NULL;
-  for (size_t i = 0; i < in->nflags; i++)
-    if (strcmp(in->flags[i].name, name) == 0)
-      v = in->flags[i].value ? in->flags[i].value : "";
-  return v;
-}
-
-int d_stage_index(struct dctx *d, const char *name) {
-  for (size_t i = 0; i < d->df->nstages; i++)
-    if (d->df->stages[i].name && strcasecmp(d->df->stages[i].name, name) == 0)
-      return (int)i;
-  unsigned long v;
-  if (d_numeric(name, &v) && v < d->df->nstages)
-    return (int)v;
-  return -1;
-}
-
-void d_strip_tabs(struct buf *out, const char *s, size_t n) {
-  bool bol = true;
-  for (size_t i = 0; i < n; i++) {
-    if (bol && s[i] == '\t')
-      continue;
-    bol = s[i] == '\n';
-    buf_putc(out, s[i]);
-  }
 }
 
 struct layer_pack_opts d_pack_opts(const struct dctx *d) {
@@ -534,326 +271,10 @@ int d_commit_layer(struct dctx *d, struct stage *s, struct layer_list *list,
   l.media_type = d_layer_media_type(d, &o);
   d_stage_add_layer(s, &l);
   d_cfg_history(d, s->cfg, created_by, false);
-  d_log(d, "layer %.19s: %zu entries, %llu bytes, packed in %.1fs", li.digest,
-        list->n, (unsigned long long)li.size, d_seconds() - t0);
+  d_log(d, "layer %.19s of step #%u: %zu entries, %llu bytes, packed in %.1fs",
+        li.digest, d->step, list->n, (unsigned long long)li.size,
+        d_seconds() - t0);
   d_layer_event(d, d->cur_line, &l);
-  return 0;
-}
-
-/* --- other instructions ----------------------------------------------- */
-
-static int d_workdir(struct dctx *d, struct stage *s,
-                     const struct df_instr *in, struct err *err) {
-  if (in->nargs < 1)
-    return err_set(err, ERR_SYNTAX, "WORKDIR requires exactly one argument");
-  char *v = NULL;
-  int rc = d_expand(d, s, in->args[0].value, in->args[0].len, &v, err);
-  if (rc < 0)
-    return rc;
-  struct buf full = BUF_INIT;
-  if (v[0] != '/') {
-    const char *wd = json_object_get_string(
-        json_object_object_get(d_cfg_config(s->cfg), "WorkingDir"));
-    buf_printf(&full, "%s/", wd && *wd ? wd : "");
-  }
-  buf_puts(&full, v);
-  free(v);
-  char *clean = NULL;
-  (void)layer_clean_path(full.data, &clean);
-  buf_cleanup(&full);
-  struct buf abs = BUF_INIT;
-  buf_printf(&abs, "/%s", clean);
-  json_object_object_add(d_cfg_config(s->cfg), "WorkingDir",
-                         json_object_new_string(abs.data));
-  /* Create the directory when it is missing (a layer), as BuildKit does. */
-  struct layer_view view;
-  struct layer_found lf = {0};
-  rc = d_stage_view(d, s, &view, err);
-  if (rc == 0)
-    rc = layer_view_resolve(&view, clean, true, &lf, err);
-  if (rc == 0 && !lf.exists) {
-    struct copyop op;
-    memset(&op, 0, sizeof(op));
-    op.d = d;
-    op.s = s;
-    op.dst = view;
-    op.now = d->have_epoch ? d->epoch : (int64_t)time(NULL);
-    d_copyop_parents(&op, lf.rel, true);
-    struct buf by = BUF_INIT;
-    buf_printf(&by, "WORKDIR %s", abs.data);
-    rc = d_commit_layer(d, s, &op.list, by.data, err);
-    buf_cleanup(&by);
-    d_copyop_cleanup(&op);
-  } else if (rc == 0) {
-    struct buf by = BUF_INIT;
-    buf_printf(&by, "WORKDIR %s", abs.data);
-    d_cfg_history(d, s->cfg, by.data, true);
-    buf_cleanup(&by);
-  }
-  layer_found_cleanup(&lf);
-  free(clean);
-  buf_cleanup(&abs);
-  return rc;
-}
-
-/* ENV / LABEL: key, value, separator triples. */
-static int d_keyval(struct dctx *d, struct stage *s, const struct df_instr *in,
-                    bool label, struct err *err) {
-  if (in->nargs == 0 || in->nargs % 3 != 0)
-    return err_set(err, ERR_SYNTAX, "%s requires at least one argument",
-                   label ? "LABEL" : "ENV");
-  int rc = 0;
-  struct buf by = BUF_INIT;
-  buf_puts(&by, label ? "LABEL" : "ENV");
-  for (size_t i = 0; rc == 0 && i + 2 < in->nargs; i += 3) {
-    char *k = NULL, *v = NULL;
-    rc = d_expand(d, s, in->args[i].value, in->args[i].len, &k, err);
-    if (rc == 0)
-      rc = d_expand(d, s, in->args[i + 1].value, in->args[i + 1].len, &v, err);
-    if (rc == 0) {
-      if (label) {
-        json_object *c = d_cfg_config(s->cfg), *labels;
-        if (!json_object_object_get_ex(c, "Labels", &labels) ||
-            !json_object_is_type(labels, json_type_object)) {
-          labels = json_object_new_object();
-          json_object_object_add(c, "Labels", labels);
-        }
-        json_object_object_add(labels, k, json_object_new_string(v));
-      } else {
-        d_cfg_set_env(s->cfg, k, v);
-      }
-      buf_printf(&by, " %s=%s", k, v);
-    }
-    free(k);
-    free(v);
-  }
-  if (rc == 0)
-    d_cfg_history(d, s->cfg, by.data, true);
-  buf_cleanup(&by);
-  return rc;
-}
-
-/* ARG name[=default]: in scope from here on. */
-static int d_arg(struct dctx *d, struct stage *s, const struct df_instr *in,
-                 struct strv *scope, struct err *err) {
-  for (size_t i = 0; i < in->nargs; i++) {
-    const char *a = in->args[i].value;
-    const char *eq = strchr(a, '=');
-    char *name = eq ? xstrndup(a, (size_t)(eq - a)) : xstrdup(a);
-    char *val = NULL;
-    const char *bv = d_kv_get(&d->build_args, name, strlen(name));
-    if (bv) {
-      val = xstrdup(bv);
-    } else if (eq) {
-      int rc = d_expand(d, s, eq + 1, strlen(eq + 1), &val, err);
-      if (rc < 0) {
-        free(name);
-        return rc;
-      }
-    } else if (s) {
-      const char *mv = d_kv_get(&d->meta, name, strlen(name));
-      if (mv)
-        val = xstrdup(mv);
-    }
-    if (val)
-      d_kv_set(scope, name, val);
-    free(name);
-    free(val);
-  }
-  if (s)
-    d_cfg_history(d, s->cfg, in->original, true);
-  return 0;
-}
-
-/* CMD / ENTRYPOINT / SHELL: exec form as is, shell form wrapped. */
-static json_object *d_command(struct stage *s, const struct df_instr *in) {
-  if (in->form == DF_FORM_JSON) {
-    json_object *arr = json_object_new_array();
-    for (size_t i = 0; i < in->nargs; i++)
-      json_object_array_add(arr, json_object_new_string_len(
-                                     in->args[i].value, (int)in->args[i].len));
-    return arr;
-  }
-  json_object *arr = json_object_new_array();
-  json_object *sh;
-  if (json_object_object_get_ex(d_cfg_config(s->cfg), "Shell", &sh) &&
-      json_object_is_type(sh, json_type_array) &&
-      json_object_array_length(sh) > 0) {
-    for (size_t i = 0; i < json_object_array_length(sh); i++)
-      json_object_array_add(arr,
-                            json_object_get(json_object_array_get_idx(sh, i)));
-  } else {
-    json_object_array_add(arr, json_object_new_string("/bin/sh"));
-    json_object_array_add(arr, json_object_new_string("-c"));
-  }
-  if (in->nargs)
-    json_object_array_add(arr, json_object_new_string(in->args[0].value));
-  return arr;
-}
-
-static int64_t d_duration(const char *s, bool *ok) {
-  /* Go durations: 30s, 1m30s, 500ms, 1h. */
-  *ok = true;
-  double total = 0;
-  const char *p = s;
-  if (*p == '\0') {
-    *ok = false;
-    return 0;
-  }
-  while (*p) {
-    char *end;
-    double v = strtod(p, &end);
-    if (end == p) {
-      *ok = false;
-      return 0;
-    }
-    p = end;
-    double mul;
-    if (strncmp(p, "ns", 2) == 0) {
-      mul = 1;
-      p += 2;
-    } else if (strncmp(p, "us", 2) == 0) {
-      mul = 1e3;
-      p += 2;
-    } else if (strncmp(p, "ms", 2) == 0) {
-      mul = 1e6;
-      p += 2;
-    } else if (*p == 's') {
-      mul = 1e9;
-      p++;
-    } else if (*p == 'm') {
-      mul = 60e9;
-      p++;
-    } else if (*p == 'h') {
-      mul = 3600e9;
-      p++;
-    } else {
-      *ok = false;
-      return 0;
-    }
-    total += v * mul;
-  }
-  return (int64_t)total;
-}
-
-static int d_healthcheck(struct stage *s, const struct df_instr *in,
-                         struct err *err) {
-  json_object *c = d_cfg_config(s->cfg);
-  json_object *hc = json_object_new_object();
-  json_object *test = json_object_new_array();
-  if (in->nargs >= 1 && strcasecmp(in->args[0].value, "NONE") == 0) {
-    json_object_array_add(test, json_object_new_string("NONE"));
-  } else if (in->nargs >= 2) {
-    /* exec form: more than one value after CMD, or text that was JSON */
-    const char *o = strstr(in->original, in->args[0].value);
-    const char *after = o ? o + strlen(in->args[0].value) : "";
-    while (*after == ' ' || *after == '\t')
-      after++;
-    bool json = *after == '[';
-    if (json) {
-      json_object_array_add(test, json_object_new_string("CMD"));
-      for (size_t i = 1; i < in->nargs; i++)
-        json_object_array_add(test, json_object_new_string(in->args[i].value));
-    } else {
-      json_object_array_add(test, json_object_new_string("CMD-SHELL"));
-      json_object_array_add(test, json_object_new_string(in->args[1].value));
-    }
-  } else {
-    json_object_put(test);
-    json_object_put(hc);
-    return err_set(err, ERR_SYNTAX, "HEALTHCHECK requires CMD or NONE");
-  }
-  json_object_object_add(hc, "Test", test);
-  static const char *const durs[][2] = {{"interval", "Interval"},
-                                        {"timeout", "Timeout"},
-                                        {"start-period", "StartPeriod"},
-                                        {"start-interval", "StartInterval"}};
-  for (size_t i = 0; i < 4; i++) {
-    const char *v = d_flag(in, durs[i][0]);
-    if (v == NULL)
-      continue;
-    bool ok;
-    int64_t ns = d_duration(v, &ok);
-    if (!ok) {
-      json_object_put(hc);
-      return err_set(err, ERR_SYNTAX, "invalid --%s duration \"%s\"",
-                     durs[i][0], v);
-    }
-    if (ns)
-      json_object_object_add(hc, durs[i][1], json_object_new_int64(ns));
-  }
-  const char *r = d_flag(in, "retries");
-  if (r) {
-    unsigned long n;
-    if (!d_numeric(r, &n)) {
-      json_object_put(hc);
-      return err_set(err, ERR_SYNTAX, "invalid --retries \"%s\"", r);
-    }
-    if (n)
-      json_object_object_add(hc, "Retries", json_object_new_int64((int64_t)n));
-  }
-  json_object_object_add(c, "Healthcheck", hc);
-  return 0;
-}
-
-static int d_map_words(struct dctx *d, struct stage *s,
-                       const struct df_instr *in, const char *key, bool ports,
-                       struct err *err) {
-  json_object *c = d_cfg_config(s->cfg), *m;
-  if (!json_object_object_get_ex(c, key, &m) ||
-      !json_object_is_type(m, json_type_object)) {
-    m = json_object_new_object();
-    json_object_object_add(c, key, m);
-  }
-  for (size_t i = 0; i < in->nargs; i++) {
-    char *v = NULL;
-    int rc = d_expand(d, s, in->args[i].value, in->args[i].len, &v, err);
-    if (rc < 0)
-      return rc;
-    if (v[0] == '\0') {
-      free(v);
-      if (!ports)
-        return err_set(err, ERR_SYNTAX,
-                       "VOLUME specified can not be an "
-                       "empty string");
-      continue;
-    }
-    struct buf k = BUF_INIT;
-    buf_puts(&k, v);
-    if (ports) {
-      /* 80 -> 80/tcp; 8000-8002 -> one per port */
-      char *slash = strchr(v, '/');
-      const char *proto = slash ? slash + 1 : "tcp";
-      if (slash)
-        *slash = '\0';
-      char *dash = strchr(v, '-');
-      unsigned long lo, hi;
-      char *p1 = dash ? xstrndup(v, (size_t)(dash - v)) : xstrdup(v);
-      bool okp = d_numeric(p1, &lo) && lo <= 65535;
-      hi = lo;
-      if (okp && dash)
-        okp = d_numeric(dash + 1, &hi) && hi >= lo && hi <= 65535;
-      free(p1);
-      if (!okp) {
-        buf_cleanup(&k);
-        int rc2 = err_set(err, ERR_SYNTAX, "invalid containerPort: %s", v);
-        free(v);
-        return rc2;
-      }
-      for (unsigned long pnum = lo; pnum <= hi; pnum++) {
-        buf_reset(&k);
-        buf_printf(&k, "%lu/%s", pnum, proto);
-        for (char *q = k.data; *q; q++)
-          *q = (char)tolower((unsigned char)*q);
-        json_object_object_add(m, k.data, json_object_new_object());
-      }
-    } else {
-      json_object_object_add(m, k.data, json_object_new_object());
-    }
-    buf_cleanup(&k);
-    free(v);
-  }
-  d_cfg_history(d, s->cfg, in->original, true);
   return 0;
 }
 
@@ -878,11 +299,16 @@ static int d_onbuild(struct dctx *d, struct stage *s, unsigned idx,
     d_log(d, "running ONBUILD trigger: %s", t);
     struct dockerfile *tdf = dockerfile_parse(t, strlen(t), NULL);
     const struct df_problem *p = dockerfile_first_error(tdf);
+    struct buf fm = BUF_INIT;
     if (p || tdf->ninstrs != 1)
       rc = err_set(err, ERR_SYNTAX, "ONBUILD trigger \"%.100s\": %s", t,
                    p ? p->message : "not one instruction");
+    else if (df_flags_problem(&tdf->instrs[0], &fm, NULL))
+      rc = err_set(err, ERR_SYNTAX, "ONBUILD trigger \"%.100s\": %s", t,
+                   fm.data);
     else
       rc = d_instr(d, s, idx, &tdf->instrs[0], true, err);
+    buf_cleanup(&fm);
     dockerfile_free(tdf);
   }
   json_object_put(triggers);
@@ -901,7 +327,7 @@ static int d_from(struct dctx *d, struct stage *s, unsigned idx,
   if (rc < 0)
     return rc;
   struct image_platform plat = d->plat;
-  const char *pf = d_flag(in, "platform");
+  const char *pf = df_instr_flag(in, "platform");
   if (pf) {
     char *pv = NULL;
     rc = d_expand(d, NULL, pf, strlen(pf), &pv, err);
@@ -933,6 +359,10 @@ static int d_from(struct dctx *d, struct stage *s, unsigned idx,
       json_object_object_add(rootfs, "diff_ids", json_object_new_array());
     for (size_t i = 0; i < b->nlayers; i++)
       d_stage_add_layer(s, &b->layers[i]);
+    /* A stage used as a base runs its ONBUILD triggers too
+     * (dockerfile2llb/convert.go: initOnBuildTriggers gets the base
+     * stage's OnbuildCommands). */
+    rc = d_onbuild(d, s, idx, err);
   } else {
     rc = d_load_image(d, base, &plat, s, err);
     if (rc == 0)
@@ -1141,7 +571,7 @@ static void d_mark(struct dctx *d, size_t idx, unsigned depth) {
     if (in->kind == DF_FROM && in->nargs >= 1) {
       d_mark_ref(d, idx, in, in->args[0].value, depth);
     } else if (in->kind == DF_COPY || in->kind == DF_ADD) {
-      const char *ref = d_flag(in, "from");
+      const char *ref = df_instr_flag(in, "from");
       if (ref)
         d_mark_ref(d, idx, in, ref, depth);
     } else if (in->kind == DF_RUN) {
@@ -1280,6 +710,26 @@ static int d_commit_image(struct dctx *d, struct stage *s,
   return rc;
 }
 
+/* Refuses, before anything runs, the flags BuildKit's parser refuses
+ * (instructions.Parse parses every stage's instructions first), with its
+ * words: the table is the analysis's too (model/flags.h), so what `lint`
+ * reports as an error is what the build refuses. */
+static int d_check_flags(struct dctx *d, const char *path, struct err *err) {
+  for (size_t i = 0; i < d->df->ninstrs; i++) {
+    const struct df_instr *in = &d->df->instrs[i];
+    struct buf m = BUF_INIT;
+    size_t at = 0;
+    if (df_flags_problem(in, &m, &at)) {
+      const struct df_range *r = &in->flags[at].range;
+      int rc = err_set_at(err, ERR_SYNTAX, r->start.row + 1, r->start.col + 1,
+                          "%s:%u: %s", path, r->start.row + 1, m.data);
+      buf_cleanup(&m);
+      return rc;
+    }
+  }
+  return 0;
+}
+
 int dispatch_run(const struct build_request *req, uv_loop_t *loop,
                  const atomic_bool *cancel, const struct dispatch_sink *sink,
                  char digest_out[72], struct err *err) {
@@ -1347,6 +797,9 @@ int dispatch_run(const struct build_request *req, uv_loop_t *loop,
                     p->range.start.row + 1, p->message);
     goto out;
   }
+  rc = d_check_flags(d, dfpath.data, err);
+  if (rc < 0)
+    goto out;
   rc = context_open(req->context_dir,
                     req->dockerfile_text ? NULL : dfpath.data, &d->ctx, err);
   if (rc < 0)

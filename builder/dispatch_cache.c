@@ -197,7 +197,7 @@ static int d_key_sources(struct dctx *d, struct stage *s,
     }
     return rc;
   }
-  const char *fromv = d_flag(in, "from");
+  const char *fromv = df_instr_flag(in, "from");
   if (fromv) {
     char *v = NULL;
     rc = d_expand(d, s, fromv, strlen(fromv), &v, err);

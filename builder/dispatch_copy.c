@@ -46,8 +46,30 @@ void d_copyop_cleanup(struct copyop *op) {
   strv_cleanup(&op->dirs_added);
 }
 
-/* Adds missing parent directories of lpath (a layer path) that do not
- * exist in the stage. */
+/* True when the stage already has a directory at lpath; *st is then its
+ * metadata. */
+static bool copy_existing_dir(struct copyop *op, const char *lpath,
+                              struct stat *st) {
+  struct layer_found lf = {0};
+  struct err le;
+  bool dir = false;
+  if (layer_view_resolve(&op->dst, lpath, false, &lf, &le) < 0)
+    err_clear(&le); /* unresolvable: treated as missing */
+  else if (lf.exists && S_ISDIR(lf.st.st_mode)) {
+    *st = lf.st;
+    dir = true;
+  }
+  layer_found_cleanup(&lf);
+  return dir;
+}
+
+/* Adds the parent directories of lpath (a layer path), and lpath itself
+ * with include_self: one missing from the stage is 0755, owned by
+ * --chown or root; one the stage has is written as it is, owner and mode
+ * kept (tonistiigi/fsutil's copy applies metadata only to directories it
+ * creates: BuildKit's testCopyChownExistingDir), since a layer that
+ * lacked it would make it a root-owned 0755 directory in the layer's
+ * extracted copy, which overlays the real one (RUN, the merged view). */
 void d_copyop_parents(struct copyop *op, const char *lpath,
                       bool include_self) {
   char *tmp = xstrdup(lpath);
@@ -64,12 +86,20 @@ void d_copyop_parents(struct copyop *op, const char *lpath,
     struct err le;
     if (!known && layer_view_resolve(&op->dst, tmp, false, &lf, &le) < 0)
       err_clear(&le); /* unresolvable: a parent entry does no harm */
-    if (!known && !lf.exists) {
+    if (!known && (!lf.exists || S_ISDIR(lf.st.st_mode))) {
       struct layer_entry *e = layer_list_add(&op->list, tmp);
-      e->mode = S_IFDIR | 0755;
-      e->uid = op->chown ? op->uid : 0;
-      e->gid = op->chown ? op->gid : 0;
-      e->mtime = op->now;
+      if (lf.exists) {
+        e->mode = lf.st.st_mode;
+        e->uid = lf.st.st_uid;
+        e->gid = lf.st.st_gid;
+        e->mtime = lf.st.st_mtim.tv_sec;
+        e->mtime_nsec = lf.st.st_mtim.tv_nsec;
+      } else {
+        e->mode = S_IFDIR | 0755;
+        e->uid = op->chown ? op->uid : 0;
+        e->gid = op->chown ? op->gid : 0;
+        e->mtime = op->now;
+      }
       strv_push(&op->dirs_added, tmp);
     }
     layer_found_cleanup(&lf);
@@ -136,7 +166,19 @@ static int copy_add(struct copyop *op, const char *src,
     d_log(op->d, "skipping %s: device or socket", rel);
     return 0;
   }
-  if (!skip_self && lpath[0]) {
+  struct stat dst_st;
+  if (!skip_self && lpath[0] && !is_top && !op->untar && S_ISDIR(st.st_mode) &&
+      copy_existing_dir(op, lpath, &dst_st)) {
+    /* A directory the stage has keeps its owner and mode (see
+     * d_copyop_parents). */
+    struct layer_entry *e = layer_list_add(&op->list, lpath);
+    e->mode = dst_st.st_mode;
+    e->uid = dst_st.st_uid;
+    e->gid = dst_st.st_gid;
+    e->mtime = dst_st.st_mtim.tv_sec;
+    e->mtime_nsec = dst_st.st_mtim.tv_nsec;
+    strv_push(&op->dirs_added, lpath);
+  } else if (!skip_self && lpath[0]) {
     struct layer_entry *e = layer_list_add(&op->list, lpath);
     e->mode = st.st_mode;
     if (op->chmod && !S_ISLNK(st.st_mode))
@@ -287,81 +329,88 @@ int d_strv_cmp(const void *a, const void *b) {
   return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* True when a file is a tar archive (plain or compressed). */
+/* True when a file is a tar archive, plain or compressed in a way BuildKit
+ * opens (anything else is copied as it is).  ARCHIVE_WARN: a tar whose
+ * first name is not in the reader's charset is still a tar. */
 static bool d_is_archive(const char *path) {
   struct archive *a = archive_read_new();
-  archive_read_support_filter_all(a);
+  layer_read_filters(a);
   archive_read_support_format_tar(a);
   struct archive_entry *e;
   bool ok = archive_read_open_filename(a, path, 65536) == ARCHIVE_OK &&
-            archive_read_next_header(a, &e) == ARCHIVE_OK;
+            archive_read_next_header(a, &e) >= ARCHIVE_WARN;
   archive_read_free(a);
   return ok;
 }
 
-int d_copy(struct dctx *d, struct stage *s, const struct df_instr *in,
-           bool is_add, unsigned stage_idx, struct err *err) {
+/* One COPY or ADD while it runs: the operation (op), where its sources
+ * come from, and its destination.  d_copy's phases share it. */
+struct copyctx {
   struct copyop op;
-  memset(&op, 0, sizeof(op));
-  op.d = d;
-  op.s = s;
-  op.now = d->have_epoch ? d->epoch : (int64_t)time(NULL);
-  match_rules_init(&op.excludes);
+  const struct df_instr *in;
+  bool is_add;
+  bool parents;         /* --parents */
+  char *checksum;       /* owned: ADD --checksum, expanded, or NULL */
+  struct stage *from;   /* --from: a stage, or &img; NULL: the context */
+  struct stage img;     /* --from an image */
+  const char *src_root; /* the context's directory; NULL: op.src */
+  char *dst;            /* owned: the destination as written, expanded */
+  char *dst_layer;      /* owned: the destination resolved in the stage */
+  bool dst_dir;         /* the destination is a directory */
+  size_t nsrc;
+  struct strv tmpdirs; /* owned: ADD <tar> extractions, read at packing */
+};
+
+/* --exclude, --chown, --chmod, ADD's --checksum and --from: all expanded
+ * (instructions/commands.go CopyCommand.Expand, AddCommand.Expand;
+ * --from here too, with the stage's ARGs, where BuildKit's toCommand
+ * takes the raw value).  Flags BuildKit's parser refuses were refused
+ * before the build started (d_check_flags). */
+static int copy_flags(struct copyctx *c, unsigned stage_idx, struct err *err) {
+  struct dctx *d = c->op.d;
+  struct stage *s = c->op.s;
+  const struct df_instr *in = c->in;
   int rc = 0;
-  struct stage *from = NULL;
-  struct stage img;
-  memset(&img, 0, sizeof(img));
-  const char *src_root = d->ctx.root; /* the context; NULL: op.src */
-  if (in->nargs < 2) {
-    d_copyop_cleanup(&op);
-    return err_set(err, ERR_SYNTAX, "%s requires at least two arguments",
-                   is_add ? "ADD" : "COPY");
-  }
   for (size_t i = 0; i < in->nflags && rc == 0; i++) {
-    const char *n = in->flags[i].name;
-    static const char *const known[] = {"from",     "chown",        "chmod",
-                                        "link",     "exclude",      "parents",
-                                        "checksum", "keep-git-dir", "unpack"};
-    bool ok = false;
-    for (size_t k = 0; k < sizeof(known) / sizeof(known[0]); k++)
-      ok = ok || strcmp(n, known[k]) == 0;
-    if (!ok || (!is_add &&
-                (strcmp(n, "checksum") == 0 ||
-                 strcmp(n, "keep-git-dir") == 0 || strcmp(n, "unpack") == 0)))
-      rc = err_set(err, ERR_SYNTAX, "unknown flag: --%s", n);
-    if (rc == 0 && strcmp(n, "exclude") == 0 && in->flags[i].value) {
-      char *v = NULL;
-      rc = d_expand(d, s, in->flags[i].value, strlen(in->flags[i].value), &v,
-                    err);
-      if (rc == 0)
-        match_rules_add(&op.excludes, v);
-      free(v);
-    }
+    if (strcmp(in->flags[i].name, "exclude") != 0 || !in->flags[i].value)
+      continue;
+    char *v = NULL;
+    rc = d_expand(d, s, in->flags[i].value, strlen(in->flags[i].value), &v,
+                  err);
+    if (rc == 0)
+      match_rules_add(&c->op.excludes, v);
+    free(v);
   }
-  const char *fromv = d_flag(in, "from");
-  const char *chownv = d_flag(in, "chown");
-  const char *chmodv = d_flag(in, "chmod");
-  const char *checksum = d_flag(in, "checksum");
-  bool parents =
-      d_flag(in, "parents") && strcmp(d_flag(in, "parents"), "false") != 0;
+  const char *fromv = df_instr_flag(in, "from");
+  const char *chownv = df_instr_flag(in, "chown");
+  const char *chmodv = df_instr_flag(in, "chmod");
+  const char *checksum = df_instr_flag(in, "checksum");
+  const char *parents = df_instr_flag(in, "parents");
+  c->parents = parents && strcasecmp(parents, "false") != 0;
   if (rc == 0 && chownv && *chownv) {
     char *v = NULL;
     rc = d_expand(d, s, chownv, strlen(chownv), &v, err);
     if (rc == 0)
-      rc = d_chown(d, s, v, &op.uid, &op.gid, err);
-    op.chown = rc == 0;
+      rc = d_chown(d, s, v, &c->op.uid, &c->op.gid, err);
+    c->op.chown = rc == 0;
     free(v);
   }
+  if (rc == 0 && checksum)
+    rc = d_expand(d, s, checksum, strlen(checksum), &c->checksum, err);
   if (rc == 0 && chmodv && *chmodv) {
-    char *end;
-    unsigned long m = strtoul(chmodv, &end, 8);
-    if (*end || m > 07777)
+    char *v = NULL;
+    rc = d_expand(d, s, chmodv, strlen(chmodv), &v, err);
+    char *end = NULL;
+    unsigned long m = rc == 0 ? strtoul(v, &end, 8) : 0;
+    /* (BuildKit's words: dockerfile2llb/convert.go parseChmod) */
+    if (rc == 0 && (*end || m > 07777 || !*v))
       rc = err_set(err, ERR_SYNTAX,
-                   "invalid chmod parameter: %s (only "
-                   "octal modes are supported)",
-                   chmodv);
-    op.chmod = true;
-    op.mode = (mode_t)m;
+                   "invalid chmod parameter: '%s'. it should be octal string "
+                   "and between 0 and 07777",
+                   v);
+    c->op.chmod = true;
+    c->op.mode = (mode_t)m;
+    free(v);
   }
   if (rc == 0 && fromv) {
     char *v = NULL;
@@ -374,333 +423,389 @@ int d_copy(struct dctx *d, struct stage *s, const struct df_instr *in,
                      "later stage",
                      v);
       } else if (idx >= 0) {
-        from = &d->st[idx];
+        c->from = &d->st[idx];
       } else {
-        rc = d_load_image(d, v, &d->plat, &img, err);
-        from = &img;
+        rc = d_load_image(d, v, &d->plat, &c->img, err);
+        c->from = &c->img;
       }
       /* Read through its layers: copying a few files out of a stage
        * must not cost applying all of them. */
       if (rc == 0)
-        rc = d_stage_view(d, from, &op.src, err);
+        rc = d_stage_view(d, c->from, &c->op.src, err);
       if (rc == 0)
-        src_root = NULL;
+        c->src_root = NULL;
     }
     free(v);
   }
-  op.from_context = from == NULL;
-  op.ignore = from == NULL ? &d->ctx.ignore : NULL;
+  c->op.from_context = c->from == NULL;
+  c->op.ignore = c->from == NULL ? &d->ctx.ignore : NULL;
+  return rc;
+}
+
+/* The destination: relative to WORKDIR, resolved in the stage (symlinks
+ * followed inside it); a directory when it ends in '/' or "/." or is one
+ * already. */
+static int copy_dest(struct copyctx *c, struct err *err) {
+  struct dctx *d = c->op.d;
+  struct stage *s = c->op.s;
+  int rc = d_stage_view(d, s, &c->op.dst, err);
+  const struct df_arg *dst_arg = &c->in->args[c->in->nargs - 1];
   if (rc == 0)
-    rc = d_stage_view(d, s, &op.dst, err);
-  /* Destination. */
-  const struct df_arg *dst_arg = &in->args[in->nargs - 1];
-  char *dst = NULL;
-  if (rc == 0)
-    rc = d_expand(d, s, dst_arg->value, dst_arg->len, &dst, err);
-  size_t nsrc = in->nargs - 1;
-  bool dst_dir = false;
-  char *dst_layer = NULL;
-  if (rc == 0) {
-    size_t dl = strlen(dst);
-    dst_dir = dl > 0 && (dst[dl - 1] == '/' ||
-                         (dl >= 2 && strcmp(dst + dl - 2, "/.") == 0) ||
-                         strcmp(dst, ".") == 0);
-    struct buf full = BUF_INIT;
-    if (dst[0] != '/') {
-      const char *wd = json_object_get_string(
-          json_object_object_get(d_cfg_config(s->cfg), "WorkingDir"));
-      buf_printf(&full, "%s/", wd && *wd ? wd : "/");
-    }
-    buf_puts(&full, dst);
-    struct layer_found lf;
-    rc = layer_view_resolve(&op.dst, full.data, true, &lf, err);
-    buf_cleanup(&full);
-    if (rc == 0) {
-      dst_layer = xstrdup(lf.rel);
-      if (lf.exists && S_ISDIR(lf.st.st_mode))
-        dst_dir = true;
-      layer_found_cleanup(&lf);
-    }
+    rc = d_expand(d, s, dst_arg->value, dst_arg->len, &c->dst, err);
+  if (rc < 0)
+    return rc;
+  const char *dst = c->dst;
+  size_t dl = strlen(dst);
+  c->dst_dir = dl > 0 && (dst[dl - 1] == '/' ||
+                          (dl >= 2 && strcmp(dst + dl - 2, "/.") == 0) ||
+                          strcmp(dst, ".") == 0);
+  struct buf full = BUF_INIT;
+  if (dst[0] != '/') {
+    const char *wd = json_object_get_string(
+        json_object_object_get(d_cfg_config(s->cfg), "WorkingDir"));
+    buf_printf(&full, "%s/", wd && *wd ? wd : "/");
   }
-  /* Sources. */
-  struct strv srcs = STRV_INIT;
-  for (size_t i = 0; rc == 0 && i < nsrc; i++) {
-    const struct df_arg *a = &in->args[i];
-    /* Heredoc sources: inline files. */
-    const struct df_heredoc *hd = NULL;
-    if (a->len > 2 && a->value[0] == '<' && a->value[1] == '<')
-      for (size_t k = 0; k < in->nheredocs; k++) {
-        struct df_heredoc parsed;
-        char *msg = NULL;
-        if (dockerfile_heredoc_word(a->value, &parsed, &msg) == 1) {
-          if (strcmp(parsed.name, in->heredocs[k].name) == 0)
-            hd = &in->heredocs[k];
-          free(parsed.name);
-        }
-        free(msg);
-      }
-    if (hd) {
-      struct buf content = BUF_INIT;
-      if (hd->chomp)
-        d_strip_tabs(&content, hd->content, hd->content_len);
-      else
-        buf_append(&content, hd->content, hd->content_len);
-      char *data = NULL;
-      if (hd->expand) {
-        struct d_env e = {STRV_INIT, &s->args};
-        d_cfg_env(s->cfg, &e.env);
-        struct expand_env env = {d_lookup, &e};
-        struct expand_opts o = {d->escape, EXPAND_SKIP_PROCESS_QUOTES};
-        rc = expand_word(content.data ? content.data : "", content.len, &o,
-                         &env, NULL, &data, err);
-        strv_cleanup(&e.env);
-      } else {
-        data = xstrndup(content.data ? content.data : "", content.len);
-      }
-      buf_cleanup(&content);
-      if (rc < 0)
-        break;
-      struct layer_entry *e =
-          copy_new_file(&op, dst_layer, dst_dir || nsrc > 1, hd->name, 0644);
-      e->size = strlen(data);
-      e->data = data;
-      continue;
+  buf_puts(&full, dst);
+  struct layer_found lf;
+  rc = layer_view_resolve(&c->op.dst, full.data, true, &lf, err);
+  buf_cleanup(&full);
+  if (rc == 0) {
+    c->dst_layer = xstrdup(lf.rel);
+    if (lf.exists && S_ISDIR(lf.st.st_mode))
+      c->dst_dir = true;
+    layer_found_cleanup(&lf);
+  }
+  return rc;
+}
+
+/* The heredoc an argument names ("<<EOF"), or NULL. */
+static const struct df_heredoc *copy_heredoc_of(const struct df_instr *in,
+                                                const struct df_arg *a) {
+  const struct df_heredoc *hd = NULL;
+  if (a->len <= 2 || a->value[0] != '<' || a->value[1] != '<')
+    return NULL;
+  for (size_t k = 0; k < in->nheredocs; k++) {
+    struct df_heredoc parsed;
+    char *msg = NULL;
+    if (dockerfile_heredoc_word(a->value, &parsed, &msg) == 1) {
+      if (strcmp(parsed.name, in->heredocs[k].name) == 0)
+        hd = &in->heredocs[k];
+      free(parsed.name);
     }
-    char *sv = NULL;
-    rc = d_expand(d, s, a->value, a->len, &sv, err);
+    free(msg);
+  }
+  return hd;
+}
+
+/* A heredoc source: an inline file, expanded unless its name was quoted. */
+static int copy_heredoc(struct copyctx *c, const struct df_heredoc *hd,
+                        struct err *err) {
+  struct dctx *d = c->op.d;
+  struct stage *s = c->op.s;
+  struct buf content = BUF_INIT;
+  if (hd->chomp)
+    d_strip_tabs(&content, hd->content, hd->content_len);
+  else
+    buf_append(&content, hd->content, hd->content_len);
+  char *data = NULL;
+  int rc = 0;
+  if (hd->expand) {
+    struct d_env e = {STRV_INIT, &s->args};
+    d_cfg_env(s->cfg, &e.env);
+    struct expand_env env = {d_lookup, &e};
+    struct expand_opts o = {d->escape, EXPAND_SKIP_PROCESS_QUOTES};
+    rc = expand_word(content.data ? content.data : "", content.len, &o, &env,
+                     NULL, &data, err);
+    strv_cleanup(&e.env);
+  } else {
+    data = xstrndup(content.data ? content.data : "", content.len);
+  }
+  buf_cleanup(&content);
+  if (rc < 0)
+    return rc;
+  struct layer_entry *e = copy_new_file(
+      &c->op, c->dst_layer, c->dst_dir || c->nsrc > 1, hd->name, 0644);
+  e->size = strlen(data);
+  e->data = data;
+  return 0;
+}
+
+/* ADD <url>: downloaded into the store (checked against --checksum),
+ * named by the URL's last path segment, 0600 as BuildKit's HTTP source
+ * makes it. */
+static int copy_url(struct copyctx *c, const char *url, struct err *err) {
+  struct dctx *d = c->op.d;
+  char dg[DIGEST_STR_LEN];
+  d_log(d, "downloading %s", url);
+  int rc = registry_fetch_url(d->reg, url, c->checksum, dg, err);
+  if (rc < 0)
+    return rc;
+  const char *q = strpbrk(url, "?#");
+  char *u = q ? xstrndup(url, (size_t)(q - url)) : xstrdup(url);
+  const char *base = strrchr(u, '/');
+  base = base && base[1] ? base + 1 : "download";
+  struct layer_entry *e = copy_new_file(&c->op, c->dst_layer,
+                                        c->dst_dir || c->nsrc > 1, base, 0600);
+  e->src = store_blob_path(d->store, dg);
+  e->size = (uint64_t)store_blob_size(d->store, dg);
+  free(u);
+  return 0;
+}
+
+/* What a (cleaned) source path names: itself, or a wildcard's matches in
+ * the source root, sorted.  A wildcard that matches nothing copies
+ * nothing (BuildKit's dispatchCopy asks llb.Copy for AllowEmptyWildcard:
+ * true); a plain path that does not exist fails in copy_match. */
+static int copy_sources(struct copyctx *c, const char *clean,
+                        struct strv *matches, struct err *err) {
+  int rc = 0;
+  if (!match_has_meta(clean)) {
+    strv_push(matches, clean);
+    return 0;
+  }
+  if (c->src_root == NULL) {
+    struct layer_found root;
+    rc = layer_view_resolve(&c->op.src, "", true, &root, err);
+    if (rc == 0)
+      rc = copy_glob_view(&c->op.src, &root, clean, matches, 0, err);
+    layer_found_cleanup(&root);
+  } else {
+    d_copy_glob_walk(c->src_root, "", clean, c->op.ignore, matches, 0);
+  }
+  if (matches->n > 1)
+    qsort(matches->v, matches->n, sizeof(char *), d_strv_cmp);
+  if (rc == 0 && matches->n == 0)
+    d_log(c->op.d, "%s matches nothing", clean);
+  return rc;
+}
+
+/* Drops the last entry for lpath unless it is the first one: the source
+ * directory's own entry, where d_copyop_parents wrote the destination's.
+ * (Entries dropped before have no path.) */
+static void copy_drop_dup(struct copyop *op, const char *lpath) {
+  for (size_t k = op->list.n; k-- > 0;) {
+    if (op->list.v[k].path == NULL || strcmp(op->list.v[k].path, lpath) != 0)
+      continue;
+    for (size_t j = 0; j < k; j++)
+      if (op->list.v[j].path && strcmp(op->list.v[j].path, lpath) == 0) {
+        free(op->list.v[k].path);
+        op->list.v[k].path = NULL;
+        break;
+      }
+    return;
+  }
+}
+
+/* ADD of a local tar: extracted into a temporary directory, whose tree is
+ * then added at the destination with the tar's owners and modes. */
+static int copy_untar(struct copyctx *c, const char *host, struct err *err) {
+  struct dctx *d = c->op.d;
+  struct copyop *op = &c->op;
+  char *tmp = NULL;
+  int rc = store_tmpdir(d->store, "add", &tmp, err);
+  if (rc < 0)
+    return rc;
+  /* Its files are read when the layer is packed: removed after that, by
+   * copyctx_cleanup (on failure too). */
+  strv_push_take(&c->tmpdirs, tmp);
+  rc = layer_apply(host, tmp, d->cancel, NULL, err);
+  if (rc < 0)
+    return rc;
+  const char *dl = c->dst_layer;
+  d_copyop_parents(op, dl, true);
+  bool saved = op->from_context;
+  op->from_context = false;
+  op->untar = true;
+  size_t before = op->list.n;
+  rc = copy_add(op, tmp, NULL, "", "", dl, 0, true, err);
+  op->from_context = saved;
+  op->untar = false;
+  /* The extraction directory's own entry is no part of the tar: the
+   * destination stays as d_copyop_parents wrote it. */
+  for (size_t k = before; rc == 0 && k < op->list.n; k++)
+    if (op->list.v[k].path && strcmp(op->list.v[k].path, dl) == 0 &&
+        op->list.v[k].src == NULL && S_ISDIR(op->list.v[k].mode)) {
+      free(op->list.v[k].path);
+      op->list.v[k].path = NULL;
+    }
+  return rc;
+}
+
+/* One source path (rel, in the context or the --from stage) to the
+ * destination: a directory's contents, an ADDed tar's tree, or one file
+ * or link; many: one of several sources or matches. */
+static int copy_match(struct copyctx *c, const char *rel, bool many,
+                      struct err *err) {
+  struct copyop *op = &c->op;
+  if (op->ignore && rel[0] && match_rules_excluded(op->ignore, rel))
+    return err_set(err, ERR_NOTFOUND,
+                   "\"%s\" not found: excluded by .dockerignore", rel);
+  char *host = NULL;
+  struct layer_found vf = {0};
+  const struct layer_found *vfp = NULL;
+  struct stat st;
+  int rc;
+  if (c->src_root == NULL) {
+    rc = layer_view_resolve(&op->src, rel, true, &vf, err);
     if (rc < 0)
-      break;
-    if (is_add &&
-        (strncmp(sv, "http://", 7) == 0 || strncmp(sv, "https://", 8) == 0)) {
-      char dg[DIGEST_STR_LEN];
-      d_log(d, "downloading %s", sv);
-      rc = registry_fetch_url(d->reg, sv, checksum, dg, err);
-      if (rc == 0) {
-        const char *q = strpbrk(sv, "?#");
-        char *u = q ? xstrndup(sv, (size_t)(q - sv)) : xstrdup(sv);
-        const char *base = strrchr(u, '/');
-        base = base && base[1] ? base + 1 : "download";
-        struct layer_entry *e =
-            copy_new_file(&op, dst_layer, dst_dir || nsrc > 1, base, 0600);
-        e->src = store_blob_path(d->store, dg);
-        e->size = (uint64_t)store_blob_size(d->store, dg);
-        free(u);
-      }
-      free(sv);
-      continue;
-    }
-    if (is_add && checksum) {
-      free(sv);
-      rc = err_set(err, ERR_INVALID, "--checksum is only for URL sources");
-      break;
-    }
-    /* Wildcards expand against the source root. */
-    char *clean = NULL;
-    (void)layer_clean_path(sv, &clean);
-    struct strv matches = STRV_INIT;
-    if (match_has_meta(clean) && src_root == NULL) {
-      struct layer_found root;
-      rc = layer_view_resolve(&op.src, "", true, &root, err);
-      if (rc == 0)
-        rc = copy_glob_view(&op.src, &root, clean, &matches, 0, err);
-      layer_found_cleanup(&root);
-      if (matches.n > 1)
-        qsort(matches.v, matches.n, sizeof(char *), d_strv_cmp);
-      if (rc == 0 && matches.n == 0)
-        rc = err_set(err, ERR_NOTFOUND,
-                     "no source files were specified: "
-                     "%s matches nothing",
-                     sv);
-    } else if (match_has_meta(clean)) {
-      d_copy_glob_walk(src_root, "", clean, op.ignore, &matches, 0);
-      if (matches.n > 1)
-        qsort(matches.v, matches.n, sizeof(char *), d_strv_cmp);
-      if (matches.n == 0)
-        rc = err_set(err, ERR_NOTFOUND,
-                     "no source files were specified: "
-                     "%s matches nothing",
-                     sv);
-    } else {
-      strv_push(&matches, clean);
-    }
-    bool many = nsrc > 1 || matches.n > 1 || match_has_meta(clean);
-    if (many && !dst_dir && rc == 0) {
-      size_t dl = strlen(dst);
-      if (dl == 0 || dst[dl - 1] != '/')
-        rc = err_set(err, ERR_INVALID,
-                     "When using %s with more than one "
-                     "source file, the destination must be a directory and "
-                     "end with a /",
-                     is_add ? "ADD" : "COPY");
-    }
-    for (size_t m = 0; rc == 0 && m < matches.n; m++) {
-      const char *rel = matches.v[m];
-      if (op.ignore && rel[0] && match_rules_excluded(op.ignore, rel)) {
-        rc = err_set(err, ERR_NOTFOUND,
-                     "\"%s\" not found: excluded by "
-                     ".dockerignore",
-                     rel);
-        break;
-      }
-      char *host = NULL;
-      struct layer_found vf = {0};
-      const struct layer_found *vfp = NULL;
-      struct stat st;
-      if (src_root == NULL) {
-        rc = layer_view_resolve(&op.src, rel, true, &vf, err);
-        if (rc < 0)
-          break;
-        vfp = &vf;
-        st = vf.st;
-        host = vf.exists ? xstrdup(vf.host) : NULL;
-      } else {
-        rc = layer_resolve(src_root, rel, true, &host, err);
-        if (rc < 0)
-          break;
-      }
-      if (src_root ? lstat(host, &st) != 0 : !vf.exists) {
-        rc = err_set(err, ERR_NOTFOUND, "\"%s\" not found in the %s", rel,
-                     from ? "source stage" : "build context");
-        free(host);
-        layer_found_cleanup(&vf);
-        break;
-      }
-      const char *base = strrchr(rel, '/');
-      base = base ? base + 1 : rel;
-      struct buf lp = BUF_INIT;
-      if (parents) {
-        buf_printf(&lp, "%s%s%s", dst_layer, dst_layer[0] ? "/" : "", rel);
-      } else if (S_ISDIR(st.st_mode)) {
-        buf_puts(&lp, dst_layer);
-      } else if (dst_dir || many) {
-        buf_printf(&lp, "%s%s%s", dst_layer, dst_layer[0] ? "/" : "", base);
-      } else {
-        buf_puts(&lp, dst_layer);
-      }
-      if (S_ISDIR(st.st_mode)) {
-        d_copyop_parents(&op, lp.data, false);
-        struct buf lpc = BUF_INIT;
-        buf_puts(&lpc, lp.data);
-        struct layer_found lf;
-        rc = layer_view_resolve(&op.dst, lp.data, false, &lf, err);
-        if (rc < 0) {
-          buf_cleanup(&lpc);
-          buf_cleanup(&lp);
-          free(host);
-          layer_found_cleanup(&vf);
-          break;
-        }
-        bool exists = lf.exists;
-        layer_found_cleanup(&lf);
-        bool have = false;
-        for (size_t k = 0; k < op.dirs_added.n && !have; k++)
-          have = strcmp(op.dirs_added.v[k], lp.data) == 0;
-        if (exists || have || lp.len == 0) {
-          /* Copy only the contents: the directory stays as it is. */
-          rc = copy_add(&op, host, vfp, rel[0] ? rel : "", "", lp.data, 0,
-                        true, err);
-          /* copy_add added the top as an entry; drop it again. */
-          if (rc == 0 && lp.len && op.list.n) {
-            for (size_t k = 0; k < op.list.n; k++)
-              if (strcmp(op.list.v[k].path, lp.data) == 0 &&
-                  op.list.v[k].src == NULL && S_ISDIR(op.list.v[k].mode)) {
-                free(op.list.v[k].path);
-                op.list.v[k].path = NULL;
-              }
-          }
-        } else {
-          /* A new destination directory is 0755 (owned by --chown), as
-           * buildah and Docker make it; then the contents. */
-          d_copyop_parents(&op, lp.data, true);
-          rc = copy_add(&op, host, vfp, rel[0] ? rel : "", "", lp.data, 0,
-                        true, err);
-          /* Drop the source directory's own entry (the last one for this
-           * path), keeping the one d_copyop_parents made. */
-          for (size_t k = op.list.n; rc == 0 && k-- > 0;)
-            if (op.list.v[k].path && strcmp(op.list.v[k].path, lp.data) == 0) {
-              bool first = true;
-              for (size_t j = 0; j < k; j++)
-                if (op.list.v[j].path &&
-                    strcmp(op.list.v[j].path, lp.data) == 0)
-                  first = false;
-              if (!first) {
-                free(op.list.v[k].path);
-                op.list.v[k].path = NULL;
-              }
-              break;
-            }
-        }
-        buf_cleanup(&lpc);
-      } else if (is_add && from == NULL && S_ISREG(st.st_mode) &&
-                 d_is_archive(host)) {
-        /* ADD of a local tar: extract it into the destination. */
-        char *tmp = NULL;
-        rc = store_tmpdir(d->store, "add", &tmp, err);
-        if (rc == 0)
-          rc = layer_apply(host, tmp, d->cancel, NULL, err);
-        if (rc == 0) {
-          struct buf dl = BUF_INIT;
-          buf_puts(&dl, dst_layer);
-          d_copyop_parents(&op, dl.data, true);
-          bool saved = op.from_context;
-          op.from_context = false;
-          rc = copy_add(&op, tmp, NULL, "", "", dl.data, 0, true, err);
-          op.from_context = saved;
-          for (size_t k = 0; rc == 0 && k < op.list.n; k++)
-            if (op.list.v[k].path && strcmp(op.list.v[k].path, dl.data) == 0 &&
-                op.list.v[k].src == NULL && S_ISDIR(op.list.v[k].mode)) {
-              free(op.list.v[k].path);
-              op.list.v[k].path = NULL;
-            }
-          buf_cleanup(&dl);
-          /* The files are read when the layer is packed: keep tmp until
-           * then (removed with the store's tmp on prune, or below). */
-          strv_push(&op.dirs_added, "\x01");
-          strv_push(&op.dirs_added, tmp);
-        }
-        free(tmp);
-      } else {
-        d_copyop_parents(&op, lp.data, false);
-        rc = copy_add(&op, host, vfp, rel, base, lp.data, 0, true, err);
-      }
-      buf_cleanup(&lp);
-      free(host);
-      layer_found_cleanup(&vf);
-    }
-    strv_cleanup(&matches);
-    free(clean);
+      return rc;
+    vfp = &vf;
+    st = vf.st;
+    host = vf.exists ? xstrdup(vf.host) : NULL;
+  } else {
+    rc = layer_resolve(c->src_root, rel, true, &host, err);
+    if (rc < 0)
+      return rc;
+  }
+  if (c->src_root ? lstat(host, &st) != 0 : !vf.exists) {
+    rc = err_set(err, ERR_NOTFOUND, "\"%s\" not found in the %s", rel,
+                 c->from ? "source stage" : "build context");
+    free(host);
+    layer_found_cleanup(&vf);
+    return rc;
+  }
+  const char *dl = c->dst_layer;
+  const char *base = strrchr(rel, '/');
+  base = base ? base + 1 : rel;
+  struct buf lp = BUF_INIT;
+  if (c->parents)
+    buf_printf(&lp, "%s%s%s", dl, dl[0] ? "/" : "", rel);
+  else if (S_ISDIR(st.st_mode))
+    buf_puts(&lp, dl);
+  else if (c->dst_dir || many)
+    buf_printf(&lp, "%s%s%s", dl, dl[0] ? "/" : "", base);
+  else
+    buf_puts(&lp, dl);
+  if (S_ISDIR(st.st_mode)) {
+    /* The destination directory: made 0755 (owned by --chown) when
+     * missing, kept as it is when the stage has it (or an earlier match
+     * made it); then the contents. */
+    d_copyop_parents(op, lp.data, true);
+    rc = copy_add(op, host, vfp, rel[0] ? rel : "", "", lp.data, 0, true, err);
+    if (rc == 0 && lp.len)
+      copy_drop_dup(op, lp.data);
+  } else if (c->is_add && c->from == NULL && S_ISREG(st.st_mode) &&
+             d_is_archive(host)) {
+    rc = copy_untar(c, host, err);
+  } else {
+    d_copyop_parents(op, lp.data, false);
+    rc = copy_add(op, host, vfp, rel, base, lp.data, 0, true, err);
+  }
+  buf_cleanup(&lp);
+  free(host);
+  layer_found_cleanup(&vf);
+  return rc;
+}
+
+/* One source argument: a heredoc, a URL (ADD), or a path or wildcard. */
+static int copy_source(struct copyctx *c, const struct df_arg *a,
+                       struct err *err) {
+  struct dctx *d = c->op.d;
+  /* Hardlinks are kept within one source (a wildcard's matches
+   * included), not across sources: BuildKit copies each source in its own
+   * copy action, each with its own inode map (fsutil copy). */
+  for (size_t k = 0; k < c->op.nhls; k++)
+    free(c->op.hls[k].path);
+  c->op.nhls = 0;
+  const struct df_heredoc *hd = copy_heredoc_of(c->in, a);
+  if (hd)
+    return copy_heredoc(c, hd, err);
+  char *sv = NULL;
+  int rc = d_expand(d, c->op.s, a->value, a->len, &sv, err);
+  if (rc < 0)
+    return rc;
+  bool url = strncmp(sv, "http://", 7) == 0 || strncmp(sv, "https://", 8) == 0;
+  if (c->is_add && url) {
+    rc = copy_url(c, sv, err);
     free(sv);
+    return rc;
   }
-  strv_cleanup(&srcs);
-  /* Drop entries removed above (path NULL). */
+  if (c->is_add && c->checksum) {
+    free(sv);
+    return err_set(err, ERR_INVALID, "--checksum is only for URL sources");
+  }
+  char *clean = NULL;
+  (void)layer_clean_path(sv, &clean);
+  struct strv matches = STRV_INIT;
+  rc = copy_sources(c, clean, &matches, err);
+  /* One match is one source: it may go to a file destination
+   * (testCopyWildcards: COPY f*.go foo2.go). */
+  bool many = c->nsrc > 1 || matches.n > 1;
+  size_t dl = strlen(c->dst);
+  if (rc == 0 && many && !c->dst_dir && (dl == 0 || c->dst[dl - 1] != '/'))
+    rc = err_set(err, ERR_INVALID,
+                 "When using %s with more than one source file, the "
+                 "destination must be a directory and end with a /",
+                 c->is_add ? "ADD" : "COPY");
+  for (size_t m = 0; rc == 0 && m < matches.n; m++)
+    rc = copy_match(c, matches.v[m], many, err);
+  strv_cleanup(&matches);
+  free(clean);
+  free(sv);
+  return rc;
+}
+
+/* Drops the entries removed on the way (path NULL) and commits the
+ * layer. */
+static int copy_commit(struct copyctx *c, struct err *err) {
+  struct copyop *op = &c->op;
   size_t w = 0;
-  for (size_t i = 0; i < op.list.n; i++) {
-    if (op.list.v[i].path == NULL) {
-      free(op.list.v[i].src);
-      free(op.list.v[i].link);
-      free(op.list.v[i].data);
+  for (size_t i = 0; i < op->list.n; i++) {
+    if (op->list.v[i].path == NULL) {
+      free(op->list.v[i].src);
+      free(op->list.v[i].link);
+      free(op->list.v[i].data);
       continue;
     }
-    op.list.v[w++] = op.list.v[i];
+    op->list.v[w++] = op->list.v[i];
   }
-  op.list.n = w;
-  if (rc == 0) {
-    struct buf by = BUF_INIT;
-    buf_printf(&by, "%s # buildkit", in->original);
-    rc = d_commit_layer(d, s, &op.list, by.data, err);
-    buf_cleanup(&by);
+  op->list.n = w;
+  struct buf by = BUF_INIT;
+  buf_printf(&by, "%s # buildkit", c->in->original);
+  int rc = d_commit_layer(op->d, op->s, &op->list, by.data, err);
+  buf_cleanup(&by);
+  return rc;
+}
+
+static void copyctx_cleanup(struct copyctx *c) {
+  struct dctx *d = c->op.d;
+  for (size_t i = 0; i < c->tmpdirs.n; i++) {
+    struct err e2;
+    if (store_rmtree(d->store, c->tmpdirs.v[i], &e2) < 0)
+      d_log(d, "cleanup: %s", e2.msg);
   }
-  /* Temporary directories from ADD <tar>. */
-  for (size_t i = 0; i + 1 < op.dirs_added.n; i++)
-    if (strcmp(op.dirs_added.v[i], "\x01") == 0) {
-      struct err e2;
-      if (store_rmtree(d->store, op.dirs_added.v[i + 1], &e2) < 0)
-        d_log(d, "cleanup: %s", e2.msg);
-    }
-  free(dst);
-  free(dst_layer);
-  if (from == &img)
-    d_stage_cleanup(d, &img);
-  d_copyop_cleanup(&op);
+  strv_cleanup(&c->tmpdirs);
+  free(c->dst);
+  free(c->dst_layer);
+  free(c->checksum);
+  if (c->from == &c->img)
+    d_stage_cleanup(d, &c->img);
+  d_copyop_cleanup(&c->op);
+}
+
+/* COPY and ADD, in phases: flags, destination, each source, commit. */
+int d_copy(struct dctx *d, struct stage *s, const struct df_instr *in,
+           bool is_add, unsigned stage_idx, struct err *err) {
+  if (in->nargs < 2)
+    return err_set(err, ERR_SYNTAX, "%s requires at least two arguments",
+                   is_add ? "ADD" : "COPY");
+  struct copyctx c;
+  memset(&c, 0, sizeof(c));
+  c.op.d = d;
+  c.op.s = s;
+  c.op.now = d->have_epoch ? d->epoch : (int64_t)time(NULL);
+  match_rules_init(&c.op.excludes);
+  c.in = in;
+  c.is_add = is_add;
+  c.src_root = d->ctx.root;
+  c.nsrc = in->nargs - 1;
+  int rc = copy_flags(&c, stage_idx, err);
+  if (rc == 0)
+    rc = copy_dest(&c, err);
+  for (size_t i = 0; rc == 0 && i < c.nsrc; i++)
+    rc = copy_source(&c, &in->args[i], err);
+  if (rc == 0)
+    rc = copy_commit(&c, err);
+  copyctx_cleanup(&c);
   return rc;
 }

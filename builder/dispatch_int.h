@@ -14,10 +14,13 @@
 #include <sys/types.h>
 
 #include "../common/buf.h"
+#include "../common/ceilings.h"
 #include "../model/dockerfile.h"
+#include "../model/flags.h"
 #include "context.h"
 #include "digest.h"
 #include "dispatch.h"
+#include "exec.h"
 #include "image.h"
 #include "layer.h"
 #include "layer_job.h"
@@ -55,11 +58,12 @@ struct d_pending {
   struct stage *s; /* borrowed: the stage the layer belongs to */
   size_t layer;    /* its index in s->layers (a placeholder until joined) */
   size_t nentries;
-  unsigned line;            /* the instruction's, for the layer event */
+  unsigned line;            /* the instruction's: layer event, packing error */
   char *rundir;             /* owned: the RUN's directory */
   char *upper;              /* owned: rundir/upper, already a lower */
   json_object *cache_entry; /* owned or NULL: the step's cache entry */
   char key[DIGEST_HEX_LEN + 1];
+  unsigned step; /* the RUN's step: the log names it when joined later */
 };
 
 struct dctx {
@@ -100,6 +104,8 @@ struct copyop {
   const struct match_rules *ignore; /* context only */
   struct match_rules excludes;
   bool from_context; /* owners become 0:0 (or --chown) */
+  bool untar;        /* ADD <tar>: the tar's directories replace existing
+                        ones' metadata, as moby's untar does */
   bool chown;
   uid_t uid;
   gid_t gid;
@@ -136,6 +142,10 @@ json_object *d_json_clone(json_object *o);
 const char *d_lookup(void *ctx, const char *name, size_t len);
 int d_expand(struct dctx *d, struct stage *s, const char *word, size_t len,
              char **out, struct err *err);
+/* Expands and splits into words (BuildKit's ProcessWords), appended to
+ * *out. */
+int d_expand_words(struct dctx *d, struct stage *s, const char *word,
+                   size_t len, struct strv *out, struct err *err);
 void d_stage_cleanup(struct dctx *d, struct stage *s);
 void d_stage_add_layer(struct stage *s, const struct lref *l);
 int d_stage_view(struct dctx *d, struct stage *s, struct layer_view *v,
@@ -146,7 +156,6 @@ int d_load_image(struct dctx *d, const char *name,
 bool d_numeric(const char *s, unsigned long *out);
 int d_chown(struct dctx *d, struct stage *s, const char *spec, uid_t *uid,
             gid_t *gid, struct err *err);
-const char *d_flag(const struct df_instr *in, const char *name);
 int d_stage_index(struct dctx *d, const char *name);
 void d_strip_tabs(struct buf *out, const char *s, size_t n);
 int d_commit_layer(struct dctx *d, struct stage *s, struct layer_list *list,
@@ -174,6 +183,29 @@ struct d_mnt {
 
 /* dispatch_run.c: RUN */
 int d_mnt_parse(const char *v, struct d_mnt *m, struct err *err);
+
+/* One RUN while it is prepared and runs (dispatch_run.c, and its mounts
+ * in dispatch_mount.c). */
+struct d_runctx {
+  struct strv argv, env, keep, skip;
+  struct exec_mount mounts[DW_MAX_RUN_MOUNTS];
+  const char **lowerlists[DW_MAX_RUN_MOUNTS]; /* owned: LAYERS mounts' */
+  size_t nmounts;
+  char **lowers;
+  size_t nlowers;
+  char *rundir;
+  char *home;
+  struct stage img; /* --mount from=<image> */
+};
+
+/* RUN --mount (dispatch_mount.c). */
+int d_run_mounts(struct dctx *d, struct stage *s, unsigned idx,
+                 const struct df_instr *in, struct d_runctx *r,
+                 struct err *err);
+/* The bytes of the build secret id (--secret), *found false when the
+ * build has none by that id (dispatch_run.c). */
+int d_secret_find(struct dctx *d, const char *id, struct buf *out, bool *found,
+                  struct err *err);
 void d_mnt_cleanup(struct d_mnt *m);
 int d_run(struct dctx *d, struct stage *s, unsigned idx,
           const struct df_instr *in, struct err *err);
@@ -184,5 +216,18 @@ void d_cache_restore(struct stage *s, json_object *entry);
 json_object *d_cache_entry(const struct stage *s);
 int d_key(struct dctx *d, struct stage *s, const struct df_instr *in,
           char out[DIGEST_HEX_LEN + 1], bool *cacheable, struct err *err);
+
+/* The config instructions (dispatch_config.c). */
+void d_cfg_set_env(json_object *cfg, const char *k, const char *v);
+int d_workdir(struct dctx *d, struct stage *s, const struct df_instr *in,
+              struct err *err);
+int d_keyval(struct dctx *d, struct stage *s, const struct df_instr *in,
+             bool label, struct err *err);
+int d_arg(struct dctx *d, struct stage *s, const struct df_instr *in,
+          struct strv *scope, struct err *err);
+json_object *d_command(struct stage *s, const struct df_instr *in);
+int d_healthcheck(struct stage *s, const struct df_instr *in, struct err *err);
+int d_map_words(struct dctx *d, struct stage *s, const struct df_instr *in,
+                const char *key, bool ports, struct err *err);
 
 #endif

@@ -9,8 +9,10 @@
  *
  *   wait for the id maps (user namespace) -> make / private -> mount the
  *   overlay on rundir/merged -> open the bind sources (O_PATH) -> pivot_root
- *   -> /proc, /dev, /sys, resolv.conf, hosts, --mount targets (created
- *   when missing, and reported) -> fork the command -> reap until it exits
+ *   -> /proc, /dev, /sys (created when missing, kept in the layer as
+ *   runc's are) -> resolv.conf, hosts, --mount targets (created when
+ *   missing, and reported: left out of the layer as BuildKit's mount stub
+ *   cleaner removes them) -> fork the command -> reap until it exits
  *   -> exit with its status.
  *
  * Reports go through a second pipe as lines: "M<path>" for a mount point
@@ -200,7 +202,7 @@ EXEC__CHILD static void exec__attach(struct exec__child *c, int fd,
 }
 
 EXEC__CHILD static void exec__dev(struct exec__child *c) {
-  exec__ensure(c, "/dev", true, true);
+  exec__ensure(c, "/dev", true, false); /* (kept, as runc's: see /proc) */
   exec__mount(c, "tmpfs", "/dev", "tmpfs", MS_NOSUID | MS_STRICTATIME,
               "mode=755,size=65536k");
   static const char *const nodes[] = {"null",   "zero",    "full",
@@ -395,17 +397,24 @@ EXEC__CHILD static int exec__init(void *arg) {
   }
   /* proc (and sysfs) before the pivot: a user namespace may mount a new
    * proc only while a fully visible one is in its mount namespace. */
+  /* /proc, /sys (and /dev below) are made when missing and not reported:
+   * runc makes them in the rootfs and BuildKit's mount stub cleaner
+   * (executor/stubs.go MountStubsCleaner) removes only /etc/hosts,
+   * /etc/resolv.conf and the --mount targets it made, so they stay in
+   * BuildKit's layer (moby/buildkit#3455: `RUN true` on busybox leaves
+   * proc/ and sys/). */
   struct stat st;
   if (lstat("merged/proc", &st) != 0) {
     if (mkdir("merged/proc", 0755) != 0)
       exec__fail(c, "mkdir", "/proc");
-    exec__put(c->report_w, "Mproc\n");
   } else if (!S_ISDIR(st.st_mode)) {
     errno = ENOTDIR;
     exec__fail(c, "mount proc on", "/proc");
   }
   exec__mount(c, "proc", "merged/proc", "proc",
               MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+  if (lstat("merged/sys", &st) != 0)
+    (void)mkdir("merged/sys", 0755);
   if (lstat("merged/sys", &st) == 0 && S_ISDIR(st.st_mode))
     (void)mount("sysfs", "merged/sys", "sysfs",
                 MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);

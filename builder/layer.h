@@ -100,7 +100,15 @@ struct layer_apply_stats {
   uint64_t whiteouts;
 };
 
-/* Applies the layer in file blob_path (tar, gzip or zstd) to root. */
+/* Enables on a reader the compressions that BuildKit's ADD unpacks
+ * (solver/llbsolver/file/unpack.go: moby's pkg/archive IsArchivePath and
+ * DecompressStream: none, gzip, bzip2, xz, zstd), for layers and ADD's
+ * local archives alike; anything else is not an archive. */
+struct archive;
+void layer_read_filters(struct archive *a);
+
+/* Applies the layer in file blob_path (tar, plain or compressed as
+ * layer_read_filters says) to root. */
 int layer_apply(const char *blob_path, const char *root,
                 const atomic_bool *cancel, struct layer_apply_stats *stats,
                 struct err *err) DW_WARN_UNUSED;

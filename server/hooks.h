@@ -3,13 +3,14 @@
  * the settings changed, or the session is stopping (shutdown, exit, input
  * closed).  One table (HOOK_MAP), like methods.h: a feature that keeps
  * state adds one line here, and server.c fans each event out to every row
- * in table order.  settings.c and server.c thus know no feature by name.
+ * in table order.  settings.c, server.c, textsync.c and dockerignore.c
+ * thus know no feature by name.
  *
  * Two events are per document: its .dockerignore read finished (found or
  * not), so what depends on it (diagnostics, completion's source paths) can
  * go on; and it is closing (answer or drop what waits for it).
  *
- * A hook may be NULL.  Both run on the loop thread; a stop hook may run
+ * A hook may be NULL.  All run on the loop thread; a stop hook may run
  * twice (shutdown, then exit) and must be idempotent.
  */
 #ifndef DW_HOOKS_H
@@ -30,11 +31,12 @@ typedef void (*hook_doc_fn)(struct server *self, struct doc *d);
   X("hover", NULL, hover_stop, NULL, NULL)                                    \
   X("build", NULL, build_stop, NULL, NULL)
 
+/* The hooks, by feature (features/<feature>.c). */
 void diagnostics_settings_changed(struct server *self);
 void diagnostics_stop(struct server *self);
 void diagnostics_ignore_ready(struct server *self, struct doc *d);
-void completion_stop(struct server *self);
 void diagnostics_forget(struct server *self, struct doc *d);
+void completion_stop(struct server *self);
 void completion_ignore_ready(struct server *self, struct doc *d);
 void completion_forget(struct server *self, struct doc *d);
 void hover_stop(struct server *self);

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "../common/buf.h"
+#include "../common/utf8.h"
 #include "dw_config.h"
 #include "features/build.h"
 #include "jsonrpc.h"
@@ -380,7 +381,8 @@ json_object *proto_settings_section(json_object *settings) {
    * section itself; so may initializationOptions be. */
   if (proto__path(settings, "rules", NULL) ||
       proto__path(settings, "diagnostics", NULL) ||
-      proto__path(settings, "root", NULL))
+      proto__path(settings, "root", NULL) ||
+      proto__path(settings, "insecureRegistries", NULL))
     return settings;
   return NULL;
 }
@@ -1115,6 +1117,27 @@ json_object *proto_debug_document(const struct doc *d, const char *tree,
 
 /* ---- building from the editor ------------------------------------------ */
 
+/* A JSON string of text that may not be UTF-8 (a RUN's output, a file read
+ * from disk): each bad byte becomes U+FFFD, as the editor would show it,
+ * so a strict client never sees an invalid message. */
+static json_object *proto__text(const char *s) {
+  size_t len = strlen(s), i = 0;
+  struct buf b = BUF_INIT;
+  while (i < len) {
+    size_t w;
+    uint32_t r = utf8_decode(s + i, len - i, &w);
+    if (r == UTF8_RUNE_ERROR && w == 1)
+      utf8_append(&b, r);
+    else
+      buf_append(&b, s + i, w);
+    i += w;
+  }
+  json_object *o =
+      json_object_new_string_len(b.data ? b.data : "", (int)b.len);
+  buf_cleanup(&b);
+  return o;
+}
+
 /* An optional string member: NULL when absent or null. */
 static int proto__opt_string(json_object *o, const char *key, const char **out,
                              struct err *err) {
@@ -1204,6 +1227,12 @@ int proto_read_execute_command(json_object *params,
     out->arg_keys = xcalloc(n ? n : 1, sizeof(char *));
     out->arg_values = xcalloc(n ? n : 1, sizeof(char *));
     json_object_object_foreach(ba, k, v) {
+      if (k[0] == '\0' || strchr(k, '=') != NULL) {
+        err_set(err, ERR_INVALID,
+                "arguments[0].buildArgs: \"%.100s\" is not an argument name",
+                k);
+        return RPC_INVALID_PARAMS;
+      }
       if (!json_object_is_type(v, json_type_string)) {
         err_set(err, ERR_INVALID,
                 "arguments[0].buildArgs.%.100s must be a string", k);
@@ -1255,8 +1284,7 @@ json_object *proto_build_result(const char *digest, const char *const *tags,
     json_object *o = json_object_new_object();
     json_object_object_add(o, "step", json_object_new_int64(st->step));
     json_object_object_add(o, "line", json_object_new_int64(st->line));
-    json_object_object_add(o, "text",
-                           json_object_new_string(st->text ? st->text : ""));
+    json_object_object_add(o, "text", proto__text(st->text ? st->text : ""));
     json_object_object_add(o, "cached", json_object_new_boolean(st->cached));
     /* Milliseconds are all a reader of the result can use. */
     json_object_object_add(
@@ -1280,7 +1308,7 @@ json_object *proto_progress(json_object *token, const char *kind,
   if (strcmp(kind, "begin") == 0)
     json_object_object_add(v, "cancellable", json_object_new_boolean(1));
   if (message)
-    json_object_object_add(v, "message", json_object_new_string(message));
+    json_object_object_add(v, "message", proto__text(message));
   if (pct >= 0 && strcmp(kind, "end") != 0)
     json_object_object_add(v, "percentage", json_object_new_int(pct));
   json_object *p = json_object_new_object();
@@ -1301,14 +1329,14 @@ json_object *proto_build_log(const char *uri, unsigned step,
   json_object_object_add(p, "uri", json_object_new_string(uri));
   json_object_object_add(p, "step", json_object_new_int64(step));
   json_object_object_add(p, "stream", json_object_new_string(stream));
-  json_object_object_add(p, "text", json_object_new_string(text));
+  json_object_object_add(p, "text", proto__text(text));
   return p;
 }
 
 json_object *proto_log_message(int type, const char *text) {
   json_object *p = json_object_new_object();
   json_object_object_add(p, "type", json_object_new_int(type));
-  json_object_object_add(p, "message", json_object_new_string(text));
+  json_object_object_add(p, "message", proto__text(text));
   return p;
 }
 
@@ -1335,7 +1363,7 @@ json_object *proto_code_lenses(const struct proto_lens *v, size_t n) {
     json_object_object_add(range, "start", json_object_get(pos));
     json_object_object_add(range, "end", pos);
     json_object *cmd = json_object_new_object();
-    json_object_object_add(cmd, "title", json_object_new_string(v[i].title));
+    json_object_object_add(cmd, "title", proto__text(v[i].title));
     json_object_object_add(cmd, "command",
                            json_object_new_string(v[i].command));
     if (v[i].uri) {

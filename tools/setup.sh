@@ -4,6 +4,8 @@
 #   build/       the normal build (debugoptimized)
 #   build-asan/  the same with AddressSanitizer and UndefinedBehaviorSanitizer
 # Idempotent: a second run installs nothing and only rebuilds what changed.
+# Quiet: one line per phase; a phase that fails shows the end of its output
+# and where the rest is.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,10 +15,32 @@ packages=(gcc libc6-dev meson ninja-build pkg-config clang-format git
           # builder/ and its integration tests (tests/builder/)
           libzstd-dev zlib1g-dev docker-registry skopeo umoci buildah runc
           busybox-static apache2-utils openssl curl jq zstd python3
-          # RUN: rootless id maps; the Flask example (debootstrap base, podman)
+          # RUN: rootless id maps; the Flask example (debootstrap base,
+          # podman); bc for the benchmarks
           uidmap debootstrap podman bc
           # the language server's tests (tests/lsp/, tests/nvim/)
           neovim)
+
+# phase WHAT COMMAND...: runs COMMAND with its output kept in a log; prints
+# "setup: WHAT (Ns)", or on failure the log's last lines and its path.
+phase() {
+  local what=$1 log rc=0 t0=$SECONDS
+  shift
+  log=$(mktemp /tmp/dockwright-setup.XXXXXX)
+  "$@" >"$log" 2>&1 </dev/null || rc=$?
+  if ((rc != 0)); then
+    echo "setup: $what failed (exit $rc); the last lines of its output:" >&2
+    tail -n 40 "$log" | sed 's/^/  /' >&2
+    echo "setup: the whole output is in $log" >&2
+    return $rc
+  fi
+  # apt-get's own account of what it did, when it gave one
+  local apt
+  apt=$(sed -n 's/.* \([0-9]* newly installed\).*/\1/p; s/^After this operation, \(.*\) will be used.*/\1/p' "$log" |
+    paste -sd, | sed 's/,/, /')
+  rm -f "$log"
+  echo "setup: $what${apt:+: $apt} ($((SECONDS - t0))s)"
+}
 
 missing=()
 # node and npm for tests/lsp/: judged by command, since a NodeSource
@@ -29,26 +53,18 @@ for p in "${packages[@]}"; do
     || missing+=("$p")
 done
 if ((${#missing[@]})); then
-  echo "setup: installing ${missing[*]}"
+  echo "setup: installing ${#missing[@]} Debian packages with apt-get and their" \
+    "dependencies (a few minutes on a fresh machine): ${missing[*]}"
   sudo=()
-  [[ $(id -u) -eq 0 ]] || sudo=(sudo)
+  [[ $(id -u) -eq 0 ]] || { sudo=(sudo); sudo -v; } # asks for a password here
   export DEBIAN_FRONTEND=noninteractive
-  "${sudo[@]}" apt-get update -qq
-  "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null
+  phase "apt-get update" "${sudo[@]}" apt-get update -q
+  phase "apt-get install" "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
-quiet() { # runs a command, showing its output only when it fails
-  local log rc
-  log=$(mktemp)
-  rc=0
-  "$@" >"$log" 2>&1 || rc=$?
-  ((rc == 0)) || cat "$log" >&2
-  rm -f "$log"
-  return $rc
-}
-[[ -f build/build.ninja ]] || quiet meson setup build --buildtype=debugoptimized
-[[ -f build-asan/build.ninja ]] || quiet meson setup build-asan --buildtype=debug \
-  -Db_sanitize=address,undefined -Db_lundef=false
-quiet ninja -C build
-quiet ninja -C build-asan
-echo "setup: built build/dockwright and build-asan/dockwright"
+[[ -f build/build.ninja ]] || phase "configured build/ (meson)" \
+  meson setup build --buildtype=debugoptimized
+[[ -f build-asan/build.ninja ]] || phase "configured build-asan/ (meson)" \
+  meson setup build-asan --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false
+phase "built build/dockwright" ninja -C build
+phase "built build-asan/dockwright" ninja -C build-asan

@@ -1,43 +1,74 @@
 #!/usr/bin/env bash
-# Every test: set everything up, then run the unit tests in the normal and
-# the sanitizer build, and the grammar's corpus with the tree-sitter CLI.
-# Ends with "N passed, N failed"; exits 1 on any failure.
+# Every test: set everything up (tools/setup.sh), then run
+#   - the unit tests (cmocka), in the normal and the ASan+UBSan build;
+#   - the C formatting check (.clang-format);
+#   - the grammar's corpus with the tree-sitter CLI;
+#   - the scripts' own tests (tests/tools/);
+#   - the builder's integration tests (tests/builder/), both builds;
+#   - the language server's protocol tests (tests/lsp/, node + npm), both
+#     builds, and headless Neovim (tests/nvim/), both builds.
+# Each suite's output goes to the terminal and to build/test-logs/<suite>.log
+# (kept). Ends with the failed tests (suite, name, log) and, last, the line
+# "N passed, N failed" (.ci/run reads it); exits 1 on any failure.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ./tools/setup.sh || exit 1
 
-passed=0 failed=0
-count_meson() { # $1 = log of `meson test`
-  local ok fail
-  ok=$(sed -n 's/^Ok: *\([0-9]*\).*/\1/p' "$1" | tail -n1)
-  fail=$(sed -n 's/^Fail: *\([0-9]*\).*/\1/p' "$1" | tail -n1)
-  passed=$((passed + ${ok:-0})); failed=$((failed + ${fail:-0}))
-  [[ -n $ok ]] || failed=$((failed + 1))
+logs=build/test-logs
+rm -rf "$logs" && mkdir -p "$logs"
+passed=0 failed=0 failures=()
+
+# suite NAME COMMAND...: runs COMMAND with its output shown and kept in
+# $logs/NAME.log; sets $log and $rc.
+suite() {
+  log=$logs/$(tr -cs 'A-Za-z0-9._' '-' <<<"$1" | sed 's/^-//; s/-$//').log
+  echo "== $1"
+  "${@:2}" </dev/null 2>&1 | tee "$log"
+  rc=${PIPESTATUS[0]}
+}
+# tally NAME OK BAD: adds a suite's counts (empty OK: it gave no result)
+# and names its failed tests: the log's "not ok" lines (TAP), meson's FAIL
+# lines and tree-sitter's ✗ lines.
+tally() {
+  local name=$1 ok=$2 bad=${3:-0} line n=0
+  if [[ -z $ok ]]; then
+    failed=$((failed + 1))
+    failures+=("$name: gave no result (exit $rc)  [$log]")
+  fi
+  passed=$((passed + ${ok:-0})) failed=$((failed + bad))
+  while IFS= read -r line; do
+    failures+=("$name: $line  [$log]") n=$((n + 1))
+  done < <(sed 's/\x1b\[[0-9;]*m//g' "$log" |
+    sed -nE 's/^ *not ok [0-9]* *-? *(.*)/\1/p
+      s/^ *[0-9]+\/[0-9]+ +(.*[^ ]) +(FAIL|TIMEOUT|ERROR) .*/\1 \2/p
+      s/^ *[0-9]+\. ✗ (.*)/\1/p')
+  ((bad == 0 || n > 0)) || failures+=("$name: $bad failed  [$log]")
 }
 
-log=$(mktemp)
 for b in build build-asan; do
-  echo "== unit tests ($b)"
-  meson test -C "$b" --print-errorlogs 2>&1 | tee "$log"
-  count_meson "$log"
+  suite "unit tests ($b)" meson test -C "$b" --print-errorlogs
+  tally "unit tests ($b)" "$(sed -n 's/^Ok: *\([0-9]*\).*/\1/p' "$log" | tail -n1)" \
+    "$(sed -n 's/^Fail: *\([0-9]*\).*/\1/p' "$log" | tail -n1)"
 done
 
-echo "== C formatting (.clang-format)"
-if ./tools/check-format.sh; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+suite "C formatting (.clang-format)" ./tools/check-format.sh
+if ((rc == 0)); then tally format 1 0; else tally format 0 1; fi
 
-echo "== grammar corpus (tree-sitter test)"
-(cd grammar && ../tools/tree-sitter test) 2>&1 | tee "$log"
+suite "grammar corpus (tree-sitter test)" bash -c 'cd grammar && ../tools/tree-sitter test'
 ok=$(grep -c '✓' "$log"); bad=$(grep -c '✗' "$log")
-passed=$((passed + ok)); failed=$((failed + bad))
-[[ $ok -gt 0 ]] || failed=$((failed + 1))
-rm -f "$log"
+((ok > 0)) || ok=""
+tally "grammar corpus" "$ok" "$bad"
 
-# --- builder integration tests (tests/builder/*.sh) --------------------
-# Each script starts its own docker-registry on free loopback ports and
-# prints "ok"/"not ok" lines; exit 77 means a tool is missing (skipped).
-# The ASan+UBSan build runs them too, except the buildah comparisons
-# (their time goes to buildah, and the normal build already runs them).
+# --- scripts' tests, builder integration tests ----------------------------
+# Each script prints "ok"/"not ok" lines; exit 77 means a tool is missing
+# (skipped).  The builder's (tests/builder/*.sh) start their own
+# docker-registry on free loopback ports; the ASan+UBSan build runs them
+# too, except the buildah comparisons (their time goes to buildah, and the
+# normal build already runs them).
+# The differential suite (diff.sh) runs on the ASan+UBSan build without
+# buildah, checking only its BuildKit assertions on dockwright's images.
 runs=()
+for t in tests/tools/*.sh; do runs+=(":$t"); done
 for t in tests/builder/*.sh; do
   case $(basename "$t") in
     lib.sh) ;;
@@ -47,14 +78,12 @@ for t in tests/builder/*.sh; do
 done
 for run in "${runs[@]}"; do
   b=${run%%:*} t=${run#*:}
-  echo "== builder ($b): $t"
-  blog=$(mktemp)
-  DW=$PWD/$b/dockwright bash "$t" 2>&1 | tee "$blog"
-  rc=${PIPESTATUS[0]}
-  ok=$(grep -c '^ok ' "$blog"); bad=$(grep -c '^not ok ' "$blog")
-  passed=$((passed + ok)); failed=$((failed + bad))
-  [[ $rc -eq 0 || $rc -eq 77 || $bad -gt 0 ]] || failed=$((failed + 1))
-  rm -f "$blog"
+  name="$t${b:+ ($b)}"
+  suite "$name" env ${b:+DW=$PWD/$b/dockwright} \
+    DIFF_BUILDAH=$([[ $b = build ]] && echo 1 || echo 0) bash "$t"
+  ok=$(grep -c '^ok ' "$log"); bad=$(grep -c '^not ok ' "$log")
+  [[ $rc -eq 0 || $rc -eq 77 || $bad -gt 0 ]] || ok=""
+  tally "$name" "$ok" "$bad"
 done
 # --- end of builder integration tests ----------------------------------
 
@@ -63,35 +92,27 @@ done
 # through vscode-languageserver-protocol, VS Code's client library; then
 # headless Neovim 0.7.2 checks our diagnostics from a second real client.
 lsp_deps() { # npm ci only when package-lock.json changed since the last one
+  cd tests/lsp || return 1
   cmp -s package-lock.json node_modules/.dockwright-lock 2>/dev/null && return
-  npm ci --no-audit --no-fund </dev/null &&
+  npm ci --no-audit --no-fund --loglevel=error &&
     cp package-lock.json node_modules/.dockwright-lock
 }
-if (cd tests/lsp && lsp_deps); then
+suite "lsp npm packages (npm ci)" lsp_deps
+if ((rc == 0)); then
   for b in build build-asan; do
-    echo "== lsp protocol tests ($b)"
-    llog=$(mktemp)
     bin=$PWD/$b/dockwright
-    (cd tests/lsp && DOCKWRIGHT=$bin node --test --test-reporter=tap \
-      ./*.test.js) </dev/null 2>&1 | tee "$llog"
-    ok=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$llog" | tail -n1)
-    bad=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$llog" | tail -n1)
-    passed=$((passed + ${ok:-0})); failed=$((failed + ${bad:-0}))
-    [[ -n $ok ]] || failed=$((failed + 1))
-    rm -f "$llog"
+    suite "lsp protocol tests ($b)" bash -c 'cd tests/lsp &&
+      DOCKWRIGHT=$0 node --test --test-reporter=tap ./*.test.js' "$bin"
+    tally "lsp protocol tests ($b)" "$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$log" | tail -n1)" \
+      "$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$log" | tail -n1)"
   done
 else
-  echo "lsp: npm ci failed"; failed=$((failed + 1))
+  tally "lsp npm packages (npm ci)" "" 0
 fi
 for b in build build-asan; do
-  echo "== neovim lsp test ($b)"
-  nlog=$(mktemp)
-  tests/nvim/run.sh "$b/dockwright" </dev/null 2>&1 | tee "$nlog"
-  ok=$(sed -n 's/^nvim: \([0-9]*\) passed.*/\1/p' "$nlog")
-  bad=$(sed -n 's/^nvim: [0-9]* passed, \([0-9]*\) failed/\1/p' "$nlog")
-  passed=$((passed + ${ok:-0})); failed=$((failed + ${bad:-0}))
-  [[ -n $ok ]] || failed=$((failed + 1))
-  rm -f "$nlog"
+  suite "neovim lsp test ($b)" tests/nvim/run.sh "$b/dockwright"
+  tally "neovim lsp test ($b)" "$(sed -n 's/^nvim: \([0-9]*\) passed.*/\1/p' "$log")" \
+    "$(sed -n 's/^nvim: [0-9]* passed, \([0-9]*\) failed/\1/p' "$log")"
 done
 # --- end of language server tests ---------------------------------------
 
@@ -102,34 +123,28 @@ done
 # registry.  The VS Code run installs code-server from npm into
 # ~/.cache/dockwright-e2e the first time (a few minutes) and takes about
 # a minute; screenshots go to build/test-artifacts/vscode/.
-editor_tally() { # $1 = log, $2 = the summary's prefix (nvim, vscode)
-  local ok bad
-  ok=$(sed -n "s/^$2: \([0-9]*\) passed.*/\1/p" "$1" | tail -n1)
-  bad=$(sed -n "s/^$2: [0-9]* passed, \([0-9]*\) failed/\1/p" "$1" | tail -n1)
-  passed=$((passed + ${ok:-0})); failed=$((failed + ${bad:-0}))
-  [[ -n $ok ]] || failed=$((failed + 1))
+editor_tally() { # $1 = the suite's name, $2 = the summary's prefix
+  tally "$1" "$(sed -n "s/^$2: \([0-9]*\) passed.*/\1/p" "$log" | tail -n1)" \
+    "$(sed -n "s/^$2: [0-9]* passed, \([0-9]*\) failed/\1/p" "$log" | tail -n1)"
 }
 for b in build build-asan; do
-  echo "== neovim plugin end to end ($b)"
-  elog=$(mktemp)
-  tests/nvim/plugin.sh "$b/dockwright" </dev/null 2>&1 | tee "$elog"
-  editor_tally "$elog" nvim
-  rm -f "$elog"
+  suite "neovim plugin end to end ($b)" tests/nvim/plugin.sh "$b/dockwright"
+  editor_tally "neovim plugin end to end ($b)" nvim
 done
-echo "== vs code extension end to end (build)"
-elog=$(mktemp)
-tests/vscode/run.sh build/dockwright </dev/null 2>&1 | tee "$elog"
-editor_tally "$elog" vscode
-rm -f "$elog"
+suite "vs code extension end to end (build)" tests/vscode/run.sh build/dockwright
+editor_tally "vs code extension end to end (build)" vscode
 # examples/flask from the command line and from both editors (the
 # debootstrap base is kept in /var/tmp/dockwright-flask, as tools/main.sh
 # keeps it; about two minutes once it exists).
-echo "== examples/flask from both editors (build)"
-elog=$(mktemp)
-tests/editors-flask.sh build/dockwright </dev/null 2>&1 | tee "$elog"
-editor_tally "$elog" editors-flask
-rm -f "$elog"
+suite "examples/flask from both editors (build)" tests/editors-flask.sh build/dockwright
+editor_tally "examples/flask from both editors (build)" editors-flask
 # --- end of editor clients end to end ----------------------------------
 
+echo
+if ((${#failures[@]})); then
+  echo "failed:"
+  printf '  %s\n' "${failures[@]}"
+fi
+echo "logs: $logs/ (one per suite)"
 echo "$passed passed, $failed failed"
 [[ $failed -eq 0 ]]

