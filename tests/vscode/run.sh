@@ -28,6 +28,10 @@ if ! CS=$("$VS_DIR/install.sh"); then
   summary; exit 1
 fi
 
+# The Node 20 install.sh fetched when this machine's node is older: for
+# code-server, and for tsc and @vscode/vsce (which want Node 20 too).
+[[ ! -x $CS/bin/node ]] || export PATH=$CS/bin:$PATH
+
 # The extension, as the README builds it.
 ext=$REPO/editors/vscode
 (
@@ -89,8 +93,6 @@ cat > "$T/cs-data/User/settings.json" <<EOF
 EOF
 
 csbin=$CS/node_modules/.bin/code-server
-# the Node 20 install.sh fetched when this machine's node is older
-[[ ! -x $CS/bin/node ]] || export PATH=$CS/bin:$PATH
 if "$csbin" --user-data-dir "$T/cs-data" --extensions-dir "$T/cs-ext" \
     --install-extension "$ext/dockwright.vsix" >"$T/install-ext.log" 2>&1; then
   ok "code-server installs the .vsix"
