@@ -58,6 +58,7 @@ mkdir -p "$W" "$T/cs-data/User" "$T/cs-ext" "$ART"
 rm -f "$ART"/*.png
 printf 'FROM %s/busybox:latest\nEXPOSE 99999\n' "$REG" > "$W/broken.Dockerfile"
 printf 'FROM %s/busybox:latest\nRUN sleep 300\n' "$REG" > "$W/slow.Dockerfile"
+printf 'FROM %s/busybox:latest\nRUN echo about to fail && exit 3\n' "$REG" > "$W/fail.Dockerfile"
 cat > "$W/Dockerfile" <<EOF
 FROM $REG/busybox:latest
 RUN echo "hello from vscode \$((40 + 2))" && sleep 2 && echo built > /built
