@@ -418,10 +418,17 @@ static int copy_flags(struct copyctx *c, unsigned stage_idx, struct err *err) {
     if (rc == 0) {
       int idx = d_stage_index(d, v);
       if (idx >= 0 && (unsigned)idx >= stage_idx) {
+        /* (BuildKit's words: dockerfile2llb/convert.go dispatch) */
+        char cur[32];
+        const char *name = d->df->stages[stage_idx].name;
+        if (name == NULL) {
+          snprintf(cur, sizeof(cur), "stage-%u", stage_idx);
+          name = cur;
+        }
         rc = err_set(err, ERR_INVALID,
-                     "COPY --from=%s refers to this or a "
-                     "later stage",
-                     v);
+                     "cannot copy from stage \"%s\", it needs to be defined "
+                     "before current stage \"%s\"",
+                     v, name);
       } else if (idx >= 0) {
         c->from = &d->st[idx];
       } else {
