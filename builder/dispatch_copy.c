@@ -362,10 +362,11 @@ struct copyctx {
 };
 
 /* --exclude, --chown, --chmod, ADD's --checksum and --from: all expanded
- * (instructions/commands.go CopyCommand.Expand, AddCommand.Expand;
- * --from here too, with the stage's ARGs, where BuildKit's toCommand
- * takes the raw value).  Flags BuildKit's parser refuses were refused
- * before the build started (d_check_flags). */
+ * with the ARGs and ENV in scope (instructions/commands.go's Expand
+ * methods for --chown and --checksum; BuildKit's testCopyChmod expands
+ * --chmod=${mode}); --from here with the stage's ARGs too, where
+ * BuildKit's toCommand takes the raw value.  Flags BuildKit's parser
+ * refuses were refused before the build started (d_check_flags). */
 static int copy_flags(struct copyctx *c, unsigned stage_idx, struct err *err) {
   struct dctx *d = c->op.d;
   struct stage *s = c->op.s;

@@ -1,6 +1,5 @@
 # Flags BuildKit expands with the ARG/ENV in scope: --chmod, --chown,
-# --exclude (instructions/commands.go CopyCommand.Expand,
-# AddCommand.Expand), RUN --mount options (instructions/parse.go
+# --exclude (instructions/commands.go's Expand methods; testCopyChmod), RUN --mount options (instructions/parse.go
 # parseMount gets the expander); BuildKit's testCopyChmod with
 # --build-arg mode=755.  (--from is not expanded by BuildKit: toCommand
 # looks the stage up by the raw value.)
