@@ -362,10 +362,11 @@ struct copyctx {
 };
 
 /* --exclude, --chown, --chmod, ADD's --checksum and --from: all expanded
- * (instructions/commands.go CopyCommand.Expand, AddCommand.Expand;
- * --from here too, with the stage's ARGs, where BuildKit's toCommand
- * takes the raw value).  Flags BuildKit's parser refuses were refused
- * before the build started (d_check_flags). */
+ * with the ARGs and ENV in scope (instructions/commands.go's Expand
+ * methods for --chown and --checksum; BuildKit's testCopyChmod expands
+ * --chmod=${mode}); --from here with the stage's ARGs too, where
+ * BuildKit's toCommand takes the raw value.  Flags BuildKit's parser
+ * refuses were refused before the build started (d_check_flags). */
 static int copy_flags(struct copyctx *c, unsigned stage_idx, struct err *err) {
   struct dctx *d = c->op.d;
   struct stage *s = c->op.s;
@@ -418,10 +419,17 @@ static int copy_flags(struct copyctx *c, unsigned stage_idx, struct err *err) {
     if (rc == 0) {
       int idx = d_stage_index(d, v);
       if (idx >= 0 && (unsigned)idx >= stage_idx) {
+        /* (BuildKit's words: dockerfile2llb/convert.go dispatch) */
+        char cur[32];
+        const char *name = d->df->stages[stage_idx].name;
+        if (name == NULL) {
+          snprintf(cur, sizeof(cur), "stage-%u", stage_idx);
+          name = cur;
+        }
         rc = err_set(err, ERR_INVALID,
-                     "COPY --from=%s refers to this or a "
-                     "later stage",
-                     v);
+                     "cannot copy from stage \"%s\", it needs to be defined "
+                     "before current stage \"%s\"",
+                     v, name);
       } else if (idx >= 0) {
         c->from = &d->st[idx];
       } else {

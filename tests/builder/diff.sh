@@ -92,6 +92,13 @@ cfg() {
   want=$(jq -cS . <<<"$2")
   [[ $have == "$want" ]] || fail "config $1: want $want, have $have"
 }
+# image JQ JSON: the whole config document's JQ equals JSON (author, ...)
+image() {
+  local have want
+  have=$(jq -cS "$1" "$DW_CFG")
+  want=$(jq -cS . <<<"$2")
+  [[ $have == "$want" ]] || fail "image $1: want $want, have $have"
+}
 # --------------------------------------------------------------------------
 
 # tree_of ROOTFS OUT: difftree.py's lines, minus the common stubs
