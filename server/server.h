@@ -62,6 +62,9 @@ struct client_caps {
   bool document_changes;     /* workspace.workspaceEdit.documentChanges */
   bool work_done_progress;   /* window.workDoneProgress */
   bool code_lens_refresh;    /* workspace.codeLens.refreshSupport */
+  bool build_log;            /* experimental.dockwright.buildLog: it shows
+                                dockwright/buildLog, so the log is not
+                                sent again as window/logMessage */
 };
 
 struct build_state;

@@ -254,6 +254,8 @@ static void build__log(struct build_job *j, unsigned step, const char *stream,
     return;
   rpc_notify(&j->self->rpc, "dockwright/buildLog",
              proto_build_log(j->uri, step, stream, text));
+  if (j->self->caps.build_log)
+    return;
   struct buf b = BUF_INIT;
   buf_printf(&b, "[%s] %s", j->name, text);
   rpc_notify(&j->self->rpc, "window/logMessage",

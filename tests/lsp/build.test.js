@@ -403,6 +403,21 @@ test('without an argument: the one open Dockerfile; the client\'s token',
     assert.equal((await s.stop()).code, 0);
   });
 
+test('a client that shows dockwright/buildLog gets no logMessage copy',
+  { skip, ...timeout }, async (t) => {
+    const s = await session(t,
+      { experimental: { dockwright: { buildLog: true } } });
+    const uri = await project(s, 'logonce',
+      `FROM ${registry.host}/busybox:latest\nRUN echo log-once\n`);
+    const res = await build(s, { uri });
+    assert.match(res.digest, /^sha256:/);
+    assert.ok(s.notifications.some((n) => n.method === 'dockwright/buildLog' &&
+      /log-once/.test(n.params.text)));
+    assert.ok(!s.notifications.some((n) => n.method === 'window/logMessage' &&
+      /log-once/.test(n.params.message)));
+    assert.equal((await s.stop()).code, 0);
+  });
+
 test('credentials never reach progress, logs, diagnostics or errors',
   { skip, ...timeout }, async (t) => {
     const password = 'S3cret-pass-word';
