@@ -62,6 +62,11 @@ if (($(node -p 'process.versions.node.split(".")[0]') < 20)); then
     }
   fi
   export PATH=$node20/bin:$PATH npm_config_nodedir=$node20
+  # Node's own build trusts only its bundled CAs; Debian's node trusts the
+  # system's (a proxy's CA added there, for one): so does this one
+  if [[ -z ${NODE_EXTRA_CA_CERTS:-} && -r /etc/ssl/certs/ca-certificates.crt ]]; then
+    export NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt
+  fi
 fi
 
 if [[ ! -f $stamp ]]; then

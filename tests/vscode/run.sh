@@ -89,7 +89,12 @@ EOF
 
 csbin=$CS/node_modules/.bin/code-server
 # the Node 20 install.sh fetched when this machine's node is older
-[[ ! -x $CS/bin/node ]] || export PATH=$CS/bin:$PATH
+# (trusting the system's CAs, as Debian's node does; see install.sh)
+if [[ -x $CS/bin/node ]]; then
+  export PATH=$CS/bin:$PATH
+  [[ -n ${NODE_EXTRA_CA_CERTS:-} || ! -r /etc/ssl/certs/ca-certificates.crt ]] ||
+    export NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt
+fi
 if "$csbin" --user-data-dir "$T/cs-data" --extensions-dir "$T/cs-ext" \
     --install-extension "$ext/dockwright.vsix" >"$T/install-ext.log" 2>&1; then
   ok "code-server installs the .vsix"
