@@ -74,6 +74,9 @@ if [[ ! -f $stamp ]]; then
   rm -rf "$cs"
   mkdir -p "$cs"
   export npm_config_nodedir=${npm_config_nodedir:-/usr}
+  # code-server's postinstall, which the last rebuild runs, refuses root
+  # unless npm says --unsafe-perm (npm 9 does not pass that on by itself)
+  export npm_config_unsafe_perm=true
   (
     cd "$cs"
     printf '{"name":"dockwright-e2e","private":true}\n' > package.json
