@@ -27,6 +27,14 @@ if ! CS=$("$VS_DIR/install.sh"); then
   bad "vscode e2e: code-server could not be installed (see above)"
   summary; exit 1
 fi
+# the Node 20 install.sh fetched when this machine's node is older: code-server
+# and the extension's packaging (vsce) need it
+# (trusting the system's CAs, as Debian's node does; see install.sh)
+if [[ -x $CS/bin/node ]]; then
+  export PATH=$CS/bin:$PATH
+  [[ -n ${NODE_EXTRA_CA_CERTS:-} || ! -r /etc/ssl/certs/ca-certificates.crt ]] ||
+    export NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt
+fi
 
 # The extension, as the README builds it.
 ext=$REPO/editors/vscode
@@ -88,13 +96,6 @@ cat > "$T/cs-data/User/settings.json" <<EOF
 EOF
 
 csbin=$CS/node_modules/.bin/code-server
-# the Node 20 install.sh fetched when this machine's node is older
-# (trusting the system's CAs, as Debian's node does; see install.sh)
-if [[ -x $CS/bin/node ]]; then
-  export PATH=$CS/bin:$PATH
-  [[ -n ${NODE_EXTRA_CA_CERTS:-} || ! -r /etc/ssl/certs/ca-certificates.crt ]] ||
-    export NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt
-fi
 if "$csbin" --user-data-dir "$T/cs-data" --extensions-dir "$T/cs-ext" \
     --install-extension "$ext/dockwright.vsix" >"$T/install-ext.log" 2>&1; then
   ok "code-server installs the .vsix"
