@@ -27,6 +27,14 @@ if ! CS=$("$VS_DIR/install.sh"); then
   bad "vscode e2e: code-server could not be installed (see above)"
   summary; exit 1
 fi
+# the Node 20 install.sh fetched when this machine's node is older: code-server
+# and the extension's packaging (vsce) need it
+# (trusting the system's CAs, as Debian's node does; see install.sh)
+if [[ -x $CS/bin/node ]]; then
+  export PATH=$CS/bin:$PATH
+  [[ -n ${NODE_EXTRA_CA_CERTS:-} || ! -r /etc/ssl/certs/ca-certificates.crt ]] ||
+    export NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt
+fi
 
 # The Node 20 install.sh fetched when this machine's node is older: for
 # code-server, and for tsc and @vscode/vsce (which want Node 20 too).
