@@ -16,6 +16,7 @@
 #define CLI_COMMAND_MAP(X)                                                    \
   X(parse, "Parse a Dockerfile and print its tree, BuildKit AST or model")    \
   X(lint, "Check Dockerfiles and report diagnostics (text, JSON, SARIF)")     \
+  X(fmt, "Format Dockerfiles in place, or --check / --diff them")             \
   X(serve, "Run the language server on stdin/stdout (same as --stdio)")
 
 #define CLI_BUILDER_COMMAND_MAP(X)                                            \

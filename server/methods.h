@@ -36,6 +36,21 @@ enum method_cap {
   CAP_SIGNATURE = 1u << 7,           /* signatureHelpProvider */
   CAP_EXECUTE_COMMAND = 1u << 8,     /* executeCommandProvider */
   CAP_CODE_LENS = 1u << 9,           /* codeLensProvider */
+  /* Language intelligence II. */
+  CAP_DEFINITION = 1u << 10,         /* definitionProvider */
+  CAP_REFERENCES = 1u << 11,         /* referencesProvider */
+  CAP_HIGHLIGHT = 1u << 12,          /* documentHighlightProvider */
+  CAP_RENAME = 1u << 13,             /* renameProvider (with prepare) */
+  CAP_DOCUMENT_SYMBOL = 1u << 14,    /* documentSymbolProvider */
+  CAP_WORKSPACE_SYMBOL = 1u << 15,   /* workspaceSymbolProvider */
+  CAP_FOLDING = 1u << 16,            /* foldingRangeProvider */
+  CAP_SELECTION = 1u << 17,          /* selectionRangeProvider */
+  CAP_SEMANTIC_TOKENS = 1u << 18,    /* semanticTokensProvider */
+  CAP_FORMATTING = 1u << 19,         /* documentFormattingProvider */
+  CAP_RANGE_FORMATTING = 1u << 20,   /* documentRangeFormattingProvider */
+  CAP_ON_TYPE_FORMATTING = 1u << 21, /* documentOnTypeFormattingProvider */
+  CAP_DOCUMENT_LINK = 1u << 22,      /* documentLinkProvider */
+  CAP_INLAY_HINT = 1u << 23,         /* inlayHintProvider */
 };
 
 /* X(method, handler, kind, capability) */
@@ -72,6 +87,37 @@ enum method_cap {
   X("window/workDoneProgress/cancel", build_progress_cancel,                  \
     METHOD_NOTIFICATION, CAP_NONE)                                            \
   X("textDocument/codeLens", build_code_lens, METHOD_REQUEST, CAP_CODE_LENS)  \
+  X("textDocument/formatting", formatting_document, METHOD_REQUEST,           \
+    CAP_FORMATTING)                                                           \
+  X("textDocument/rangeFormatting", formatting_range, METHOD_REQUEST,         \
+    CAP_RANGE_FORMATTING)                                                     \
+  X("textDocument/onTypeFormatting", formatting_on_type, METHOD_REQUEST,      \
+    CAP_ON_TYPE_FORMATTING)                                                   \
+  X("textDocument/definition", navigation_definition, METHOD_REQUEST,         \
+    CAP_DEFINITION)                                                           \
+  X("textDocument/references", navigation_references, METHOD_REQUEST,         \
+    CAP_REFERENCES)                                                           \
+  X("textDocument/documentHighlight", navigation_highlight, METHOD_REQUEST,   \
+    CAP_HIGHLIGHT)                                                            \
+  X("textDocument/prepareRename", navigation_prepare_rename, METHOD_REQUEST,  \
+    CAP_NONE)                                                                 \
+  X("textDocument/rename", navigation_rename, METHOD_REQUEST, CAP_RENAME)     \
+  X("textDocument/documentSymbol", symbols_document, METHOD_REQUEST,          \
+    CAP_DOCUMENT_SYMBOL)                                                      \
+  X("workspace/symbol", symbols_workspace, METHOD_REQUEST,                    \
+    CAP_WORKSPACE_SYMBOL)                                                     \
+  X("textDocument/foldingRange", folding_handle, METHOD_REQUEST, CAP_FOLDING) \
+  X("textDocument/selectionRange", selection_handle, METHOD_REQUEST,          \
+    CAP_SELECTION)                                                            \
+  X("textDocument/semanticTokens/full", semtokens_full, METHOD_REQUEST,       \
+    CAP_SEMANTIC_TOKENS)                                                      \
+  X("textDocument/semanticTokens/full/delta", semtokens_delta,                \
+    METHOD_REQUEST, CAP_NONE)                                                 \
+  X("textDocument/semanticTokens/range", semtokens_range, METHOD_REQUEST,     \
+    CAP_NONE)                                                                 \
+  X("textDocument/documentLink", links_handle, METHOD_REQUEST,                \
+    CAP_DOCUMENT_LINK)                                                        \
+  X("textDocument/inlayHint", inlay_handle, METHOD_REQUEST, CAP_INLAY_HINT)   \
   X("dockwright/debugDocument", debug_document, METHOD_REQUEST, CAP_NONE)
 
 typedef int (*method_handler)(struct server *self, const struct rpc_msg *msg,

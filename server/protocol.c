@@ -15,6 +15,7 @@
 #include "../common/utf8.h"
 #include "dw_config.h"
 #include "features/build.h"
+#include "features/semtokens.h"
 #include "jsonrpc.h"
 #include "methods.h"
 
@@ -391,6 +392,68 @@ json_object *proto_settings_section(json_object *settings) {
 
 /* ---- writing ---------------------------------------------------------- */
 
+/* The capabilities of language intelligence II (features/navigation.c,
+ * symbols.c, folding.c, selection.c, semtokens.c, formatting.c, links.c,
+ * inlay.c). */
+static void proto__intel_caps(json_object *c, unsigned caps) {
+  static const struct {
+    unsigned cap;
+    const char *name;
+  } simple[] = {
+      {CAP_DEFINITION, "definitionProvider"},
+      {CAP_REFERENCES, "referencesProvider"},
+      {CAP_HIGHLIGHT, "documentHighlightProvider"},
+      {CAP_DOCUMENT_SYMBOL, "documentSymbolProvider"},
+      {CAP_WORKSPACE_SYMBOL, "workspaceSymbolProvider"},
+      {CAP_FOLDING, "foldingRangeProvider"},
+      {CAP_SELECTION, "selectionRangeProvider"},
+      {CAP_FORMATTING, "documentFormattingProvider"},
+      {CAP_RANGE_FORMATTING, "documentRangeFormattingProvider"},
+      {CAP_INLAY_HINT, "inlayHintProvider"},
+  };
+  for (size_t i = 0; i < sizeof(simple) / sizeof(simple[0]); i++)
+    if (caps & simple[i].cap)
+      json_object_object_add(c, simple[i].name, json_object_new_boolean(1));
+  if (caps & CAP_RENAME) {
+    json_object *r = json_object_new_object();
+    json_object_object_add(r, "prepareProvider", json_object_new_boolean(1));
+    json_object_object_add(c, "renameProvider", r);
+  }
+  if (caps & CAP_ON_TYPE_FORMATTING) {
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "firstTriggerCharacter",
+                           json_object_new_string("\n"));
+    json_object_object_add(c, "documentOnTypeFormattingProvider", o);
+  }
+  if (caps & CAP_DOCUMENT_LINK) {
+    json_object *l = json_object_new_object();
+    json_object_object_add(l, "resolveProvider", json_object_new_boolean(0));
+    json_object_object_add(c, "documentLinkProvider", l);
+  }
+  if (caps & CAP_SEMANTIC_TOKENS) {
+    json_object *types = json_object_new_array();
+    json_object *mods = json_object_new_array();
+#define PROTO_SEMTOK_NAME(id, name)                                           \
+  json_object_array_add(types, json_object_new_string(name));
+    SEMTOK_TYPE_MAP(PROTO_SEMTOK_NAME)
+#undef PROTO_SEMTOK_NAME
+#define PROTO_SEMTOK_NAME(id, name)                                           \
+  json_object_array_add(mods, json_object_new_string(name));
+    SEMTOK_MOD_MAP(PROTO_SEMTOK_NAME)
+#undef PROTO_SEMTOK_NAME
+    json_object *legend = json_object_new_object();
+    json_object_object_add(legend, "tokenTypes", types);
+    json_object_object_add(legend, "tokenModifiers", mods);
+    json_object *full = json_object_new_object();
+    json_object_object_add(full, "delta", json_object_new_boolean(1));
+    json_object *st = json_object_new_object();
+    json_object_object_add(st, "legend", legend);
+    json_object_object_add(st, "full", full);
+    json_object_object_add(st, "range", json_object_new_boolean(1));
+    json_object_object_add(c, "semanticTokensProvider", st);
+  }
+}
+
 json_object *proto_initialize_result(unsigned caps, enum doc_encoding enc) {
   json_object *c = json_object_new_object();
   json_object_object_add(c, "positionEncoding",
@@ -460,6 +523,7 @@ json_object *proto_initialize_result(unsigned caps, enum doc_encoding enc) {
     json_object_object_add(l, "resolveProvider", json_object_new_boolean(0));
     json_object_object_add(c, "codeLensProvider", l);
   }
+  proto__intel_caps(c, caps);
   json_object *info = json_object_new_object();
   json_object_object_add(info, "name", json_object_new_string("dockwright"));
   json_object_object_add(info, "version", json_object_new_string(DW_VERSION));
@@ -1097,6 +1161,365 @@ json_object *proto_code_action_resolved(struct server *self, struct doc *d,
     json_object_object_add(o, "edit",
                            proto__workspace_edit(self, d, edits, n));
   return o;
+}
+
+/* ---- language intelligence II ------------------------------------------ */
+
+int proto_read_range_request(json_object *params, const char **uri,
+                             struct lsp_range *range, struct err *err) {
+  int rc = proto_read_text_document(params, uri, NULL, err);
+  if (rc)
+    return rc;
+  return proto__range(proto__path(params, "range", NULL), "range", range, err);
+}
+
+int proto_read_on_type(json_object *params, const char **uri,
+                       struct lsp_pos *pos, const char **ch, struct err *err) {
+  int rc = proto_read_position(params, uri, pos, err);
+  if (rc)
+    return rc;
+  return proto__string(params, "ch", "onTypeFormatting", ch, NULL, err);
+}
+
+int proto_read_rename(json_object *params, const char **uri,
+                      struct lsp_pos *pos, const char **new_name,
+                      struct err *err) {
+  int rc = proto_read_position(params, uri, pos, err);
+  if (rc)
+    return rc;
+  return proto__string(params, "newName", "rename", new_name, NULL, err);
+}
+
+int proto_read_references(json_object *params, const char **uri,
+                          struct lsp_pos *pos, bool *include_decl,
+                          struct err *err) {
+  int rc = proto_read_position(params, uri, pos, err);
+  if (rc)
+    return rc;
+  json_object *v = proto__path(params, "context", "includeDeclaration", NULL);
+  *include_decl = v == NULL || proto__bool(v);
+  return 0;
+}
+
+int proto_read_selection(json_object *params, const char **uri,
+                         struct lsp_pos **pos, size_t *n, struct err *err) {
+  *pos = NULL;
+  *n = 0;
+  int rc = proto_read_text_document(params, uri, NULL, err);
+  if (rc)
+    return rc;
+  json_object *a = proto__path(params, "positions", NULL);
+  if (!json_object_is_type(a, json_type_array)) {
+    err_set(err, ERR_INVALID, "selectionRange: positions must be an array");
+    return RPC_INVALID_PARAMS;
+  }
+  size_t len = json_object_array_length(a);
+  if (len > 10000) {
+    err_set(err, ERR_TOOBIG, "selectionRange: %zu positions (at most 10000)",
+            len);
+    return RPC_INVALID_PARAMS;
+  }
+  *pos = xcalloc(len ? len : 1, sizeof(**pos));
+  for (size_t i = 0; i < len; i++) {
+    json_object *p = json_object_array_get_idx(a, i);
+    if (!json_object_is_type(p, json_type_object)) {
+      err_set(err, ERR_INVALID,
+              "selectionRange: positions[%zu] must be an "
+              "object",
+              i);
+      rc = RPC_INVALID_PARAMS;
+    }
+    if (rc == 0)
+      rc = proto__uint(p, "line", "position", &(*pos)[i].line, err);
+    if (rc == 0)
+      rc = proto__uint(p, "character", "position", &(*pos)[i].character, err);
+    if (rc) {
+      free(*pos);
+      *pos = NULL;
+      return rc;
+    }
+  }
+  *n = len;
+  return 0;
+}
+
+int proto_read_workspace_symbol(json_object *params, const char **query,
+                                struct err *err) {
+  *query = "";
+  int rc = proto__object(params, "workspace/symbol", err);
+  if (rc)
+    return rc;
+  json_object *q = proto__path(params, "query", NULL);
+  if (q == NULL)
+    return 0;
+  return proto__string(params, "query", "workspace/symbol", query, NULL, err);
+}
+
+int proto_read_tokens_delta(json_object *params, const char **uri,
+                            const char **previous, struct err *err) {
+  int rc = proto_read_text_document(params, uri, NULL, err);
+  if (rc)
+    return rc;
+  *previous = NULL;
+  json_object *p = proto__path(params, "previousResultId", NULL);
+  if (json_object_is_type(p, json_type_string))
+    *previous = json_object_get_string(p);
+  return 0;
+}
+
+json_object *proto_text_edits(struct server *self, struct doc *d,
+                              const struct proto_edit *e, size_t n) {
+  json_object *edits = json_object_new_array_ext((int)n);
+  for (size_t i = 0; i < n; i++) {
+    json_object *te = json_object_new_object();
+    json_object_object_add(te, "range",
+                           proto__bytes_range(self, d, e[i].start, e[i].end));
+    json_object_object_add(te, "newText", json_object_new_string(e[i].text));
+    json_object_array_add(edits, te);
+  }
+  return edits;
+}
+
+json_object *proto_rename_edit(struct server *self, struct doc *d,
+                               const struct proto_edit *e, size_t n) {
+  return proto__workspace_edit(self, d, e, n);
+}
+
+static json_object *proto__location(struct server *self, struct doc *d,
+                                    size_t start, size_t end) {
+  json_object *o = json_object_new_object();
+  json_object_object_add(o, "uri", json_object_new_string(d->uri));
+  json_object_object_add(o, "range", proto__bytes_range(self, d, start, end));
+  return o;
+}
+
+json_object *proto_locations(struct server *self, struct doc *d,
+                             const struct proto_span *v, size_t n) {
+  json_object *a = json_object_new_array_ext((int)n);
+  for (size_t i = 0; i < n; i++)
+    json_object_array_add(a, proto__location(self, d, v[i].start, v[i].end));
+  return a;
+}
+
+json_object *proto_highlights(struct server *self, struct doc *d,
+                              const struct proto_span *v, size_t n) {
+  json_object *a = json_object_new_array_ext((int)n);
+  for (size_t i = 0; i < n; i++) {
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "range",
+                           proto__bytes_range(self, d, v[i].start, v[i].end));
+    if (v[i].kind)
+      json_object_object_add(o, "kind", json_object_new_int(v[i].kind));
+    json_object_array_add(a, o);
+  }
+  return a;
+}
+
+json_object *proto_prepare_rename(struct server *self, struct doc *d,
+                                  size_t start, size_t end,
+                                  const char *placeholder) {
+  json_object *o = json_object_new_object();
+  json_object_object_add(o, "range", proto__bytes_range(self, d, start, end));
+  json_object_object_add(o, "placeholder",
+                         json_object_new_string(placeholder));
+  return o;
+}
+
+/* One DocumentSymbol and its children (kids[k] for k in [koff[i],
+ * koff[i+1])), as JSON text: a 5,000-line file has about 2,000 symbols,
+ * and json-c objects cost ten times the text. */
+static void proto__jsymbol(struct buf *b, struct server *self, struct doc *d,
+                           const struct proto_symbol *v, const size_t *kids,
+                           const size_t *koff, size_t i, unsigned depth) {
+  struct df_range r, sel;
+  memset(&r, 0, sizeof(r));
+  memset(&sel, 0, sizeof(sel));
+  r.start.byte = (uint32_t)v[i].start;
+  r.end.byte = (uint32_t)v[i].end;
+  sel.start.byte = (uint32_t)v[i].sel_start;
+  sel.end.byte = (uint32_t)v[i].sel_end;
+  buf_puts(b, "{\"name\":");
+  proto__jstr(b, v[i].name);
+  if (v[i].detail) {
+    buf_puts(b, ",\"detail\":");
+    proto__jstr(b, v[i].detail);
+  }
+  buf_puts(b, ",\"kind\":");
+  buf_putu(b, (uint64_t)v[i].kind);
+  buf_puts(b, ",\"range\":");
+  proto__jrange(b, self, d, &r);
+  buf_puts(b, ",\"selectionRange\":");
+  proto__jrange(b, self, d, &sel);
+  if (koff[i + 1] > koff[i] && depth < 64) {
+    buf_puts(b, ",\"children\":[");
+    for (size_t k = koff[i]; k < koff[i + 1]; k++) {
+      if (k > koff[i])
+        buf_putc(b, ',');
+      proto__jsymbol(b, self, d, v, kids, koff, kids[k], depth + 1);
+    }
+    buf_putc(b, ']');
+  }
+  buf_putc(b, '}');
+}
+
+json_object *proto_document_symbols(struct server *self, struct doc *d,
+                                    const struct proto_symbol *v, size_t n) {
+  /* Children grouped by parent (counting sort keeps their order). */
+  size_t *koff = xcalloc(n + 2, sizeof(size_t));
+  size_t *kids = xcalloc(n + 1, sizeof(size_t));
+  for (size_t i = 0; i < n; i++)
+    if (v[i].parent != SIZE_MAX && v[i].parent < i)
+      koff[v[i].parent + 1]++;
+  for (size_t i = 0; i < n; i++)
+    koff[i + 1] += koff[i];
+  size_t *fill = xcalloc(n + 1, sizeof(size_t));
+  for (size_t i = 0; i < n; i++)
+    if (v[i].parent != SIZE_MAX && v[i].parent < i)
+      kids[koff[v[i].parent] + fill[v[i].parent]++] = i;
+  struct buf b = BUF_INIT;
+  buf_putc(&b, '[');
+  bool first = true;
+  for (size_t i = 0; i < n; i++) {
+    if (v[i].parent != SIZE_MAX && v[i].parent < i)
+      continue;
+    if (!first)
+      buf_putc(&b, ',');
+    first = false;
+    proto__jsymbol(&b, self, d, v, kids, koff, i, 0);
+  }
+  buf_putc(&b, ']');
+  free(fill);
+  free(kids);
+  free(koff);
+  return proto__raw_take(&b);
+}
+
+void proto_workspace_symbols_add(json_object *list, struct server *self,
+                                 struct doc *d, const struct proto_symbol *v,
+                                 size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "name", json_object_new_string(v[i].name));
+    json_object_object_add(o, "kind", json_object_new_int(v[i].kind));
+    json_object_object_add(
+        o, "location", proto__location(self, d, v[i].sel_start, v[i].sel_end));
+    if (v[i].parent != SIZE_MAX && v[i].parent < i)
+      json_object_object_add(o, "containerName",
+                             json_object_new_string(v[v[i].parent].name));
+    json_object_array_add(list, o);
+  }
+}
+
+json_object *proto_folding_ranges(const struct proto_fold *v, size_t n) {
+  json_object *a = json_object_new_array_ext((int)n);
+  for (size_t i = 0; i < n; i++) {
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "startLine",
+                           json_object_new_int64(v[i].start_line));
+    json_object_object_add(o, "endLine", json_object_new_int64(v[i].end_line));
+    if (v[i].kind)
+      json_object_object_add(o, "kind", json_object_new_string(v[i].kind));
+    json_object_array_add(a, o);
+  }
+  return a;
+}
+
+json_object *proto_selection_ranges(struct server *self, struct doc *d,
+                                    const struct proto_span *chains,
+                                    const size_t *off, size_t npos) {
+  json_object *a = json_object_new_array_ext((int)npos);
+  for (size_t i = 0; i < npos; i++) {
+    /* Built outermost first, each wrapping the next as its parent. */
+    json_object *outer = NULL;
+    for (size_t k = off[i + 1]; k > off[i]; k--) {
+      json_object *o = json_object_new_object();
+      json_object_object_add(
+          o, "range",
+          proto__bytes_range(self, d, chains[k - 1].start, chains[k - 1].end));
+      if (outer)
+        json_object_object_add(o, "parent", outer);
+      outer = o;
+    }
+    json_object_array_add(a, outer ? outer : json_object_new_object());
+  }
+  return a;
+}
+
+/* A JSON array of unsigned integers, written as text (a 5,000-line file
+ * has about 100,000: json-c objects would cost more than the tokens). */
+static void proto__juints(struct buf *b, const uint32_t *v, size_t n) {
+  buf_putc(b, '[');
+  for (size_t i = 0; i < n; i++) {
+    if (i)
+      buf_putc(b, ',');
+    buf_putu(b, v[i]);
+  }
+  buf_putc(b, ']');
+}
+
+json_object *proto_semantic_tokens(const char *result_id, const uint32_t *data,
+                                   size_t n) {
+  json_object *o = json_object_new_object();
+  if (result_id)
+    json_object_object_add(o, "resultId", json_object_new_string(result_id));
+  struct buf b = BUF_INIT;
+  proto__juints(&b, data, n);
+  json_object_object_add(o, "data", proto__raw_take(&b));
+  return o;
+}
+
+json_object *proto_semantic_delta(const char *result_id, size_t start,
+                                  size_t del, const uint32_t *data, size_t n) {
+  json_object *o = json_object_new_object();
+  json_object_object_add(o, "resultId", json_object_new_string(result_id));
+  json_object *edits = json_object_new_array();
+  if (del || n) {
+    json_object *e = json_object_new_object();
+    json_object_object_add(e, "start", json_object_new_int64((int64_t)start));
+    json_object_object_add(e, "deleteCount",
+                           json_object_new_int64((int64_t)del));
+    struct buf b = BUF_INIT;
+    proto__juints(&b, data, n);
+    json_object_object_add(e, "data", proto__raw_take(&b));
+    json_object_array_add(edits, e);
+  }
+  json_object_object_add(o, "edits", edits);
+  return o;
+}
+
+json_object *proto_document_links(struct server *self, struct doc *d,
+                                  const struct proto_link *v, size_t n) {
+  json_object *a = json_object_new_array_ext((int)n);
+  for (size_t i = 0; i < n; i++) {
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "range",
+                           proto__bytes_range(self, d, v[i].start, v[i].end));
+    json_object_object_add(o, "target", json_object_new_string(v[i].target));
+    if (v[i].tooltip)
+      json_object_object_add(o, "tooltip",
+                             json_object_new_string(v[i].tooltip));
+    json_object_array_add(a, o);
+  }
+  return a;
+}
+
+json_object *proto_inlay_hints(struct server *self, struct doc *d,
+                               const struct proto_inlay *v, size_t n) {
+  json_object *a = json_object_new_array_ext((int)n);
+  for (size_t i = 0; i < n; i++) {
+    json_object *o = json_object_new_object();
+    json_object_object_add(
+        o, "position",
+        proto__pos_json(doc_position(d, v[i].at, self->encoding)));
+    json_object_object_add(o, "label", json_object_new_string(v[i].label));
+    json_object_object_add(o, "kind", json_object_new_int(1)); /* Type */
+    json_object_object_add(o, "paddingLeft", json_object_new_boolean(1));
+    if (v[i].tooltip)
+      json_object_object_add(o, "tooltip",
+                             json_object_new_string(v[i].tooltip));
+    json_object_array_add(a, o);
+  }
+  return a;
 }
 
 json_object *proto_debug_document(const struct doc *d, const char *tree,

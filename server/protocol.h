@@ -214,6 +214,115 @@ json_object *proto_code_action_resolved(struct server *self, struct doc *d,
                                         json_object *action,
                                         const struct proto_edit *edits,
                                         size_t n);
+/* ---- language intelligence II (navigation, structure, tokens, formatting,
+ * links, inlay hints) ---------------------------------------------------- */
+
+/* {textDocument: {uri}, range}: rangeFormatting, semanticTokens/range,
+ * inlayHint. */
+int proto_read_range_request(json_object *params, const char **uri,
+                             struct lsp_range *range,
+                             struct err *err) DW_WARN_UNUSED;
+/* onTypeFormatting: the position and the character typed (borrowed). */
+int proto_read_on_type(json_object *params, const char **uri,
+                       struct lsp_pos *pos, const char **ch,
+                       struct err *err) DW_WARN_UNUSED;
+/* rename: the position and the new name (borrowed). */
+int proto_read_rename(json_object *params, const char **uri,
+                      struct lsp_pos *pos, const char **new_name,
+                      struct err *err) DW_WARN_UNUSED;
+/* references: the position and context.includeDeclaration (true when
+ * absent). */
+int proto_read_references(json_object *params, const char **uri,
+                          struct lsp_pos *pos, bool *include_decl,
+                          struct err *err) DW_WARN_UNUSED;
+/* selectionRange: the positions (owned array, caller frees). */
+int proto_read_selection(json_object *params, const char **uri,
+                         struct lsp_pos **pos, size_t *n,
+                         struct err *err) DW_WARN_UNUSED;
+/* workspace/symbol: the query (borrowed; "" when absent). */
+int proto_read_workspace_symbol(json_object *params, const char **query,
+                                struct err *err) DW_WARN_UNUSED;
+/* semanticTokens/full/delta: the uri and previousResultId (borrowed). */
+int proto_read_tokens_delta(json_object *params, const char **uri,
+                            const char **previous,
+                            struct err *err) DW_WARN_UNUSED;
+
+/* TextEdit[] (formatting). */
+json_object *proto_text_edits(struct server *self, struct doc *d,
+                              const struct proto_edit *e, size_t n);
+/* A WorkspaceEdit of one document (rename). */
+json_object *proto_rename_edit(struct server *self, struct doc *d,
+                               const struct proto_edit *e, size_t n);
+
+/* Bytes [start, end) of a document; kind: DocumentHighlightKind (1 text,
+ * 2 read, 3 write), 0 when not wanted. */
+struct proto_span {
+  size_t start, end;
+  int kind;
+};
+/* Location[] in d (definition, references). */
+json_object *proto_locations(struct server *self, struct doc *d,
+                             const struct proto_span *v, size_t n);
+/* DocumentHighlight[]. */
+json_object *proto_highlights(struct server *self, struct doc *d,
+                              const struct proto_span *v, size_t n);
+/* prepareRename: {range, placeholder}. */
+json_object *proto_prepare_rename(struct server *self, struct doc *d,
+                                  size_t start, size_t end,
+                                  const char *placeholder);
+
+/* One symbol: `parent` is the index of the enclosing one, or SIZE_MAX. */
+struct proto_symbol {
+  const char *name;   /* borrowed */
+  const char *detail; /* borrowed; NULL: none */
+  int kind;           /* SymbolKind */
+  size_t start, end;  /* the whole symbol */
+  size_t sel_start, sel_end;
+  size_t parent;
+};
+/* DocumentSymbol[] (hierarchical: parents before their children). */
+json_object *proto_document_symbols(struct server *self, struct doc *d,
+                                    const struct proto_symbol *v, size_t n);
+/* Appends d's symbols to a SymbolInformation[] (workspace/symbol). */
+void proto_workspace_symbols_add(json_object *list, struct server *self,
+                                 struct doc *d, const struct proto_symbol *v,
+                                 size_t n);
+
+struct proto_fold {
+  uint32_t start_line, end_line;
+  const char *kind; /* "comment", "region" or NULL */
+};
+json_object *proto_folding_ranges(const struct proto_fold *v, size_t n);
+
+/* SelectionRange[]: for position i, chains[off[i] .. off[i+1]) are its
+ * nested byte ranges, innermost first. */
+json_object *proto_selection_ranges(struct server *self, struct doc *d,
+                                    const struct proto_span *chains,
+                                    const size_t *off, size_t npos);
+
+/* SemanticTokens {resultId, data}; data is LSP's relative encoding. */
+json_object *proto_semantic_tokens(const char *result_id, const uint32_t *data,
+                                   size_t n);
+/* SemanticTokensDelta with one edit (none when del == 0 and n == 0). */
+json_object *proto_semantic_delta(const char *result_id, size_t start,
+                                  size_t del, const uint32_t *data, size_t n);
+
+struct proto_link {
+  size_t start, end;
+  const char *target;  /* borrowed */
+  const char *tooltip; /* borrowed; NULL: none */
+};
+json_object *proto_document_links(struct server *self, struct doc *d,
+                                  const struct proto_link *v, size_t n);
+
+struct proto_inlay {
+  size_t at;
+  const char *label;   /* borrowed */
+  const char *tooltip; /* borrowed; NULL: none */
+};
+json_object *proto_inlay_hints(struct server *self, struct doc *d,
+                               const struct proto_inlay *v, size_t n);
+
 /* ---- building from the editor (features/build.c, docs/editor-protocol.md) */
 
 /* workspace/executeCommand with one of the dockwright.* commands: the

@@ -68,6 +68,7 @@ struct client_caps {
 };
 
 struct build_state;
+struct semtok_state;
 
 struct server {
   uv_loop_t *loop; /* borrowed */
@@ -96,6 +97,8 @@ struct server {
   uint64_t config_asked_at; /* loop time of the question */
 
   struct build_state *builds; /* features/build.c; NULL before a build */
+
+  struct semtok_state *semtokens; /* features/semtokens.c; NULL before one */
 };
 
 /* Runs a whole session on in_fd/out_fd.  Returns 0 and the process exit

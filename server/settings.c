@@ -27,6 +27,9 @@ void settings_init(struct settings *s) {
   s->diagnostics_enable = true;
   s->debounce_ms = SETTINGS_DEBOUNCE_DEFAULT_MS;
   analysis_config_init(&s->config);
+  format_opts_init(&s->format);
+  s->inlay_from = true;
+  s->inlay_copy_from = true;
 }
 
 void settings_cleanup(struct settings *s) {
@@ -64,6 +67,44 @@ static int settings__severity(json_object *v, enum diag_severity *out) {
       return 0;
     }
   return -1;
+}
+
+/* A boolean member of o, when present and a boolean. */
+static void settings__bool(json_object *o, const char *key, const char *where,
+                           bool *out) {
+  json_object *v = NULL;
+  if (!json_object_object_get_ex(o, key, &v))
+    return;
+  if (json_object_is_type(v, json_type_boolean))
+    *out = json_object_get_boolean(v);
+  else
+    log_warn("settings: dockwright.%s.%s must be a boolean", where, key);
+}
+
+/* dockwright.format and dockwright.inlayHints. */
+static void settings__intel(struct settings *s, json_object *section) {
+  json_object *f = NULL, *v = NULL;
+  if (json_object_object_get_ex(section, "format", &f) &&
+      json_object_is_type(f, json_type_object)) {
+    if (json_object_object_get_ex(f, "indent", &v)) {
+      int64_t n = json_object_get_int64(v);
+      if (json_object_is_type(v, json_type_int) && n >= 0 &&
+          n <= FORMAT_INDENT_MAX)
+        s->format.indent = (unsigned)n;
+      else
+        log_warn("settings: dockwright.format.indent must be an integer "
+                 "from 0 to %u",
+                 FORMAT_INDENT_MAX);
+    }
+    settings__bool(f, "operatorNewline", "format",
+                   &s->format.operator_newline);
+  }
+  json_object *h = NULL;
+  if (json_object_object_get_ex(section, "inlayHints", &h) &&
+      json_object_is_type(h, json_type_object)) {
+    settings__bool(h, "fromVariables", "inlayHints", &s->inlay_from);
+    settings__bool(h, "copyFrom", "inlayHints", &s->inlay_copy_from);
+  }
 }
 
 void settings_apply_json(struct settings *s, json_object *section) {
@@ -122,6 +163,8 @@ void settings_apply_json(struct settings *s, json_object *section) {
                  i);
     }
   }
+
+  settings__intel(s, section);
 
   json_object *rules = NULL;
   if (json_object_object_get_ex(section, "rules", &rules)) {

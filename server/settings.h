@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "../analysis/analysis.h"
+#include "../analysis/format.h"
 #include "../common/buf.h"
 #include "../common/err.h"
 
@@ -29,6 +30,10 @@ struct settings {
   char *root;                    /* owned; the image store, or NULL */
   struct strv insecure;          /* registries allowed over http */
   unsigned generation;           /* bumped on every change */
+  /* Language intelligence II (README.md, "Language server settings"). */
+  struct format_opts format; /* dockwright.format.* */
+  bool inlay_from;           /* dockwright.inlayHints.fromVariables */
+  bool inlay_copy_from;      /* dockwright.inlayHints.copyFrom */
 };
 
 struct server;

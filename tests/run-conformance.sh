@@ -26,6 +26,9 @@ run "BuildKit testfiles" "$bin/conform" testfiles "$bk"
 run "BuildKit Go test data" "$bin/conform" gotests "$bk"
 run "BuildKit shell tables" "$bin/shell_tables" "$bk/shell/envVarTest" "$bk/shell/wordsTest"
 run "real-world corpus" "$bin/conform" real "$corpus/real" "$corpus/real-buildkit-dump" "$corpus/real/SOURCES.tsv"
+# The formatter: BuildKit's dump unchanged and idempotent over the official
+# and project files (analysis/format.h).
+run "formatter over the real-world corpus" "$bin/format_check" --tsv "$corpus/real/SOURCES.tsv" --kinds official-image,project "$corpus/real"
 rm -f "$log"
 echo "$passed passed, $failed failed"
 [[ $failed -eq 0 ]]

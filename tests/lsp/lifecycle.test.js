@@ -24,9 +24,16 @@ test('initialize advertises what works', async (t) => {
     codeActionKinds: ['quickfix', 'source.fixAll.dockwright'] });
   assert.ok(c.signatureHelpProvider.triggerCharacters.includes(' '));
   // Nothing that is not implemented.
-  for (const k of ['definitionProvider', 'referencesProvider',
-                   'documentFormattingProvider'])
+  for (const k of ['typeDefinitionProvider', 'implementationProvider',
+                   'colorProvider', 'callHierarchyProvider'])
     assert.equal(c[k], undefined, k);
+  // Language intelligence II (each tested in its own file).
+  for (const k of ['definitionProvider', 'referencesProvider',
+                   'documentHighlightProvider', 'documentSymbolProvider',
+                   'workspaceSymbolProvider', 'foldingRangeProvider',
+                   'selectionRangeProvider', 'documentFormattingProvider',
+                   'documentRangeFormattingProvider', 'inlayHintProvider'])
+    assert.equal(c[k], true, k);
   assert.deepEqual(await s.stop(), { code: 0, signal: null });
 });
 
