@@ -75,6 +75,8 @@ struct build_request {
                             priority (nice +10): for a caller whose own
                             thread must stay responsive (the server) */
   const char *push_dest; /* PUSH: push tags[0] here instead */
+  unsigned max_concurrent_uploads;   /* blobs pushed at once; 0: 4 */
+  unsigned max_concurrent_downloads; /* blobs pulled at once; 0: 4 */
 };
 
 enum build_event_kind {

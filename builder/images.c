@@ -62,7 +62,11 @@ static int images__net_open(struct images__net *n,
   struct registry_opts ro = {req->insecure, req->ninsecure,   images__log,
                              (void *)sink,  images__progress, req->env,
                              req->nenv};
-  return registry_new(loop, n->store, &ro, cancel, &n->reg, err);
+  rc = registry_new(loop, n->store, &ro, cancel, &n->reg, err);
+  if (rc == 0)
+    registry_set_concurrency(n->reg, req->max_concurrent_uploads,
+                             req->max_concurrent_downloads);
+  return rc;
 }
 
 static void images__net_close(struct images__net *n, uv_loop_t *loop) {

@@ -28,7 +28,7 @@
 #include "images.h"
 
 /* Bumped whenever struct builder_plugin or a type it uses changes. */
-#define BUILDER_PLUGIN_ABI 2
+#define BUILDER_PLUGIN_ABI 3
 #define BUILDER_PLUGIN_SYMBOL "dockwright_builder_plugin"
 #define BUILDER_PLUGIN_FILE "libdockwright-builder.so"
 
