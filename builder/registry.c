@@ -448,8 +448,8 @@ static int registry__auth_line(struct registry *self, struct registry__host *h,
     if (!h->has_cred)
       return err_set(err, ERR_AUTH,
                      "registry %s asks for a login and no "
-                     "credentials were found (DOCKER_CONFIG/config.json)",
-                     h->host);
+                     "credentials were found: dockwright login %s",
+                     h->host, h->host);
     *line = auth_basic_header(&h->cred);
     return 0;
   }
