@@ -101,11 +101,19 @@ class Handler(socketserver.StreamRequestHandler):
         with lock:
             inflight[0] += 1
             now = inflight[0]
+        self.counted = True
         try:
             self.serve(now)
         except (OSError, ValueError, http.client.HTTPException):
             pass
         finally:
+            self.answered()
+
+    def answered(self):
+        """Leaves the in-flight count once the answer starts going out:
+        the client may send its next request as soon as it has read it."""
+        if self.counted:
+            self.counted = False
             with lock:
                 inflight[0] -= 1
 
@@ -166,6 +174,7 @@ class Handler(socketserver.StreamRequestHandler):
                    "Content-Length: %d" % len(payload), "Connection: close"]
             for k, v in rule.get("headers", {}).items():
                 out.append("%s: %s" % (k, v))
+            self.answered()
             self.wfile.write(("\r\n".join(out) + "\r\n\r\n").encode() + payload)
             entry["status"], entry["out"] = st, len(payload)
             log(entry)
@@ -190,6 +199,7 @@ class Handler(socketserver.StreamRequestHandler):
         out = ["HTTP/1.1 %d %s" % (resp.status, resp.reason)]
         out += ["%s: %s" % kv for kv in rh]
         out += ["Content-Length: " + clen, "Connection: close"]
+        self.answered()
         self.wfile.write(("\r\n".join(out) + "\r\n\r\n").encode("latin-1"))
         entry["status"] = resp.status
         if method == "HEAD":
