@@ -45,6 +45,11 @@ static void build_usage(FILE *out) {
           "(default 4)\n"
           "      --max-concurrent-downloads N  blobs pulled at once "
           "(default 4)\n"
+          "      --cache-to type=registry,ref=REF[,mode=min|max]\n"
+          "                             export the build cache to a "
+          "registry\n"
+          "      --cache-from type=registry,ref=REF\n"
+          "                             import a build cache (repeatable)\n"
           "      --progress auto|tty|plain|quiet\n"
           "                             bars on a terminal, throttled lines "
           "otherwise\n"
@@ -137,7 +142,9 @@ int cmd_build_main(int argc, char **argv) {
     O_PUSH,
     O_PROGRESS,
     O_MAX_UP,
-    O_MAX_DOWN
+    O_MAX_DOWN,
+    O_CACHE_TO,
+    O_CACHE_FROM
   };
   static const struct option opts[] = {
       {"file", required_argument, NULL, 'f'},
@@ -158,11 +165,13 @@ int cmd_build_main(int argc, char **argv) {
       {"progress", required_argument, NULL, O_PROGRESS},
       {"max-concurrent-uploads", required_argument, NULL, O_MAX_UP},
       {"max-concurrent-downloads", required_argument, NULL, O_MAX_DOWN},
+      {"cache-to", required_argument, NULL, O_CACHE_TO},
+      {"cache-from", required_argument, NULL, O_CACHE_FROM},
       {NULL, 0, NULL, 0}};
   struct build_request req;
   memset(&req, 0, sizeof(req));
   struct strv tags = STRV_INIT, args = STRV_INIT, insecure = STRV_INIT;
-  struct strv secrets = STRV_INIT;
+  struct strv secrets = STRV_INIT, cache_from = STRV_INIT;
   struct build_cli c = {NULL, 1, ""};
   enum progress_mode pmode = PROGRESS_AUTO;
   bool quiet = false;
@@ -181,6 +190,12 @@ int cmd_build_main(int argc, char **argv) {
       break;
     case O_PUSH:
       req.push = true;
+      break;
+    case O_CACHE_TO:
+      req.cache_to = optarg;
+      break;
+    case O_CACHE_FROM:
+      strv_push(&cache_from, optarg);
       break;
     case O_PROGRESS:
       if (progress_mode_parse(optarg, &pmode) < 0) {
@@ -286,6 +301,8 @@ int cmd_build_main(int argc, char **argv) {
   req.ninsecure = insecure.n;
   req.secrets = (const char *const *)secrets.v;
   req.nsecrets = secrets.n;
+  req.cache_from = (const char *const *)cache_from.v;
+  req.ncache_from = cache_from.n;
   req.env = cli_environ(&req.nenv);
   c.prog = progress_new(quiet ? PROGRESS_QUIET : pmode, stderr);
   build_cli_plugin = cli_builder();
@@ -313,5 +330,6 @@ done:
   strv_cleanup(&args);
   strv_cleanup(&insecure);
   strv_cleanup(&secrets);
+  strv_cleanup(&cache_from);
   return status;
 }
