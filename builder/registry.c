@@ -220,8 +220,14 @@ static struct registry__host *registry__host(struct registry *self,
   h.noverify = insecure;
   h.ca_file = registry__find_ca(host);
   /* Ping: https first; plain http only for loopback or insecure hosts
-   * and only when TLS failed for a reason other than the certificate. */
-  const char *schemes[] = {"https", "http"};
+   * and only when TLS failed for a reason other than the certificate.
+   * A loopback registry without a certs.d CA is asked over http first: a
+   * failed TLS attempt costs loading the system CA bundle (~30 ms, most
+   * of a re-push), and a TLS registry answers plain http with a 400, so
+   * https is tried next. */
+  bool http_first = loop && h.ca_file == NULL;
+  const char *schemes[] = {http_first ? "http" : "https",
+                           http_first ? "https" : "http"};
   size_t tries = insecure || loop ? 2 : 1;
   struct http_req r;
   for (size_t i = 0; i < tries; i++) {
@@ -258,7 +264,7 @@ static struct registry__host *registry__host(struct registry *self,
                     r.error);
     long status = r.status;
     http_req_cleanup(&r);
-    if (cert_problem || status != 0)
+    if (strcmp(schemes[i], "https") == 0 && (cert_problem || status != 0))
       break;
   }
   if (h.scheme == NULL) {
@@ -1354,14 +1360,47 @@ static int registry__push_blobs(struct registry *self,
   return rc;
 }
 
+/* Whether the registry has `digest` under `reference` (HEAD). */
+static int registry__manifest_present(struct registry *self,
+                                      struct registry__host *h,
+                                      const char *path, const char *scope,
+                                      const char *reference,
+                                      const char *digest, const char *mt,
+                                      bool *present, struct err *err) {
+  *present = false;
+  char *url = registry__url(h, path, "manifests", reference);
+  struct registry__call c;
+  registry__call_init(&c, h, "HEAD", url);
+  free(url);
+  c.accept = mt;
+  struct registry__call *cs[] = {&c};
+  int rc = registry__send(self, h, scope, cs, 1, err);
+  if (rc == 0 && c.req.status == 200 && c.req.docker_digest &&
+      strcmp(c.req.docker_digest, digest) == 0) {
+    *present = true;
+    registry__log(self, "%s/%s:%.80s is %.19s already", h->host, path,
+                  reference, digest);
+  }
+  /* Anything else (404, another digest, an error status): push. */
+  http_req_cleanup(&c.req);
+  return rc;
+}
+
 static int registry__push_manifest(struct registry *self,
                                    struct registry__host *h, const char *path,
                                    const char *scope, const char *reference,
                                    const char *digest, const char *mt,
                                    unsigned depth, struct err *err) {
+  /* Already there under this reference: a registry accepts a manifest
+   * only once every blob it names is in, so nothing is left to send (a
+   * re-push costs one request). */
+  bool present = false;
+  int rc = registry__manifest_present(self, h, path, scope, reference, digest,
+                                      mt, &present, err);
+  if (rc < 0 || present)
+    return rc;
   struct buf b = BUF_INIT;
-  int rc =
-      store_blob_read(self->store, digest, DW_MAX_MANIFEST_BYTES, &b, err);
+  rc = store_blob_read(self->store, digest, DW_MAX_MANIFEST_BYTES, &b, err);
   if (rc == 0 && image_is_index(mt)) {
     struct image_index x;
     rc = depth > 2 ? err_set(err, ERR_UNSUPPORTED, "nested index")

@@ -4,9 +4,10 @@
  *
  * Transport: https with the system CAs plus certs.d/<host[:port]>/ca.crt
  * (from $DOCKWRIGHT_CERTS_DIR, /etc/containers/certs.d,
- * /etc/docker/certs.d).  Plain http only for loopback registries (after
- * https fails with a non-certificate error, as Docker pings) and for hosts
- * given as insecure (which also skips certificate checks).
+ * /etc/docker/certs.d).  Plain http only for loopback registries (asked
+ * first when no certs.d CA names them, https next) and for hosts given as
+ * insecure (after https fails with a non-certificate error, as Docker
+ * pings; certificate checks skipped).
  * Auth: the 401 challenge decides: Bearer (token from the realm, anonymous
  * or with credentials) or Basic; credentials from auth.h.  Tokens are
  * cached per host and scope for the life of the client.
