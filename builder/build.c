@@ -35,7 +35,7 @@ struct build__ev {
 struct build__req_copy {
   struct build_request req;
   struct strv strings; /* owns every string req points to */
-  const char **tags, **args, **insecure, **secrets, **env;
+  const char **tags, **args, **insecure, **secrets, **env, **cache_from;
 };
 
 struct build {
@@ -98,6 +98,9 @@ static void build__copy_req(struct build__req_copy *c,
   c->req.tags = c->tags;
   c->req.build_args = c->args;
   c->req.insecure = c->insecure;
+  c->cache_from = build__dupv(c, r->cache_from, r->ncache_from);
+  c->req.cache_from = c->cache_from;
+  c->req.cache_to = build__dup(c, r->cache_to);
 }
 
 static void build__free_req(struct build__req_copy *c) {
@@ -106,6 +109,7 @@ static void build__free_req(struct build__req_copy *c) {
   free(c->insecure);
   free(c->secrets);
   free(c->env);
+  free(c->cache_from);
   strv_cleanup(&c->strings);
 }
 
@@ -233,13 +237,22 @@ static void build__thread(void *arg) {
                                build__sink_image,     build__sink_progress};
   const struct build_request *req = &b->rc.req;
   switch (req->action) {
-  case BUILD_ACTION_BUILD:
-    rc = dispatch_run(req, &loop, &b->cancel, &sink, digest, &err);
+  case BUILD_ACTION_BUILD: {
+    /* Entries touched from here on are this build's (the export's). */
+    struct timespec since;
+    clock_gettime(CLOCK_REALTIME, &since);
+    rc = images_cache_import_run(req, &loop, &b->cancel, &sink, &err);
+    if (rc == 0)
+      rc = dispatch_run(req, &loop, &b->cancel, &sink, digest, &err);
+    if (rc == 0 && req->cache_to && !atomic_load(&b->cancel))
+      rc = images_cache_export_run(req, &loop, &b->cancel, &sink, digest,
+                                   &since, &err);
     if (rc == 0 && req->push && req->ntags > 0 && !atomic_load(&b->cancel)) {
       char pushed[72];
       rc = images_push_run(req, &loop, &b->cancel, &sink, pushed, &err);
     }
     break;
+  }
   case BUILD_ACTION_PULL:
     rc = images_pull_run(req, &loop, &b->cancel, &sink, digest, &err);
     break;

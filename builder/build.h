@@ -75,6 +75,14 @@ struct build_request {
                             priority (nice +10): for a caller whose own
                             thread must stay responsive (the server) */
   const char *push_dest; /* PUSH: push tags[0] here instead */
+  unsigned max_concurrent_uploads;   /* blobs pushed at once; 0: 4 */
+  unsigned max_concurrent_downloads; /* blobs pulled at once; 0: 4 */
+  /* BUILD: the build cache through a registry (docs/builder.md):
+   * "type=registry,ref=REF" to import before, and
+   * "type=registry,ref=REF[,mode=min|max]" to export after. */
+  const char *const *cache_from;
+  size_t ncache_from;
+  const char *cache_to;
 };
 
 enum build_event_kind {

@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 #include <uv.h>
 
 #include "../common/buf.h"
@@ -73,5 +74,23 @@ int images_push_run(const struct build_request *req, uv_loop_t *loop,
                     const atomic_bool *cancel,
                     const struct dispatch_sink *sink, char digest_out[72],
                     struct err *err) DW_WARN_UNUSED;
+
+/* Build thread only (build.c): the build cache shared through a registry.
+ * Import, before the build: every req->cache_from ("type=registry,
+ * ref=REF") is pulled (an OCI manifest whose config lists cache entries,
+ * its layers the entries' layers) and its entries added to the local
+ * cache where missing.  Export, after it: the entries the build wrote or
+ * hit since `since` (mode=max; mode=min, the default: only those whose
+ * layers are all in the image `digest`) pushed as such a manifest to
+ * req->cache_to's ref. */
+int images_cache_import_run(const struct build_request *req, uv_loop_t *loop,
+                            const atomic_bool *cancel,
+                            const struct dispatch_sink *sink,
+                            struct err *err) DW_WARN_UNUSED;
+int images_cache_export_run(const struct build_request *req, uv_loop_t *loop,
+                            const atomic_bool *cancel,
+                            const struct dispatch_sink *sink,
+                            const char *digest, const struct timespec *since,
+                            struct err *err) DW_WARN_UNUSED;
 
 #endif

@@ -26,9 +26,10 @@
 #include "../common/err.h"
 #include "build.h"
 #include "images.h"
+#include "login.h"
 
 /* Bumped whenever struct builder_plugin or a type it uses changes. */
-#define BUILDER_PLUGIN_ABI 2
+#define BUILDER_PLUGIN_ABI 3
 #define BUILDER_PLUGIN_SYMBOL "dockwright_builder_plugin"
 #define BUILDER_PLUGIN_FILE "libdockwright-builder.so"
 
@@ -52,6 +53,11 @@ struct builder_plugin {
                        struct err *err);
   int (*images_prune)(const struct images_store *where, bool all,
                       struct images_gc *gc, struct err *err);
+  /* login.h: credentials checked and stored, or removed. */
+  int (*login_run)(const struct login_request *req, struct login_result *out,
+                   struct err *err);
+  int (*login_logout)(const char *registry, struct login_result *out,
+                      struct err *err);
 };
 
 /* Opens the plugin (once; later calls return the same table).  On failure
