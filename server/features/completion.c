@@ -636,7 +636,7 @@ static struct completion_dir *completion__dir(struct completion_out *o,
 
 static void completion__images(struct completion_out *o,
                                const struct locate *l) {
-  char *root = imagestore_root();
+  char *root = imagestore_root(o->self->settings.root);
   struct buf path = BUF_INIT;
   buf_printf(&path, "%s/tags", root);
   free(root);
