@@ -57,6 +57,7 @@ struct http_req {
   char *www_authenticate;
   char *content_type;
   char *docker_digest;
+  char *link;             /* the first Link header (pagination) */
   int64_t content_length; /* -1 when absent */
   int result;             /* 0, ERR_NETWORK, ERR_TOOBIG, ... */
   int curl_code;          /* CURLcode, for the TLS fallback */
@@ -78,6 +79,11 @@ void http_free(struct http *self);
  * ("K=V", borrowed for the life of self) instead of the process
  * environment. */
 void http_set_env(struct http *self, const char *const *env, size_t n);
+
+/* Limits every transfer of self to ms milliseconds in all (0: no limit;
+ * the default), for callers that would rather have no answer than a late
+ * one (the server's tag completion). */
+void http_set_timeout(struct http *self, unsigned ms);
 
 /* Initialises a request (zeroes it, upload_fd = -1, content_length = -1).
  * url is copied. */

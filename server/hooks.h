@@ -29,7 +29,8 @@ typedef void (*hook_doc_fn)(struct server *self, struct doc *d);
   X("completion", NULL, completion_stop, completion_ignore_ready,             \
     completion_forget)                                                        \
   X("hover", NULL, hover_stop, NULL, NULL)                                    \
-  X("build", NULL, build_stop, NULL, NULL)
+  X("build", NULL, build_stop, NULL, NULL)                                    \
+  X("tags", NULL, tags_stop, NULL, NULL)
 
 /* The hooks, by feature (features/<feature>.c). */
 void diagnostics_settings_changed(struct server *self);
@@ -41,6 +42,7 @@ void completion_ignore_ready(struct server *self, struct doc *d);
 void completion_forget(struct server *self, struct doc *d);
 void hover_stop(struct server *self);
 void build_stop(struct server *self);
+void tags_stop(struct server *self);
 
 /* Every row's settings hook: the settings in self->settings are new. */
 void server_settings_changed(struct server *self);
