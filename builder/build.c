@@ -213,6 +213,20 @@ static void build__sink_progress(void *ctx, const char *verb,
   build__post_ev(ctx, &ev);
 }
 
+/* A page of tags, one event: the server keeps them as they come. */
+static void build__tags_page(void *ctx, const char *const *tags, size_t n) {
+  struct buf text = BUF_INIT;
+  for (size_t i = 0; i < n; i++) {
+    if (i)
+      buf_putc(&text, '\n');
+    buf_puts(&text, tags[i]);
+  }
+  struct build_event ev = {
+      .kind = BUILD_EV_TAGS, .current = n, .text = buf_cstr(&text)};
+  build__post_ev(ctx, &ev);
+  buf_cleanup(&text);
+}
+
 static void build__thread(void *arg) {
   struct build *b = arg;
   /* Linux: the nice value is per thread and inherited by the threads and
@@ -224,7 +238,7 @@ static void build__thread(void *arg) {
   uv_loop_t loop;
   struct err err;
   err_clear(&err);
-  char digest[72];
+  char digest[72] = "";
   int rc = uv_loop_init(&loop);
   if (rc != 0) {
     build__post(b, BUILD_EV_FAILED, "cannot start the build loop", 0, 0, 0,
@@ -258,6 +272,9 @@ static void build__thread(void *arg) {
     break;
   case BUILD_ACTION_PUSH:
     rc = images_push_run(req, &loop, &b->cancel, &sink, digest, &err);
+    break;
+  case BUILD_ACTION_TAGS:
+    rc = images_tags_run(req, &loop, &b->cancel, build__tags_page, b, &err);
     break;
   default:
     rc = err_set(&err, ERR_INVALID, "unknown build action %d",

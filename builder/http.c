@@ -26,6 +26,7 @@ struct http {
   uv_timer_t timer;
   const atomic_bool *cancel;
   size_t active;
+  long timeout_ms; /* every transfer's limit; 0: none */
 };
 
 struct http__sock {
@@ -142,6 +143,10 @@ void http_set_env(struct http *self, const char *const *env, size_t n) {
   self->has_env = true;
 }
 
+void http_set_timeout(struct http *self, unsigned ms) {
+  self->timeout_ms = (long)ms;
+}
+
 /* curl's own choice of variables: plain http only from the lower-case
  * name (an upper-case HTTP_PROXY can be set by a CGI request header). */
 static void http__proxy(const struct http *self, CURL *e, const char *url) {
@@ -235,6 +240,8 @@ void http_req_reset(struct http_req *r) {
   free(r->docker_digest);
   free(r->retry_after);
   free(r->range);
+  free(r->link);
+  r->link = NULL;
   r->location = r->www_authenticate = r->content_type = r->docker_digest =
       NULL;
   r->retry_after = r->range = NULL;
@@ -279,6 +286,8 @@ static size_t http__header_fn(char *data, size_t size, size_t nitems,
     free(r->docker_digest);
     free(r->retry_after);
     free(r->range);
+    free(r->link);
+    r->link = NULL;
     r->location = r->www_authenticate = r->content_type = r->docker_digest =
         NULL;
     r->retry_after = r->range = NULL;
@@ -304,6 +313,8 @@ static size_t http__header_fn(char *data, size_t size, size_t nitems,
     slot = &r->retry_after;
   else if (kn == 5 && strncasecmp(data, "range", 5) == 0)
     slot = &r->range;
+  else if (kn == 4 && strncasecmp(data, "link", 4) == 0)
+    slot = &r->link;
   else if (kn == 14 && strncasecmp(data, "content-length", 14) == 0) {
     char *s = http__trim_dup(v, vn);
     r->content_length = strtoll(s, NULL, 10);
@@ -441,6 +452,8 @@ static int http__prepare(struct http *self, struct http_req *r,
   curl_easy_setopt(e, CURLOPT_NOPROGRESS, 0L);
   curl_easy_setopt(e, CURLOPT_ERRORBUFFER, r->error);
   curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, 30L);
+  if (self->timeout_ms > 0)
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, self->timeout_ms);
   /* Stalled transfers end: under 1 byte/s for 60 s. */
   curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
   curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, 60L);

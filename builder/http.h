@@ -63,6 +63,7 @@ struct http_req {
   char *docker_digest;
   char *retry_after;      /* Retry-After (429, 503) */
   char *range;            /* Range (an upload's status: "0-N") */
+  char *link;             /* the first Link header (pagination) */
   int64_t content_length; /* -1 when absent */
   int result;             /* 0, ERR_NETWORK, ERR_TOOBIG, ... */
   int curl_code;          /* CURLcode, for the TLS fallback */
@@ -88,6 +89,10 @@ void http_set_env(struct http *self, const char *const *env, size_t n);
 /* At most n connections to one host at a time (curl queues the other
  * transfers of a batch until one ends); 0: 6. */
 void http_set_max_connections(struct http *self, long n);
+/* Limits every transfer of self to ms milliseconds in all (0: no limit;
+ * the default), for callers that would rather have no answer than a late
+ * one (the server's tag completion). */
+void http_set_timeout(struct http *self, unsigned ms);
 
 /* Initialises a request (zeroes it, upload_fd = -1, content_length = -1).
  * url is copied. */

@@ -575,3 +575,31 @@ int images_cache_export_run(const struct build_request *req, uv_loop_t *loop,
   free(refs);
   return rc;
 }
+
+/* --- tag lists (the build thread) ---------------------------------------- */
+
+int images_tags_run(const struct build_request *req, uv_loop_t *loop,
+                    const atomic_bool *cancel, images_tags_fn cb, void *ctx,
+                    struct err *err) {
+  if (req->ntags != 1)
+    return err_set(err, ERR_INVALID, "a tag list needs one repository");
+  struct ref r;
+  int rc = ref_parse(req->tags[0], &r, err);
+  if (rc < 0)
+    return rc;
+  /* No store: registry.c needs one only to pull or push blobs. */
+  struct registry_opts ro = {req->insecure, req->ninsecure, NULL,     NULL,
+                             NULL,          req->env,       req->nenv};
+  struct registry *reg = NULL;
+  rc = registry_new(loop, NULL, &ro, cancel, &reg, err);
+  if (rc == 0) {
+    registry_set_timeout(reg, req->timeout_ms);
+    rc = registry_tags(reg, &r, req->tags_page, cb, ctx, err);
+  }
+  if (reg) {
+    registry_free(reg);
+    uv_run(loop, UV_RUN_DEFAULT);
+  }
+  ref_cleanup(&r);
+  return rc;
+}

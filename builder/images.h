@@ -5,9 +5,10 @@
  * DESIGN: pull and push move blobs over the network, so they run like a
  * build: build_start with BUILD_ACTION_PULL or BUILD_ACTION_PUSH (build.h)
  * runs images_pull_run / images_push_run on the build thread, with the same
- * events and cancel.  Listing and removing only touch the store, so they
- * are plain calls that return data.  Callers reach all of it through the
- * plugin table (plugin.h).
+ * events and cancel; so does a registry's tag list (BUILD_ACTION_TAGS,
+ * images_tags_run), which needs no store.  Listing and removing only touch the
+ * store, so they are plain calls that return data.  Callers reach all of it
+ * through the plugin table (plugin.h).
  */
 #ifndef DW_IMAGES_H
 #define DW_IMAGES_H
@@ -92,5 +93,11 @@ int images_cache_export_run(const struct build_request *req, uv_loop_t *loop,
                             const struct dispatch_sink *sink,
                             const char *digest, const struct timespec *since,
                             struct err *err) DW_WARN_UNUSED;
+/* Build thread only (build.c): a TAGS request.  cb gets each page of
+ * tags[0]'s repository tags (registry_tags), on this thread. */
+typedef void (*images_tags_fn)(void *ctx, const char *const *tags, size_t n);
+int images_tags_run(const struct build_request *req, uv_loop_t *loop,
+                    const atomic_bool *cancel, images_tags_fn cb, void *ctx,
+                    struct err *err) DW_WARN_UNUSED;
 
 #endif

@@ -9,10 +9,12 @@
  * the builder is a shared module, libdockwright-builder.so, opened with
  * dlopen the first time a builder command or an editor's build request
  * needs it.  Its one exported symbol is this table: build.h's API (a
- * request in; events out; cancel; free) and images.h's store facade
- * (data out, nothing printed).  The executable depends on nothing else
- * from it, and the builder knows nothing of its callers: what it would
- * read from an environment comes in the request.
+ * request in; events out; cancel; free: builds, pulls, pushes, and the
+ * registry tag lists behind the server's tag completion, which is what
+ * loads the plugin when an editor asks for `FROM image:` completion) and
+ * images.h's store facade (data out, nothing printed).  The executable depends
+ * on nothing else from it, and the builder knows nothing of its callers: what
+ * it would read from an environment comes in the request.
  *
  * Where it is looked for, in order: $DOCKWRIGHT_BUILDER_PLUGIN; next to the
  * executable (the build tree); <exe dir>/../<libdir>/dockwright/ (the

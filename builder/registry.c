@@ -147,6 +147,10 @@ static void registry__remember(struct registry *self,
   buf_cleanup(&repo);
 }
 
+void registry_set_timeout(struct registry *self, unsigned ms) {
+  http_set_timeout(self->http, ms);
+}
+
 void registry_free(struct registry *self) {
   if (self == NULL)
     return;
@@ -1543,5 +1547,103 @@ int registry_fetch_url(struct registry *self, const char *url,
     rc = store_writer_commit(&w, checksum, digest_out, err);
   else
     store_writer_abort(&w);
+  return rc;
+}
+
+/* --- tag lists ----------------------------------------------------------- */
+
+/* The next page's URL from a Link header (`<url>; rel="next"`), on the same
+ * scheme and host only; NULL when there is none. */
+static char *registry__next_link(const struct registry__host *h,
+                                 const char *link) {
+  for (const char *p = link; p && *p;) {
+    const char *lt = strchr(p, '<');
+    const char *gt = lt ? strchr(lt, '>') : NULL;
+    if (gt == NULL)
+      return NULL;
+    const char *end = strchr(gt, ',');
+    size_t plen = end ? (size_t)(end - gt) : strlen(gt);
+    char *params = xstrndup(gt + 1, plen - 1);
+    bool next = strstr(params, "rel=\"next\"") || strstr(params, "rel=next");
+    free(params);
+    if (next) {
+      char *target = xstrndup(lt + 1, (size_t)(gt - lt - 1));
+      struct buf b = BUF_INIT;
+      buf_printf(&b, "%s://%s/", h->scheme, h->host);
+      char *url = NULL;
+      if (target[0] == '/') {
+        buf_puts(&b, target + 1);
+        url = buf_take(&b);
+      } else if (strncmp(target, buf_cstr(&b), b.len) == 0) {
+        url = xstrdup(target);
+      }
+      buf_cleanup(&b);
+      free(target);
+      return url;
+    }
+    p = end ? end + 1 : NULL;
+  }
+  return NULL;
+}
+
+int registry_tags(struct registry *self, const struct ref *ref, unsigned page,
+                  registry_tags_fn cb, void *ctx, struct err *err) {
+  int rc;
+  struct registry__host *h = registry__host(self, ref_api_host(ref), err, &rc);
+  if (h == NULL)
+    return rc;
+  struct buf scope = BUF_INIT;
+  buf_printf(&scope, "repository:%s:pull", ref->path);
+  struct buf first = BUF_INIT;
+  buf_printf(&first, "%s://%s/v2/%s/tags/list", h->scheme, h->host, ref->path);
+  if (page > 0)
+    buf_printf(&first, "?n=%u", page);
+  char *url = buf_take(&first);
+  size_t total = 0;
+  for (unsigned pages = 0;
+       url && rc == 0 && pages < DW_MAX_TAG_PAGES && total < DW_MAX_TAGS;
+       pages++) {
+    struct registry__call c;
+    registry__call_init(&c, h, "GET", url);
+    free(url);
+    url = NULL;
+    c.accept = "application/json";
+    c.req.max_body = DW_MAX_TAG_PAGE_BYTES;
+    struct registry__call *cs[] = {&c};
+    rc = registry__send(self, h, scope.data, cs, 1, err);
+    if (rc == 0 && c.req.status != 200)
+      rc = registry__fail(err, h, ref->path, "list tags", &c);
+    json_object *o = NULL, *tags = NULL;
+    if (rc == 0) {
+      o = json_tokener_parse(c.req.body.data ? c.req.body.data : "");
+      if (!json_object_object_get_ex(o, "tags", &tags) ||
+          !(json_object_is_type(tags, json_type_array) ||
+            json_object_is_type(tags, json_type_null)))
+        rc = err_set(err, ERR_SYNTAX,
+                     "tags of %s/%s: the reply has no \"tags\" list", h->host,
+                     ref->path);
+    }
+    if (rc == 0) {
+      size_t n = json_object_is_type(tags, json_type_array)
+                     ? json_object_array_length(tags)
+                     : 0;
+      const char **v = xcalloc(n ? n : 1, sizeof(*v));
+      size_t m = 0;
+      for (size_t i = 0; i < n && total + m < DW_MAX_TAGS; i++) {
+        json_object *t = json_object_array_get_idx(tags, i);
+        if (json_object_is_type(t, json_type_string))
+          v[m++] = json_object_get_string(t);
+      }
+      total += m;
+      cb(ctx, v, m);
+      free(v);
+      if (c.req.link)
+        url = registry__next_link(h, c.req.link);
+    }
+    json_object_put(o);
+    http_req_cleanup(&c.req);
+  }
+  free(url);
+  buf_cleanup(&scope);
   return rc;
 }

@@ -55,6 +55,8 @@ void registry_free(struct registry *self);
 /* Blobs moved at once: pushed (uploads) and pulled (downloads); 0: 4. */
 void registry_set_concurrency(struct registry *self, unsigned uploads,
                               unsigned downloads);
+/* Limits each transfer of self to ms milliseconds (http_set_timeout). */
+void registry_set_timeout(struct registry *self, unsigned ms);
 
 /* Pulls ref (the manifest for platform p when it is an index) with its
  * config and layers into the store.  Out: the digest, media type and size
@@ -83,6 +85,19 @@ struct auth_cred;
 int registry_login(struct registry *self, const char *host,
                    const struct auth_cred *cred, bool *needed,
                    struct err *err) DW_WARN_UNUSED;
+/* One page of a repository's tags (tag list order), borrowed for the
+ * call. */
+typedef void (*registry_tags_fn)(void *ctx, const char *const *tags, size_t n);
+
+/* Lists the tags of ref's repository: GET /v2/<name>/tags/list?n=<page>
+ * (page 0: the registry's own default), then each Link rel="next" on the
+ * same host, with the pulls' auth (anonymous Bearer tokens; credentials
+ * only when auth.h has some for that host).  cb runs once per page.  Stops
+ * at DW_MAX_TAG_PAGES pages or DW_MAX_TAGS tags; a Link to another host is
+ * not followed (it would get this host's credentials). */
+int registry_tags(struct registry *self, const struct ref *ref, unsigned page,
+                  registry_tags_fn cb, void *ctx,
+                  struct err *err) DW_WARN_UNUSED;
 
 /* Downloads a URL (ADD <url>) into the store, verifying `checksum`
  * ("sha256:...") when given.  digest_out gets the blob digest. */

@@ -112,6 +112,8 @@ static void build_cli_event(void *ctx, const struct build_event *ev) {
     cli_error("build cancelled");
     c->rc = 130;
     break;
+  case BUILD_EV_TAGS: /* tag lists are the server's */
+    break;
   }
 }
 
