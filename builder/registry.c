@@ -1330,7 +1330,7 @@ static int registry__push_blobs(struct registry *self,
   struct registry__call **batch = xcalloc(max, sizeof(*batch));
   struct registry__up **owners = xcalloc(max, sizeof(*owners));
   http_set_max_connections(self->http, (long)max);
-  size_t started = 0, done = 0;
+  size_t done = 0;
   int rc = 0;
   while (rc == 0 && done < nu) {
     /* The first `max` unfinished blobs in order are the active ones. */
@@ -1342,8 +1342,6 @@ static int registry__push_blobs(struct registry *self,
       if (u->step == UP_DONE)
         continue;
       active++;
-      if (i >= started)
-        started = i + 1;
       if (u->not_before > now) {
         if (u->not_before < wake)
           wake = u->not_before;
@@ -1385,7 +1383,6 @@ static int registry__push_blobs(struct registry *self,
       registry__remember(self, h, path, ups[i].digest);
     registry__up_cleanup(&ups[i]);
   }
-  (void)started;
   buf_cleanup(&xscope);
   free(batch);
   free(owners);
