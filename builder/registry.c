@@ -195,6 +195,43 @@ static char *registry__find_ca(const char *host) {
   return NULL;
 }
 
+/* The part of a URL after the host, for log lines. */
+static const char *registry__url_path(const char *url) {
+  const char *p = strstr(url, "://");
+  p = p ? strchr(p + 3, '/') : NULL;
+  return p ? p : url;
+}
+
+/* Sends one request without auth, again after a backoff while it fails
+ * for a transient reason (a token service's 503, a dropped download of
+ * ADD <url>); a sink starts over from its first byte. */
+static int registry__run_retried(struct registry *self, struct http_req *r,
+                                 struct err *err) {
+  struct retry rt;
+  retry_init(&rt);
+  for (;;) {
+    int rc = http_run(self->http, (struct http_req *[]){r}, 1, err);
+    if (rc < 0)
+      return rc;
+    if (!retry_transient(r))
+      break;
+    int64_t wait = retry_next(&rt, r);
+    if (wait < 0)
+      break;
+    char why[200];
+    retry_describe(r, why, sizeof(why));
+    registry__log(self, "%s %s: %s; retrying in %.1f s", r->method,
+                  registry__url_path(r->url), why, (double)wait / 1000.0);
+    if (!retry_sleep((uint64_t)wait, self->cancel))
+      return err_set(err, ERR_CANCELLED, "cancelled");
+    if (r->sink && (rc = store_writer_rewind(r->sink, err)) < 0)
+      return rc;
+  }
+  if (r->result < 0)
+    return err_set(err, r->result, "%s %s: %s", r->method, r->url, r->error);
+  return 0;
+}
+
 /* Sends a batch; transport errors become err.  Per-request HTTP status is
  * left to the caller. */
 static int registry__run(struct registry *self, struct http_req **reqs,
@@ -371,7 +408,7 @@ static int registry__token(struct registry *self, struct registry__host *h,
     memset(line, 0, strlen(line));
     free(line);
   }
-  rc = registry__run(self, (struct http_req *[]){&r}, 1, err);
+  rc = registry__run_retried(self, &r, err);
   if (rc == 0 && r.status == 401 && h->has_cred)
     rc = err_set(err, ERR_AUTH,
                  "registry %s: the token service refused the credentials "
@@ -428,13 +465,6 @@ struct registry__call {
   bool no_retry;     /* the caller recovers from transient failures */
   unsigned tries;    /* sends so far */
 };
-
-/* The part of a URL after the host, for log lines. */
-static const char *registry__url_path(const char *url) {
-  const char *p = strstr(url, "://");
-  p = p ? strchr(p + 3, '/') : NULL;
-  return p ? p : url;
-}
 
 static void registry__call_init(struct registry__call *c,
                                 struct registry__host *h, const char *method,
@@ -720,7 +750,10 @@ static int registry__fail(struct err *err, const struct registry__host *h,
   if (hint == NULL && r->status == 429)
     hint = "rate limited by the registry";
   struct buf b = BUF_INIT;
-  buf_printf(&b, "%s in %s/%s: ", what, h->host, path);
+  if (path[0])
+    buf_printf(&b, "%s in %s/%s: ", what, h->host, path);
+  else
+    buf_printf(&b, "%s at %s: ", what, h->host);
   if (code[0])
     buf_printf(&b, "%s", code);
   else
@@ -1301,7 +1334,7 @@ static int registry__push_blobs(struct registry *self,
   struct registry__call **batch = xcalloc(max, sizeof(*batch));
   struct registry__up **owners = xcalloc(max, sizeof(*owners));
   http_set_max_connections(self->http, (long)max);
-  size_t started = 0, done = 0;
+  size_t done = 0;
   int rc = 0;
   while (rc == 0 && done < nu) {
     /* The first `max` unfinished blobs in order are the active ones. */
@@ -1313,8 +1346,6 @@ static int registry__push_blobs(struct registry *self,
       if (u->step == UP_DONE)
         continue;
       active++;
-      if (i >= started)
-        started = i + 1;
       if (u->not_before > now) {
         if (u->not_before < wake)
           wake = u->not_before;
@@ -1356,7 +1387,6 @@ static int registry__push_blobs(struct registry *self,
       registry__remember(self, h, path, ups[i].digest);
     registry__up_cleanup(&ups[i]);
   }
-  (void)started;
   buf_cleanup(&xscope);
   free(batch);
   free(owners);
@@ -1539,7 +1569,7 @@ int registry_fetch_url(struct registry *self, const char *url,
   r.follow = true;
   r.sink = &w;
   r.sink_max = DW_MAX_ADD_URL_BYTES;
-  rc = registry__run(self, (struct http_req *[]){&r}, 1, err);
+  rc = registry__run_retried(self, &r, err);
   if (rc == 0 && (r.status < 200 || r.status >= 300))
     rc = err_set(err, ERR_NETWORK, "GET %s: HTTP %ld", url, r.status);
   http_req_cleanup(&r);

@@ -82,7 +82,7 @@ static void progress__clear(struct progress *self) {
 }
 
 static void progress__draw(struct progress *self) {
-  uint64_t done = self->base_done, total = self->base_total;
+  uint64_t done = 0, total = 0;
   unsigned lines = 0;
   struct buf b = BUF_INIT;
   for (size_t i = 0; i < self->n; i++) {
