@@ -15,8 +15,8 @@
  * no rule here needs to know which blanks BuildKit keeps (a shell-form
  * command keeps a continuation line's indentation in its string, a COPY
  * does not; a quoted ENV value spanning lines keeps it too): the reading
- * decides.  The whole result is read once more at the end as a safety
- * net; if it differs, nothing is changed.
+ * decides.  For a file with problems the whole result is read once more
+ * at the end as a safety net; if it differs, nothing is changed.
  */
 #include "format.h"
 
@@ -388,20 +388,15 @@ static void format__key(struct buf *b, const struct df_instr *in,
   buf_putc(b, ')');
 }
 
-static void format__reading_of(struct buf *b, const struct dockerfile *df,
-                               bool relaxed) {
+static void format__reading(struct buf *b, const char *text, size_t len,
+                            bool relaxed) {
+  struct dockerfile *df = dockerfile_parse(text, len, NULL);
   for (size_t i = 0; i < df->ninstrs; i++) {
     format__key(b, &df->instrs[i], relaxed);
     buf_putc(b, '\n');
   }
   for (size_t i = 0; i < df->nproblems; i++)
     buf_printf(b, "!%s\n", df->problems[i].message);
-}
-
-static void format__reading(struct buf *b, const char *text, size_t len,
-                            bool relaxed) {
-  struct dockerfile *df = dockerfile_parse(text, len, NULL);
-  format__reading_of(b, df, relaxed);
   dockerfile_free(df);
 }
 
@@ -539,19 +534,17 @@ void format_edits(const char *text, size_t len, const struct dockerfile *df,
   }
   free(owner);
 
-  /* The safety net: the whole result read as the whole original. */
-  if (out->n > 0) {
+  /* The safety net, for a file with problems: there the tree may split
+   * instructions where BuildKit would not, so an instruction read alone
+   * proves less; read the whole result as the whole original.  Without
+   * problems each instruction's rows are exactly one of BuildKit's
+   * instructions (the model's invariant), every changed one was read
+   * again above, and the other lines are comments and blanks. */
+  if (out->n > 0 && df->nproblems > 0) {
     size_t nlen;
     char *nt = format_apply(text, len, out, &nlen);
     struct buf a = BUF_INIT, b = BUF_INIT;
-    /* The caller's model is BuildKit's reading of a file without
-     * problems (the tree's runs are BuildKit's instructions); with
-     * problems, where the tree may split runs differently, read it the
-     * way the result is read. */
-    if (df->nproblems == 0)
-      format__reading_of(&a, df, relaxed_ok);
-    else
-      format__reading(&a, text, len, relaxed_ok);
+    format__reading(&a, text, len, relaxed_ok);
     format__reading(&b, nt, nlen, relaxed_ok);
     if (a.len != b.len || (a.len && memcmp(a.data, b.data, a.len) != 0))
       format_edits_cleanup(out);
