@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -86,9 +87,13 @@ char *auth_basic_header(const struct auth_cred *c) {
   return buf_take(&h);
 }
 
-/* Runs docker-credential-<helper> get, feeding it the server name. */
-static int auth__helper(const char *helper, const char *server,
-                        struct auth_cred *out, struct err *err) {
+/* Runs docker-credential-<helper> ACTION with `input` on its standard
+ * input; its standard output (bounded) goes to reply, its exit status to
+ * *status (-1 when it did not exit). */
+static int auth__helper_run(const char *helper, const char *action,
+                            const char *input, struct buf *reply, int *status,
+                            struct err *err) {
+  *status = -1;
   for (const char *p = helper; *p; p++)
     if (!(isalnum((unsigned char)*p) || *p == '-' || *p == '_' || *p == '.'))
       return err_set(err, ERR_INVALID, "bad credential helper name");
@@ -109,7 +114,7 @@ static int auth__helper(const char *helper, const char *server,
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_adddup2(&fa, in[0], 0);
   posix_spawn_file_actions_adddup2(&fa, outp[1], 1);
-  char *argv[] = {prog.data, (char *)"get", NULL};
+  char *argv[] = {prog.data, (char *)action, NULL};
   pid_t pid;
   int src = posix_spawnp(&pid, prog.data, &fa, NULL, argv, environ);
   posix_spawn_file_actions_destroy(&fa);
@@ -123,12 +128,12 @@ static int auth__helper(const char *helper, const char *server,
     buf_cleanup(&prog);
     return rc;
   }
-  /* The server name is small; the pipe buffer takes it whole. */
+  /* The input is small (a server name, or one JSON object of
+   * credentials): the pipe buffer takes it whole. */
   void (*old)(int) = signal(SIGPIPE, SIG_IGN);
-  ssize_t w = write(in[1], server, strlen(server));
+  ssize_t w = write(in[1], input, strlen(input));
   (void)w;
   close(in[1]);
-  struct buf reply = BUF_INIT;
   char chunk[4096];
   ssize_t n;
   int rc = 0;
@@ -138,24 +143,38 @@ static int auth__helper(const char *helper, const char *server,
         continue;
       break;
     }
-    if (reply.len + (size_t)n > DW_MAX_CRED_HELPER_BYTES) {
+    if (reply->len + (size_t)n > DW_MAX_CRED_HELPER_BYTES) {
       rc = err_set(err, ERR_TOOBIG, "credential helper %s: reply too large",
                    prog.data);
       break;
     }
-    buf_append(&reply, chunk, (size_t)n);
+    buf_append(reply, chunk, (size_t)n);
   }
   close(outp[0]);
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  int st = 0;
+  while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
   }
   signal(SIGPIPE, old);
-  if (rc == 0 && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
+  if (WIFEXITED(st))
+    *status = WEXITSTATUS(st);
+  buf_cleanup(&prog);
+  return rc;
+}
+
+/* Runs docker-credential-<helper> get, feeding it the server name. */
+static int auth__helper(const char *helper, const char *server,
+                        struct auth_cred *out, struct err *err) {
+  struct buf reply = BUF_INIT;
+  int status;
+  int rc = auth__helper_run(helper, "get", server, &reply, &status, err);
+  if (rc == 0 && status != 0) {
     /* "credentials not found in native keychain" means anonymous. */
     rc = reply.data && strstr(reply.data, "not found")
              ? ERR_NOTFOUND
-             : err_set(err, ERR_AUTH, "credential helper %s failed for %s",
-                       prog.data, server);
+             : err_set(err, ERR_AUTH,
+                       "credential helper docker-credential-%s failed for "
+                       "%s",
+                       helper, server);
   }
   if (rc == 0) {
     json_object *o = json_tokener_parse(reply.data ? reply.data : "");
@@ -165,20 +184,22 @@ static int auth__helper(const char *helper, const char *server,
       out->username = xstrdup(json_object_get_string(u));
       out->secret = xstrdup(json_object_get_string(s));
     } else {
-      rc = err_set(err, ERR_AUTH, "credential helper %s: unreadable reply",
-                   prog.data);
+      rc = err_set(err, ERR_AUTH,
+                   "credential helper docker-credential-%s: unreadable "
+                   "reply",
+                   helper);
     }
     json_object_put(o);
   }
   if (reply.data)
     memset(reply.data, 0, reply.len);
   buf_cleanup(&reply);
-  buf_cleanup(&prog);
   return rc;
 }
 
-static json_object *auth__load_config(struct err *err, int *rc) {
-  *rc = 0;
+/* $DOCKER_CONFIG/config.json, or ~/.docker/config.json (owned; NULL
+ * without HOME). */
+static char *auth__config_path(void) {
   struct buf path = BUF_INIT;
   const char *dc = getenv("DOCKER_CONFIG");
   if (dc && *dc) {
@@ -189,6 +210,17 @@ static json_object *auth__load_config(struct err *err, int *rc) {
       return NULL;
     buf_printf(&path, "%s/.docker/config.json", home);
   }
+  return buf_take(&path);
+}
+
+static json_object *auth__load_config(struct err *err, int *rc) {
+  *rc = 0;
+  struct buf path = BUF_INIT;
+  char *p = auth__config_path();
+  if (p == NULL)
+    return NULL;
+  buf_puts(&path, p);
+  free(p);
   FILE *f = fopen(path.data, "rb");
   if (f == NULL) {
     buf_cleanup(&path);
@@ -331,4 +363,197 @@ int auth_parse_challenge(const char *value, struct auth_challenge *out,
     buf_cleanup(&v);
   }
   return 0;
+}
+
+/* --- login and logout ---------------------------------------------------- */
+
+/* The key Docker files a registry under: Docker Hub's historical URL, or
+ * the host as given. */
+static const char *auth__key(const char *host) {
+  if (strcmp(host, "docker.io") == 0 ||
+      strcmp(host, "registry-1.docker.io") == 0 ||
+      strcmp(host, "index.docker.io") == 0)
+    return "https://index.docker.io/v1/";
+  return host;
+}
+
+/* The helper configured for key: credHelpers[key], else credsStore, else
+ * NULL (borrowed from cfg). */
+static const char *auth__helper_for(json_object *cfg, const char *key) {
+  json_object *v;
+  if (cfg && json_object_object_get_ex(cfg, "credHelpers", &v) &&
+      json_object_is_type(v, json_type_object) &&
+      json_object_object_get_ex(v, key, &v) &&
+      json_object_is_type(v, json_type_string) &&
+      json_object_get_string_len(v) > 0)
+    return json_object_get_string(v);
+  if (cfg && json_object_object_get_ex(cfg, "credsStore", &v) &&
+      json_object_is_type(v, json_type_string) &&
+      json_object_get_string_len(v) > 0)
+    return json_object_get_string(v);
+  return NULL;
+}
+
+/* Writes cfg as the config file: a temporary file of mode 0600 in the
+ * same directory, fsynced and renamed over it (as Docker does), so a
+ * crash leaves the old file or the new one. */
+static int auth__save_config(json_object *cfg, struct err *err) {
+  char *path = auth__config_path();
+  if (path == NULL)
+    return err_set(err, ERR_INVALID,
+                   "no DOCKER_CONFIG or HOME: nowhere to store credentials");
+  char *slash = strrchr(path, '/');
+  if (slash) {
+    *slash = '\0';
+    if (mkdir(path, 0700) != 0 && errno != EEXIST) {
+      int rc = err_set(err, ERR_IO, "mkdir %s: %s", path, strerror(errno));
+      free(path);
+      return rc;
+    }
+    *slash = '/';
+  }
+  struct buf tmp = BUF_INIT;
+  buf_printf(&tmp, "%s.XXXXXX", path);
+  int fd = mkostemp(tmp.data, O_CLOEXEC);
+  int rc = 0;
+  if (fd < 0) {
+    rc = err_set(err, ERR_IO, "create %s: %s", tmp.data, strerror(errno));
+  } else {
+    const char *text = json_object_to_json_string_ext(
+        cfg, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_PRETTY_TAB |
+                 JSON_C_TO_STRING_NOSLASHESCAPE);
+    size_t len = strlen(text);
+    if (fchmod(fd, 0600) != 0 || write(fd, text, len) != (ssize_t)len ||
+        write(fd, "\n", 1) != 1 || fsync(fd) != 0)
+      rc = err_set(err, ERR_IO, "write %s: %s", tmp.data, strerror(errno));
+    close(fd);
+    if (rc == 0 && rename(tmp.data, path) != 0)
+      rc = err_set(err, ERR_IO, "rename to %s: %s", path, strerror(errno));
+    if (rc < 0)
+      unlink(tmp.data);
+  }
+  buf_cleanup(&tmp);
+  free(path);
+  return rc;
+}
+
+int auth_store(const char *host, const struct auth_cred *c, char *where,
+               size_t nwhere, struct err *err) {
+  int rc;
+  json_object *cfg = auth__load_config(err, &rc);
+  if (rc < 0)
+    return rc;
+  if (cfg == NULL)
+    cfg = json_object_new_object();
+  const char *key = auth__key(host);
+  const char *helper = auth__helper_for(cfg, key);
+  json_object *auths;
+  if (!json_object_object_get_ex(cfg, "auths", &auths) ||
+      !json_object_is_type(auths, json_type_object)) {
+    auths = json_object_new_object();
+    json_object_object_add(cfg, "auths", auths);
+  }
+  json_object *entry = json_object_new_object();
+  if (helper) {
+    /* The helper keeps the secret; the file keeps an empty entry, so
+     * the registry is listed as logged in (Docker's native store). */
+    json_object *in = json_object_new_object();
+    json_object_object_add(in, "ServerURL", json_object_new_string(key));
+    json_object_object_add(in, "Username",
+                           json_object_new_string(c->username));
+    json_object_object_add(in, "Secret", json_object_new_string(c->secret));
+    struct buf input = BUF_INIT;
+    buf_puts(&input,
+             json_object_to_json_string_ext(in, JSON_C_TO_STRING_PLAIN));
+    json_object_put(in);
+    struct buf reply = BUF_INIT;
+    int status;
+    rc = auth__helper_run(helper, "store", input.data, &reply, &status, err);
+    memset(input.data, 0, input.len);
+    buf_cleanup(&input);
+    if (rc == 0 && status != 0)
+      rc = err_set(err, ERR_AUTH,
+                   "credential helper docker-credential-%s could not store "
+                   "the credentials for %s",
+                   helper, key);
+    buf_cleanup(&reply);
+    snprintf(where, nwhere, "credential helper docker-credential-%s", helper);
+  } else {
+    struct buf up = BUF_INIT;
+    buf_printf(&up, "%s:%s", c->username, c->secret);
+    char *enc = auth_base64_encode(up.data, up.len);
+    memset(up.data, 0, up.len);
+    buf_cleanup(&up);
+    json_object_object_add(entry, "auth", json_object_new_string(enc));
+    auth__wipe_free(enc);
+    char *p = auth__config_path();
+    snprintf(where, nwhere, "%s", p ? p : "config.json");
+    free(p);
+  }
+  if (rc == 0) {
+    json_object_object_add(auths, key, entry);
+    entry = NULL;
+    rc = auth__save_config(cfg, err);
+  }
+  json_object_put(entry);
+  json_object_put(cfg);
+  return rc;
+}
+
+int auth_erase(const char *host, char *where, size_t nwhere, struct err *err) {
+  int rc;
+  json_object *cfg = auth__load_config(err, &rc);
+  if (rc < 0)
+    return rc;
+  if (cfg == NULL)
+    return ERR_NOTFOUND;
+  const char *key = auth__key(host);
+  const char *helper = auth__helper_for(cfg, key);
+  bool found = false;
+  where[0] = '\0';
+  if (helper) {
+    struct buf reply = BUF_INIT;
+    int status;
+    rc = auth__helper_run(helper, "erase", key, &reply, &status, err);
+    if (rc == 0 && status == 0)
+      found = true;
+    else if (rc == 0 && !(reply.data && strstr(reply.data, "not found")))
+      rc = err_set(err, ERR_AUTH,
+                   "credential helper docker-credential-%s could not erase "
+                   "the credentials for %s",
+                   helper, key);
+    buf_cleanup(&reply);
+    snprintf(where, nwhere, "credential helper docker-credential-%s", helper);
+  }
+  json_object *auths;
+  if (rc == 0 && json_object_object_get_ex(cfg, "auths", &auths) &&
+      json_object_is_type(auths, json_type_object)) {
+    struct buf k2 = BUF_INIT, k3 = BUF_INIT;
+    buf_printf(&k2, "https://%s", host);
+    buf_printf(&k3, "http://%s", host);
+    const char *keys[] = {key, k2.data, k3.data};
+    bool changed = false;
+    for (size_t i = 0; i < 3; i++) {
+      json_object *v;
+      if (json_object_object_get_ex(auths, keys[i], &v)) {
+        json_object_object_del(auths, keys[i]);
+        changed = true;
+      }
+    }
+    buf_cleanup(&k2);
+    buf_cleanup(&k3);
+    if (changed) {
+      found = true;
+      rc = auth__save_config(cfg, err);
+      if (where[0] == '\0') {
+        char *p = auth__config_path();
+        snprintf(where, nwhere, "%s", p ? p : "config.json");
+        free(p);
+      }
+    }
+  }
+  json_object_put(cfg);
+  if (rc == 0 && !found)
+    rc = ERR_NOTFOUND;
+  return rc;
 }

@@ -28,6 +28,17 @@ void auth_cred_cleanup(struct auth_cred *c);
 int auth_lookup(const char *host, struct auth_cred *out,
                 struct err *err) DW_WARN_UNUSED;
 
+/* Stores credentials for host as `docker login` does: in the credential
+ * helper configured for it (credHelpers, then credsStore; the file then
+ * keeps an empty entry), else base64 in config.json's auths.  The file is
+ * rewritten whole with mode 0600.  `where` gets where they went. */
+int auth_store(const char *host, const struct auth_cred *c, char *where,
+               size_t nwhere, struct err *err) DW_WARN_UNUSED;
+/* Removes host's credentials (helper and file).  ERR_NOTFOUND when there
+ * were none. */
+int auth_erase(const char *host, char *where, size_t nwhere,
+               struct err *err) DW_WARN_UNUSED;
+
 /* One WWW-Authenticate challenge. */
 struct auth_challenge {
   char *scheme;  /* owned; "bearer" or "basic" (lower case) */

@@ -35,7 +35,7 @@ struct build__ev {
 struct build__req_copy {
   struct build_request req;
   struct strv strings; /* owns every string req points to */
-  const char **tags, **args, **insecure, **secrets, **env;
+  const char **tags, **args, **insecure, **secrets, **env, **cache_from;
 };
 
 struct build {
@@ -98,6 +98,9 @@ static void build__copy_req(struct build__req_copy *c,
   c->req.tags = c->tags;
   c->req.build_args = c->args;
   c->req.insecure = c->insecure;
+  c->cache_from = build__dupv(c, r->cache_from, r->ncache_from);
+  c->req.cache_from = c->cache_from;
+  c->req.cache_to = build__dup(c, r->cache_to);
 }
 
 static void build__free_req(struct build__req_copy *c) {
@@ -106,6 +109,7 @@ static void build__free_req(struct build__req_copy *c) {
   free(c->insecure);
   free(c->secrets);
   free(c->env);
+  free(c->cache_from);
   strv_cleanup(&c->strings);
 }
 
@@ -209,6 +213,20 @@ static void build__sink_progress(void *ctx, const char *verb,
   build__post_ev(ctx, &ev);
 }
 
+/* A page of tags, one event: the server keeps them as they come. */
+static void build__tags_page(void *ctx, const char *const *tags, size_t n) {
+  struct buf text = BUF_INIT;
+  for (size_t i = 0; i < n; i++) {
+    if (i)
+      buf_putc(&text, '\n');
+    buf_puts(&text, tags[i]);
+  }
+  struct build_event ev = {
+      .kind = BUILD_EV_TAGS, .current = n, .text = buf_cstr(&text)};
+  build__post_ev(ctx, &ev);
+  buf_cleanup(&text);
+}
+
 static void build__thread(void *arg) {
   struct build *b = arg;
   /* Linux: the nice value is per thread and inherited by the threads and
@@ -220,7 +238,7 @@ static void build__thread(void *arg) {
   uv_loop_t loop;
   struct err err;
   err_clear(&err);
-  char digest[72];
+  char digest[72] = "";
   int rc = uv_loop_init(&loop);
   if (rc != 0) {
     build__post(b, BUILD_EV_FAILED, "cannot start the build loop", 0, 0, 0,
@@ -233,18 +251,30 @@ static void build__thread(void *arg) {
                                build__sink_image,     build__sink_progress};
   const struct build_request *req = &b->rc.req;
   switch (req->action) {
-  case BUILD_ACTION_BUILD:
-    rc = dispatch_run(req, &loop, &b->cancel, &sink, digest, &err);
+  case BUILD_ACTION_BUILD: {
+    /* Entries touched from here on are this build's (the export's). */
+    struct timespec since;
+    clock_gettime(CLOCK_REALTIME, &since);
+    rc = images_cache_import_run(req, &loop, &b->cancel, &sink, &err);
+    if (rc == 0)
+      rc = dispatch_run(req, &loop, &b->cancel, &sink, digest, &err);
+    if (rc == 0 && req->cache_to && !atomic_load(&b->cancel))
+      rc = images_cache_export_run(req, &loop, &b->cancel, &sink, digest,
+                                   &since, &err);
     if (rc == 0 && req->push && req->ntags > 0 && !atomic_load(&b->cancel)) {
       char pushed[72];
       rc = images_push_run(req, &loop, &b->cancel, &sink, pushed, &err);
     }
     break;
+  }
   case BUILD_ACTION_PULL:
     rc = images_pull_run(req, &loop, &b->cancel, &sink, digest, &err);
     break;
   case BUILD_ACTION_PUSH:
     rc = images_push_run(req, &loop, &b->cancel, &sink, digest, &err);
+    break;
+  case BUILD_ACTION_TAGS:
+    rc = images_tags_run(req, &loop, &b->cancel, build__tags_page, b, &err);
     break;
   default:
     rc = err_set(&err, ERR_INVALID, "unknown build action %d",

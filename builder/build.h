@@ -12,9 +12,10 @@
  * may be called.  build_cancel sets an atomic flag the build checks
  * between steps, files and network reads.
  *
- * The same machinery runs the store's network jobs (pull, push): the
- * request's `action` says which, so the command line and the server see
- * one kind of handle, one event stream and one cancel for all three.
+ * The same machinery runs the store's network jobs (pull, push) and the
+ * registry's tag lists (the server's tag completion): the request's
+ * `action` says which, so the command line and the server see one kind of
+ * handle, one event stream and one cancel for all of them.
  *
  * Nothing here reads the process environment: what a build takes from
  * an environment (build arguments given without a value, secret env=
@@ -41,6 +42,9 @@ enum build_action {
   BUILD_ACTION_PULL,  /* pull every tags[i] into the store and tag it */
   BUILD_ACTION_PUSH,  /* push every stored tags[i] (or tags[0] to
                          push_dest) */
+  BUILD_ACTION_TAGS,  /* list the registry's tags of tags[0]'s repository
+                         (TAGS events, a page at a time); the store is not
+                         touched */
 };
 enum build_compression { BUILD_GZIP, BUILD_ZSTD };
 
@@ -75,6 +79,17 @@ struct build_request {
                             priority (nice +10): for a caller whose own
                             thread must stay responsive (the server) */
   const char *push_dest; /* PUSH: push tags[0] here instead */
+  unsigned max_concurrent_uploads;   /* blobs pushed at once; 0: 4 */
+  unsigned max_concurrent_downloads; /* blobs pulled at once; 0: 4 */
+  /* BUILD: the build cache through a registry (docs/builder.md):
+   * "type=registry,ref=REF" to import before, and
+   * "type=registry,ref=REF[,mode=min|max]" to export after. */
+  const char *const *cache_from;
+  size_t ncache_from;
+  const char *cache_to;
+  unsigned tags_page;  /* TAGS: tags asked per page (?n=); 0: the
+                          registry's default */
+  unsigned timeout_ms; /* TAGS: each HTTP transfer's limit; 0: none */
 };
 
 enum build_event_kind {
@@ -97,6 +112,8 @@ enum build_event_kind {
                          terminal */
   BUILD_EV_FAILED,    /* text: message; code; terminal */
   BUILD_EV_CANCELLED, /* terminal */
+  BUILD_EV_TAGS,      /* TAGS: text = one page of tags, one per line, in
+                         the registry's order; current = how many */
 };
 
 struct build_event {

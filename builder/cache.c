@@ -172,6 +172,19 @@ static void cache__list_free(struct cache__ent *v, size_t n) {
   free(v);
 }
 
+void cache_used_since(struct store *store, const struct timespec *since,
+                      struct strv *keys) {
+  struct cache__ent *v;
+  size_t n;
+  cache__list(store, &v, &n);
+  for (size_t i = 0; i < n; i++)
+    if (v[i].used.tv_sec > since->tv_sec ||
+        (v[i].used.tv_sec == since->tv_sec &&
+         v[i].used.tv_nsec >= since->tv_nsec))
+      strv_push(keys, v[i].name);
+  cache__list_free(v, n);
+}
+
 void cache_roots(struct store *store, struct strv *live) {
   struct cache__ent *v;
   size_t n;

@@ -22,6 +22,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "../common/buf.h"
 #include "../common/err.h"
@@ -33,6 +34,11 @@ int cache_get(struct store *store, const char *key_hex, json_object **out,
 /* Stores entry (borrowed) under key_hex. */
 int cache_put(struct store *store, const char *key_hex, json_object *entry,
               struct err *err) DW_WARN_UNUSED;
+
+/* The keys of the entries written or hit (touched) at or after `since`:
+ * what a build used, for exporting its cache. */
+void cache_used_since(struct store *store, const struct timespec *since,
+                      struct strv *keys);
 
 /* Blob digests the cache entries name (appended to live). */
 void cache_roots(struct store *store, struct strv *live);

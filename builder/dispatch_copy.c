@@ -362,10 +362,11 @@ struct copyctx {
 };
 
 /* --exclude, --chown, --chmod, ADD's --checksum and --from: all expanded
- * (instructions/commands.go CopyCommand.Expand, AddCommand.Expand;
- * --from here too, with the stage's ARGs, where BuildKit's toCommand
- * takes the raw value).  Flags BuildKit's parser refuses were refused
- * before the build started (d_check_flags). */
+ * with the ARGs and ENV in scope (instructions/commands.go's Expand
+ * methods for --chown and --checksum; BuildKit's testCopyChmod expands
+ * --chmod=${mode}); --from here with the stage's ARGs too, where
+ * BuildKit's toCommand takes the raw value.  Flags BuildKit's parser
+ * refuses were refused before the build started (d_check_flags). */
 static int copy_flags(struct copyctx *c, unsigned stage_idx, struct err *err) {
   struct dctx *d = c->op.d;
   struct stage *s = c->op.s;
@@ -418,10 +419,17 @@ static int copy_flags(struct copyctx *c, unsigned stage_idx, struct err *err) {
     if (rc == 0) {
       int idx = d_stage_index(d, v);
       if (idx >= 0 && (unsigned)idx >= stage_idx) {
+        /* (BuildKit's words: dockerfile2llb/convert.go dispatch) */
+        char cur[32];
+        const char *name = d->df->stages[stage_idx].name;
+        if (name == NULL) {
+          snprintf(cur, sizeof(cur), "stage-%u", stage_idx);
+          name = cur;
+        }
         rc = err_set(err, ERR_INVALID,
-                     "COPY --from=%s refers to this or a "
-                     "later stage",
-                     v);
+                     "cannot copy from stage \"%s\", it needs to be defined "
+                     "before current stage \"%s\"",
+                     v, name);
       } else if (idx >= 0) {
         c->from = &d->st[idx];
       } else {
@@ -631,11 +639,22 @@ static int copy_untar(struct copyctx *c, const char *host, struct err *err) {
   return rc;
 }
 
+/* True when an earlier source of this step made the destination a
+ * directory (or found it one). */
+static bool copy_dest_is_dir(const struct copyctx *c) {
+  for (size_t i = 0; i < c->op.dirs_added.n; i++)
+    if (strcmp(c->op.dirs_added.v[i], c->dst_layer) == 0)
+      return true;
+  return false;
+}
+
 /* One source path (rel, in the context or the --from stage) to the
  * destination: a directory's contents, an ADDed tar's tree, or one file
- * or link; many: one of several sources or matches. */
-static int copy_match(struct copyctx *c, const char *rel, bool many,
-                      struct err *err) {
+ * or link, which goes into the destination when that is a directory (it
+ * ends in '/', exists as one, or an earlier source made it one) and
+ * becomes it otherwise, the last one winning (fsutil copy, one action
+ * after another). */
+static int copy_match(struct copyctx *c, const char *rel, struct err *err) {
   struct copyop *op = &c->op;
   if (op->ignore && rel[0] && match_rules_excluded(op->ignore, rel))
     return err_set(err, ERR_NOTFOUND,
@@ -672,7 +691,7 @@ static int copy_match(struct copyctx *c, const char *rel, bool many,
     buf_printf(&lp, "%s%s%s", dl, dl[0] ? "/" : "", rel);
   else if (S_ISDIR(st.st_mode))
     buf_puts(&lp, dl);
-  else if (c->dst_dir || many)
+  else if (c->dst_dir || copy_dest_is_dir(c))
     buf_printf(&lp, "%s%s%s", dl, dl[0] ? "/" : "", base);
   else
     buf_puts(&lp, dl);
@@ -728,17 +747,12 @@ static int copy_source(struct copyctx *c, const struct df_arg *a,
   (void)layer_clean_path(sv, &clean);
   struct strv matches = STRV_INIT;
   rc = copy_sources(c, clean, &matches, err);
-  /* One match is one source: it may go to a file destination
-   * (testCopyWildcards: COPY f*.go foo2.go). */
-  bool many = c->nsrc > 1 || matches.n > 1;
-  size_t dl = strlen(c->dst);
-  if (rc == 0 && many && !c->dst_dir && (dl == 0 || c->dst[dl - 1] != '/'))
-    rc = err_set(err, ERR_INVALID,
-                 "When using %s with more than one source file, the "
-                 "destination must be a directory and end with a /",
-                 c->is_add ? "ADD" : "COPY");
+  /* No "more than one source" check (the classic builder's): BuildKit
+   * copies each source, or each match of a wildcard, in turn to the
+   * destination (testExcludedFilesOnCopy: `ADD ... dir* /5`;
+   * testCopyWildcards: `COPY f*.go foo2.go`); see copy_match. */
   for (size_t m = 0; rc == 0 && m < matches.n; m++)
-    rc = copy_match(c, matches.v[m], many, err);
+    rc = copy_match(c, matches.v[m], err);
   strv_cleanup(&matches);
   free(clean);
   free(sv);

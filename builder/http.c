@@ -26,6 +26,7 @@ struct http {
   uv_timer_t timer;
   const atomic_bool *cancel;
   size_t active;
+  long timeout_ms; /* every transfer's limit; 0: none */
 };
 
 struct http__sock {
@@ -131,10 +132,19 @@ static int http__timer_fn(CURLM *m, long timeout_ms, void *userp) {
   return 0;
 }
 
+void http_set_max_connections(struct http *self, long n) {
+  curl_multi_setopt(self->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
+                    n > 0 ? n : 6L);
+}
+
 void http_set_env(struct http *self, const char *const *env, size_t n) {
   self->env = env;
   self->nenv = n;
   self->has_env = true;
+}
+
+void http_set_timeout(struct http *self, unsigned ms) {
+  self->timeout_ms = (long)ms;
 }
 
 /* curl's own choice of variables: plain http only from the lower-case
@@ -228,8 +238,13 @@ void http_req_reset(struct http_req *r) {
   free(r->www_authenticate);
   free(r->content_type);
   free(r->docker_digest);
+  free(r->retry_after);
+  free(r->range);
+  free(r->link);
+  r->link = NULL;
   r->location = r->www_authenticate = r->content_type = r->docker_digest =
       NULL;
+  r->retry_after = r->range = NULL;
   r->status = 0;
   r->result = 0;
   r->curl_code = 0;
@@ -269,8 +284,13 @@ static size_t http__header_fn(char *data, size_t size, size_t nitems,
     free(r->www_authenticate);
     free(r->content_type);
     free(r->docker_digest);
+    free(r->retry_after);
+    free(r->range);
+    free(r->link);
+    r->link = NULL;
     r->location = r->www_authenticate = r->content_type = r->docker_digest =
         NULL;
+    r->retry_after = r->range = NULL;
     r->content_length = -1;
     return n;
   }
@@ -289,6 +309,12 @@ static size_t http__header_fn(char *data, size_t size, size_t nitems,
     slot = &r->content_type;
   else if (kn == 21 && strncasecmp(data, "docker-content-digest", 21) == 0)
     slot = &r->docker_digest;
+  else if (kn == 11 && strncasecmp(data, "retry-after", 11) == 0)
+    slot = &r->retry_after;
+  else if (kn == 5 && strncasecmp(data, "range", 5) == 0)
+    slot = &r->range;
+  else if (kn == 4 && strncasecmp(data, "link", 4) == 0)
+    slot = &r->link;
   else if (kn == 14 && strncasecmp(data, "content-length", 14) == 0) {
     char *s = http__trim_dup(v, vn);
     r->content_length = strtoll(s, NULL, 10);
@@ -308,14 +334,20 @@ static size_t http__write_fn(char *data, size_t size, size_t nmemb,
   r->received += n;
   if (r->sink && status >= 200 && status < 300) {
     uint64_t max = r->sink_max ? r->sink_max : DW_MAX_BLOB_BYTES;
-    if (r->received > max) {
+    struct err e;
+    err_clear(&e);
+    if (r->range_from > 0 && status != 206 && r->received == n &&
+        store_writer_rewind(r->sink, &e) < 0) {
+      r->result = e.code;
+      snprintf(r->error, sizeof(r->error), "%.200s", e.msg);
+      return 0;
+    }
+    if (r->sink->size + n > max) {
       r->result = ERR_TOOBIG;
       snprintf(r->error, sizeof(r->error), "body larger than %llu bytes",
                (unsigned long long)max);
       return 0;
     }
-    struct err e;
-    err_clear(&e);
     if (store_writer_write(r->sink, data, n, &e) < 0) {
       r->result = e.code;
       snprintf(r->error, sizeof(r->error), "%.200s", e.msg);
@@ -366,8 +398,9 @@ static int http__xfer_fn(void *userp, curl_off_t dltotal, curl_off_t dlnow,
   if (r->progress) {
     if (ultotal > 0)
       r->progress(r->progress_ctx, (uint64_t)ulnow, (uint64_t)ultotal);
-    else
-      r->progress(r->progress_ctx, (uint64_t)dlnow, (uint64_t)dltotal);
+    else if (dltotal > 0)
+      r->progress(r->progress_ctx, r->range_from + (uint64_t)dlnow,
+                  r->range_from + (uint64_t)dltotal);
   }
   return 0;
 }
@@ -419,6 +452,8 @@ static int http__prepare(struct http *self, struct http_req *r,
   curl_easy_setopt(e, CURLOPT_NOPROGRESS, 0L);
   curl_easy_setopt(e, CURLOPT_ERRORBUFFER, r->error);
   curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, 30L);
+  if (self->timeout_ms > 0)
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, self->timeout_ms);
   /* Stalled transfers end: under 1 byte/s for 60 s. */
   curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
   curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, 60L);

@@ -47,6 +47,10 @@ struct http_req {
   size_t max_body;           /* 0: DW_MAX_ERROR_BODY_BYTES */
   struct store_writer *sink; /* 2xx body goes here when set */
   uint64_t sink_max;         /* 0: DW_MAX_BLOB_BYTES */
+  uint64_t range_from;       /* the caller asked for bytes range_from- (a
+                                resumed download): a 206 body is appended
+                                to the sink, a 200 (the server ignored the
+                                range) rewinds it first */
   http_progress_fn progress;
   void *progress_ctx;
 
@@ -57,6 +61,9 @@ struct http_req {
   char *www_authenticate;
   char *content_type;
   char *docker_digest;
+  char *retry_after;      /* Retry-After (429, 503) */
+  char *range;            /* Range (an upload's status: "0-N") */
+  char *link;             /* the first Link header (pagination) */
   int64_t content_length; /* -1 when absent */
   int result;             /* 0, ERR_NETWORK, ERR_TOOBIG, ... */
   int curl_code;          /* CURLcode, for the TLS fallback */
@@ -78,6 +85,14 @@ void http_free(struct http *self);
  * ("K=V", borrowed for the life of self) instead of the process
  * environment. */
 void http_set_env(struct http *self, const char *const *env, size_t n);
+
+/* At most n connections to one host at a time (curl queues the other
+ * transfers of a batch until one ends); 0: 6. */
+void http_set_max_connections(struct http *self, long n);
+/* Limits every transfer of self to ms milliseconds in all (0: no limit;
+ * the default), for callers that would rather have no answer than a late
+ * one (the server's tag completion). */
+void http_set_timeout(struct http *self, unsigned ms);
 
 /* Initialises a request (zeroes it, upload_fd = -1, content_length = -1).
  * url is copied. */

@@ -5,9 +5,10 @@
  * DESIGN: pull and push move blobs over the network, so they run like a
  * build: build_start with BUILD_ACTION_PULL or BUILD_ACTION_PUSH (build.h)
  * runs images_pull_run / images_push_run on the build thread, with the same
- * events and cancel.  Listing and removing only touch the store, so they
- * are plain calls that return data.  Callers reach all of it through the
- * plugin table (plugin.h).
+ * events and cancel; so does a registry's tag list (BUILD_ACTION_TAGS,
+ * images_tags_run), which needs no store.  Listing and removing only touch the
+ * store, so they are plain calls that return data.  Callers reach all of it
+ * through the plugin table (plugin.h).
  */
 #ifndef DW_IMAGES_H
 #define DW_IMAGES_H
@@ -16,6 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 #include <uv.h>
 
 #include "../common/buf.h"
@@ -72,6 +74,30 @@ int images_pull_run(const struct build_request *req, uv_loop_t *loop,
 int images_push_run(const struct build_request *req, uv_loop_t *loop,
                     const atomic_bool *cancel,
                     const struct dispatch_sink *sink, char digest_out[72],
+                    struct err *err) DW_WARN_UNUSED;
+
+/* Build thread only (build.c): the build cache shared through a registry.
+ * Import, before the build: every req->cache_from ("type=registry,
+ * ref=REF") is pulled (an OCI manifest whose config lists cache entries,
+ * its layers the entries' layers) and its entries added to the local
+ * cache where missing.  Export, after it: the entries the build wrote or
+ * hit since `since` (mode=max; mode=min, the default: only those whose
+ * layers are all in the image `digest`) pushed as such a manifest to
+ * req->cache_to's ref. */
+int images_cache_import_run(const struct build_request *req, uv_loop_t *loop,
+                            const atomic_bool *cancel,
+                            const struct dispatch_sink *sink,
+                            struct err *err) DW_WARN_UNUSED;
+int images_cache_export_run(const struct build_request *req, uv_loop_t *loop,
+                            const atomic_bool *cancel,
+                            const struct dispatch_sink *sink,
+                            const char *digest, const struct timespec *since,
+                            struct err *err) DW_WARN_UNUSED;
+/* Build thread only (build.c): a TAGS request.  cb gets each page of
+ * tags[0]'s repository tags (registry_tags), on this thread. */
+typedef void (*images_tags_fn)(void *ctx, const char *const *tags, size_t n);
+int images_tags_run(const struct build_request *req, uv_loop_t *loop,
+                    const atomic_bool *cancel, images_tags_fn cb, void *ctx,
                     struct err *err) DW_WARN_UNUSED;
 
 #endif

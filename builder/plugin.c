@@ -15,4 +15,6 @@ const struct builder_plugin dockwright_builder_plugin = {
     .images_list_free = images_list_free,
     .images_remove = images_remove,
     .images_prune = images_prune,
+    .login_run = login_run,
+    .login_logout = login_logout,
 };

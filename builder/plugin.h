@@ -9,10 +9,12 @@
  * the builder is a shared module, libdockwright-builder.so, opened with
  * dlopen the first time a builder command or an editor's build request
  * needs it.  Its one exported symbol is this table: build.h's API (a
- * request in; events out; cancel; free) and images.h's store facade
- * (data out, nothing printed).  The executable depends on nothing else
- * from it, and the builder knows nothing of its callers: what it would
- * read from an environment comes in the request.
+ * request in; events out; cancel; free: builds, pulls, pushes, and the
+ * registry tag lists behind the server's tag completion, which is what
+ * loads the plugin when an editor asks for `FROM image:` completion) and
+ * images.h's store facade (data out, nothing printed).  The executable depends
+ * on nothing else from it, and the builder knows nothing of its callers: what
+ * it would read from an environment comes in the request.
  *
  * Where it is looked for, in order: $DOCKWRIGHT_BUILDER_PLUGIN; next to the
  * executable (the build tree); <exe dir>/../<libdir>/dockwright/ (the
@@ -26,9 +28,10 @@
 #include "../common/err.h"
 #include "build.h"
 #include "images.h"
+#include "login.h"
 
 /* Bumped whenever struct builder_plugin or a type it uses changes. */
-#define BUILDER_PLUGIN_ABI 2
+#define BUILDER_PLUGIN_ABI 3
 #define BUILDER_PLUGIN_SYMBOL "dockwright_builder_plugin"
 #define BUILDER_PLUGIN_FILE "libdockwright-builder.so"
 
@@ -52,6 +55,11 @@ struct builder_plugin {
                        struct err *err);
   int (*images_prune)(const struct images_store *where, bool all,
                       struct images_gc *gc, struct err *err);
+  /* login.h: credentials checked and stored, or removed. */
+  int (*login_run)(const struct login_request *req, struct login_result *out,
+                   struct err *err);
+  int (*login_logout)(const char *registry, struct login_result *out,
+                      struct err *err);
 };
 
 /* Opens the plugin (once; later calls return the same table).  On failure

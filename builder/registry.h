@@ -4,9 +4,10 @@
  *
  * Transport: https with the system CAs plus certs.d/<host[:port]>/ca.crt
  * (from $DOCKWRIGHT_CERTS_DIR, /etc/containers/certs.d,
- * /etc/docker/certs.d).  Plain http only for loopback registries (after
- * https fails with a non-certificate error, as Docker pings) and for hosts
- * given as insecure (which also skips certificate checks).
+ * /etc/docker/certs.d).  Plain http only for loopback registries (asked
+ * first when no certs.d CA names them, https next) and for hosts given as
+ * insecure (after https fails with a non-certificate error, as Docker
+ * pings; certificate checks skipped).
  * Auth: the 401 challenge decides: Bearer (token from the realm, anonymous
  * or with credentials) or Basic; credentials from auth.h.  Tokens are
  * cached per host and scope for the life of the client.
@@ -51,6 +52,11 @@ int registry_new(uv_loop_t *loop, struct store *store,
                  const struct registry_opts *opts, const atomic_bool *cancel,
                  struct registry **out, struct err *err) DW_WARN_UNUSED;
 void registry_free(struct registry *self);
+/* Blobs moved at once: pushed (uploads) and pulled (downloads); 0: 4. */
+void registry_set_concurrency(struct registry *self, unsigned uploads,
+                              unsigned downloads);
+/* Limits each transfer of self to ms milliseconds (http_set_timeout). */
+void registry_set_timeout(struct registry *self, unsigned ms);
 
 /* Pulls ref (the manifest for platform p when it is an index) with its
  * config and layers into the store.  Out: the digest, media type and size
@@ -69,6 +75,28 @@ int registry_pull(struct registry *self, const struct ref *ref,
  * out_digest may be NULL. */
 int registry_push(struct registry *self, const struct ref *ref,
                   const char *digest, const char *media_type,
+                  struct err *err) DW_WARN_UNUSED;
+
+/* Checks cred against host's registry with the challenge a push would
+ * meet: Basic (GET /v2/ with them) or Bearer (a token from the realm,
+ * without a scope).  *needed: whether the registry asks for a login at
+ * all.  ERR_AUTH when the registry refuses them. */
+struct auth_cred;
+int registry_login(struct registry *self, const char *host,
+                   const struct auth_cred *cred, bool *needed,
+                   struct err *err) DW_WARN_UNUSED;
+/* One page of a repository's tags (tag list order), borrowed for the
+ * call. */
+typedef void (*registry_tags_fn)(void *ctx, const char *const *tags, size_t n);
+
+/* Lists the tags of ref's repository: GET /v2/<name>/tags/list?n=<page>
+ * (page 0: the registry's own default), then each Link rel="next" on the
+ * same host, with the pulls' auth (anonymous Bearer tokens; credentials
+ * only when auth.h has some for that host).  cb runs once per page.  Stops
+ * at DW_MAX_TAG_PAGES pages or DW_MAX_TAGS tags; a Link to another host is
+ * not followed (it would get this host's credentials). */
+int registry_tags(struct registry *self, const struct ref *ref, unsigned page,
+                  registry_tags_fn cb, void *ctx,
                   struct err *err) DW_WARN_UNUSED;
 
 /* Downloads a URL (ADD <url>) into the store, verifying `checksum`

@@ -143,7 +143,7 @@ int store_open(const char *root, struct store **out, struct err *err) {
   if (root == NULL || *root == '\0')
     return err_set(err, ERR_INVALID, "no image store root given");
   char *r = xstrdup(root);
-  static const char *const sub[] = {"blobs/sha256", "tags", "tmp"};
+  static const char *const sub[] = {"blobs/sha256", "tags", "tmp", "sources"};
   struct buf p = BUF_INIT;
   for (size_t i = 0; i < sizeof(sub) / sizeof(sub[0]); i++) {
     buf_reset(&p);
@@ -265,6 +265,16 @@ int store_writer_write(struct store_writer *w, const void *data, size_t len,
   digest_update(&w->dg, data, len);
   w->size += len;
   return store__write_all(w->fd, data, len, "blob", err);
+}
+
+int store_writer_rewind(struct store_writer *w, struct err *err) {
+  if (ftruncate(w->fd, 0) != 0 || lseek(w->fd, 0, SEEK_SET) != 0)
+    return err_set(err, ERR_IO, "truncate %s: %s", w->tmp_path,
+                   strerror(errno));
+  digest_cleanup(&w->dg);
+  digest_init(&w->dg);
+  w->size = 0;
+  return 0;
 }
 
 void store_writer_abort(struct store_writer *w) {
@@ -394,7 +404,79 @@ int store_blob_remove(struct store *self, const char *digest,
   if (unlink(p) != 0 && errno != ENOENT)
     rc = err_set(err, ERR_IO, "remove blob %s: %s", digest, strerror(errno));
   free(p);
+  if (rc == 0) {
+    struct buf sp = BUF_INIT;
+    buf_printf(&sp, "%s/sources/%s", self->root, digest_hex(digest));
+    (void)unlink(sp.data); /* a blob never pulled has none */
+    buf_cleanup(&sp);
+  }
   return rc;
+}
+
+/* sources/<hex>: one "host/path" line per repository the blob is known
+ * to be in.  Appends are single short writes with O_APPEND, so two
+ * builds adding at once interleave whole lines; readers skip a
+ * duplicate. */
+int store_source_add(struct store *self, const char *digest, const char *repo,
+                     struct err *err) {
+  if (!digest_valid(digest))
+    return err_set(err, ERR_INVALID, "invalid digest \"%.80s\"", digest);
+  if (strchr(repo, '\n') || strlen(repo) > 512)
+    return err_set(err, ERR_INVALID, "bad repository name");
+  struct strv have = STRV_INIT;
+  int rc = store_source_list(self, digest, &have, err);
+  for (size_t i = 0; rc == 0 && i < have.n; i++)
+    if (strcmp(have.v[i], repo) == 0) {
+      strv_cleanup(&have);
+      return 0;
+    }
+  strv_cleanup(&have);
+  if (rc < 0)
+    return rc;
+  struct buf p = BUF_INIT;
+  buf_printf(&p, "%s/sources", self->root);
+  rc = store_mkdirs(p.data, err);
+  buf_printf(&p, "/%s", digest_hex(digest));
+  int fd = rc == 0
+               ? open(p.data, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644)
+               : -1;
+  if (rc == 0 && fd < 0)
+    rc = err_set(err, ERR_IO, "open %s: %s", p.data, strerror(errno));
+  if (fd >= 0) {
+    struct buf line = BUF_INIT;
+    buf_printf(&line, "%s\n", repo);
+    if (write(fd, line.data, line.len) != (ssize_t)line.len)
+      rc = err_set(err, ERR_IO, "write %s: %s", p.data, strerror(errno));
+    buf_cleanup(&line);
+    close(fd);
+  }
+  buf_cleanup(&p);
+  return rc;
+}
+
+int store_source_list(const struct store *self, const char *digest,
+                      struct strv *out, struct err *err) {
+  if (!digest_valid(digest))
+    return err_set(err, ERR_INVALID, "invalid digest \"%.80s\"", digest);
+  struct buf p = BUF_INIT;
+  buf_printf(&p, "%s/sources/%s", self->root, digest_hex(digest));
+  FILE *f = fopen(p.data, "re");
+  buf_cleanup(&p);
+  if (f == NULL)
+    return 0;
+  char line[600];
+  size_t n = 0;
+  while (fgets(line, sizeof(line), f) && n < 64) {
+    size_t len = strcspn(line, "\n");
+    if (len == 0 || line[len] != '\n')
+      continue; /* a torn or overlong line */
+    line[len] = '\0';
+    strv_push(out, line);
+    n++;
+  }
+  fclose(f);
+  (void)err;
+  return 0;
 }
 
 int store_blob_list(const struct store *self, struct strv *out,

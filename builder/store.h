@@ -67,6 +67,13 @@ int store_blob_read(const struct store *self, const char *digest, size_t max,
                     struct buf *out, struct err *err) DW_WARN_UNUSED;
 int store_blob_remove(struct store *self, const char *digest,
                       struct err *err) DW_WARN_UNUSED;
+/* The repositories ("host/path") a blob is known to be in: added when it
+ * is pulled from or pushed to one, read by a push to mount it from there
+ * instead of uploading it.  At most 64 are read. */
+int store_source_add(struct store *self, const char *digest, const char *repo,
+                     struct err *err) DW_WARN_UNUSED;
+int store_source_list(const struct store *self, const char *digest,
+                      struct strv *out, struct err *err) DW_WARN_UNUSED;
 /* Every stored blob digest, appended to out. */
 int store_blob_list(const struct store *self, struct strv *out,
                     struct err *err) DW_WARN_UNUSED;
@@ -87,6 +94,10 @@ int store_writer_write(struct store_writer *w, const void *data, size_t len,
  * ERR_DIGEST and nothing is stored.  The writer is finished either way. */
 int store_writer_commit(struct store_writer *w, const char *expected,
                         char digest_out[DIGEST_STR_LEN],
+                        struct err *err) DW_WARN_UNUSED;
+/* Empties the writer (its file and hash) to write the blob again from
+ * its first byte. */
+int store_writer_rewind(struct store_writer *w,
                         struct err *err) DW_WARN_UNUSED;
 /* Drops the temporary file.  Accepts a finished or zeroed writer. */
 void store_writer_abort(struct store_writer *w);

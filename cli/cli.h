@@ -25,7 +25,9 @@
   X(push, "Push an image from the store to a registry")                       \
   X(images, "List the images in the store")                                   \
   X(rmi, "Remove images from the store")                                      \
-  X(prune, "Remove unreferenced blobs from the store")
+  X(prune, "Remove unreferenced blobs from the store")                        \
+  X(login, "Log in to a registry (credentials checked, then stored)")         \
+  X(logout, "Remove a registry's stored credentials")
 
 #define CLI_DECLARE(name, summary)                                            \
   int cmd_##name##_main(int argc, char **argv);

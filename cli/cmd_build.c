@@ -12,6 +12,7 @@
 #include "../builder/plugin.h"
 #include "../common/buf.h"
 #include "cli.h"
+#include "progress.h"
 
 static void build_usage(FILE *out) {
   fprintf(out,
@@ -38,11 +39,25 @@ static void build_usage(FILE *out) {
           "                             $XDG_DATA_HOME/dockwright)\n"
           "      --insecure-registry HOST[:PORT]  allow http / unverified "
           "TLS\n"
+          "      --push                 then push every -t REF to its "
+          "registry\n"
+          "      --max-concurrent-uploads N    blobs pushed at once "
+          "(default 4)\n"
+          "      --max-concurrent-downloads N  blobs pulled at once "
+          "(default 4)\n"
+          "      --cache-to type=registry,ref=REF[,mode=min|max]\n"
+          "                             export the build cache to a "
+          "registry\n"
+          "      --cache-from type=registry,ref=REF\n"
+          "                             import a build cache (repeatable)\n"
+          "      --progress auto|tty|plain|quiet\n"
+          "                             bars on a terminal, throttled lines "
+          "otherwise\n"
           "  -q, --quiet                print only the image digest\n");
 }
 
 struct build_cli {
-  bool quiet;
+  struct progress *prog;
   int rc;
   char digest[80];
 };
@@ -60,25 +75,31 @@ static void build_cli_event(void *ctx, const struct build_event *ev) {
   struct build_cli *c = ctx;
   switch (ev->kind) {
   case BUILD_EV_STEP:
-    if (!c->quiet)
-      fprintf(stderr, "#%u/%u %s\n", ev->step, ev->nsteps, ev->text);
+    progress_print(c->prog, "#%u/%u %s", ev->step, ev->nsteps, ev->text);
     break;
   case BUILD_EV_LOG:
-    if (!c->quiet && ev->line)
-      fprintf(stderr, "  %u| %s\n", ev->line, ev->text);
-    else if (!c->quiet)
-      fprintf(stderr, "  %s\n", ev->text);
+    if (ev->line)
+      progress_print(c->prog, "  %u| %s", ev->line, ev->text);
+    else
+      progress_print(c->prog, "  %s", ev->text);
     break;
   case BUILD_EV_PROGRESS:
+    progress_update(c->prog, ev->text, ev->current, ev->total);
+    break;
+  case BUILD_EV_IMAGE:
+    if (ev->code == BUILD_ACTION_PUSH)
+      progress_print(c->prog, "pushed %s %s", ev->text, ev->digest);
+    break;
   case BUILD_EV_STEP_DONE:
   case BUILD_EV_LAYER:
-  case BUILD_EV_IMAGE:
     break; /* the log says the same in words */
   case BUILD_EV_DONE:
     snprintf(c->digest, sizeof(c->digest), "%s", ev->text);
     c->rc = 0;
     break;
   case BUILD_EV_FAILED:
+    progress_free(c->prog);
+    c->prog = progress_new(PROGRESS_QUIET, stderr);
     if (ev->line)
       cli_error("build failed (line %u): %s", ev->line, ev->text);
     else
@@ -86,10 +107,26 @@ static void build_cli_event(void *ctx, const struct build_event *ev) {
     c->rc = 1;
     break;
   case BUILD_EV_CANCELLED:
+    progress_free(c->prog);
+    c->prog = progress_new(PROGRESS_QUIET, stderr);
     cli_error("build cancelled");
     c->rc = 130;
     break;
+  case BUILD_EV_TAGS: /* tag lists are the server's */
+    break;
   }
+}
+
+/* A count option's value: 1..64. */
+static int build_cli_count(const char *name, const char *v, unsigned *out) {
+  char *end;
+  long n = strtol(v, &end, 10);
+  if (*v == '\0' || *end != '\0' || n < 1 || n > 64) {
+    cli_error("%s takes a number from 1 to 64, not '%s'", name, v);
+    return -1;
+  }
+  *out = (unsigned)n;
+  return 0;
 }
 
 int cmd_build_main(int argc, char **argv) {
@@ -103,7 +140,13 @@ int cmd_build_main(int argc, char **argv) {
     O_OUTPUT,
     O_ROOT,
     O_INSECURE,
-    O_SECRET
+    O_SECRET,
+    O_PUSH,
+    O_PROGRESS,
+    O_MAX_UP,
+    O_MAX_DOWN,
+    O_CACHE_TO,
+    O_CACHE_FROM
   };
   static const struct option opts[] = {
       {"file", required_argument, NULL, 'f'},
@@ -120,12 +163,20 @@ int cmd_build_main(int argc, char **argv) {
       {"root", required_argument, NULL, O_ROOT},
       {"insecure-registry", required_argument, NULL, O_INSECURE},
       {"secret", required_argument, NULL, O_SECRET},
+      {"push", no_argument, NULL, O_PUSH},
+      {"progress", required_argument, NULL, O_PROGRESS},
+      {"max-concurrent-uploads", required_argument, NULL, O_MAX_UP},
+      {"max-concurrent-downloads", required_argument, NULL, O_MAX_DOWN},
+      {"cache-to", required_argument, NULL, O_CACHE_TO},
+      {"cache-from", required_argument, NULL, O_CACHE_FROM},
       {NULL, 0, NULL, 0}};
   struct build_request req;
   memset(&req, 0, sizeof(req));
   struct strv tags = STRV_INIT, args = STRV_INIT, insecure = STRV_INIT;
-  struct strv secrets = STRV_INIT;
-  struct build_cli c = {false, 1, ""};
+  struct strv secrets = STRV_INIT, cache_from = STRV_INIT;
+  struct build_cli c = {NULL, 1, ""};
+  enum progress_mode pmode = PROGRESS_AUTO;
+  bool quiet = false;
   int opt, status = 0;
   optind = 1;
   while ((opt = getopt_long(argc, argv, "f:t:qh", opts, NULL)) != -1) {
@@ -137,7 +188,38 @@ int cmd_build_main(int argc, char **argv) {
       strv_push(&tags, optarg);
       break;
     case 'q':
-      c.quiet = true;
+      quiet = true;
+      break;
+    case O_PUSH:
+      req.push = true;
+      break;
+    case O_CACHE_TO:
+      req.cache_to = optarg;
+      break;
+    case O_CACHE_FROM:
+      strv_push(&cache_from, optarg);
+      break;
+    case O_PROGRESS:
+      if (progress_mode_parse(optarg, &pmode) < 0) {
+        cli_error("--progress must be auto, tty, plain or quiet, not '%s'",
+                  optarg);
+        status = 2;
+        goto done;
+      }
+      break;
+    case O_MAX_UP:
+      if (build_cli_count("--max-concurrent-uploads", optarg,
+                          &req.max_concurrent_uploads) < 0) {
+        status = 2;
+        goto done;
+      }
+      break;
+    case O_MAX_DOWN:
+      if (build_cli_count("--max-concurrent-downloads", optarg,
+                          &req.max_concurrent_downloads) < 0) {
+        status = 2;
+        goto done;
+      }
       break;
     case 'h':
       build_usage(stdout);
@@ -207,6 +289,11 @@ int cmd_build_main(int argc, char **argv) {
     status = 2;
     goto done;
   }
+  if (req.push && tags.n == 0) {
+    cli_error("--push needs a name: -t REF");
+    status = 2;
+    goto done;
+  }
   req.context_dir = argv[optind];
   req.tags = (const char *const *)tags.v;
   req.ntags = tags.n;
@@ -216,7 +303,10 @@ int cmd_build_main(int argc, char **argv) {
   req.ninsecure = insecure.n;
   req.secrets = (const char *const *)secrets.v;
   req.nsecrets = secrets.n;
+  req.cache_from = (const char *const *)cache_from.v;
+  req.ncache_from = cache_from.n;
   req.env = cli_environ(&req.nenv);
+  c.prog = progress_new(quiet ? PROGRESS_QUIET : pmode, stderr);
   build_cli_plugin = cli_builder();
   if (build_cli_plugin == NULL) {
     status = 2;
@@ -237,9 +327,11 @@ int cmd_build_main(int argc, char **argv) {
   if (status == 0)
     printf("%s\n", c.digest);
 done:
+  progress_free(c.prog);
   strv_cleanup(&tags);
   strv_cleanup(&args);
   strv_cleanup(&insecure);
   strv_cleanup(&secrets);
+  strv_cleanup(&cache_from);
   return status;
 }

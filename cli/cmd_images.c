@@ -12,6 +12,7 @@
 #include "../builder/plugin.h"
 #include "../common/buf.h"
 #include "cli.h"
+#include "progress.h"
 
 struct images_opts {
   const char *root;
@@ -19,17 +20,41 @@ struct images_opts {
   struct strv rest;
   bool quiet, all;
   const char *platform;
+  enum progress_mode progress;
+  unsigned max_up, max_down; /* 0: the builder's default */
 };
+
+/* A count option's value: 1..64; -1 (said why) otherwise. */
+static int images_count(const char *name, const char *v, unsigned *out) {
+  char *end;
+  long n = strtol(v, &end, 10);
+  if (*v == '\0' || *end != '\0' || n < 1 || n > 64) {
+    cli_error("%s takes a number from 1 to 64, not '%s'", name, v);
+    return -1;
+  }
+  *out = (unsigned)n;
+  return 0;
+}
 
 /* Parses the options shared by these commands; returns 0, or the exit
  * status (help printed: -1 -> 0). */
 static int images_parse(int argc, char **argv, const char *usage,
                         struct images_opts *o) {
-  enum { O_ROOT = 256, O_INSECURE, O_PLATFORM };
+  enum {
+    O_ROOT = 256,
+    O_INSECURE,
+    O_PLATFORM,
+    O_PROGRESS,
+    O_MAX_UP,
+    O_MAX_DOWN
+  };
   static const struct option opts[] = {
       {"root", required_argument, NULL, O_ROOT},
       {"insecure-registry", required_argument, NULL, O_INSECURE},
       {"platform", required_argument, NULL, O_PLATFORM},
+      {"progress", required_argument, NULL, O_PROGRESS},
+      {"max-concurrent-uploads", required_argument, NULL, O_MAX_UP},
+      {"max-concurrent-downloads", required_argument, NULL, O_MAX_DOWN},
       {"quiet", no_argument, NULL, 'q'},
       {"all", no_argument, NULL, 'a'},
       {"help", no_argument, NULL, 'h'},
@@ -47,6 +72,21 @@ static int images_parse(int argc, char **argv, const char *usage,
       break;
     case O_PLATFORM:
       o->platform = optarg;
+      break;
+    case O_PROGRESS:
+      if (progress_mode_parse(optarg, &o->progress) < 0) {
+        cli_error("--progress must be auto, tty, plain or quiet, not '%s'",
+                  optarg);
+        return 2;
+      }
+      break;
+    case O_MAX_UP:
+      if (images_count("--max-concurrent-uploads", optarg, &o->max_up) < 0)
+        return 2;
+      break;
+    case O_MAX_DOWN:
+      if (images_count("--max-concurrent-downloads", optarg, &o->max_down) < 0)
+        return 2;
       break;
     case 'q':
       o->quiet = true;
@@ -72,6 +112,13 @@ static void images_opts_cleanup(struct images_opts *o) {
   strv_cleanup(&o->rest);
 }
 
+static const char images_net_common[] =
+    "      --progress auto|tty|plain|quiet bars on a terminal, lines "
+    "otherwise\n"
+    "      --max-concurrent-uploads N      blobs pushed at once (default 4)\n"
+    "      --max-concurrent-downloads N    blobs pulled at once (default "
+    "4)\n";
+
 static const char images_common[] =
     "      --root DIR                      image store\n"
     "      --insecure-registry HOST[:PORT] allow http / unverified TLS\n";
@@ -86,6 +133,7 @@ static struct images_store images_where(const struct images_opts *o) {
 /* Pull and push run on the builder's thread; their events come here. */
 struct images_net {
   const struct images_opts *o;
+  struct progress *prog;
   int rc;
   char msg[1024];
 };
@@ -94,8 +142,10 @@ static void images_net_event(void *ctx, const struct build_event *ev) {
   struct images_net *n = ctx;
   switch (ev->kind) {
   case BUILD_EV_LOG:
-    if (!n->o->quiet)
-      fprintf(stderr, "  %s\n", ev->text);
+    progress_print(n->prog, "  %s", ev->text);
+    break;
+  case BUILD_EV_PROGRESS:
+    progress_update(n->prog, ev->text, ev->current, ev->total);
     break;
   case BUILD_EV_IMAGE:
     printf("%s %s\n", ev->text, ev->digest);
@@ -123,10 +173,15 @@ static int images_net_run(const char *what, struct build_request *req,
   req->insecure = (const char *const *)o->insecure.v;
   req->ninsecure = o->insecure.n;
   req->env = cli_environ(&req->nenv);
-  struct images_net n = {o, 1, ""};
+  req->max_concurrent_uploads = o->max_up;
+  req->max_concurrent_downloads = o->max_down;
+  struct images_net n = {o, NULL, 1, ""};
+  n.prog = progress_new(o->quiet ? PROGRESS_QUIET : o->progress, stderr);
   struct err err;
   err_clear(&err);
-  if (p->build_run(req, images_net_event, &n, NULL, &err) < 0) {
+  int rc = p->build_run(req, images_net_event, &n, NULL, &err);
+  progress_free(n.prog);
+  if (rc < 0) {
     cli_error("%s: %s", what, err.msg);
     return 1;
   }
@@ -136,11 +191,11 @@ static int images_net_run(const char *what, struct build_request *req,
 }
 
 int cmd_pull_main(int argc, char **argv) {
-  char usage[1024];
+  char usage[2048];
   snprintf(usage, sizeof(usage),
            "Usage: dockwright pull [options] REF...\n\n"
-           "      --platform OS/ARCH              pick from an index\n%s",
-           images_common);
+           "      --platform OS/ARCH              pick from an index\n%s%s",
+           images_net_common, images_common);
   struct images_opts o;
   int st = images_parse(argc, argv, usage, &o);
   if (st != 0 || o.rest.n == 0) {
@@ -161,11 +216,11 @@ int cmd_pull_main(int argc, char **argv) {
 }
 
 int cmd_push_main(int argc, char **argv) {
-  char usage[1024];
+  char usage[2048];
   snprintf(usage, sizeof(usage),
            "Usage: dockwright push [options] REF [DEST-REF]\n\n"
-           "Pushes a stored image to its registry (or to DEST-REF).\n%s",
-           images_common);
+           "Pushes a stored image to its registry (or to DEST-REF).\n%s%s",
+           images_net_common, images_common);
   struct images_opts o;
   int st = images_parse(argc, argv, usage, &o);
   if (st != 0 || o.rest.n < 1 || o.rest.n > 2) {

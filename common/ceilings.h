@@ -42,5 +42,10 @@
 #define DW_CACHE_KEEP_BYTES (10ull * 1024 * 1024 * 1024)
 #define DW_MAX_RUN_MOUNTS 32u                    /* --mount per RUN */
 #define DW_MAX_SECRET_BYTES (1u * 1024u * 1024u) /* one --secret file */
+/* A registry's tag list (completion): one page's body, the pages followed,
+ * the tags kept. */
+#define DW_MAX_TAG_PAGE_BYTES (4u * 1024u * 1024u)
+#define DW_MAX_TAG_PAGES 100u
+#define DW_MAX_TAGS 20000u
 
 #endif

@@ -30,7 +30,8 @@ typedef void (*hook_doc_fn)(struct server *self, struct doc *d);
     completion_forget)                                                        \
   X("hover", NULL, hover_stop, NULL, NULL)                                    \
   X("build", NULL, build_stop, NULL, NULL)                                    \
-  X("semtokens", NULL, semtokens_stop, NULL, semtokens_forget)
+  X("semtokens", NULL, semtokens_stop, NULL, semtokens_forget)                \
+  X("tags", NULL, tags_stop, NULL, NULL)
 
 /* The hooks, by feature (features/<feature>.c). */
 void diagnostics_settings_changed(struct server *self);
@@ -44,6 +45,7 @@ void hover_stop(struct server *self);
 void build_stop(struct server *self);
 void semtokens_stop(struct server *self);
 void semtokens_forget(struct server *self, struct doc *d);
+void tags_stop(struct server *self);
 
 /* Every row's settings hook: the settings in self->settings are new. */
 void server_settings_changed(struct server *self);

@@ -16,7 +16,9 @@
 /* Manifests, indexes and configs are small; anything larger is not one. */
 #define IMAGESTORE_MAX_BLOB (4u * 1024 * 1024)
 
-char *imagestore_root(void) {
+char *imagestore_root(const char *configured) {
+  if (configured && *configured)
+    return xstrdup(configured);
   const char *e = getenv("DOCKWRIGHT_ROOT");
   if (e && *e)
     return xstrdup(e);

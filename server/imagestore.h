@@ -22,9 +22,11 @@ struct imagestore_info {
   char *platforms;  /* owned; "linux/amd64, linux/arm64/v8", or NULL */
 };
 
-/* The store's root as `dockwright images` finds it: $DOCKWRIGHT_ROOT,
- * $XDG_DATA_HOME/dockwright or ~/.local/share/dockwright.  New string. */
-char *imagestore_root(void);
+/* The store's root: `configured` (the server's `root` setting, which the
+ * build commands use too) when set, else as `dockwright images` finds it:
+ * $DOCKWRIGHT_ROOT, $XDG_DATA_HOME/dockwright or ~/.local/share/dockwright.
+ * New string. */
+char *imagestore_root(const char *configured);
 
 /* A reference as the store names it ("alpine" ->
  * "docker.io/library/alpine:latest"); NULL when it holds a variable or is

@@ -206,6 +206,8 @@ int proto_read_initialize(json_object *params, struct proto_initialize *out,
       proto__bool(proto__path(caps, "window", "workDoneProgress", NULL));
   c->code_lens_refresh = proto__bool(
       proto__path(caps, "workspace", "codeLens", "refreshSupport", NULL));
+  c->build_log = proto__bool(
+      proto__path(caps, "experimental", "dockwright", "buildLog", NULL));
 
   /* The first encoding the client lists that we speak; UTF-16 when it
    * lists none (LSP's mandatory default). */

@@ -32,6 +32,7 @@
 
 struct completion_state;
 struct hover_job;
+struct tags_state;
 
 enum server_state {
   SERVER_UNINITIALIZED, /* before initialize */
@@ -62,6 +63,9 @@ struct client_caps {
   bool document_changes;     /* workspace.workspaceEdit.documentChanges */
   bool work_done_progress;   /* window.workDoneProgress */
   bool code_lens_refresh;    /* workspace.codeLens.refreshSupport */
+  bool build_log;            /* experimental.dockwright.buildLog: it shows
+                                dockwright/buildLog, so the log is not
+                                sent again as window/logMessage */
 };
 
 struct build_state;
@@ -96,6 +100,7 @@ struct server {
   struct build_state *builds; /* features/build.c; NULL before a build */
 
   struct semtok_state *semtokens; /* features/semtokens.c; NULL before one */
+  struct tags_state *tags;        /* features/tags.c; NULL before a tag list */
 };
 
 /* Runs a whole session on in_fd/out_fd.  Returns 0 and the process exit

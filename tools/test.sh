@@ -4,9 +4,13 @@
 #   - the C formatting check (.clang-format);
 #   - the grammar's corpus with the tree-sitter CLI;
 #   - the scripts' own tests (tests/tools/);
-#   - the builder's integration tests (tests/builder/), both builds;
+#   - the builder's integration tests (tests/builder/), both builds, and
+#     its differential suite against buildah (tests/builder/diff.sh);
 #   - the language server's protocol tests (tests/lsp/, node + npm), both
-#     builds, and headless Neovim (tests/nvim/), both builds.
+#     builds, and headless Neovim (tests/nvim/run.sh), both builds;
+#   - the editor clients end to end: the Neovim plugin (tests/nvim/plugin.sh,
+#     both builds), the VS Code extension in code-server (tests/vscode/),
+#     and examples/flask from both editors (tests/editors-flask.sh).
 # Each suite's output goes to the terminal and to build/test-logs/<suite>.log
 # (kept). Ends with the failed tests (suite, name, log) and, last, the line
 # "N passed, N failed" (.ci/run reads it); exits 1 on any failure.

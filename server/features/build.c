@@ -254,6 +254,8 @@ static void build__log(struct build_job *j, unsigned step, const char *stream,
     return;
   rpc_notify(&j->self->rpc, "dockwright/buildLog",
              proto_build_log(j->uri, step, stream, text));
+  if (j->self->caps.build_log)
+    return;
   struct buf b = BUF_INIT;
   buf_printf(&b, "[%s] %s", j->name, text);
   rpc_notify(&j->self->rpc, "window/logMessage",
@@ -509,6 +511,8 @@ static void build__on_event(void *ctx, const struct build_event *ev) {
   case BUILD_EV_FAILED:
   case BUILD_EV_CANCELLED:
     build__finish(j, ev);
+    break;
+  case BUILD_EV_TAGS: /* features/tags.c asks for those */
     break;
   }
 }

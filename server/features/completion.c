@@ -49,6 +49,7 @@
 #include "../protocol.h"
 #include "../server.h"
 #include "locate.h"
+#include "tags.h"
 
 /* How long a directory listing is trusted. */
 #define COMPLETION_DIR_TTL_MS 2000
@@ -93,6 +94,7 @@ struct completion_out {
   size_t start, end;           /* what the items replace unless they say */
   struct completion_dir *need; /* a listing to read first */
   bool need_ignore;            /* the document's .dockerignore, first */
+  bool incomplete;             /* a list is still loading (tags) */
 };
 
 static struct proto_completion_item *completion__add(struct completion_out *o,
@@ -636,7 +638,7 @@ static struct completion_dir *completion__dir(struct completion_out *o,
 
 static void completion__images(struct completion_out *o,
                                const struct locate *l) {
-  char *root = imagestore_root();
+  char *root = imagestore_root(o->self->settings.root);
   struct buf path = BUF_INIT;
   buf_printf(&path, "%s/tags", root);
   free(root);
@@ -663,6 +665,79 @@ static void completion__images(struct completion_out *o,
     it->detail = completion__fmt(o, "local image %s", ref);
     it->sort = completion__fmt(o, "2%s", shown);
   }
+}
+
+/* FROM's `name:` being typed: the registry's tags of name (tags.c), and
+ * those of the local store.  False when the word is not a name and a
+ * colon. */
+static bool completion__tags(struct completion_out *o,
+                             const struct locate *l) {
+  const char *t = l->text;
+  size_t ws = l->word_start, colon = SIZE_MAX;
+  for (size_t k = ws; k < l->off; k++) {
+    if (t[k] == '/')
+      colon = SIZE_MAX;
+    else if (t[k] == ':' && colon == SIZE_MAX)
+      colon = k;
+    else if (t[k] == '@' || t[k] == '$')
+      return colon != SIZE_MAX;
+  }
+  if (colon == SIZE_MAX)
+    return false;
+  o->start = colon + 1;
+  o->end = l->word_end;
+  if (colon == ws)
+    return true;
+  /* A host's port ("localhost:5000/x") was no tag: a slash followed. */
+  char *norm =
+      imagestore_normalize(arena_strndup(&o->arena, t + ws, colon - ws));
+  if (norm == NULL)
+    return true;
+  /* imagestore_normalize gave it ":latest"; the repository is before. */
+  char *repo = arena_strndup(&o->arena, norm, strlen(norm) - 7);
+  free(norm);
+  /* The local store's tags of that repository come first. */
+  char *root = imagestore_root(o->self->settings.root);
+  struct buf path = BUF_INIT;
+  buf_printf(&path, "%s/tags", root);
+  free(root);
+  struct completion_dir *dir = completion__dir(o, buf_cstr(&path), true);
+  buf_cleanup(&path);
+  size_t rn = strlen(repo);
+  for (size_t i = 0; dir && i < dir->names.n; i++) {
+    char *ref = imagestore_unescape(dir->names.v[i]);
+    if (strncmp(ref, repo, rn) == 0 && ref[rn] == ':') {
+      struct proto_completion_item *it =
+          completion__add(o, ref + rn + 1, PROTO_CI_MODULE);
+      it->detail = completion__fmt(o, "local image %s", ref);
+      it->sort = completion__fmt(o, "0%s", it->label);
+    }
+    free(ref);
+  }
+  const char *const *tags;
+  size_t n;
+  switch (tags_lookup(o->self, repo, &tags, &n)) {
+  case TAGS_LOADING:
+    o->incomplete = true;
+    break;
+  case TAGS_READY:
+    for (size_t i = 0; i < n; i++) {
+      bool local = false;
+      for (size_t k = 0; k < o->n && !local; k++)
+        local = strcmp(o->v[k].label, tags[i]) == 0;
+      if (local)
+        continue;
+      struct proto_completion_item *it =
+          completion__add(o, tags[i], PROTO_CI_CONSTANT);
+      it->detail = completion__fmt(o, "tag in %s", repo);
+      /* The registry's order (usually by name). */
+      it->sort = completion__fmt(o, "1%06zu", i);
+    }
+    break;
+  case TAGS_NONE:
+    break;
+  }
+  return true;
 }
 
 /* COPY/ADD sources: entries of the typed directory in the build context
@@ -807,6 +882,8 @@ static void completion__args(struct completion_out *o,
   switch (kind) {
   case DF_FROM:
     if (argi == 0) {
+      if (completion__tags(o, l))
+        return;
       completion__images(o, l);
     } else if (argi == 1) {
       struct proto_completion_item *it =
@@ -983,7 +1060,7 @@ static bool completion__answer(struct server *self, json_object *params,
         arena_cleanup(&o.arena);
         return false;
       }
-      result = proto_completion_list(self, d, o.v, o.n, false);
+      result = proto_completion_list(self, d, o.v, o.n, o.incomplete);
       arena_cleanup(&o.arena);
     }
   }

@@ -327,7 +327,7 @@ static bool hover__defer(struct server *self, const struct rpc_msg *msg,
   j->self = self;
   j->uri = xstrdup(d->uri);
   j->revision = d->revision;
-  j->root = imagestore_root();
+  j->root = imagestore_root(self->settings.root);
   j->out = *h; /* takes the text and the image */
   j->req.data = j;
   if (uv_queue_work(self->loop, &j->req, hover__work, hover__after_work) < 0) {

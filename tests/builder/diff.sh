@@ -92,6 +92,13 @@ cfg() {
   want=$(jq -cS . <<<"$2")
   [[ $have == "$want" ]] || fail "config $1: want $want, have $have"
 }
+# image JQ JSON: the whole config document's JQ equals JSON (author, ...)
+image() {
+  local have want
+  have=$(jq -cS "$1" "$DW_CFG")
+  want=$(jq -cS . <<<"$2")
+  [[ $have == "$want" ]] || fail "image $1: want $want, have $have"
+}
 # --------------------------------------------------------------------------
 
 # tree_of ROOTFS OUT: difftree.py's lines, minus the common stubs
@@ -120,10 +127,12 @@ run_case() { # DIR
   local dwout=$c/dw bhout=$c/bh
   "$DW" build -q -t "dw-$n:1" --output "type=oci,dest=$dwout" "${ARGS[@]}" "$c/ctx" > "$c/dw.log" 2>&1
   local dwrc=$?
+  if grep -q 'Sanitizer\|runtime error:' "$c/dw.log"; then
+    fail "sanitizer report: $(grep -m1 'Sanitizer\|runtime error:' "$c/dw.log")"
+  fi
   if [[ -n $EXPECT_FAIL ]]; then
     if [[ $dwrc -eq 0 ]]; then fail "dockwright build succeeded; BuildKit fails"
-    elif ! grep -Eq -- "$EXPECT_FAIL" "$c/dw.log"; then fail "dockwright error does not match /$EXPECT_FAIL/: $(tail -n2 "$c/dw.log")"
-    elif grep -q 'AddressSanitizer\|runtime error:' "$c/dw.log"; then fail "sanitizer report"; fi
+    elif ! grep -Eq -- "$EXPECT_FAIL" "$c/dw.log"; then fail "dockwright error does not match /$EXPECT_FAIL/: $(tail -n2 "$c/dw.log")"; fi
   elif [[ $dwrc -ne 0 ]]; then
     fail "dockwright build failed: $(tail -n3 "$c/dw.log")"
   else

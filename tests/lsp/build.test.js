@@ -403,6 +403,21 @@ test('without an argument: the one open Dockerfile; the client\'s token',
     assert.equal((await s.stop()).code, 0);
   });
 
+test('a client that shows dockwright/buildLog gets no logMessage copy',
+  { skip, ...timeout }, async (t) => {
+    const s = await session(t,
+      { experimental: { dockwright: { buildLog: true } } });
+    const uri = await project(s, 'logonce',
+      `FROM ${registry.host}/busybox:latest\nRUN echo log-once\n`);
+    const res = await build(s, { uri });
+    assert.match(res.digest, /^sha256:/);
+    assert.ok(s.notifications.some((n) => n.method === 'dockwright/buildLog' &&
+      /log-once/.test(n.params.text)));
+    assert.ok(!s.notifications.some((n) => n.method === 'window/logMessage' &&
+      /log-once/.test(n.params.message)));
+    assert.equal((await s.stop()).code, 0);
+  });
+
 test('credentials never reach progress, logs, diagnostics or errors',
   { skip, ...timeout }, async (t) => {
     const password = 'S3cret-pass-word';
@@ -476,3 +491,28 @@ test('bad arguments are errors that name the field', { skip }, async (t) => {
   assert.equal(x.code, -32803);
   assert.equal((await s.stop()).code, 0);
 });
+
+test('completion and hover read the store the root setting names, as builds do',
+  { skip, ...timeout }, async (t) => {
+    // The environment names another (empty) store: the setting wins.
+    const elsewhere = path.join(dir, 'elsewhere');
+    fs.mkdirSync(path.join(elsewhere, 'tags'), { recursive: true });
+    const s = await session(t, { textDocument: { hover: {
+      contentFormat: ['markdown'] } } }, { DOCKWRIGHT_ROOT: elsewhere });
+    const uri = await project(s, 'rooted',
+      `FROM ${registry.host}/busybox:latest\nRUN echo rooted > /r\n`);
+    const res = await build(s, { uri, tags: ['localhost/rooted:v1'] });
+    const doc = fileUri(path.join(dir, 'rooted', 'Dockerfile.use'));
+    await s.open(doc, 'FROM localhost/rooted:v1\n');
+    const r = await s.request('textDocument/completion',
+      { textDocument: { uri: doc }, position: { line: 0, character: 5 } });
+    const labels = r.items.map((i) => i.label);
+    assert.ok(labels.includes('localhost/rooted:v1'), JSON.stringify(labels));
+    const h = await s.request('textDocument/hover',
+      { textDocument: { uri: doc }, position: { line: 0, character: 8 } });
+    assert.match(h.contents.value,
+      /Image `localhost\/rooted:v1` in the local store/);
+    assert.ok(h.contents.value.includes(res.digest), h.contents.value);
+    assert.deepEqual(fs.readdirSync(path.join(elsewhere, 'tags')), []);
+    assert.equal((await s.stop()).code, 0);
+  });

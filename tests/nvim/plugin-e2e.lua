@@ -27,7 +27,8 @@ local dw = require('dockwright')
 local build = require('dockwright.build')
 dw.setup({
   cmd = { vim.env.DW, '--stdio' },
-  settings = { diagnostics = { debounceMs = 0 }, root = vim.env.STORE },
+  settings = { diagnostics = { debounceMs = 0 }, root = vim.env.STORE,
+               rules = { ImageTagLatest = 'off' } },
   build = vim.env.BUILD_ARGS and vim.env.BUILD_ARGS ~= '{}'
     and { buildArgs = vim.fn.json_decode(vim.env.BUILD_ARGS) } or {},
   open_log = true,
@@ -44,9 +45,12 @@ local got = vim.wait(15000, function()
   return false
 end, 20)
 check('diagnostics arrive through the plugin (InvalidPort)', got)
+local latest = false
 for _, d in ipairs(vim.diagnostic.get(bad)) do
   say(string.format('diag %d:%d %s %s', d.lnum + 1, d.col + 1, tostring(d.code), d.message))
+  if d.code == 'ImageTagLatest' then latest = true end
 end
+check('the rules setting reaches the server (no ImageTagLatest)', got and not latest)
 
 -- Containerfile is a Dockerfile too.
 vim.cmd('edit ' .. vim.fn.fnameescape(vim.env.CONTAINERFILE))
@@ -131,6 +135,40 @@ local logwin = #vim.fn.win_findbuf(vim.fn.bufnr('dockwright://build-log')) > 0
 check('the build log is shown in a window', logwin)
 check('the tag is remembered for the buffer',
   vim.b[app].dockwright_tags and vim.b[app].dockwright_tags[1] == vim.env.TAG)
+
+-- 4b. The server's code lenses go through the plugin's command: "Build"
+-- on the first line, with the buffer's remembered tag.
+vim.lsp.codelens.refresh()
+local lenses = vim.wait(10000, function()
+  for _, l in ipairs(vim.lsp.codelens.get(app)) do
+    if l.command and l.command.title == 'Build' then return true end
+  end
+  return false
+end, 50)
+check('code lenses arrive (Build on the first line)', lenses)
+if lenses then
+  local select = vim.ui.select
+  vim.ui.select = function(items, _, on_choice)
+    for _, it in ipairs(items) do
+      if it.lens.command.title == 'Build' then return on_choice(it) end
+    end
+    on_choice(nil)
+  end
+  vim.api.nvim_win_set_cursor(0, { 1, 0 })
+  build.last = nil
+  vim.lsp.codelens.run()
+  vim.ui.select = select
+  vim.wait(60000, function() return build.last ~= nil end, 50)
+  last = build.last or {}
+  check('the Build lens builds through the plugin, with the remembered tag',
+    last.ok == true and last.kind == 'build' and last.tags and last.tags[1] == vim.env.TAG,
+    vim.inspect({ ok = last.ok, kind = last.kind, tags = last.tags, message = last.message }))
+  local cached = 0
+  for _, p in ipairs(last.progress or {}) do
+    if p.message and p.message:match('CACHED$') then cached = cached + 1 end
+  end
+  check('the rebuild reports its steps CACHED', cached >= 2, 'CACHED steps: ' .. cached)
+end
 
 -- 5. A failing RUN: the error and the "dockwright build" diagnostic.
 vim.cmd('edit ' .. vim.fn.fnameescape(vim.env.FAILING))

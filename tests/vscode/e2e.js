@@ -94,6 +94,12 @@ async function textOf(locator) {
     const problems = await textOf(page.locator('.markers-panel .monaco-list-row'));
     check('the Problems panel lists it', pm && /InvalidPort|99999/.test(problems),
       problems.slice(0, 200));
+    // settings.json turns ImageTagLatest off: workspace/configuration works.
+    check('dockwright.rules reaches the server (no ImageTagLatest)',
+      pm && !/ImageTagLatest/.test(problems), problems.slice(0, 300));
+    const title = page.locator('.editor-actions .action-label[aria-label*="Build and Push Image"]');
+    check('the editor title bar has "Build and Push Image"',
+      await title.first().waitFor({ timeout: 5000 }).then(() => true, () => false));
     await shot(page, '1-diagnostics');
 
     // 2. Completion: our items (word-based suggestions are off in the
@@ -167,7 +173,25 @@ async function textOf(locator) {
     await filter.fill('');
     await shot(page, '5-log');
 
-    // 4. Cancel from the notification during a long RUN.
+    // 4. A failing RUN: the error message and the "dockwright build"
+    // diagnostic on its line in the Problems panel.
+    await openFile(page, 'fail.Dockerfile');
+    await runCommand(page, 'Dockwright: Build Image');
+    await box.waitFor({ state: 'visible', timeout: 15000 });
+    await box.fill(`${tag}-fail`);
+    await page.keyboard.press('Enter');
+    const err = page.locator('.notification-toast', { hasText: 'exit code: 3' });
+    check('a failing RUN ends in an error message',
+      await err.first().waitFor({ timeout: 60000 }).then(() => true, () => false));
+    await page.keyboard.press('Control+Shift+M');
+    const buildDiag = page.locator('.markers-panel .monaco-list-row', { hasText: 'dockwright build' });
+    const bd = await buildDiag.first().waitFor({ timeout: 15000 }).then(() => true, () => false);
+    const bdText = await textOf(buildDiag);
+    check('... and a "dockwright build" problem on the RUN line', bd && /Ln 2/.test(bdText),
+      bdText.slice(0, 200));
+    await shot(page, '6-failed');
+
+    // 5. Cancel from the notification during a long RUN.
     await openFile(page, 'slow.Dockerfile');
     await runCommand(page, 'Dockwright: Build Image');
     await box.waitFor({ state: 'visible', timeout: 15000 });
@@ -185,7 +209,7 @@ async function textOf(locator) {
       const cancelled = await gone.first().waitFor({ timeout: 30000 }).then(() => true, () => false);
       check('Cancel in the notification cancels the build', cancelled);
       console.log(`# cancel took ${Date.now() - t1} ms`);
-      await shot(page, '6-cancelled');
+      await shot(page, '7-cancelled');
     }
   } catch (e) {
     failed++;

@@ -27,6 +27,18 @@ if ! CS=$("$VS_DIR/install.sh"); then
   bad "vscode e2e: code-server could not be installed (see above)"
   summary; exit 1
 fi
+# the Node 20 install.sh fetched when this machine's node is older: code-server
+# and the extension's packaging (vsce) need it
+# (trusting the system's CAs, as Debian's node does; see install.sh)
+if [[ -x $CS/bin/node ]]; then
+  export PATH=$CS/bin:$PATH
+  [[ -n ${NODE_EXTRA_CA_CERTS:-} || ! -r /etc/ssl/certs/ca-certificates.crt ]] ||
+    export NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt
+fi
+
+# The Node 20 install.sh fetched when this machine's node is older: for
+# code-server, and for tsc and @vscode/vsce (which want Node 20 too).
+[[ ! -x $CS/bin/node ]] || export PATH=$CS/bin:$PATH
 
 # The extension, as the README builds it.
 ext=$REPO/editors/vscode
@@ -54,6 +66,7 @@ mkdir -p "$W" "$T/cs-data/User" "$T/cs-ext" "$ART"
 rm -f "$ART"/*.png
 printf 'FROM %s/busybox:latest\nEXPOSE 99999\n' "$REG" > "$W/broken.Dockerfile"
 printf 'FROM %s/busybox:latest\nRUN sleep 300\n' "$REG" > "$W/slow.Dockerfile"
+printf 'FROM %s/busybox:latest\nRUN echo about to fail && exit 3\n' "$REG" > "$W/fail.Dockerfile"
 cat > "$W/Dockerfile" <<EOF
 FROM $REG/busybox:latest
 RUN echo "hello from vscode \$((40 + 2))" && sleep 2 && echo built > /built
@@ -77,6 +90,7 @@ cat > "$T/cs-data/User/settings.json" <<EOF
   "dockwright.server.path": "$DW",
   "dockwright.root": "$T/store",
   "dockwright.build.buildArgs": $build_args,
+  "dockwright.rules": {"ImageTagLatest": "off"},
   "editor.wordBasedSuggestions": "off",
   "workbench.startupEditor": "none",
   "workbench.tips.enabled": false,

@@ -97,6 +97,16 @@ async function start(): Promise<void> {
     },
   };
   client = new LanguageClient('dockwright', 'Dockwright', serverOptions, clientOptions);
+  // The build log goes to its own channel from dockwright/buildLog; this
+  // tells the server not to send each line again as window/logMessage.
+  client.registerFeature({
+    fillClientCapabilities(caps) {
+      caps.experimental = { ...(caps.experimental ?? {}), dockwright: { buildLog: true } };
+    },
+    initialize() {},
+    getState: () => ({ kind: 'static' }),
+    clear() {},
+  });
   client.onNotification('dockwright/buildLog', (p) => builds?.onBuildLog(p));
   try {
     await client.start();

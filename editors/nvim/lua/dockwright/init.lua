@@ -63,6 +63,9 @@ end
 local function client_config(bufnr)
   local cfg = M.config
   local caps = cfg.capabilities or vim.lsp.protocol.make_client_capabilities()
+  -- We show dockwright/buildLog in the log buffer: no window/logMessage copy.
+  caps.experimental = caps.experimental or {}
+  caps.experimental.dockwright = { buildLog = true }
   return {
     name = 'dockwright',
     cmd = cfg.cmd or { 'dockwright', '--stdio' },

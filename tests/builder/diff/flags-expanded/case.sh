@@ -1,8 +1,7 @@
 # Flags BuildKit expands with the ARG/ENV in scope: --chmod, --chown,
-# --exclude (instructions/commands.go CopyCommand.Expand,
-# AddCommand.Expand), RUN --mount options (instructions/parse.go
-# parseMount gets the expander); BuildKit's testCopyChmod with
-# --build-arg mode=755.  (--from is not expanded by BuildKit: toCommand
+# --exclude (instructions/commands.go's Expand methods), RUN --mount
+# options (instructions/parse.go parseMount gets the expander); BuildKit's
+# testCopyChmod with --build-arg mode=755.  (--from is not expanded by BuildKit: toCommand
 # looks the stage up by the raw value.)
 ARGS=(--build-arg mode=755)
 BUILDAH_FAILS='buildah 1.28 does not expand --chmod nor know --exclude'
