@@ -46,6 +46,14 @@ export function serverSection(scope?: vscode.Uri): object {
       enable: cfg.get<boolean>('diagnostics.enable', true),
       debounceMs: cfg.get<number>('diagnostics.debounceMs', 0),
     },
+    format: {
+      indent: cfg.get<number>('format.indent', 4),
+      operatorNewline: cfg.get<boolean>('format.operatorNewline', false),
+    },
+    inlayHints: {
+      fromVariables: cfg.get<boolean>('inlayHints.fromVariables', true),
+      copyFrom: cfg.get<boolean>('inlayHints.copyFrom', true),
+    },
     rules: cfg.get<Record<string, string>>('rules', {}),
   };
   const root = (cfg.get<string>('root') || '').trim();

@@ -50,7 +50,7 @@ end
 -- the empty arrays Lua tables would become.
 local function section()
   local s = vim.deepcopy(M.config.settings or {})
-  for _, k in ipairs({ 'rules', 'diagnostics' }) do
+  for _, k in ipairs({ 'rules', 'diagnostics', 'format', 'inlayHints' }) do
     if s[k] ~= nil and vim.tbl_isempty(s[k]) then s[k] = vim.empty_dict() end
   end
   if s.insecureRegistries ~= nil and vim.tbl_isempty(s.insecureRegistries) then
