@@ -157,6 +157,17 @@ test('tags of a typed image, a page at a time; the plugin loaded only then',
     const col = `FROM ${p.host}/busybox:`.length;
     assert.deepEqual(e.range, { start: { line: 0, character: col },
                                 end: { line: 0, character: col + 4 } });
+    // COPY --from= and --mount=from= take an image's tags too (cached
+    // now); in a mount the edit stops at the next key.
+    const c = await complete(s, `FROM a\nCOPY --from=${p.host}/busybox:e| /x /y`);
+    assert.equal(c.isIncomplete, false);
+    assert.deepEqual(c.items.map((i) => i.label), TAGS);
+    const m = await complete(s,
+      `FROM a\nRUN --mount=from=${p.host}/busybox:|x,target=/x true`);
+    const me = m.items.find((i) => i.label === 'edge').textEdit.range;
+    const mcol = `RUN --mount=from=${p.host}/busybox:`.length;
+    assert.deepEqual(me, { start: { line: 1, character: mcol },
+                           end: { line: 1, character: mcol + 1 } });
     // An unknown repository: an empty, complete list.
     const none = await untilComplete(s, `FROM ${plain.host}/nothere:|`);
     assert.deepEqual(none[none.length - 1].items, []);
