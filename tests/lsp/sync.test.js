@@ -382,3 +382,34 @@ test('cold documents are rebuilt on use, with the same answers', async (t) => {
   }
   assert.equal((await s.stop()).code, 0);
 });
+
+// A reopened document starts from the tree of its close (the last closed
+// document is kept), edited to the new text: the same tree and
+// diagnostics as a fresh open, whatever changed on disk meanwhile.
+test('a reopened document reuses its closed tree, exactly', async (t) => {
+  const s = start();
+  t.after(() => s.kill());
+  await s.initialize();
+  const base = 'FROM alpine:3.19 AS build\nENV key value\nRUN <<EOF\necho é😀\nEOF\n' +
+    'WORKDIR app\nFROM build\nCOPY --from=build /a /b\n';
+  const uri = 'file:///reopen/a/Dockerfile';
+  const other = 'file:///reopen/b/Dockerfile';
+  const variants = [base, base, base.replace('ENV key value', 'ENV k=v'),
+    base + 'RUN x\n', 'FROM y\n', '', base];
+  let v = 1;
+  for (const [i, text] of variants.entries()) {
+    await s.open(uri, text, v);
+    await s.diagnostics(uri, v);
+    const d = await s.debug(uri);
+    assert.equal(d.text, text, `variant ${i}`);
+    assert.equal(d.tree, d.freshTree, `variant ${i}`);
+    await s.notify('textDocument/didClose', { textDocument: { uri } });
+    // Another document closed in between drops the kept one.
+    if (i === 4) {
+      await s.open(other, base, 1);
+      await s.notify('textDocument/didClose', { textDocument: { uri: other } });
+    }
+    v++;
+  }
+  assert.equal((await s.stop()).code, 0);
+});
