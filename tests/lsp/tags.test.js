@@ -168,6 +168,13 @@ test('tags of a typed image, a page at a time; the plugin loaded only then',
     const mcol = `RUN --mount=from=${p.host}/busybox:`.length;
     assert.deepEqual(me, { start: { line: 1, character: mcol },
                            end: { line: 1, character: mcol + 1 } });
+    // New settings (insecureRegistries may change the answer): fetched
+    // again.
+    await s.notify('workspace/didChangeConfiguration',
+      { settings: { dockwright: { insecureRegistries: [] } } });
+    const again = await untilComplete(s, `FROM ${p.host}/busybox:|`);
+    assert.equal(again[0].isIncomplete, true);
+    assert.deepEqual(again[again.length - 1].items.map((i) => i.label), TAGS);
     // An unknown repository: an empty, complete list.
     const none = await untilComplete(s, `FROM ${plain.host}/nothere:|`);
     assert.deepEqual(none[none.length - 1].items, []);
