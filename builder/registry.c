@@ -1616,6 +1616,21 @@ static char *registry__next_link(const struct registry__host *h,
   return NULL;
 }
 
+/* A tag as the distribution spec allows it: [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}
+ * (anything else a registry sends is dropped, not shown in an editor). */
+static bool registry__tag_ok(const char *t) {
+  size_t n = strlen(t);
+  if (n == 0 || n > 128 || t[0] == '.' || t[0] == '-')
+    return false;
+  for (size_t i = 0; i < n; i++) {
+    char c = t[i];
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+          (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-'))
+      return false;
+  }
+  return true;
+}
+
 int registry_tags(struct registry *self, const struct ref *ref, unsigned page,
                   registry_tags_fn cb, void *ctx, struct err *err) {
   int rc;
@@ -1661,7 +1676,8 @@ int registry_tags(struct registry *self, const struct ref *ref, unsigned page,
       size_t m = 0;
       for (size_t i = 0; i < n && total + m < DW_MAX_TAGS; i++) {
         json_object *t = json_object_array_get_idx(tags, i);
-        if (json_object_is_type(t, json_type_string))
+        if (json_object_is_type(t, json_type_string) &&
+            registry__tag_ok(json_object_get_string(t)))
           v[m++] = json_object_get_string(t);
       }
       total += m;

@@ -114,6 +114,15 @@ struct doc_store {
   size_t n;
   size_t cap;
   uint64_t clock; /* counts uses, for doc_touch */
+  /* The last closed document's URI, text and tree (doc_store_closing),
+   * for its reopening: editors close and reopen files as tabs come and
+   * go, and the kept tree, edited to the reopened text, spares the full
+   * parse.  One document at most; NULL uri when none. */
+  struct {
+    char *uri, *text;
+    size_t len;
+    TSTree *tree;
+  } closed;
 };
 
 /* Documents that keep their tree and model while others are open: the
@@ -129,6 +138,11 @@ void doc_store_init(struct doc_store *s);
 /* Frees every document.  In-flight .dockerignore reads must have been
  * detached (dockerignore_detach) first. */
 void doc_store_cleanup(struct doc_store *s);
+
+/* d is closing (removed from s, about to be freed): keeps its URI, text
+ * and tree, when it has one, for a reopening, in place of the last closed
+ * document's. */
+void doc_store_closing(struct doc_store *s, struct doc *d);
 
 /* Marks d as just used (an edit, a request, an analysis). */
 void doc_touch(struct doc_store *s, struct doc *d);

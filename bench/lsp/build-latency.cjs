@@ -11,7 +11,9 @@
 //                pull: the model update and the analysis on the thread
 //                pool), 300-line Dockerfile
 //   codeLens     textDocument/codeLens (answered on the loop thread)
-// (completion joins when the server has it.)
+//   completion   textDocument/completion after `$` at the end of the
+//                file (the ~100 variables in scope there, from the kept
+//                model, on the loop thread)
 //
 // Needs root, docker-registry, umoci, skopeo and busybox (tools/setup.sh),
 // and tests/lsp's node_modules (npm ci there).  The server is
@@ -64,8 +66,9 @@ async function main() {
 
     // The document the requests are about.
     const lines = ['FROM busybox AS base'];
-    for (let i = 0; lines.length < 300; i++)
+    for (let i = 0; lines.length < 299; i++)
       lines.push(i % 3 ? `RUN echo step-${i} && true` : `ENV V${i}=value-${i}`);
+    lines.push('RUN echo $V');
     const doc = session.fileUri(path.join(dir, 'edit', 'Dockerfile'));
     await s.open(doc, lines.join('\n') + '\n');
     let version = 1;
@@ -82,6 +85,14 @@ async function main() {
       },
       codeLens: () => s.request('textDocument/codeLens',
         { textDocument: { uri: doc } }),
+      completion: async () => {
+        const r = await s.request('textDocument/completion', {
+          textDocument: { uri: doc },
+          position: { line: lines.length - 1,
+                      character: lines[lines.length - 1].length } });
+        if (r.items.length < 90)
+          throw new Error(`completion: ${r.items.length} items`);
+      },
     };
 
     // The project that is built.

@@ -467,6 +467,10 @@ static void completion__stages(struct completion_out *o,
   }
 }
 
+static bool completion__tags(struct completion_out *o, const struct locate *l,
+                             size_t ws);
+static void completion__store_images(struct completion_out *o);
+
 /* Inside --mount=...: the segment around the cursor. */
 static void completion__mount(struct completion_out *o, const struct locate *l,
                               size_t value_start) {
@@ -500,7 +504,10 @@ static void completion__mount(struct completion_out *o, const struct locate *l,
       return;
     }
     if (strcasecmp(key, "from") == 0) {
+      if (completion__tags(o, l, eq + 1))
+        return;
       completion__stages(o, l);
+      completion__store_images(o);
       return;
     }
     const struct know_mount_key *mk = know_mount_key(key);
@@ -576,7 +583,12 @@ static bool completion__flag(struct completion_out *o, const struct locate *l,
     completion__mount(o, l, eq + 1);
     break;
   case KNOW_V_STAGE:
+    /* A name that is no stage is an image (BuildKit): an image's tags
+     * after `name:`, else the stages and the local images. */
+    if (completion__tags(o, l, eq + 1))
+      break;
     completion__stages(o, l);
+    completion__store_images(o);
     break;
   default:
     completion__values(o, f->values, PROTO_CI_VALUE, NULL);
@@ -636,19 +648,14 @@ static struct completion_dir *completion__dir(struct completion_out *o,
   return NULL;
 }
 
-static void completion__images(struct completion_out *o,
-                               const struct locate *l) {
+/* The local store's images (its tags directory, read once listed). */
+static void completion__store_images(struct completion_out *o) {
   char *root = imagestore_root(o->self->settings.root);
   struct buf path = BUF_INIT;
   buf_printf(&path, "%s/tags", root);
   free(root);
   struct completion_dir *dir = completion__dir(o, buf_cstr(&path), true);
   buf_cleanup(&path);
-  completion__stages(o, l);
-  struct proto_completion_item *it =
-      completion__add(o, "scratch", PROTO_CI_CONSTANT);
-  it->detail = "an empty image";
-  it->sort = "1scratch";
   if (dir == NULL)
     return;
   for (size_t i = 0; i < dir->names.n; i++) {
@@ -661,31 +668,47 @@ static void completion__images(struct completion_out *o,
       shown += 18;
     else if (strncmp(shown, "docker.io/", 10) == 0)
       shown += 10;
-    it = completion__add(o, shown, PROTO_CI_MODULE);
+    struct proto_completion_item *it =
+        completion__add(o, shown, PROTO_CI_MODULE);
     it->detail = completion__fmt(o, "local image %s", ref);
     it->sort = completion__fmt(o, "2%s", shown);
   }
 }
 
-/* FROM's `name:` being typed: the registry's tags of name (tags.c), and
- * those of the local store.  False when the word is not a name and a
- * colon. */
-static bool completion__tags(struct completion_out *o,
-                             const struct locate *l) {
+static void completion__images(struct completion_out *o,
+                               const struct locate *l) {
+  completion__stages(o, l);
+  struct proto_completion_item *it =
+      completion__add(o, "scratch", PROTO_CI_CONSTANT);
+  it->detail = "an empty image";
+  it->sort = "1scratch";
+  completion__store_images(o);
+}
+
+/* An image's `name:` being typed from ws (FROM's image, COPY --from=,
+ * --mount=from=): the registry's tags of name (tags.c), and those of the
+ * local store.  False when the word is not a name and a colon. */
+static bool completion__tags(struct completion_out *o, const struct locate *l,
+                             size_t ws) {
   const char *t = l->text;
-  size_t ws = l->word_start, colon = SIZE_MAX;
+  size_t colon = SIZE_MAX;
   for (size_t k = ws; k < l->off; k++) {
     if (t[k] == '/')
       colon = SIZE_MAX;
     else if (t[k] == ':' && colon == SIZE_MAX)
       colon = k;
-    else if (t[k] == '@' || t[k] == '$')
+    else if (t[k] == '@' || t[k] == '$' || t[k] == ',')
       return colon != SIZE_MAX;
   }
   if (colon == SIZE_MAX)
     return false;
   o->start = colon + 1;
   o->end = l->word_end;
+  for (size_t k = l->off; k < l->word_end; k++)
+    if (t[k] == ',') { /* the next --mount key */
+      o->end = k;
+      break;
+    }
   if (colon == ws)
     return true;
   /* A host's port ("localhost:5000/x") was no tag: a slash followed. */
@@ -882,7 +905,7 @@ static void completion__args(struct completion_out *o,
   switch (kind) {
   case DF_FROM:
     if (argi == 0) {
-      if (completion__tags(o, l))
+      if (completion__tags(o, l, l->word_start))
         return;
       completion__images(o, l);
     } else if (argi == 1) {

@@ -36,6 +36,7 @@ struct tags_entry {
   uint64_t started_at; /* loop time of the fetch */
   uint64_t done_at;    /* of the result */
   struct build *b;     /* the fetch, until its terminal event */
+  unsigned generation; /* settings.generation it was fetched under */
   struct tags_state *st;
   struct tags_entry *next;
 };
@@ -46,7 +47,6 @@ struct tags_state {
   struct tags_entry *entries;
   struct server *self;
   bool stopped;
-  unsigned generation; /* settings.generation the entries were made under */
 };
 
 static void tags__entry_free(struct tags_entry *e) {
@@ -177,7 +177,6 @@ enum tags_status tags_lookup(struct server *self, const char *repo,
   if (self->tags == NULL) {
     self->tags = xcalloc(1, sizeof(*self->tags));
     self->tags->self = self;
-    self->tags->generation = self->settings.generation;
   }
   struct tags_state *st = self->tags;
   if (st->stopped)
@@ -194,7 +193,7 @@ enum tags_status tags_lookup(struct server *self, const char *repo,
   }
   /* Another registry setting (insecureRegistries) may give another
    * answer: what was fetched before is stale. */
-  bool stale_settings = st->generation != self->settings.generation;
+  bool stale_settings = e && e->generation != self->settings.generation;
   if (e && e->state == TAGS__LOADING &&
       now - e->started_at > TAGS_TIMEOUT_MS) {
     log_info("tags of %s: no answer within %d ms", e->repo, TAGS_TIMEOUT_MS);
@@ -215,7 +214,6 @@ enum tags_status tags_lookup(struct server *self, const char *repo,
   }
   if (fresh)
     return TAGS_NONE;
-  st->generation = self->settings.generation;
   if (e != NULL) {
     if (e->b != NULL) /* a given-up fetch not ended yet: wait for it */
       return TAGS_NONE;
@@ -243,6 +241,7 @@ enum tags_status tags_lookup(struct server *self, const char *repo,
   strv_init(&e->tags);
   e->state = TAGS__LOADING;
   e->started_at = now;
+  e->generation = self->settings.generation;
   e->next = st->entries;
   st->entries = e;
   if (!tags__start(st, e)) {

@@ -24,6 +24,7 @@ static void textsync__close(struct server *self, const char *uri) {
     return;
   dockerignore_detach(d);
   server_doc_closing(self, d);
+  doc_store_closing(&self->docs, d);
   doc_free(d);
 }
 

@@ -108,7 +108,8 @@ const GOLDEN = [
 ];
 
 test('golden completion lists', async (t) => {
-  const s = start();
+  // An empty store: FROM and --from= also list the local images.
+  const s = start({ env: { DOCKWRIGHT_ROOT: tmpdir() } });
   t.after(() => s.kill());
   await s.initialize({ capabilities: CAPS });
   const dir = tmpdir();
@@ -235,7 +236,7 @@ test('COPY sources from the build context, minus .dockerignore; WORKDIRs',
     assert.equal((await s.stop()).code, 0);
   });
 
-test('FROM offers the images of the local store', async (t) => {
+test('FROM and --from= offer the images of the local store', async (t) => {
   const root = tmpdir();
   fs.mkdirSync(path.join(root, 'tags'));
   // The store names tag files by the reference, %XX for other bytes.
@@ -253,6 +254,13 @@ test('FROM offers the images of the local store', async (t) => {
   for (const l of ['alpine:3.19', 'registry.example.com:5000/team/app:v1',
                    'base', 'scratch'])
     assert.ok(got.includes(l), `${l} in ${JSON.stringify(got)}`);
+  // COPY --from= and --mount=from= take an image too (not scratch).
+  for (const marked of ['FROM a AS base\nFROM a\nCOPY --from=| /x /y',
+                        'FROM a AS base\nFROM a\nRUN --mount=from=|,target=/x']) {
+    const { r: c } = await complete(s, tmpdir(), marked);
+    assert.deepEqual(sorted(c), ['base', 'alpine:3.19',
+      'registry.example.com:5000/team/app:v1'], marked);
+  }
   assert.equal((await s.stop()).code, 0);
 });
 

@@ -272,7 +272,9 @@ test('feature requests at every position of an odd document', async (t) => {
         s.request('textDocument/completion', p),
         s.request('textDocument/hover', p),
         s.request('textDocument/signatureHelp', p)]);
-      assert.equal(c.isIncomplete, false);
+      // Only a FROM image's tags load (from a registry) in the background.
+      assert.ok(c.isIncomplete === false || /^FROM .*:/.test(lines[line]),
+        JSON.stringify({ line, character }));
       for (const it of c.items) {
         const r = it.textEdit.range;
         assert.ok(r.start.line === r.end.line && r.start.line <= line,

@@ -294,7 +294,11 @@ test('diagnostics after random edits equal those of a fresh open',
 // into the edit between the common prefix and suffix, so the tree is edited
 // and reparsed incrementally; it must equal a fresh parse, and the
 // diagnostics those of a fresh open.
-test('full-text changes become minimal edits: tree and diagnostics exact',
+// Run on a small document and on one past 4 KB, whose messages go through
+// the server's fast JSON parser (jsonparse.c) and whose diff compares
+// whole blocks.
+for (const [npieces, nversions] of [[30, 40], [500, 16]])
+test(`full-text changes become minimal edits: tree and diagnostics exact (${npieces} pieces)`,
   async (t) => {
     const s = start();
     t.after(() => s.kill());
@@ -309,7 +313,7 @@ test('full-text changes become minimal edits: tree and diagnostics exact',
       'RUN <<EOF\necho hi\nEOF\n', 'COPY --from=build /a /b\n', 'é😀\n',
       'WORKDIR app\n', '# comment\n', '\n', 'ONBUILD RUN x\n'];
     let text = '';
-    for (let i = 0; i < 30; i++) text += pieces[rand(pieces.length)];
+    for (let i = 0; i < npieces; i++) text += pieces[rand(pieces.length)];
     const uri = 'file:///full/edits/Dockerfile';
     await s.open(uri, text);
     await s.diagnostics(uri, 1);
@@ -319,7 +323,7 @@ test('full-text changes become minimal edits: tree and diagnostics exact',
       delete c.relatedInformation;
       return c;
     });
-    for (let v = 2; v < 40; v++) {
+    for (let v = 2; v < nversions; v++) {
       const at = rand(text.length + 1);
       const del = rand(3) === 0 ? rand(6) : 0;
       const ins = ['x', '\n', '\\\n', 'EOF\n', 'é', '', 'FROM y\n'][rand(7)];
@@ -337,9 +341,9 @@ test('full-text changes become minimal edits: tree and diagnostics exact',
       await s.notify('textDocument/didClose', { textDocument: { uri: fresh } });
     }
     // Identical text, and an emptied document.
-    await s.change(uri, 40, [{ text }]);
+    await s.change(uri, nversions, [{ text }]);
     assert.equal((await s.debug(uri)).text, text);
-    await s.change(uri, 41, [{ text: '' }]);
+    await s.change(uri, nversions + 1, [{ text: '' }]);
     const d = await s.debug(uri);
     assert.equal(d.text, '');
     assert.equal(d.tree, d.freshTree);
@@ -375,6 +379,37 @@ test('cold documents are rebuilt on use, with the same answers', async (t) => {
       { uri: uris[i] }, position: { line: 2, character: i === 1 ? 11 : 10 } });
     assert.match(r.contents.value, new RegExp(`^K${i} = v`), `doc ${i}`);
     assert.equal((await pull(uris[i])).items.length, 2);
+  }
+  assert.equal((await s.stop()).code, 0);
+});
+
+// A reopened document starts from the tree of its close (the last closed
+// document is kept), edited to the new text: the same tree and
+// diagnostics as a fresh open, whatever changed on disk meanwhile.
+test('a reopened document reuses its closed tree, exactly', async (t) => {
+  const s = start();
+  t.after(() => s.kill());
+  await s.initialize();
+  const base = 'FROM alpine:3.19 AS build\nENV key value\nRUN <<EOF\necho é😀\nEOF\n' +
+    'WORKDIR app\nFROM build\nCOPY --from=build /a /b\n';
+  const uri = 'file:///reopen/a/Dockerfile';
+  const other = 'file:///reopen/b/Dockerfile';
+  const variants = [base, base, base.replace('ENV key value', 'ENV k=v'),
+    base + 'RUN x\n', 'FROM y\n', '', base];
+  let v = 1;
+  for (const [i, text] of variants.entries()) {
+    await s.open(uri, text, v);
+    await s.diagnostics(uri, v);
+    const d = await s.debug(uri);
+    assert.equal(d.text, text, `variant ${i}`);
+    assert.equal(d.tree, d.freshTree, `variant ${i}`);
+    await s.notify('textDocument/didClose', { textDocument: { uri } });
+    // Another document closed in between drops the kept one.
+    if (i === 4) {
+      await s.open(other, base, 1);
+      await s.notify('textDocument/didClose', { textDocument: { uri: other } });
+    }
+    v++;
   }
   assert.equal((await s.stop()).code, 0);
 });
