@@ -18,10 +18,6 @@
 #include "../common/buf.h"
 #include "../common/ceilings.h"
 #include "../common/log.h"
-#include "jsonparse.h"
-
-/* Messages from this size on go through jsonparse.h first. */
-#define RPC_FAST_PARSE_MIN 4096
 
 void rpc_init(struct rpc *r, struct transport *t) {
   memset(r, 0, sizeof(*r));
@@ -74,19 +70,10 @@ int rpc_parse(struct rpc *r, const char *body, size_t len, json_object **root,
   if (len > (size_t)INT32_MAX) /* json-c takes an int length */
     return err_set(err, ERR_TOOBIG, "message too large"), RPC_PARSE_ERROR;
 
-  /* Large messages (whole documents) through the fast parser; anything it
-   * does not take, and every small message, through json-c. */
-  json_object *obj = len >= RPC_FAST_PARSE_MIN
-                         ? jsonparse(body, len, DW_MAX_LSP_JSON_DEPTH)
-                         : NULL;
-  enum json_tokener_error jerr = json_tokener_success;
-  size_t end = len;
-  if (obj == NULL) {
-    json_tokener_reset(r->tok);
-    obj = json_tokener_parse_ex(r->tok, body, (int)len);
-    jerr = json_tokener_get_error(r->tok);
-    end = json_tokener_get_parse_end(r->tok);
-  }
+  json_tokener_reset(r->tok);
+  json_object *obj = json_tokener_parse_ex(r->tok, body, (int)len);
+  enum json_tokener_error jerr = json_tokener_get_error(r->tok);
+  size_t end = json_tokener_get_parse_end(r->tok);
   if (jerr == json_tokener_continue && obj == NULL) {
     /* A bare number ("42") only ends at a terminator: json-c wants the
      * NUL byte passed explicitly.  The whole body was consumed. */

@@ -294,9 +294,8 @@ test('diagnostics after random edits equal those of a fresh open',
 // into the edit between the common prefix and suffix, so the tree is edited
 // and reparsed incrementally; it must equal a fresh parse, and the
 // diagnostics those of a fresh open.
-// Run on a small document and on one past 4 KB, whose messages go through
-// the server's fast JSON parser (jsonparse.c) and whose diff compares
-// whole blocks.
+// Run on a small document and on one past 4 KB, whose diff compares whole
+// blocks.
 for (const [npieces, nversions] of [[30, 40], [500, 16]])
 test(`full-text changes become minimal edits: tree and diagnostics exact (${npieces} pieces)`,
   async (t) => {
