@@ -68,6 +68,10 @@ enum rule_flags {
   /* check_semantic.c */                                                      \
   X(InvalidFlagValue, "invalidflagvalue", DIAG_ERROR, RULE_F_NONE,            \
     "A flag's value is not one BuildKit accepts")                             \
+  X(InvalidReference, "invalidreference", DIAG_ERROR, RULE_F_NONE,            \
+    "An image reference the builder cannot parse")                            \
+  X(InvalidPlatform, "invalidplatform", DIAG_ERROR, RULE_F_NONE,              \
+    "A --platform value that is not os/arch[/variant]")                       \
   X(InvalidHealthcheck, "invalidhealthcheck", DIAG_ERROR, RULE_F_NONE,        \
     "HEALTHCHECK takes CMD or NONE")                                          \
   X(HealthcheckMissingCommand, "healthcheckmissingcommand", DIAG_ERROR,       \

@@ -46,7 +46,8 @@
 #include "layer_job.h"
 #include "userdb.h"
 #include "output.h"
-#include "ref.h"
+#include "../model/refuse.h"
+#include "../model/ref.h"
 #include "registry.h"
 #include "store.h"
 #include "registry.h"
@@ -414,6 +415,14 @@ static int d_instr_exec(struct dctx *d, struct stage *s, unsigned idx,
     int rc = d_expand(d, s, in->args[0].value, in->args[0].len, &v, err);
     if (rc < 0)
       return rc;
+    /* dispatchStopSignal: signal.ParseSignal (model/refuse.h) */
+    struct buf m = BUF_INIT;
+    if (in->kind == DF_STOPSIGNAL && refuse_signal(v, &m)) {
+      rc = err_set(err, ERR_SYNTAX, "%s", m.data);
+      buf_cleanup(&m);
+      free(v);
+      return rc;
+    }
     json_object_object_add(c, in->kind == DF_USER ? "User" : "StopSignal",
                            json_object_new_string(v));
     free(v);
@@ -710,6 +719,26 @@ static int d_commit_image(struct dctx *d, struct stage *s,
   return rc;
 }
 
+/* Refuses, before anything runs, the values written without variables
+ * that a step would refuse when it came to them (image references,
+ * --platform, --chmod, durations, ports, signals: model/refuse.h, the
+ * analysis's rulebook too), so a bad line 30 fails the build before line
+ * 2 pulls an image. */
+static int d_check_values(struct dctx *d, const char *path, struct err *err) {
+  for (size_t i = 0; i < d->df->ninstrs; i++) {
+    struct buf m = BUF_INIT;
+    enum refuse_kind kind;
+    struct df_range r;
+    if (refuse_instr(d->df, i, &m, &kind, &r)) {
+      int rc = err_set_at(err, ERR_SYNTAX, r.start.row + 1, r.start.col + 1,
+                          "%s:%u: %s", path, r.start.row + 1, m.data);
+      buf_cleanup(&m);
+      return rc;
+    }
+  }
+  return 0;
+}
+
 /* Refuses, before anything runs, the flags BuildKit's parser refuses
  * (instructions.Parse parses every stage's instructions first), with its
  * words: the table is the analysis's too (model/flags.h), so what `lint`
@@ -798,6 +827,8 @@ int dispatch_run(const struct build_request *req, uv_loop_t *loop,
     goto out;
   }
   rc = d_check_flags(d, dfpath.data, err);
+  if (rc == 0)
+    rc = d_check_values(d, dfpath.data, err);
   if (rc < 0)
     goto out;
   rc = context_open(req->context_dir,

@@ -21,6 +21,7 @@
 #include "../common/ceilings.h"
 #include "../model/dockerfile.h"
 #include "../model/expand.h"
+#include "../model/refuse.h"
 #include "cache.h"
 #include "context.h"
 #include "exec.h"
@@ -28,7 +29,7 @@
 #include "layer.h"
 #include "layer_job.h"
 #include "output.h"
-#include "ref.h"
+#include "../model/ref.h"
 #include "registry.h"
 #include "store.h"
 #include "registry.h"
@@ -401,16 +402,14 @@ static int copy_flags(struct copyctx *c, unsigned stage_idx, struct err *err) {
   if (rc == 0 && chmodv && *chmodv) {
     char *v = NULL;
     rc = d_expand(d, s, chmodv, strlen(chmodv), &v, err);
-    char *end = NULL;
-    unsigned long m = rc == 0 ? strtoul(v, &end, 8) : 0;
-    /* (BuildKit's words: dockerfile2llb/convert.go parseChmod) */
-    if (rc == 0 && (*end || m > 07777 || !*v))
-      rc = err_set(err, ERR_SYNTAX,
-                   "invalid chmod parameter: '%s'. it should be octal string "
-                   "and between 0 and 07777",
-                   v);
+    /* (BuildKit's words: dockerfile2llb/convert.go parseChmod; the
+     * analysis reports the same, model/refuse.h) */
+    struct buf m = BUF_INIT;
+    if (rc == 0 && refuse_chmod(v, &m))
+      rc = err_set(err, ERR_SYNTAX, "%s", m.data);
+    buf_cleanup(&m);
     c->op.chmod = true;
-    c->op.mode = (mode_t)m;
+    c->op.mode = rc == 0 ? (mode_t)strtoul(v, NULL, 8) : 0;
     free(v);
   }
   if (rc == 0 && fromv) {

@@ -28,7 +28,7 @@
 #include "../../builder/context.h"
 #include "../../builder/layer.h"
 #include "../../builder/pgzip.h"
-#include "../../builder/ref.h"
+#include "../../model/ref.h"
 #include "../../builder/store.h"
 #include "../../common/buf.h"
 

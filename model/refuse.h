@@ -1,0 +1,57 @@
+/*
+ * refuse.h - what the builder refuses in a Dockerfile's values before it
+ * touches a registry or the build context, in BuildKit's words: image
+ * references (FROM, COPY --from naming no stage), --platform, --chmod,
+ * HEALTHCHECK durations and retries, EXPOSE ports, STOPSIGNAL.
+ *
+ * One rulebook for two readers: the builder calls the value checks on the
+ * expanded values while it dispatches, the analysis calls refuse_instr on
+ * the values as written (a value holding a variable is known only at build
+ * time and is left alone).  tests/unit/test_refuse.c feeds one corpus to
+ * both and compares the words.  Pure: no IO.
+ */
+#ifndef DW_REFUSE_H
+#define DW_REFUSE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../common/buf.h"
+#include "dockerfile.h"
+
+/* Which kind of value was refused (the analysis maps each to a rule). */
+enum refuse_kind {
+  REFUSE_REFERENCE, /* an image reference */
+  REFUSE_PLATFORM,  /* a --platform value */
+  REFUSE_FLAG,      /* another flag's value */
+  REFUSE_PORT,      /* an EXPOSE word */
+  REFUSE_SIGNAL,    /* STOPSIGNAL's argument */
+};
+
+/* Each value check returns true when the builder refuses `s` and appends
+ * the message to *msg; false (msg untouched) when it accepts it. */
+bool refuse_reference(const char *s, struct buf *msg);
+bool refuse_platform(const char *s, struct buf *msg);
+bool refuse_chmod(const char *s, struct buf *msg);
+/* HEALTHCHECK --<flag>=s: Go's time.ParseDuration, then at least 1ms
+ * unless 0.  *ns gets the value when accepted (may be NULL). */
+bool refuse_duration(const char *flag, const char *s, int64_t *ns,
+                     struct buf *msg);
+/* HEALTHCHECK --retries: strconv.ParseInt(s, 10, 32), not negative. */
+bool refuse_retries(const char *s, int64_t *n, struct buf *msg);
+/* One EXPOSE word, as nat.ParsePortSpecs reads it ([ip:][host:]port[/proto];
+ * the mapping forms are accepted, only warned about by the analysis). */
+bool refuse_port(const char *s, struct buf *msg);
+/* STOPSIGNAL: signal.ParseSignal (a name with or without SIG, RTMIN+n,
+ * RTMAX-n, or a positive number). */
+bool refuse_signal(const char *s, struct buf *msg);
+
+/* The first value of instruction i of df that the builder would refuse,
+ * from the text alone: values holding '$' (or quotes, for words the
+ * builder expands) are skipped.  Returns true, appends the message to
+ * *msg and sets *kind and *at (the value's range); false when nothing is
+ * refused. */
+bool refuse_instr(const struct dockerfile *df, size_t i, struct buf *msg,
+                  enum refuse_kind *kind, struct df_range *at);
+
+#endif

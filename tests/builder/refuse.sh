@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# refuse.sh - one rulebook (model/refuse.h): whatever the builder refuses
+# from the Dockerfile alone, `dockwright lint` reports first, on the same
+# line and in the same words.  Each case is built (the build must fail
+# before it pulls anything or reads the context: no registry runs here) and
+# linted; the build's message and the lint's first error must be equal.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+mkdir -p "$T/ctx"
+n=0
+case_() { # description dockerfile-text want-words
+  local d=$1 text=$2 want=$3 f="$T/ctx/Dockerfile.$((++n))"
+  printf '%s\n' "$text" >"$f"
+  local blog lint bmsg bline lmsg lline
+  blog=$(timeout 60 "$DW" build -f "$f" --root "$T/store" "$T/ctx" 2>&1 >/dev/null)
+  # "dockwright: build failed (line N): FILE:N: words"
+  bline=$(sed -n 's/.*build failed (line \([0-9]*\)).*/\1/p' <<<"$blog" | head -1)
+  bmsg=$(sed -n "s|.*build failed (line [0-9]*): $f:[0-9]*: ||p" <<<"$blog" | head -1)
+  lint=$("$DW" lint "$f" 2>&1 | grep ': error: ' | head -1)
+  lline=$(sed -n "s|^$f:\([0-9]*\):.*|\1|p" <<<"$lint")
+  lmsg=$(sed -n 's/.*: error: \(.*\) \[[A-Za-z]*\]$/\1/p' <<<"$lint")
+  # (the analysis may add a suggestion after the builder's words)
+  if [[ $bmsg == "$want" && ($lmsg == "$want" || $lmsg == "$want (did you mean "*) &&
+    -n $bline && $bline == "$lline" ]]; then
+    ok "$d: $want"
+  else
+    bad "$d"
+    echo "    want:  $want"
+    echo "    build: line ${bline:-?}: ${bmsg:-$blog}"
+    echo "    lint:  line ${lline:-?}: ${lmsg:-$lint}"
+  fi
+}
+
+# The tutorial's first line (distribution/reference's words).
+case_ "FROM with upper case" $'FROM busybox\nRUN true\nFROM Ubuntu' \
+  "invalid reference format: repository name must be lowercase"
+case_ "FROM with a bad tag" 'FROM busybox:-x' "invalid reference format"
+case_ "FROM with a short digest" 'FROM busybox@sha256:12' "invalid reference format"
+case_ "FROM with a doubled slash" 'FROM a//b' "invalid reference format"
+case_ "COPY --from naming no stage" $'FROM scratch AS base\nCOPY --from=Base2 a /b' \
+  "invalid reference format: repository name must be lowercase"
+case_ "FROM --platform without an os" 'FROM --platform=amd64 scratch' \
+  'bad platform "amd64" (want os/arch[/variant])'
+case_ "COPY --chmod not octal" $'FROM scratch\nCOPY --chmod=999 a /b' \
+  "invalid chmod parameter: '999'. it should be octal string and between 0 and 07777"
+case_ "ADD --chmod too large" $'FROM scratch\nADD --chmod=17777 a /b' \
+  "invalid chmod parameter: '17777'. it should be octal string and between 0 and 07777"
+case_ "EXPOSE port out of range" $'FROM scratch\nEXPOSE 80 70000' "invalid containerPort: 70000"
+case_ "EXPOSE reversed range" $'FROM scratch\nEXPOSE 90-80' \
+  "invalid range specified for container port: 90-80"
+case_ "EXPOSE bad protocol" $'FROM scratch\nEXPOSE 80/xyz' "invalid proto: xyz"
+case_ "STOPSIGNAL unknown" $'FROM scratch\nSTOPSIGNAL SIGFOO' "Invalid signal: SIGFOO"
+case_ "STOPSIGNAL zero" $'FROM scratch\nSTOPSIGNAL 0' "Invalid signal: 0"
+case_ "HEALTHCHECK duration without unit" $'FROM scratch\nHEALTHCHECK --interval=30 CMD true' \
+  'time: invalid duration "30"'
+case_ "HEALTHCHECK duration under 1ms" $'FROM scratch\nHEALTHCHECK --timeout=10us CMD true' \
+  'Interval "timeout" cannot be less than 1ms'
+case_ "HEALTHCHECK negative retries" $'FROM scratch\nHEALTHCHECK --retries=-1 CMD true' \
+  '--retries cannot be negative (-1)'
+case_ "HEALTHCHECK retries not a number" $'FROM scratch\nHEALTHCHECK --retries=x CMD true' \
+  '--retries must be an integer, not "x"'
+# A value holding a variable is known only at build time: the lint is
+# silent, the build refuses it when it comes to it (same words, later).
+printf 'FROM scratch\nARG m=999\nCOPY --chmod=$m a /b\n' >"$T/ctx/Dockerfile.var"
+if "$DW" lint "$T/ctx/Dockerfile.var" | grep -q ': error: '; then
+  bad "a variable's value is left to the build"
+else
+  ok "a variable's value is left to the build"
+fi
+# The flags' rulebook (model/flags.h) goes the same way.
+case_ "unknown flag" $'FROM scratch\nCOPY --frm=x a /b' "unknown flag: frm"
+finish
