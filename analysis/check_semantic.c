@@ -2,8 +2,8 @@
  * check_semantic.c - values BuildKit accepts when it parses but refuses
  * when it runs the instruction: what the builder refuses before it touches
  * a registry or the context (image references, --platform, --chmod,
- * HEALTHCHECK durations and retries, EXPOSE ports, STOPSIGNAL; the
- * rulebook is model/refuse.h), RUN --network/--security/--mount types,
+ * RUN --mount, --network and --security, HEALTHCHECK durations and
+ * retries, EXPOSE ports, STOPSIGNAL; the rulebook is model/refuse.h),
  * COPY --from naming a stage that is not earlier; and dockerfile-utils'
  * instruction casing.
  *
@@ -17,7 +17,6 @@
 #include "../model/flags.h"
 #include "../model/refuse.h"
 #include "check.h"
-#include "../model/knowledge.h"
 
 /* What the builder refuses in a value before it touches a registry or the
  * context: one rulebook with the builder (model/refuse.h), so the words
@@ -36,48 +35,6 @@ static void semantic__refused(struct check_ctx *c, size_t i) {
   if (refuse_instr(c->df, i, &msg, &kind, &at))
     check__emit(c, rules[kind], at, "%s", buf_cstr(&msg));
   buf_cleanup(&msg);
-}
-
-/* Allowed values come from the knowledge table (model/knowledge.h), the
- * one completion offers. */
-static void semantic__run(struct check_ctx *c, const struct df_instr *in) {
-  for (size_t i = 0; i < in->nflags; i++) {
-    const struct df_flag *f = &in->flags[i];
-    if (f->value == NULL || strchr(f->value, '$'))
-      continue;
-    if (strcmp(f->name, "network") == 0 &&
-        !know_value_in(know_flag(DF_RUN, "network")->values, f->value))
-      check__emit(c, RULE_InvalidFlagValue, f->range,
-                  "unsupported network mode \"%s\" (default, none or host)",
-                  f->value);
-    if (strcmp(f->name, "security") == 0 &&
-        !know_value_in(know_flag(DF_RUN, "security")->values, f->value))
-      check__emit(c, RULE_InvalidFlagValue, f->range,
-                  "unsupported security mode \"%s\" (sandbox or insecure)",
-                  f->value);
-    if (strcmp(f->name, "mount") == 0) {
-      /* type=... anywhere in the comma-separated list; bind by default. */
-      const char *p = f->value;
-      while (*p) {
-        const char *e = strchr(p, ',');
-        size_t n = e ? (size_t)(e - p) : strlen(p);
-        if (n > 5 && strncasecmp(p, "type=", 5) == 0) {
-          char *t = xstrndup(p + 5, n - 5);
-          char *lt = check__lower(t);
-          if (know_mount_type(lt) == NULL)
-            check__emit(c, RULE_InvalidFlagValue, f->range,
-                        "unsupported mount type \"%s\" (bind, cache, tmpfs, "
-                        "secret or ssh)",
-                        t);
-          free(lt);
-          free(t);
-        }
-        p += n;
-        if (*p == ',')
-          p++;
-      }
-    }
-  }
 }
 
 /* ---- COPY --from ------------------------------------------------------- */
@@ -191,9 +148,6 @@ void check_semantic(struct check_ctx *c) {
     switch (in->kind) {
     case DF_COPY:
       semantic__copy_from(c, i);
-      break;
-    case DF_RUN:
-      semantic__run(c, in);
       break;
     default:
       break;

@@ -21,6 +21,7 @@
 #include "../common/ceilings.h"
 #include "../model/dockerfile.h"
 #include "../model/expand.h"
+#include "../model/refuse.h"
 #include "cache.h"
 #include "context.h"
 #include "exec.h"
@@ -339,13 +340,16 @@ static int d_run_flags(const struct df_instr *in, bool *net_none,
   *net_none = false;
   for (size_t i = 0; i < in->nflags; i++) {
     const char *n = in->flags[i].name, *v = in->flags[i].value;
+    struct buf why = BUF_INIT;
+    if ((strcmp(n, "network") == 0 && refuse_network(v ? v : "", &why)) ||
+        (strcmp(n, "security") == 0 && refuse_security(v ? v : "", &why))) {
+      /* BuildKit's words, the analysis's too (model/refuse.h) */
+      int rc = err_set(err, ERR_SYNTAX, "%s", why.data);
+      buf_cleanup(&why);
+      return rc;
+    }
     if (strcmp(n, "network") == 0) {
-      if (v && strcmp(v, "none") == 0)
-        *net_none = true;
-      else if (!v || (strcmp(v, "default") && strcmp(v, "host")))
-        return err_set(err, ERR_SYNTAX,
-                       "--network=%s: only default, host and none",
-                       v ? v : "");
+      *net_none = v && strcmp(v, "none") == 0;
     } else if (strcmp(n, "security") == 0) {
       if (!v || strcmp(v, "sandbox") != 0)
         return err_set(err, ERR_UNSUPPORTED, "--security=%s is not supported",

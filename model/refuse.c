@@ -246,6 +246,211 @@ bool refuse_signal(const char *v, struct buf *msg) {
   return !ok;
 }
 
+bool refuse_network(const char *s, struct buf *msg) {
+  if (strcmp(s, "default") == 0 || strcmp(s, "none") == 0 ||
+      strcmp(s, "host") == 0)
+    return false;
+  buf_printf(msg, "unsupported network mode \"%s\"", s);
+  return true;
+}
+
+bool refuse_security(const char *s, struct buf *msg) {
+  if (strcmp(s, "sandbox") == 0 || strcmp(s, "insecure") == 0)
+    return false;
+  buf_printf(msg, "unsupported security mode \"%s\"", s);
+  return true;
+}
+
+/* Go's strconv.ParseBool. */
+static bool refuse__bool(const char *v) {
+  static const char *const ok[] = {"1", "t", "T", "TRUE",  "true",  "True",
+                                   "0", "f", "F", "FALSE", "false", "False"};
+  for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+    if (strcmp(v, ok[i]) == 0)
+      return true;
+  return false;
+}
+
+/* strconv.ParseUint(v, base, 32). */
+static bool refuse__uint32(const char *v, int base) {
+  if (*v == '\0')
+    return false;
+  unsigned long long x = 0;
+  for (const char *p = v; *p; p++) {
+    int dg = *p - '0';
+    if (dg < 0 || dg >= base)
+      return false;
+    x = x * (unsigned)base + (unsigned)dg;
+    if (x > 0xffffffffULL)
+      return false;
+  }
+  return true;
+}
+
+/* go-units' RAMInBytes: a number, then an optional unit (b, k, kb, kib,
+ * m, ... p, case-insensitive). */
+static bool refuse__ram(const char *v) {
+  const char *p = v;
+  size_t d = strspn(p, "0123456789");
+  p += d;
+  if (*p == '.') {
+    size_t f = strspn(p + 1, "0123456789");
+    if (f == 0)
+      return false;
+    p += 1 + f;
+    d += f;
+  }
+  if (d == 0)
+    return false;
+  if (*p == '\0')
+    return true;
+  char u[8];
+  size_t n = strlen(p);
+  if (n >= sizeof(u))
+    return false;
+  for (size_t i = 0; i <= n; i++)
+    u[i] = (char)tolower((unsigned char)p[i]);
+  if (strcmp(u, "b") == 0)
+    return true;
+  if (strchr("kmgtp", u[0]) == NULL)
+    return false;
+  return u[1] == '\0' || strcmp(u + 1, "b") == 0 || strcmp(u + 1, "ib") == 0;
+}
+
+bool refuse_mount(const char *v, bool literal, struct buf *msg) {
+  /* Written with a variable: only what BuildKit's parser refuses before
+   * expansion (from= with a variable); the rest is known at build time. */
+  bool vars = strchr(v, '$') != NULL;
+  char type[16] = "bind";
+  bool have_from = false, have_sharing = false, have_source = false;
+  bool have_target = false, have_id = false, have_env = false;
+  bool have_mode = false, have_uid = false, have_gid = false;
+  char *copy = xstrdup(v);
+  bool refused = false;
+  for (char *field = copy, *next; field && !refused; field = next) {
+    next = strchr(field, ',');
+    if (next)
+      *next++ = '\0';
+    char *eq = strchr(field, '=');
+    char *val = eq ? eq + 1 : NULL;
+    size_t kn = eq ? (size_t)(eq - field) : strlen(field);
+    char key[32];
+    if (kn >= sizeof(key))
+      kn = sizeof(key) - 1;
+    for (size_t i = 0; i < kn; i++)
+      key[i] = (char)tolower((unsigned char)field[i]);
+    key[kn] = '\0';
+    if (vars) {
+      if (literal && val && strcmp(key, "from") == 0 && val[0] == '$' &&
+          val[1]) {
+        buf_printf(msg,
+                   "'from' doesn't support variable expansion, define alias "
+                   "stage instead");
+        refused = true;
+      }
+      continue;
+    }
+    bool secretish = strcmp(type, "secret") == 0 || strcmp(type, "ssh") == 0;
+    if (val == NULL) {
+      if (strcmp(key, "readonly") == 0 || strcmp(key, "ro") == 0 ||
+          strcmp(key, "readwrite") == 0 || strcmp(key, "rw") == 0)
+        continue;
+      if (strcmp(key, "required") == 0 && secretish)
+        continue;
+      if (strcmp(key, "required") == 0)
+        buf_printf(msg, "unexpected key '%s' for mount type '%s'", key, type);
+      else
+        buf_printf(msg, "invalid field '%s' must be a key=value pair", field);
+      refused = true;
+    } else if (strcmp(key, "type") == 0) {
+      const char *const types[] = {"bind", "cache", "tmpfs", "secret", "ssh"};
+      bool ok = false;
+      for (size_t i = 0; i < 5 && !ok; i++)
+        if (strcasecmp(val, types[i]) == 0) {
+          ok = true;
+          strcpy(type, types[i]);
+        }
+      if (!ok) {
+        buf_printf(msg, "unsupported mount type \"%s\"", val);
+        refused = true;
+      }
+    } else if (strcmp(key, "from") == 0) {
+      have_from = true;
+    } else if (strcmp(key, "source") == 0 || strcmp(key, "src") == 0) {
+      have_source = *val != '\0';
+    } else if (strcmp(key, "target") == 0 || strcmp(key, "dst") == 0 ||
+               strcmp(key, "destination") == 0) {
+      have_target = *val != '\0';
+    } else if (strcmp(key, "readonly") == 0 || strcmp(key, "ro") == 0 ||
+               strcmp(key, "readwrite") == 0 || strcmp(key, "rw") == 0 ||
+               (strcmp(key, "required") == 0 && secretish)) {
+      if (!refuse__bool(val)) {
+        buf_printf(msg, "invalid value for %s: %s", key, val);
+        refused = true;
+      }
+    } else if (strcmp(key, "required") == 0 ||
+               (strcmp(key, "size") == 0 && strcmp(type, "tmpfs") != 0)) {
+      buf_printf(msg, "unexpected key '%s' for mount type '%s'", key, type);
+      refused = true;
+    } else if (strcmp(key, "size") == 0) {
+      if (!refuse__ram(val)) {
+        buf_printf(msg, "invalid value for %s: %s", key, val);
+        refused = true;
+      }
+    } else if (strcmp(key, "id") == 0) {
+      have_id = *val != '\0';
+    } else if (strcmp(key, "env") == 0) {
+      /* (dockerfile 1.10: a secret exposed as an environment variable) */
+      have_env = true;
+    } else if (strcmp(key, "sharing") == 0) {
+      have_sharing = true;
+      if (strcasecmp(val, "shared") && strcasecmp(val, "private") &&
+          strcasecmp(val, "locked")) {
+        buf_printf(msg, "unsupported sharing value \"%s\"", val);
+        refused = true;
+      }
+    } else if (strcmp(key, "mode") == 0 || strcmp(key, "uid") == 0 ||
+               strcmp(key, "gid") == 0) {
+      *(key[0] == 'm'   ? &have_mode
+        : key[0] == 'u' ? &have_uid
+                        : &have_gid) = true;
+      if (!refuse__uint32(val, key[0] == 'm' ? 8 : 10)) {
+        buf_printf(msg, "invalid value %s for %s", val, key);
+        refused = true;
+      }
+    } else {
+      buf_printf(msg, "unexpected key '%s' in '%s'", key, field);
+      refused = true;
+    }
+  }
+  free(copy);
+  if (refused || vars)
+    return refused;
+  /* validateMount */
+  bool file_info = strcmp(type, "secret") == 0 || strcmp(type, "ssh") == 0 ||
+                   strcmp(type, "cache") == 0;
+  const char *bad = !file_info && have_mode  ? "mode"
+                    : !file_info && have_uid ? "uid"
+                    : !file_info && have_gid ? "gid"
+                                             : NULL;
+  if (bad)
+    buf_printf(msg, "%s not allowed for \"%s\" type mounts", bad, type);
+  else if (strcmp(type, "secret") == 0 && have_from)
+    buf_printf(msg, "secret mount should not have a from");
+  else if (strcmp(type, "secret") == 0 && have_sharing)
+    buf_printf(msg, "secret mount should not define sharing");
+  else if (strcmp(type, "secret") == 0 && !have_source && !have_target &&
+           !have_id && !have_env)
+    buf_printf(msg, "invalid secret mount. one of source, target required");
+  else if (strcmp(type, "secret") == 0 && have_source && have_id)
+    buf_printf(msg, "both source and id can't be set");
+  else if (have_sharing && strcmp(type, "cache") != 0)
+    buf_printf(msg, "invalid cache sharing set for %s mount", type);
+  else
+    return false;
+  return true;
+}
+
 /* ---- the walk over one instruction -------------------------------------- */
 
 /* Written so that expansion leaves it as it is. */
@@ -311,6 +516,24 @@ bool refuse_instr(const struct dockerfile *df, size_t i, struct buf *msg,
       *kind = REFUSE_REFERENCE;
       *at = f->range;
       return true;
+    }
+    return false;
+  case DF_RUN:
+    for (size_t k = 0; k < in->nflags; k++) {
+      const struct df_flag *g = &in->flags[k];
+      if (g->value == NULL)
+        continue;
+      bool lit = refuse__literal(g->value);
+      if ((strcmp(g->name, "mount") == 0 &&
+           refuse_mount(g->value, true, msg)) ||
+          (lit && strcmp(g->name, "network") == 0 &&
+           refuse_network(g->value, msg)) ||
+          (lit && strcmp(g->name, "security") == 0 &&
+           refuse_security(g->value, msg))) {
+        *kind = REFUSE_FLAG;
+        *at = g->range;
+        return true;
+      }
     }
     return false;
   case DF_EXPOSE:

@@ -2,7 +2,8 @@
  * refuse.h - what the builder refuses in a Dockerfile's values before it
  * touches a registry or the build context, in BuildKit's words: image
  * references (FROM, COPY --from naming no stage), --platform, --chmod,
- * HEALTHCHECK durations and retries, EXPOSE ports, STOPSIGNAL.
+ * RUN --mount, --network and --security, HEALTHCHECK durations and
+ * retries, EXPOSE ports, STOPSIGNAL.
  *
  * One rulebook for two readers: the builder calls the value checks on the
  * expanded values while it dispatches, the analysis calls refuse_instr on
@@ -45,6 +46,17 @@ bool refuse_port(const char *s, struct buf *msg);
 /* STOPSIGNAL: signal.ParseSignal (a name with or without SIG, RTMIN+n,
  * RTMAX-n, or a positive number). */
 bool refuse_signal(const char *s, struct buf *msg);
+
+/* RUN --network: default, none or host. */
+bool refuse_network(const char *s, struct buf *msg);
+/* RUN --security: sandbox or insecure (BuildKit's; this builder runs only
+ * sandbox, and says so when it comes to it: a limit, not a refusal). */
+bool refuse_security(const char *s, struct buf *msg);
+/* RUN --mount, as BuildKit's parseMount and validateMount read it: keys,
+ * types, booleans, sizes, sharing, mode/uid/gid, and which keys each type
+ * takes.  `literal`: s is as written, so a value holding '$' is checked
+ * only for what BuildKit refuses before expansion (from=$X). */
+bool refuse_mount(const char *s, bool literal, struct buf *msg);
 
 /* The first value of instruction i of df that the builder would refuse,
  * from the text alone: values holding '$' (or quotes, for words the

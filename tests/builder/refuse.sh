@@ -59,6 +59,20 @@ case_ "HEALTHCHECK negative retries" $'FROM scratch\nHEALTHCHECK --retries=-1 CM
   '--retries cannot be negative (-1)'
 case_ "HEALTHCHECK retries not a number" $'FROM scratch\nHEALTHCHECK --retries=x CMD true' \
   '--retries must be an integer, not "x"'
+case_ "RUN --mount with an unknown key" $'FROM scratch\nRUN --mount=type=cache,target=/c,colour=red true' \
+  "unexpected key 'colour' in 'colour=red'"
+case_ "RUN --mount of an unknown type" $'FROM scratch\nRUN --mount=type=nfs,target=/c true' \
+  'unsupported mount type "nfs"'
+case_ "RUN --mount size on a cache" $'FROM scratch\nRUN --mount=type=cache,target=/c,size=1m true' \
+  "unexpected key 'size' for mount type 'cache'"
+case_ "RUN --mount uid on a bind" $'FROM scratch\nRUN --mount=target=/c,uid=1 true' \
+  'uid not allowed for "bind" type mounts'
+case_ "RUN --mount from a variable" $'FROM scratch\nARG S=x\nRUN --mount=from=$S,target=/c true' \
+  "'from' doesn't support variable expansion, define alias stage instead"
+case_ "RUN --mount bad sharing" $'FROM scratch\nRUN --mount=type=cache,target=/c,sharing=all true' \
+  'unsupported sharing value "all"'
+case_ "RUN --network unknown" $'FROM scratch\nRUN --network=bridge true' \
+  'unsupported network mode "bridge"'
 # A value holding a variable is known only at build time: the lint is
 # silent, the build refuses it when it comes to it (same words, later).
 printf 'FROM scratch\nARG m=999\nCOPY --chmod=$m a /b\n' >"$T/ctx/Dockerfile.var"
