@@ -1,9 +1,9 @@
 /*
  * check_semantic.c - values BuildKit accepts when it parses but refuses
- * when it runs the instruction: what the builder refuses before it touches
- * a registry or the context (image references, --platform, --chmod,
+ * when it runs the instruction (image references, --platform, --chmod,
  * RUN --mount, --network and --security, HEALTHCHECK durations and
- * retries, EXPOSE ports, STOPSIGNAL; the rulebook is model/refuse.h),
+ * retries, EXPOSE ports, STOPSIGNAL: model/refuse.h's, reported by
+ * check_buildkit.c with the rest of the builder's preflight), and
  * COPY --from naming a stage that is not earlier; and dockerfile-utils'
  * instruction casing.
  *
@@ -15,27 +15,7 @@
 #include <string.h>
 
 #include "../model/flags.h"
-#include "../model/refuse.h"
 #include "check.h"
-
-/* What the builder refuses in a value before it touches a registry or the
- * context: one rulebook with the builder (model/refuse.h), so the words
- * are the build's. */
-static void semantic__refused(struct check_ctx *c, size_t i) {
-  static const enum rule_id rules[] = {
-      [REFUSE_REFERENCE] = RULE_InvalidReference,
-      [REFUSE_PLATFORM] = RULE_InvalidPlatform,
-      [REFUSE_FLAG] = RULE_InvalidFlagValue,
-      [REFUSE_PORT] = RULE_InvalidPort,
-      [REFUSE_SIGNAL] = RULE_InvalidStopSignal,
-  };
-  struct buf msg = BUF_INIT;
-  enum refuse_kind kind;
-  struct df_range at;
-  if (refuse_instr(c->df, i, &msg, &kind, &at))
-    check__emit(c, rules[kind], at, "%s", buf_cstr(&msg));
-  buf_cleanup(&msg);
-}
 
 /* ---- COPY --from ------------------------------------------------------- */
 
@@ -144,7 +124,6 @@ void check_semantic(struct check_ctx *c) {
   const struct dockerfile *df = c->df;
   for (size_t i = 0; i < df->ninstrs; i++) {
     const struct df_instr *in = &df->instrs[i];
-    semantic__refused(c, i);
     switch (in->kind) {
     case DF_COPY:
       semantic__copy_from(c, i);

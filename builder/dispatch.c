@@ -719,24 +719,23 @@ static int d_commit_image(struct dctx *d, struct stage *s,
   return rc;
 }
 
-/* Refuses, before anything runs, the values written without variables
- * that a step would refuse when it came to them (image references,
- * --platform, --chmod, durations, ports, signals: model/refuse.h, the
- * analysis's rulebook too), so a bad line 30 fails the build before line
- * 2 pulls an image. */
+/* Refuses, before anything runs, what BuildKit's instructions package
+ * refuses (argument counts, stage names, SHELL's form, ONBUILD triggers,
+ * HEALTHCHECK's type, the check directive) and the values written without
+ * variables that a step would refuse when it came to them (image
+ * references, --platform, --chmod, --mount, durations, ports, signals):
+ * model/refuse.h, the analysis's rulebook too, so a bad line 30 fails the
+ * build before line 2 pulls an image, in the words `lint` used. */
 static int d_check_values(struct dctx *d, const char *path, struct err *err) {
-  for (size_t i = 0; i < d->df->ninstrs; i++) {
-    struct buf m = BUF_INIT;
-    enum refuse_kind kind;
-    struct df_range r;
-    if (refuse_instr(d->df, i, &m, &kind, &r)) {
-      int rc = err_set_at(err, ERR_SYNTAX, r.start.row + 1, r.start.col + 1,
-                          "%s:%u: %s", path, r.start.row + 1, m.data);
-      buf_cleanup(&m);
-      return rc;
-    }
-  }
-  return 0;
+  struct buf m = BUF_INIT;
+  enum refuse_kind kind;
+  struct df_range r;
+  if (!refuse_first(d->df, &m, &kind, &r))
+    return 0;
+  int rc = err_set_at(err, ERR_SYNTAX, r.start.row + 1, r.start.col + 1,
+                      "%s:%u: %s", path, r.start.row + 1, m.data);
+  buf_cleanup(&m);
+  return rc;
 }
 
 /* Refuses, before anything runs, the flags BuildKit's parser refuses

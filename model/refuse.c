@@ -451,7 +451,20 @@ bool refuse_mount(const char *v, bool literal, struct buf *msg) {
   return true;
 }
 
-/* ---- the walk over one instruction -------------------------------------- */
+/* ---- the walk over one instruction ------------------------------------- */
+
+struct refuse__walk {
+  refuse_cb cb;
+  void *ctx;
+  const struct df_instr *in;
+  struct buf msg;
+};
+
+static void refuse__emit(struct refuse__walk *w, enum refuse_kind kind,
+                         struct df_range at) {
+  w->cb(w->ctx, w->in, kind, at, buf_cstr(&w->msg));
+  buf_reset(&w->msg);
+}
 
 /* Written so that expansion leaves it as it is. */
 static bool refuse__literal(const char *s) {
@@ -467,6 +480,277 @@ static bool refuse__is_stage(const struct dockerfile *df, size_t before,
   return name[0] && strspn(name, "0123456789") == strlen(name);
 }
 
+static const struct df_flag *refuse__flag(const struct df_instr *in,
+                                          const char *name) {
+  const struct df_flag *f = df_instr_flag_at(in, name);
+  return f && refuse__literal(f->value) && f->value[0] ? f : NULL;
+}
+
+/* parse.go's stage-name rule: a letter first, then letters, digits, '-',
+ * '_' and '.' (case-insensitively). */
+static bool refuse__stage_name_ok(const char *name) {
+  if (!isalpha((unsigned char)name[0]))
+    return false;
+  for (const char *p = name + 1; *p; p++)
+    if (!(isalnum((unsigned char)*p) || *p == '-' || *p == '_' || *p == '.'))
+      return false;
+  return true;
+}
+
+static bool refuse__ieq(const char *a, const char *b) {
+  return strcasecmp(a, b) == 0;
+}
+
+static void refuse__upper(struct buf *b, const char *s) {
+  for (; *s; s++)
+    buf_putc(b, (char)toupper((unsigned char)*s));
+}
+
+static void refuse__from(struct refuse__walk *w, const struct dockerfile *df,
+                         size_t stage) {
+  const struct df_instr *in = w->in;
+  const struct df_flag *f = refuse__flag(in, "platform");
+  if (f && refuse_platform(f->value, &w->msg))
+    refuse__emit(w, REFUSE_PLATFORM, f->range);
+  if (in->nargs == 3 && refuse__ieq(in->args[1].value, "as")) {
+    if (!refuse__stage_name_ok(in->args[2].value)) {
+      buf_printf(&w->msg,
+                 "invalid name for build stage: \"%s\", name can't start "
+                 "with a number or contain symbols",
+                 in->args[2].value);
+      refuse__emit(w, REFUSE_STAGE_NAME, in->args[2].range);
+    }
+  } else if (in->nargs != 1) {
+    const char *why = "";
+    struct df_range r = in->args_range;
+    if (in->nargs == 0) {
+      why = ": expected an image name after FROM";
+      r = in->keyword_range;
+    } else if (in->nargs == 2 && refuse__ieq(in->args[1].value, "as")) {
+      why = ": expected a stage name after AS";
+      r = in->args[1].range;
+    } else if (!refuse__ieq(in->args[1].value, "as")) {
+      why = ": expected AS after the image name";
+      r = in->args[1].range;
+    } else {
+      why = ": unexpected words after the stage name";
+      r.start = in->args[3].range.start;
+    }
+    buf_printf(&w->msg, "FROM requires either one or three arguments%s", why);
+    refuse__emit(w, REFUSE_FROM_ARGS, r);
+    return;
+  }
+  if (in->nargs >= 1 && refuse__literal(in->args[0].value) &&
+      !refuse__ieq(in->args[0].value, "scratch") &&
+      !refuse__is_stage(df, stage, in->args[0].value) &&
+      refuse_reference(in->args[0].value, &w->msg))
+    refuse__emit(w, REFUSE_REFERENCE, in->args[0].range);
+}
+
+/* instructions/parse.go's argument counts and forms. */
+static void refuse__args(struct refuse__walk *w) {
+  const struct df_instr *in = w->in;
+  struct df_range at = in->keyword_range;
+  struct buf up = BUF_INIT;
+  refuse__upper(&up, df_kind_name(in->kind));
+  const char *kw = buf_cstr(&up);
+  switch (in->kind) {
+  case DF_ENV:
+  case DF_LABEL:
+    if (in->nargs == 0) {
+      buf_printf(&w->msg, "%s requires at least one argument", kw);
+      refuse__emit(w, REFUSE_MISSING_ARGS, at);
+    }
+    for (size_t i = 0; i < in->nargs; i += 3)
+      if (in->args[i].len == 0) {
+        buf_printf(&w->msg, "%s names can not be blank", kw);
+        refuse__emit(w, REFUSE_MISSING_ARGS, in->args[i].range);
+      }
+    break;
+  case DF_MAINTAINER:
+  case DF_WORKDIR:
+  case DF_USER:
+  case DF_STOPSIGNAL:
+    if (in->nargs == 0) {
+      buf_printf(&w->msg, "%s requires exactly one argument", kw);
+      refuse__emit(w, REFUSE_MISSING_ARGS, at);
+    }
+    break;
+  case DF_EXPOSE:
+  case DF_VOLUME:
+  case DF_ARG:
+  case DF_HEALTHCHECK:
+    if (in->nargs == 0) {
+      buf_printf(&w->msg, "%s requires at least one argument", kw);
+      refuse__emit(w, REFUSE_MISSING_ARGS, at);
+    }
+    for (size_t i = 0; in->kind == DF_VOLUME && i < in->nargs; i++) {
+      const char *v = in->args[i].value;
+      v += strspn(v, " \t\n\r");
+      /* "" and '' expand to nothing too */
+      bool empty =
+          *v == '\0' || ((strcmp(v, "\"\"") == 0 || strcmp(v, "''") == 0) &&
+                         in->form != DF_FORM_JSON);
+      if (empty) {
+        buf_puts(&w->msg, "VOLUME specified can not be an empty string");
+        refuse__emit(w, REFUSE_MISSING_ARGS, in->args[i].range);
+      }
+    }
+    for (size_t i = 0; in->kind == DF_ARG && i < in->nargs; i++)
+      if (in->args[i].value[0] == '=') {
+        buf_puts(&w->msg, "ARG names can not be blank");
+        refuse__emit(w, REFUSE_MISSING_ARGS, in->args[i].range);
+      }
+    break;
+  case DF_ADD:
+  case DF_COPY:
+    if (in->nargs < 2) {
+      buf_printf(&w->msg,
+                 "%s requires at least two arguments, but only one was "
+                 "provided. Destination could not be determined.",
+                 kw);
+      refuse__emit(w, REFUSE_MISSING_ARGS, in->nargs ? in->args_range : at);
+    } else if (in->form != DF_FORM_JSON) {
+      struct df_heredoc hd;
+      char *why = NULL;
+      const struct df_arg *dest = &in->args[in->nargs - 1];
+      if (dockerfile_heredoc_word(dest->value, &hd, &why) == 1) {
+        buf_printf(&w->msg, "%s cannot accept a heredoc as a destination", kw);
+        refuse__emit(w, REFUSE_HEREDOC_DEST, dest->range);
+        free(hd.name);
+      }
+      free(why);
+    }
+    break;
+  case DF_SHELL:
+    if (in->form == DF_FORM_NONE ||
+        (in->form == DF_FORM_JSON && in->nargs == 0)) {
+      buf_puts(&w->msg, "SHELL requires at least one argument");
+      refuse__emit(w, REFUSE_MISSING_ARGS, at);
+    } else if (in->form == DF_FORM_SHELL) {
+      buf_puts(&w->msg, "SHELL requires the arguments to be in JSON form");
+      refuse__emit(w, REFUSE_SHELL_JSON, in->args_range);
+    }
+    break;
+  default:
+    break;
+  }
+  buf_cleanup(&up);
+  if (in->kind == DF_HEALTHCHECK && in->nargs > 0) {
+    const char *typ = in->args[0].value;
+    if (refuse__ieq(typ, "none")) {
+      if (in->nargs > 1) {
+        buf_puts(&w->msg, "HEALTHCHECK NONE takes no arguments");
+        refuse__emit(w, REFUSE_EXTRA_ARGS, in->args[1].range);
+      }
+    } else if (refuse__ieq(typ, "cmd")) {
+      if (in->nargs == 1) {
+        buf_puts(&w->msg, "Missing command after HEALTHCHECK CMD");
+        refuse__emit(w, REFUSE_HEALTHCHECK_CMD, in->args[0].range);
+      }
+    } else {
+      buf_puts(&w->msg, "Unknown type \"");
+      refuse__upper(&w->msg, typ);
+      buf_puts(&w->msg, "\" in HEALTHCHECK (try CMD)");
+      refuse__emit(w, REFUSE_HEALTHCHECK_TYPE, in->args[0].range);
+    }
+  }
+}
+
+/* The values checked before anything runs. */
+static void refuse__values(struct refuse__walk *w,
+                           const struct dockerfile *df) {
+  const struct df_instr *in = w->in;
+  const struct df_flag *f;
+  switch (in->kind) {
+  case DF_COPY:
+  case DF_ADD:
+    if ((f = refuse__flag(in, "chmod")) && refuse_chmod(f->value, &w->msg))
+      refuse__emit(w, REFUSE_FLAG, f->range);
+    if (in->kind == DF_COPY && (f = refuse__flag(in, "from")) &&
+        !refuse__is_stage(df, df->nstages, f->value) &&
+        refuse_reference(f->value, &w->msg))
+      refuse__emit(w, REFUSE_REFERENCE, f->range);
+    break;
+  case DF_RUN:
+    for (size_t k = 0; k < in->nflags; k++) {
+      const struct df_flag *g = &in->flags[k];
+      if (g->value == NULL)
+        continue;
+      bool lit = refuse__literal(g->value);
+      if ((strcmp(g->name, "mount") == 0 &&
+           refuse_mount(g->value, true, &w->msg)) ||
+          (lit && strcmp(g->name, "network") == 0 &&
+           refuse_network(g->value, &w->msg)) ||
+          (lit && strcmp(g->name, "security") == 0 &&
+           refuse_security(g->value, &w->msg)))
+        refuse__emit(w, REFUSE_FLAG, g->range);
+    }
+    break;
+  case DF_EXPOSE:
+    for (size_t k = 0; k < in->nargs; k++)
+      if (refuse__literal(in->args[k].value) &&
+          refuse_port(in->args[k].value, &w->msg))
+        refuse__emit(w, REFUSE_PORT, in->args[k].range);
+    break;
+  case DF_STOPSIGNAL:
+    if (in->nargs == 1 && refuse__literal(in->args[0].value) &&
+        refuse_signal(in->args[0].value, &w->msg))
+      refuse__emit(w, REFUSE_SIGNAL, in->args[0].range);
+    break;
+  case DF_HEALTHCHECK: {
+    if (in->nargs > 0 && refuse__ieq(in->args[0].value, "none"))
+      break;
+    static const char *const durs[] = {"interval", "timeout", "start-period",
+                                       "start-interval"};
+    for (size_t k = 0; k < 4; k++)
+      if ((f = refuse__flag(in, durs[k])) &&
+          refuse_duration(durs[k], f->value, NULL, &w->msg))
+        refuse__emit(w, REFUSE_FLAG, f->range);
+    if ((f = refuse__flag(in, "retries")) &&
+        refuse_retries(f->value, NULL, &w->msg))
+      refuse__emit(w, REFUSE_FLAG, f->range);
+    break;
+  }
+  default:
+    break;
+  }
+}
+
+void refuse_each_instr(const struct dockerfile *df, const struct df_instr *in,
+                       size_t stage, refuse_cb cb, void *ctx) {
+  struct refuse__walk w = {cb, ctx, in, BUF_INIT};
+  if (in->kind == DF_UNKNOWN) {
+    buf_puts(&w.msg, "unknown instruction: ");
+    refuse__upper(&w.msg, in->keyword);
+    refuse__emit(&w, REFUSE_UNKNOWN_INSTR, in->keyword_range);
+  } else if (in->kind == DF_ONBUILD) {
+    /* The trigger is kept as text until an image is built FROM this one;
+     * only its keyword is refused now. */
+    const struct df_instr *sub = in->sub;
+    if (sub == NULL) {
+      buf_puts(&w.msg, "ONBUILD requires at least one argument");
+      refuse__emit(&w, REFUSE_MISSING_ARGS, in->keyword_range);
+    } else if (sub->kind == DF_ONBUILD) {
+      buf_puts(&w.msg, "Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed");
+      refuse__emit(&w, REFUSE_ONBUILD_TRIGGER, sub->keyword_range);
+    } else if (sub->kind == DF_FROM || sub->kind == DF_MAINTAINER) {
+      refuse__upper(&w.msg, sub->keyword);
+      buf_puts(&w.msg, " isn't allowed as an ONBUILD trigger");
+      refuse__emit(&w, REFUSE_ONBUILD_TRIGGER, sub->keyword_range);
+    }
+  } else if (!in->invalid) {
+    /* (the model already reported what its readers refused) */
+    if (in->kind == DF_FROM) {
+      refuse__from(&w, df, stage);
+    } else {
+      refuse__args(&w);
+      refuse__values(&w, df);
+    }
+  }
+  buf_cleanup(&w.msg);
+}
+
 static size_t refuse__stage_of(const struct dockerfile *df, size_t i) {
   size_t s = SIZE_MAX;
   for (size_t k = 0; k < df->nstages; k++)
@@ -475,105 +759,108 @@ static size_t refuse__stage_of(const struct dockerfile *df, size_t i) {
   return s;
 }
 
-static bool refuse__flag(const struct df_instr *in, const char *name,
-                         const struct df_flag **f) {
-  *f = df_instr_flag_at(in, name);
-  return *f && refuse__literal((*f)->value) && (*f)->value[0];
+void refuse_each(const struct dockerfile *df, size_t i, refuse_cb cb,
+                 void *ctx) {
+  refuse_each_instr(df, &df->instrs[i], refuse__stage_of(df, i), cb, ctx);
+}
+
+/* `# check=skip=...;error=...;experimental=...` (parseLintOptions). */
+static void refuse__check_directive(struct refuse__walk *w,
+                                    const struct df_directive *d) {
+  const char *p = d->value;
+  int parts = 0;
+  while (*p) {
+    const char *end = strchr(p, ';');
+    /* strings.SplitN(s, ";", 3): the third part keeps later ';'. */
+    if (end == NULL || parts == 2)
+      end = p + strlen(p);
+    parts++;
+    const char *eq = memchr(p, '=', (size_t)(end - p));
+    if (eq == NULL) {
+      buf_printf(&w->msg,
+                 "failed to parse check options: invalid check option "
+                 "\"%.*s\"",
+                 (int)(end - p), p);
+      refuse__emit(w, REFUSE_DIRECTIVE, d->range);
+      return;
+    }
+    const char *ks = p, *ke = eq;
+    while (ks < ke && (*ks == ' ' || *ks == '\t'))
+      ks++;
+    while (ke > ks && (ke[-1] == ' ' || ke[-1] == '\t'))
+      ke--;
+    size_t kl = (size_t)(ke - ks);
+    const char *vs = eq + 1, *ve = end;
+    while (vs < ve && (*vs == ' ' || *vs == '\t'))
+      vs++;
+    while (ve > vs && (ve[-1] == ' ' || ve[-1] == '\t'))
+      ve--;
+    if (kl == 5 && strncmp(ks, "error", 5) == 0) {
+      char *v = xstrndup(vs, (size_t)(ve - vs));
+      bool ok = refuse__bool(v);
+      free(v);
+      if (!ok) {
+        buf_printf(&w->msg,
+                   "failed to parse check options: error=%.*s is not a "
+                   "boolean",
+                   (int)(ve - vs), vs);
+        refuse__emit(w, REFUSE_DIRECTIVE, d->range);
+        return;
+      }
+    } else if (!(kl == 4 && strncmp(ks, "skip", 4) == 0) &&
+               !(kl == 12 && strncmp(ks, "experimental", 12) == 0)) {
+      buf_printf(&w->msg,
+                 "failed to parse check options: invalid check option "
+                 "\"%.*s\"",
+                 (int)kl, ks);
+      refuse__emit(w, REFUSE_DIRECTIVE, d->range);
+      return;
+    }
+    p = *end ? end + 1 : end;
+  }
+}
+
+void refuse_directives(const struct dockerfile *df, refuse_cb cb, void *ctx) {
+  struct refuse__walk w = {cb, ctx, NULL, BUF_INIT};
+  for (size_t i = 0; i < df->ndirectives; i++)
+    if (strcmp(df->directives[i].name, "check") == 0)
+      refuse__check_directive(&w, &df->directives[i]);
+  buf_cleanup(&w.msg);
+}
+
+/* Keeps the first refusal only. */
+struct refuse__first {
+  bool found;
+  struct buf *msg;
+  enum refuse_kind *kind;
+  struct df_range *at;
+};
+
+static void refuse__keep_first(void *ctx, const struct df_instr *in,
+                               enum refuse_kind kind, struct df_range at,
+                               const char *msg) {
+  (void)in;
+  struct refuse__first *f = ctx;
+  if (f->found)
+    return;
+  f->found = true;
+  buf_puts(f->msg, msg);
+  *f->kind = kind;
+  *f->at = at;
 }
 
 bool refuse_instr(const struct dockerfile *df, size_t i, struct buf *msg,
                   enum refuse_kind *kind, struct df_range *at) {
-  const struct df_instr *in = &df->instrs[i];
-  const struct df_flag *f;
-  if (in->invalid)
-    return false;
-  switch (in->kind) {
-  case DF_FROM:
-    if (refuse__flag(in, "platform", &f) && refuse_platform(f->value, msg)) {
-      *kind = REFUSE_PLATFORM;
-      *at = f->range;
-      return true;
-    }
-    if (in->nargs >= 1 && refuse__literal(in->args[0].value) &&
-        strcasecmp(in->args[0].value, "scratch") != 0 &&
-        !refuse__is_stage(df, refuse__stage_of(df, i), in->args[0].value) &&
-        refuse_reference(in->args[0].value, msg)) {
-      *kind = REFUSE_REFERENCE;
-      *at = in->args[0].range;
-      return true;
-    }
-    return false;
-  case DF_COPY:
-  case DF_ADD:
-    if (refuse__flag(in, "chmod", &f) && refuse_chmod(f->value, msg)) {
-      *kind = REFUSE_FLAG;
-      *at = f->range;
-      return true;
-    }
-    if (in->kind == DF_COPY && refuse__flag(in, "from", &f) &&
-        !refuse__is_stage(df, df->nstages, f->value) &&
-        refuse_reference(f->value, msg)) {
-      *kind = REFUSE_REFERENCE;
-      *at = f->range;
-      return true;
-    }
-    return false;
-  case DF_RUN:
-    for (size_t k = 0; k < in->nflags; k++) {
-      const struct df_flag *g = &in->flags[k];
-      if (g->value == NULL)
-        continue;
-      bool lit = refuse__literal(g->value);
-      if ((strcmp(g->name, "mount") == 0 &&
-           refuse_mount(g->value, true, msg)) ||
-          (lit && strcmp(g->name, "network") == 0 &&
-           refuse_network(g->value, msg)) ||
-          (lit && strcmp(g->name, "security") == 0 &&
-           refuse_security(g->value, msg))) {
-        *kind = REFUSE_FLAG;
-        *at = g->range;
-        return true;
-      }
-    }
-    return false;
-  case DF_EXPOSE:
-    for (size_t k = 0; k < in->nargs; k++)
-      if (refuse__literal(in->args[k].value) &&
-          refuse_port(in->args[k].value, msg)) {
-        *kind = REFUSE_PORT;
-        *at = in->args[k].range;
-        return true;
-      }
-    return false;
-  case DF_STOPSIGNAL:
-    if (in->nargs == 1 && refuse__literal(in->args[0].value) &&
-        refuse_signal(in->args[0].value, msg)) {
-      *kind = REFUSE_SIGNAL;
-      *at = in->args[0].range;
-      return true;
-    }
-    return false;
-  case DF_HEALTHCHECK: {
-    if (in->nargs > 0 && strcasecmp(in->args[0].value, "none") == 0)
-      return false;
-    static const char *const durs[] = {"interval", "timeout", "start-period",
-                                       "start-interval"};
-    for (size_t k = 0; k < 4; k++)
-      if (refuse__flag(in, durs[k], &f) &&
-          refuse_duration(durs[k], f->value, NULL, msg)) {
-        *kind = REFUSE_FLAG;
-        *at = f->range;
-        return true;
-      }
-    if (refuse__flag(in, "retries", &f) &&
-        refuse_retries(f->value, NULL, msg)) {
-      *kind = REFUSE_FLAG;
-      *at = f->range;
-      return true;
-    }
-    return false;
-  }
-  default:
-    return false;
-  }
+  struct refuse__first f = {false, msg, kind, at};
+  refuse_each(df, i, refuse__keep_first, &f);
+  return f.found;
+}
+
+bool refuse_first(const struct dockerfile *df, struct buf *msg,
+                  enum refuse_kind *kind, struct df_range *at) {
+  struct refuse__first f = {false, msg, kind, at};
+  refuse_directives(df, refuse__keep_first, &f);
+  for (size_t i = 0; i < df->ninstrs && !f.found; i++)
+    refuse_each(df, i, refuse__keep_first, &f);
+  return f.found;
 }

@@ -1,7 +1,11 @@
 /*
  * refuse.h - what the builder refuses in a Dockerfile's values before it
  * touches a registry or the build context, in BuildKit's words: image
- * references (FROM, COPY --from naming no stage), --platform, --chmod,
+ * instructions/parse.go's checks of each instruction (unknown keywords,
+ * FROM's arguments and stage names, argument counts, SHELL's form, ONBUILD
+ * triggers, heredoc destinations, HEALTHCHECK's type), the `check`
+ * directive's options, and values: image references (FROM, COPY --from
+ * naming no stage), --platform, --chmod,
  * RUN --mount, --network and --security, HEALTHCHECK durations and
  * retries, EXPOSE ports, STOPSIGNAL.
  *
@@ -22,6 +26,19 @@
 
 /* Which kind of value was refused (the analysis maps each to a rule). */
 enum refuse_kind {
+  /* instructions/parse.go: the instruction as a whole */
+  REFUSE_UNKNOWN_INSTR,    /* "unknown instruction: FOO" */
+  REFUSE_FROM_ARGS,        /* FROM's argument count */
+  REFUSE_STAGE_NAME,       /* FROM ... AS <name> */
+  REFUSE_MISSING_ARGS,     /* too few arguments, blank names, empty VOLUME */
+  REFUSE_EXTRA_ARGS,       /* HEALTHCHECK NONE x */
+  REFUSE_SHELL_JSON,       /* SHELL not in JSON form */
+  REFUSE_ONBUILD_TRIGGER,  /* ONBUILD ONBUILD/FROM/MAINTAINER */
+  REFUSE_HEREDOC_DEST,     /* COPY a <<EOF */
+  REFUSE_HEALTHCHECK_TYPE, /* HEALTHCHECK RUN x */
+  REFUSE_HEALTHCHECK_CMD,  /* HEALTHCHECK CMD with no command */
+  REFUSE_DIRECTIVE,        /* # check= options */
+  /* values */
   REFUSE_REFERENCE, /* an image reference */
   REFUSE_PLATFORM,  /* a --platform value */
   REFUSE_FLAG,      /* another flag's value */
@@ -58,12 +75,32 @@ bool refuse_security(const char *s, struct buf *msg);
  * only for what BuildKit refuses before expansion (from=$X). */
 bool refuse_mount(const char *s, bool literal, struct buf *msg);
 
-/* The first value of instruction i of df that the builder would refuse,
- * from the text alone: values holding '$' (or quotes, for words the
- * builder expands) are skipped.  Returns true, appends the message to
- * *msg and sets *kind and *at (the value's range); false when nothing is
- * refused. */
+/* One refusal: `in` is the instruction (NULL for a directive), `at` where
+ * to point, `msg` BuildKit's words (borrowed for the call). */
+typedef void (*refuse_cb)(void *ctx, const struct df_instr *in,
+                          enum refuse_kind kind, struct df_range at,
+                          const char *msg);
+
+/* Every refusal of instruction i of df, from the text alone, in order:
+ * values holding '$' (or quotes, for words the builder expands) are
+ * skipped; an instruction the model marked invalid is the model's
+ * problem.  An ONBUILD's trigger is refused only for its keyword (BuildKit
+ * keeps the rest as text until an image is built FROM this one). */
+void refuse_each(const struct dockerfile *df, size_t i, refuse_cb cb,
+                 void *ctx);
+/* The same for an instruction read on its own (an ONBUILD trigger, whose
+ * stage index is `stage`). */
+void refuse_each_instr(const struct dockerfile *df, const struct df_instr *in,
+                       size_t stage, refuse_cb cb, void *ctx);
+/* What the `check` directive's options refuse. */
+void refuse_directives(const struct dockerfile *df, refuse_cb cb, void *ctx);
+
+/* The first refusal of instruction i, or of the whole file (directives,
+ * then instructions: what the builder refuses before it starts).  True
+ * and *msg, *kind, *at filled; false when nothing is refused. */
 bool refuse_instr(const struct dockerfile *df, size_t i, struct buf *msg,
+                  enum refuse_kind *kind, struct df_range *at);
+bool refuse_first(const struct dockerfile *df, struct buf *msg,
                   enum refuse_kind *kind, struct df_range *at);
 
 #endif

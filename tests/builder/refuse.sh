@@ -31,6 +31,30 @@ case_() { # description dockerfile-text want-words
   fi
 }
 
+# instructions/parse.go: the instruction as a whole.
+case_ "stage name starting with a digit" 'FROM scratch AS 1bad' \
+  'invalid name for build stage: "1bad", name can'"'"'t start with a number or contain symbols'
+case_ "FROM with two words" $'FROM scratch\nFROM a b' \
+  "FROM requires either one or three arguments: expected AS after the image name"
+case_ "HEALTHCHECK of an unknown type" $'FROM scratch\nHEALTHCHECK RUN x' \
+  'Unknown type "RUN" in HEALTHCHECK (try CMD)'
+case_ "HEALTHCHECK NONE with arguments" $'FROM scratch\nHEALTHCHECK NONE x' \
+  "HEALTHCHECK NONE takes no arguments"
+case_ "HEALTHCHECK CMD without a command" $'FROM scratch\nHEALTHCHECK CMD' \
+  "Missing command after HEALTHCHECK CMD"
+case_ "a heredoc as COPY's destination" $'FROM scratch\nCOPY x <<EOF\nhi\nEOF' \
+  "COPY cannot accept a heredoc as a destination"
+case_ "COPY with one argument" $'FROM scratch\nCOPY x' \
+  "COPY requires at least two arguments, but only one was provided. Destination could not be determined."
+case_ "EXPOSE without a port" $'FROM scratch\nEXPOSE' "EXPOSE requires at least one argument"
+case_ "VOLUME of an empty string" $'FROM scratch\nVOLUME ""' \
+  "VOLUME specified can not be an empty string"
+case_ "ONBUILD MAINTAINER" $'FROM scratch\nONBUILD MAINTAINER x' \
+  "MAINTAINER isn't allowed as an ONBUILD trigger"
+case_ "SHELL not in JSON" $'FROM scratch\nSHELL /bin/sh -c' \
+  "SHELL requires the arguments to be in JSON form"
+case_ "check directive with an unknown option" $'# check=skip=all;foo=bar\nFROM scratch' \
+  'failed to parse check options: invalid check option "foo"'
 # The tutorial's first line (distribution/reference's words).
 case_ "FROM with upper case" $'FROM busybox\nRUN true\nFROM Ubuntu' \
   "invalid reference format: repository name must be lowercase"
