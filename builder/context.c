@@ -140,31 +140,29 @@ bool match_rules_excluded(const struct match_rules *m, const char *path) {
 
 static int context__read_ignore(const char *path, struct match_rules *m,
                                 struct err *err) {
-  FILE *f = fopen(path, "rb");
-  if (f == NULL)
-    return errno == ENOENT
-               ? ERR_NOTFOUND
-               : err_set(err, ERR_IO, "%s: %s", path, strerror(errno));
-  char *line = NULL;
-  size_t cap = 0, total = 0;
-  ssize_t n;
-  int rc = 0;
-  while ((n = getline(&line, &cap, f)) >= 0) {
-    total += (size_t)n;
-    if (total > DW_MAX_BUILD_IGNORE_BYTES) {
-      rc = err_set(err, ERR_TOOBIG, "%s is larger than %u bytes", path,
-                   DW_MAX_BUILD_IGNORE_BYTES);
-      break;
-    }
-    if (n && line[n - 1] == '\n')
-      line[n - 1] = '\0';
-    /* A UTF-8 byte-order mark before the first pattern is not part of it. */
-    bool bom = total == (size_t)n && strncmp(line, "\xEF\xBB\xBF", 3) == 0;
-    match_rules_add(m, bom ? line + 3 : line);
+  struct buf b = BUF_INIT;
+  int rc = buf_read_file(path, DW_MAX_BUILD_IGNORE_BYTES, &b, err);
+  if (rc == ERR_NOTFOUND)
+    err_clear(err); /* no .dockerignore: nothing excluded */
+  if (rc < 0) {
+    buf_cleanup(&b);
+    return rc;
   }
-  free(line);
-  fclose(f);
-  return rc;
+  /* A UTF-8 byte-order mark before the first pattern is not part of it. */
+  char *line = b.data ? b.data : (char *)"";
+  if (strncmp(line, "\xEF\xBB\xBF", 3) == 0)
+    line += 3;
+  while (line < b.data + b.len) {
+    char *nl = memchr(line, '\n', (size_t)(b.data + b.len - line));
+    if (nl)
+      *nl = '\0';
+    match_rules_add(m, line);
+    if (nl == NULL)
+      break;
+    line = nl + 1;
+  }
+  buf_cleanup(&b);
+  return 0;
 }
 
 int context_open(const char *dir, const char *dockerfile, struct context *out,

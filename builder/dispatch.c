@@ -790,23 +790,8 @@ int dispatch_run(const struct build_request *req, uv_loop_t *loop,
     text = xstrndup(req->dockerfile_text, req->dockerfile_len);
     tlen = req->dockerfile_len;
   } else {
-    FILE *f = fopen(dfpath.data, "rb");
-    if (f == NULL) {
-      rc = err_set(err, ERR_NOTFOUND, "%s: %s", dfpath.data, strerror(errno));
-      buf_cleanup(&dfpath);
-      return rc;
-    }
     struct buf b = BUF_INIT;
-    char chunk[65536];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-      if (b.len + n > DW_MAX_DOCKERFILE_BYTES) {
-        rc = err_set(err, ERR_TOOBIG, "%s: too large", dfpath.data);
-        break;
-      }
-      buf_append(&b, chunk, n);
-    }
-    fclose(f);
+    rc = buf_read_file(dfpath.data, DW_MAX_DOCKERFILE_BYTES, &b, err);
     tlen = b.len;
     text = buf_take(&b);
     if (rc < 0) {

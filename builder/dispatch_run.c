@@ -96,25 +96,15 @@ int d_secret_find(struct dctx *d, const char *id, struct buf *out, bool *found,
     if (sid && strcmp(sid, id) == 0) {
       int rc = 0;
       if (src) {
-        FILE *f = fopen(src, "rb");
-        if (f == NULL) {
+        rc = buf_read_file(src, DW_MAX_SECRET_BYTES, out, err);
+        if (rc == ERR_TOOBIG)
+          rc = err_set(err, ERR_TOOBIG, "secret %s larger than %u bytes", id,
+                       DW_MAX_SECRET_BYTES);
+        else if (rc < 0) {
+          char why[ERR_MSG_MAX];
+          snprintf(why, sizeof(why), "%s", err ? err->msg : "");
           rc = err_set(err, ERR_NOTFOUND,
-                       "secret %s: cannot read its "
-                       "source: %s",
-                       id, strerror(errno));
-        } else {
-          char chunk[8192];
-          size_t n;
-          while (rc == 0 && (n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-            if (out->len + n > DW_MAX_SECRET_BYTES)
-              rc = err_set(err, ERR_TOOBIG,
-                           "secret %s larger than %u "
-                           "bytes",
-                           id, DW_MAX_SECRET_BYTES);
-            else
-              buf_append(out, chunk, n);
-          }
-          fclose(f);
+                       "secret %s: cannot read its source: %s", id, why);
         }
       } else {
         const char *v =
