@@ -547,7 +547,13 @@ static void test_dockerignore(void **state) {
       {"secret?.txt\n", "secret1.txt", true},
       {"secret?.txt\n", "secret/.txt", false},
       {"[a-c].txt\n", "b.txt", true},
-      {"[!a-c].txt\n", "b.txt", false},
+      /* '^' negates; '!' is a member (filepath.Match, and the regexp
+       * patternmatcher builds) */
+      {"[!a-c].txt\n", "b.txt", true},
+      {"[^a-c].txt\n", "b.txt", false},
+      {"[^a-c].txt\n", "d.txt", true},
+      /* a malformed pattern matches nothing */
+      {"[a-c.txt\n", "b.txt", false},
       {"# comment\n\n  node_modules  \n", "node_modules/x", true},
       {"a/**/b\n", "a/x/y/b", true},
       {"a/**/b\n", "a/b", true},
