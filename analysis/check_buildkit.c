@@ -183,6 +183,7 @@ static const enum rule_id buildkit__rules[] = {
     [REFUSE_HEALTHCHECK_TYPE] = RULE_InvalidHealthcheck,
     [REFUSE_HEALTHCHECK_CMD] = RULE_HealthcheckMissingCommand,
     [REFUSE_DIRECTIVE] = RULE_InvalidDirective,
+    [REFUSE_COPY_FROM] = RULE_InvalidCopyFrom,
     [REFUSE_REFERENCE] = RULE_InvalidReference,
     [REFUSE_PLATFORM] = RULE_InvalidPlatform,
     [REFUSE_FLAG] = RULE_InvalidFlagValue,

@@ -29,7 +29,6 @@ static void semantic__copy_from(struct check_ctx *c, size_t idx) {
   size_t cur = check__stage_of(df, idx);
   if (cur == SIZE_MAX)
     return;
-  const struct df_stage *cs = &df->stages[cur];
   char *name = check__lower(f->value);
   /* The last stage of that name before this one, else the first. */
   size_t found = SIZE_MAX, nnamed;
@@ -38,31 +37,10 @@ static void semantic__copy_from(struct check_ctx *c, size_t idx) {
     if (found == SIZE_MAX || named[k] < cur)
       found = named[k];
   bool numeric = name[0] != '\0' && strspn(name, "0123456789") == strlen(name);
-  if (found == SIZE_MAX && numeric) {
-    size_t n = strlen(name) > 9 ? SIZE_MAX : (size_t)strtoul(name, NULL, 10);
-    if (n >= df->nstages)
-      check__emit(c, RULE_InvalidCopyFrom, f->range, "invalid stage index %s",
-                  f->value);
-    else
-      found = n;
-  }
-  if (found != SIZE_MAX && found >= cur) {
-    const struct df_stage *fs = &df->stages[found];
-    struct diag *d;
-    if (found == cur)
-      d = check__emit(c, RULE_InvalidCopyFrom, f->range,
-                      "COPY --from=%s copies from the stage it is in "
-                      "(circular dependency)",
-                      f->value);
-    else
-      d = check__emit(c, RULE_InvalidCopyFrom, f->range,
-                      "cannot copy from stage \"%s\", it needs to be defined "
-                      "before current stage \"%s\"",
-                      f->value, cs->name ? cs->name : "");
-    check__related(d, df->instrs[fs->from_instr].range, "stage %s",
-                   fs->name ? fs->name : f->value);
-  } else if (found == SIZE_MAX && !numeric &&
-             strpbrk(f->value, ":/@") == NULL) {
+  /* A later stage or a bad index is the builder's refusal, reported by
+   * check_buildkit.c (model/refuse.h); here only a word that names no
+   * stage, so pulled as an image. */
+  if (found == SIZE_MAX && !numeric && strpbrk(f->value, ":/@") == NULL) {
     /* A bare word that is no stage: most likely a typo of one. */
     const char *best = NULL;
     unsigned best_d = 3;

@@ -415,21 +415,15 @@ static int copy_flags(struct copyctx *c, unsigned stage_idx, struct err *err) {
   if (rc == 0 && fromv) {
     char *v = NULL;
     rc = d_expand(d, s, fromv, strlen(fromv), &v, err);
+    /* an earlier stage, an image, or BuildKit's refusal in its words
+     * (dockerfile2llb/convert.go; the analysis's too: model/refuse.h) */
+    struct buf why = BUF_INIT;
+    int idx = rc == 0 ? refuse_copy_from(d->df, stage_idx, v, &why) : 0;
+    if (rc == 0 && idx == REFUSE_REFUSED)
+      rc = err_set(err, ERR_INVALID, "%s", why.data);
+    buf_cleanup(&why);
     if (rc == 0) {
-      int idx = d_stage_index(d, v);
-      if (idx >= 0 && (unsigned)idx >= stage_idx) {
-        /* (BuildKit's words: dockerfile2llb/convert.go dispatch) */
-        char cur[32];
-        const char *name = d->df->stages[stage_idx].name;
-        if (name == NULL) {
-          snprintf(cur, sizeof(cur), "stage-%u", stage_idx);
-          name = cur;
-        }
-        rc = err_set(err, ERR_INVALID,
-                     "cannot copy from stage \"%s\", it needs to be defined "
-                     "before current stage \"%s\"",
-                     v, name);
-      } else if (idx >= 0) {
+      if (idx >= 0) {
         c->from = &d->st[idx];
       } else {
         rc = d_load_image(d, v, &d->plat, &c->img, err);

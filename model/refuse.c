@@ -9,6 +9,7 @@
 #include "refuse.h"
 
 #include <ctype.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -657,9 +658,42 @@ static void refuse__args(struct refuse__walk *w) {
   }
 }
 
+int refuse_copy_from(const struct dockerfile *df, size_t stage,
+                     const char *from, struct buf *msg) {
+  for (size_t k = 0; k < df->nstages; k++)
+    if (df->stages[k].name && strcasecmp(df->stages[k].name, from) == 0) {
+      if (k < stage)
+        return (int)k;
+      goto later;
+    }
+  if (from[0] && strspn(from, "0123456789") == strlen(from)) {
+    unsigned long n = strlen(from) > 9 ? ULONG_MAX : strtoul(from, NULL, 10);
+    if (n >= df->nstages) {
+      buf_printf(msg, "invalid stage index %s", from);
+      return REFUSE_REFUSED;
+    }
+    if (n < stage)
+      return (int)n;
+    goto later;
+  }
+  return refuse_reference(from, msg) ? REFUSE_REFUSED : REFUSE_IMAGE;
+later:
+  if (stage < df->nstages && df->stages[stage].name)
+    buf_printf(msg,
+               "cannot copy from stage \"%s\", it needs to be defined "
+               "before current stage \"%s\"",
+               from, df->stages[stage].name);
+  else
+    buf_printf(msg,
+               "cannot copy from stage \"%s\", it needs to be defined "
+               "before current stage \"stage-%zu\"",
+               from, stage);
+  return REFUSE_REFUSED;
+}
+
 /* The values checked before anything runs. */
-static void refuse__values(struct refuse__walk *w,
-                           const struct dockerfile *df) {
+static void refuse__values(struct refuse__walk *w, const struct dockerfile *df,
+                           size_t stage) {
   const struct df_instr *in = w->in;
   const struct df_flag *f;
   switch (in->kind) {
@@ -668,9 +702,12 @@ static void refuse__values(struct refuse__walk *w,
     if ((f = refuse__flag(in, "chmod")) && refuse_chmod(f->value, &w->msg))
       refuse__emit(w, REFUSE_FLAG, f->range);
     if (in->kind == DF_COPY && (f = refuse__flag(in, "from")) &&
-        !refuse__is_stage(df, df->nstages, f->value) &&
-        refuse_reference(f->value, &w->msg))
-      refuse__emit(w, REFUSE_REFERENCE, f->range);
+        refuse_copy_from(df, stage, f->value, &w->msg) == REFUSE_REFUSED)
+      refuse__emit(w,
+                   refuse__is_stage(df, df->nstages, f->value)
+                       ? REFUSE_COPY_FROM
+                       : REFUSE_REFERENCE,
+                   f->range);
     break;
   case DF_RUN:
     for (size_t k = 0; k < in->nflags; k++) {
@@ -745,7 +782,7 @@ void refuse_each_instr(const struct dockerfile *df, const struct df_instr *in,
       refuse__from(&w, df, stage);
     } else {
       refuse__args(&w);
-      refuse__values(&w, df);
+      refuse__values(&w, df, stage);
     }
   }
   buf_cleanup(&w.msg);

@@ -38,6 +38,7 @@ enum refuse_kind {
   REFUSE_HEALTHCHECK_TYPE, /* HEALTHCHECK RUN x */
   REFUSE_HEALTHCHECK_CMD,  /* HEALTHCHECK CMD with no command */
   REFUSE_DIRECTIVE,        /* # check= options */
+  REFUSE_COPY_FROM,        /* COPY --from: a later stage, a bad index */
   /* values */
   REFUSE_REFERENCE, /* an image reference */
   REFUSE_PLATFORM,  /* a --platform value */
@@ -63,6 +64,15 @@ bool refuse_port(const char *s, struct buf *msg);
 /* STOPSIGNAL: signal.ParseSignal (a name with or without SIG, RTMIN+n,
  * RTMAX-n, or a positive number). */
 bool refuse_signal(const char *s, struct buf *msg);
+
+/* COPY --from=from in stage `stage` of df: the index of the earlier
+ * stage it names (by name, case-insensitively, or by index), REFUSE_IMAGE
+ * when it names no stage (an image, then), or REFUSE_REFUSED with BuildKit's
+ * words in *msg: a later (or the same) stage, an index past the last
+ * stage, an image reference distribution/reference refuses. */
+enum { REFUSE_REFUSED = -1, REFUSE_IMAGE = -2 };
+int refuse_copy_from(const struct dockerfile *df, size_t stage,
+                     const char *from, struct buf *msg);
 
 /* RUN --network: default, none or host. */
 bool refuse_network(const char *s, struct buf *msg);

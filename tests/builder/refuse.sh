@@ -55,6 +55,10 @@ case_ "SHELL not in JSON" $'FROM scratch\nSHELL /bin/sh -c' \
   "SHELL requires the arguments to be in JSON form"
 case_ "check directive with an unknown option" $'# check=skip=all;foo=bar\nFROM scratch' \
   'failed to parse check options: invalid check option "foo"'
+case_ "COPY --from a later stage" $'FROM scratch AS a\nCOPY --from=b x /y\nFROM scratch AS b' \
+  'cannot copy from stage "b", it needs to be defined before current stage "a"'
+case_ "COPY --from an index past the last stage" $'FROM scratch\nCOPY --from=3 x /y' \
+  "invalid stage index 3"
 # The tutorial's first line (distribution/reference's words).
 case_ "FROM with upper case" $'FROM busybox\nRUN true\nFROM Ubuntu' \
   "invalid reference format: repository name must be lowercase"

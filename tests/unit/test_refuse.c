@@ -98,7 +98,17 @@ static const struct {
     {"FROM Ubuntu\n",
      "invalid reference format: repository name must be lowercase"},
     {"FROM scratch AS Build\nFROM build\n", NULL}, /* a stage, not an image */
-    {"FROM scratch AS b\nCOPY --from=0 a /b\nCOPY --from=B a /c\n", NULL},
+    {"FROM scratch AS b\nFROM scratch\nCOPY --from=0 a /b\nCOPY --from=B a "
+     "/c\n",
+     NULL},
+    {"FROM scratch AS b\nCOPY --from=b a /b\n",
+     "cannot copy from stage \"b\", it needs to be defined before current "
+     "stage \"b\""},
+    {"FROM scratch\nCOPY --from=1 a /b\nFROM scratch\n",
+     "cannot copy from stage \"1\", it needs to be defined before current "
+     "stage \"stage-0\""},
+    {"FROM scratch\nFROM scratch\nCOPY --from=2 a /b\n",
+     "invalid stage index 2"},
     {"FROM scratch\nCOPY --from=Nope a /b\n",
      "invalid reference format: repository name must be lowercase"},
     {"FROM SCRATCH\n", NULL},
@@ -173,7 +183,7 @@ static const char *const refuse_rules[] = {
     "InvalidOnbuildTrigger",     "HeredocDestination",   "InvalidHealthcheck",
     "HealthcheckMissingCommand", "InvalidDirective",     "InvalidReference",
     "InvalidPlatform",           "InvalidFlagValue",     "InvalidPort",
-    "InvalidStopSignal"};
+    "InvalidStopSignal",         "InvalidCopyFrom"};
 
 static bool is_refuse_rule(const char *rule) {
   for (size_t i = 0; i < sizeof(refuse_rules) / sizeof(refuse_rules[0]); i++)
