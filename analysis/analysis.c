@@ -455,6 +455,7 @@ void analysis_run(const struct analysis_input *in, struct diag_list *out) {
   check_semantic(&c);
   check_buildchecks(&c);
   check_practices(&c);
+  check_paths(&c);
 
   struct analysis_checks checks;
   analysis__parse_checks(c.df, &checks);

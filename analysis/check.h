@@ -99,5 +99,6 @@ void check_buildkit(struct check_ctx *c);
 void check_semantic(struct check_ctx *c);
 void check_buildchecks(struct check_ctx *c);
 void check_practices(struct check_ctx *c);
+void check_paths(struct check_ctx *c);
 
 #endif

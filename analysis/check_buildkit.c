@@ -8,13 +8,16 @@
  * directive's options.
  *
  * Messages keep BuildKit's wording where BuildKit has one, so a user who
- * later sees the build fail recognises it.
+ * later sees the build fail recognises it.  What the builder refuses from
+ * the text alone (instructions, directives, values) is model/refuse.h's,
+ * the builder's preflight: the same words, never a second copy here.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "../model/flags.h"
 #include "../model/knowledge.h"
+#include "../model/refuse.h"
 #include "check.h"
 
 /* ---- flags -------------------------------------------------------------- */
@@ -166,160 +169,50 @@ static void buildkit__unknown(struct check_ctx *c, const struct df_instr *in) {
   free(up);
 }
 
-static bool buildkit__stage_name_ok(const char *name) {
-  if (!(name[0] >= 'a' && name[0] <= 'z'))
-    return false;
-  for (const char *p = name + 1; *p; p++) {
-    char ch = *p;
-    if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-' ||
-          ch == '_' || ch == '.'))
-      return false;
-  }
-  return true;
-}
+/* What the builder refuses from the text (model/refuse.h, one rulebook),
+ * each kind under its rule; the analysis adds suggestions and fixes. */
+static const enum rule_id buildkit__rules[] = {
+    [REFUSE_UNKNOWN_INSTR] = RULE_UnknownInstruction,
+    [REFUSE_FROM_ARGS] = RULE_InvalidFromArguments,
+    [REFUSE_STAGE_NAME] = RULE_InvalidStageName,
+    [REFUSE_MISSING_ARGS] = RULE_MissingArguments,
+    [REFUSE_EXTRA_ARGS] = RULE_ExtraArguments,
+    [REFUSE_SHELL_JSON] = RULE_ShellNotJson,
+    [REFUSE_ONBUILD_TRIGGER] = RULE_InvalidOnbuildTrigger,
+    [REFUSE_HEREDOC_DEST] = RULE_HeredocDestination,
+    [REFUSE_HEALTHCHECK_TYPE] = RULE_InvalidHealthcheck,
+    [REFUSE_HEALTHCHECK_CMD] = RULE_HealthcheckMissingCommand,
+    [REFUSE_DIRECTIVE] = RULE_InvalidDirective,
+    [REFUSE_COPY_FROM] = RULE_InvalidCopyFrom,
+    [REFUSE_REFERENCE] = RULE_InvalidReference,
+    [REFUSE_PLATFORM] = RULE_InvalidPlatform,
+    [REFUSE_FLAG] = RULE_InvalidFlagValue,
+    [REFUSE_PORT] = RULE_InvalidPort,
+    [REFUSE_SIGNAL] = RULE_InvalidStopSignal,
+};
 
-static void buildkit__from(struct check_ctx *c, const struct df_instr *in) {
-  if (in->nargs == 1)
-    return;
-  if (in->nargs == 3 && check__ieq(in->args[1].value, "as")) {
-    char *lower = check__lower(in->args[2].value);
-    if (!buildkit__stage_name_ok(lower))
-      check__emit(c, RULE_InvalidStageName, in->args[2].range,
-                  "invalid name for build stage: \"%s\", name can't start "
-                  "with a number or contain symbols",
-                  in->args[2].value);
-    free(lower);
+static void buildkit__refused(void *ctx, const struct df_instr *in,
+                              enum refuse_kind kind, struct df_range at,
+                              const char *msg) {
+  struct check_ctx *c = ctx;
+  if (kind == REFUSE_UNKNOWN_INSTR) {
+    buildkit__unknown(c, in); /* the same words, and a suggestion */
     return;
   }
-  const char *why = "";
-  struct df_range r = in->args_range;
-  if (in->nargs == 0) {
-    why = ": expected an image name after FROM";
-    r = in->keyword_range;
-  } else if (in->nargs == 2 && check__ieq(in->args[1].value, "as")) {
-    why = ": expected a stage name after AS";
-    r = in->args[1].range;
-  } else if (in->nargs >= 2 && !check__ieq(in->args[1].value, "as")) {
-    why = ": expected AS after the image name";
-    r = in->args[1].range;
-  } else if (in->nargs > 3) {
-    why = ": unexpected words after the stage name";
-    r.start = in->args[3].range.start;
-  }
-  check__emit(c, RULE_InvalidFromArguments, r,
-              "FROM requires either one or three arguments%s", why);
-}
-
-static void buildkit__args(struct check_ctx *c, const struct df_instr *in) {
-  char *up = check__upper(df_kind_name(in->kind));
-  struct df_range at = in->keyword_range;
-  switch (in->kind) {
-  case DF_ENV:
-  case DF_LABEL:
-    if (in->nargs == 0)
-      check__emit(c, RULE_MissingArguments, at,
-                  "%s requires at least one argument", up);
-    for (size_t i = 0; i < in->nargs; i += 3)
-      if (in->args[i].len == 0)
-        check__emit(c, RULE_MissingArguments, in->args[i].range,
-                    "%s names can not be blank", up);
-    break;
-  case DF_MAINTAINER:
-  case DF_WORKDIR:
-  case DF_USER:
-  case DF_STOPSIGNAL:
-    if (in->nargs == 0)
-      check__emit(c, RULE_MissingArguments, at,
-                  "%s requires exactly one argument", up);
-    break;
-  case DF_EXPOSE:
-  case DF_VOLUME:
-  case DF_ARG:
-  case DF_HEALTHCHECK:
-    if (in->nargs == 0)
-      check__emit(c, RULE_MissingArguments, at,
-                  "%s requires at least one argument", up);
-    if (in->kind == DF_VOLUME)
-      for (size_t i = 0; i < in->nargs; i++) {
-        const char *v = in->args[i].value;
-        while (*v == ' ' || *v == '\t' || *v == '\n' || *v == '\r')
-          v++;
-        if (*v == '\0')
-          check__emit(c, RULE_MissingArguments, in->args[i].range,
-                      "VOLUME specified can not be an empty string");
-      }
-    if (in->kind == DF_ARG)
-      for (size_t i = 0; i < in->nargs; i++)
-        if (in->args[i].value[0] == '=')
-          check__emit(c, RULE_MissingArguments, in->args[i].range,
-                      "ARG names can not be blank");
-    break;
-  case DF_ADD:
-  case DF_COPY:
-    if (in->nargs < 2) {
-      check__emit(c, RULE_MissingArguments, in->nargs ? in->args_range : at,
-                  "%s requires at least two arguments, but only one was "
-                  "provided. Destination could not be determined.",
-                  up);
-    } else {
-      struct df_heredoc hd;
-      char *msg = NULL;
-      const struct df_arg *dest = &in->args[in->nargs - 1];
-      int rc = in->form == DF_FORM_JSON
-                   ? 0
-                   : dockerfile_heredoc_word(dest->value, &hd, &msg);
-      if (rc == 1) {
-        check__emit(c, RULE_HeredocDestination, dest->range,
-                    "%s cannot accept a heredoc as a destination", up);
-        free(hd.name);
-      }
-      free(msg);
-    }
-    break;
-  case DF_SHELL:
-    if (in->form == DF_FORM_NONE ||
-        (in->form == DF_FORM_JSON && in->nargs == 0)) {
-      check__emit(c, RULE_MissingArguments, at,
-                  "SHELL requires at least one argument");
-    } else if (in->form == DF_FORM_SHELL) {
-      struct diag *d =
-          check__emit(c, RULE_ShellNotJson, in->args_range,
-                      "SHELL requires the arguments to be in JSON form");
-      /* The fix, for plain words only. */
-      const char *v = in->args[0].value;
-      bool plain = strpbrk(v, "\"'\\$`[]") == NULL &&
-                   in->range.start.row == in->range.end.row;
-      if (plain) {
-        struct buf b = BUF_INIT;
-        check__words_as_json(&b, v);
-        check__fix(d, "Write SHELL as a JSON array", in->args_range,
-                   buf_cstr(&b));
-        buf_cleanup(&b);
-      }
-    }
-    break;
-  default:
-    break;
-  }
-  if (in->kind == DF_HEALTHCHECK && in->nargs > 0) {
-    const char *typ = in->args[0].value;
-    if (check__ieq(typ, "none")) {
-      if (in->nargs > 1)
-        check__emit(c, RULE_ExtraArguments, in->args[1].range,
-                    "HEALTHCHECK NONE takes no arguments");
-    } else if (check__ieq(typ, "cmd")) {
-      bool empty = in->nargs == 1;
-      if (empty)
-        check__emit(c, RULE_HealthcheckMissingCommand, in->args[0].range,
-                    "Missing command after HEALTHCHECK CMD");
-    } else {
-      char *t = check__upper(typ);
-      check__emit(c, RULE_InvalidHealthcheck, in->args[0].range,
-                  "Unknown type \"%s\" in HEALTHCHECK (try CMD)", t);
-      free(t);
+  struct diag *d = check__emit(c, buildkit__rules[kind], at, "%s", msg);
+  if (kind == REFUSE_SHELL_JSON) {
+    /* The fix, for plain words only. */
+    const char *v = in->args[0].value;
+    bool plain = strpbrk(v, "\"'\\$`[]") == NULL &&
+                 in->range.start.row == in->range.end.row;
+    if (plain) {
+      struct buf b = BUF_INIT;
+      check__words_as_json(&b, v);
+      check__fix(d, "Write SHELL as a JSON array", in->args_range,
+                 buf_cstr(&b));
+      buf_cleanup(&b);
     }
   }
-  free(up);
 }
 
 /* ---- words BuildKit expands ------------------------------------------- */
@@ -433,103 +326,28 @@ static void buildkit__expansions(struct check_ctx *c,
 /* ---- one instruction ------------------------------------------------------
  */
 
-static void buildkit__instr(struct check_ctx *c, const struct df_instr *in,
-                            bool trigger) {
-  if (in->kind == DF_UNKNOWN) {
-    buildkit__unknown(c, in);
+static void buildkit__instr(struct check_ctx *c, size_t i) {
+  const struct df_instr *in = &c->df->instrs[i];
+  refuse_each(c->df, i, buildkit__refused, c);
+  if (in->kind == DF_UNKNOWN)
     return;
-  }
   buildkit__flags(c, in);
-  if (in->kind == DF_ONBUILD) {
-    if (in->sub == NULL) {
-      check__emit(c, RULE_MissingArguments, in->keyword_range,
-                  "ONBUILD requires at least one argument");
-      return;
-    }
-    const struct df_instr *sub = in->sub;
-    if (sub->kind == DF_ONBUILD)
-      check__emit(c, RULE_InvalidOnbuildTrigger, sub->keyword_range,
-                  "Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed");
-    else if (sub->kind == DF_FROM || sub->kind == DF_MAINTAINER) {
-      char *up = check__upper(sub->keyword);
-      check__emit(c, RULE_InvalidOnbuildTrigger, sub->keyword_range,
-                  "%s isn't allowed as an ONBUILD trigger", up);
-      free(up);
-    } else {
-      buildkit__instr(c, sub, true);
-    }
+  if (in->kind == DF_ONBUILD && in->sub && in->sub->kind != DF_ONBUILD &&
+      in->sub->kind != DF_FROM && in->sub->kind != DF_MAINTAINER) {
+    /* The trigger fails the build of an image FROM this one: say so now. */
+    refuse_each_instr(c->df, in->sub, check__stage_of(c->df, i),
+                      buildkit__refused, c);
+    buildkit__flags(c, in->sub);
+    if (!in->sub->invalid)
+      buildkit__expansions(c, in->sub);
     return;
   }
-  (void)trigger;
-  /* The model already reported what its readers refused; counting
-   * arguments of a half-read instruction would only repeat it. */
-  if (in->invalid)
-    return;
-  if (in->kind == DF_FROM)
-    buildkit__from(c, in);
-  else
-    buildkit__args(c, in);
-  buildkit__expansions(c, in);
+  if (!in->invalid)
+    buildkit__expansions(c, in);
 }
 
 /* ---- directives -----------------------------------------------------------
  */
-
-static void buildkit__check_directive(struct check_ctx *c,
-                                      const struct df_directive *d) {
-  const char *p = d->value;
-  int parts = 0;
-  while (*p) {
-    const char *end = strchr(p, ';');
-    /* strings.SplitN(s, ";", 3): the third part keeps later ';'. */
-    if (end == NULL || parts == 2)
-      end = p + strlen(p);
-    parts++;
-    const char *eq = memchr(p, '=', (size_t)(end - p));
-    if (eq == NULL) {
-      check__emit(c, RULE_InvalidDirective, d->range,
-                  "failed to parse check options: invalid check option "
-                  "\"%.*s\"",
-                  (int)(end - p), p);
-      return;
-    }
-    const char *ks = p, *ke = eq;
-    while (ks < ke && (*ks == ' ' || *ks == '\t'))
-      ks++;
-    while (ke > ks && (ke[-1] == ' ' || ke[-1] == '\t'))
-      ke--;
-    size_t kl = (size_t)(ke - ks);
-    const char *vs = eq + 1, *ve = end;
-    while (vs < ve && (*vs == ' ' || *vs == '\t'))
-      vs++;
-    while (ve > vs && (ve[-1] == ' ' || ve[-1] == '\t'))
-      ve--;
-    if (kl == 5 && strncmp(ks, "error", 5) == 0) {
-      static const char *const bools[] = {"1",    "t",     "T",     "TRUE",
-                                          "true", "True",  "0",     "f",
-                                          "F",    "FALSE", "false", "False"};
-      bool ok = false;
-      for (size_t k = 0; k < sizeof(bools) / sizeof(*bools); k++)
-        ok = ok || ((size_t)(ve - vs) == strlen(bools[k]) &&
-                    strncmp(vs, bools[k], (size_t)(ve - vs)) == 0);
-      if (!ok) {
-        check__emit(c, RULE_InvalidDirective, d->range,
-                    "failed to parse check options: error=%.*s is not a "
-                    "boolean",
-                    (int)(ve - vs), vs);
-        return;
-      }
-    } else if (!(kl == 4 && strncmp(ks, "skip", 4) == 0) &&
-               !(kl == 12 && strncmp(ks, "experimental", 12) == 0)) {
-      check__emit(c, RULE_InvalidDirective, d->range,
-                  "failed to parse check options: invalid check option "
-                  "\"%.*s\"",
-                  (int)kl, ks);
-      return;
-    }
-    p = *end ? end + 1 : end;
-  }
-}
 
 static bool buildkit__in_heredoc(const struct dockerfile *df, uint32_t row) {
   for (size_t i = 0; i < df->ninstrs; i++) {
@@ -606,10 +424,8 @@ void check_buildkit(struct check_ctx *c) {
     if (p->kind == DF_PROBLEM_ERROR)
       check__emit(c, RULE_BuildKitParse, p->range, "%s", p->message);
   }
-  for (size_t i = 0; i < df->ndirectives; i++)
-    if (strcmp(df->directives[i].name, "check") == 0)
-      buildkit__check_directive(c, &df->directives[i]);
+  refuse_directives(df, buildkit__refused, c);
   buildkit__misplaced(c);
   for (size_t i = 0; i < df->ninstrs; i++)
-    buildkit__instr(c, &df->instrs[i], false);
+    buildkit__instr(c, i);
 }

@@ -16,6 +16,7 @@
  *                       instruction, and dockerfile-utils' checks
  *   check_buildchecks.c BuildKit's build checks, under BuildKit's names
  *   check_practices.c   best practices, under our own names
+ *   check_paths.c       paths the stage never creates (MistypedPath)
  */
 #ifndef DW_RULES_H
 #define DW_RULES_H
@@ -68,6 +69,10 @@ enum rule_flags {
   /* check_semantic.c */                                                      \
   X(InvalidFlagValue, "invalidflagvalue", DIAG_ERROR, RULE_F_NONE,            \
     "A flag's value is not one BuildKit accepts")                             \
+  X(InvalidReference, "invalidreference", DIAG_ERROR, RULE_F_NONE,            \
+    "An image reference the builder cannot parse")                            \
+  X(InvalidPlatform, "invalidplatform", DIAG_ERROR, RULE_F_NONE,              \
+    "A --platform value that is not os/arch[/variant]")                       \
   X(InvalidHealthcheck, "invalidhealthcheck", DIAG_ERROR, RULE_F_NONE,        \
     "HEALTHCHECK takes CMD or NONE")                                          \
   X(HealthcheckMissingCommand, "healthcheckmissingcommand", DIAG_ERROR,       \
@@ -155,6 +160,8 @@ enum rule_flags {
     "pip install without --no-cache-dir keeps pip's cache in the image")      \
   X(CurlPipeShell, "curlpipeshell", DIAG_WARNING, RULE_F_NONE,                \
     "A download piped straight into a shell")                                 \
+  X(MistypedPath, "mistypedpath", DIAG_WARNING, RULE_F_NONE,                  \
+    "A path the stage never creates, a typo away from one COPY creates")      \
   X(CopyAllBeforeInstall, "copyallbeforeinstall", DIAG_INFO, RULE_F_NONE,     \
     "The whole context is copied before dependencies are installed")
 

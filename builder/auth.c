@@ -221,22 +221,16 @@ static json_object *auth__load_config(struct err *err, int *rc) {
     return NULL;
   buf_puts(&path, p);
   free(p);
-  FILE *f = fopen(path.data, "rb");
-  if (f == NULL) {
+  struct buf b = BUF_INIT;
+  int r = buf_read_file(path.data, DW_MAX_DOCKER_CONFIG_BYTES, &b, err);
+  if (r == ERR_NOTFOUND || r == ERR_IO) {
+    /* no config (or none we may read): no credentials */
+    err_clear(err);
+    buf_cleanup(&b);
     buf_cleanup(&path);
     return NULL;
   }
-  struct buf b = BUF_INIT;
-  char chunk[8192];
-  size_t n;
-  while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-    if (b.len + n > DW_MAX_DOCKER_CONFIG_BYTES) {
-      *rc = err_set(err, ERR_TOOBIG, "%s is too large", path.data);
-      break;
-    }
-    buf_append(&b, chunk, n);
-  }
-  fclose(f);
+  *rc = r;
   json_object *o = NULL;
   if (*rc == 0) {
     o = json_tokener_parse(b.data ? b.data : "");

@@ -37,23 +37,15 @@ int cache_get(struct store *store, const char *key_hex, json_object **out,
   if (!cache__hex(key_hex))
     return err_set(err, ERR_INVALID, "bad cache key");
   char *p = cache__path(store, "cache", key_hex);
-  FILE *f = fopen(p, "rb");
-  if (f == NULL) {
+  struct buf b = BUF_INIT;
+  int rc = buf_read_file(p, DW_MAX_CACHE_ENTRY_BYTES, &b, err);
+  if (rc == ERR_NOTFOUND || rc == ERR_IO) {
+    /* no entry, or one we cannot read: a miss, not an error */
+    err_clear(err);
+    buf_cleanup(&b);
     free(p);
     return ERR_NOTFOUND;
   }
-  struct buf b = BUF_INIT;
-  char chunk[65536];
-  size_t n;
-  int rc = 0;
-  while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-    if (b.len + n > DW_MAX_CACHE_ENTRY_BYTES) {
-      rc = err_set(err, ERR_TOOBIG, "cache entry %s too large", p);
-      break;
-    }
-    buf_append(&b, chunk, n);
-  }
-  fclose(f);
   if (rc == 0) {
     json_object *o = b.data ? json_tokener_parse(b.data) : NULL;
     json_object *layers;

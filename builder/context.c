@@ -1,5 +1,6 @@
 /*
- * context.c - .dockerignore rules and the glob matcher.
+ * context.c - the build context: its .dockerignore rules (model/
+ * dockerignore.c) and COPY's source wildcards (model/glob.c).
  */
 #include "context.h"
 
@@ -10,6 +11,7 @@
 #include <unistd.h>
 
 #include "../common/ceilings.h"
+#include "../model/glob.h"
 #include "layer.h"
 
 /* The rules are model/dockerignore.c's, shared with the analysis, so the
@@ -30,108 +32,13 @@ void match_rules_add(struct match_rules *m, const char *line) {
 }
 
 bool match_has_meta(const char *s) {
-  return strpbrk(s, "*?[\\") != NULL;
+  return glob_has_meta(s);
 }
 
-/* Matches a character class at *pp against c; advances *pp past ']'. */
-static bool match__class(const char **pp, char c, bool *ok) {
-  const char *p = *pp + 1;
-  bool neg = false;
-  if (*p == '^' || *p == '!') {
-    neg = true;
-    p++;
-  }
-  bool hit = false;
-  bool first = true;
-  while (*p && (first || *p != ']')) {
-    first = false;
-    char lo = *p;
-    if (lo == '\\' && p[1])
-      lo = *++p;
-    p++;
-    char hi = lo;
-    if (*p == '-' && p[1] && p[1] != ']') {
-      p++;
-      hi = *p;
-      if (hi == '\\' && p[1])
-        hi = *++p;
-      p++;
-    }
-    if (c >= lo && c <= hi)
-      hit = true;
-  }
-  if (*p != ']') {
-    *ok = false;
-    return false;
-  }
-  *pp = p + 1;
-  *ok = true;
-  return hit != neg;
-}
-
-static bool match__at(const char *p, const char *s, unsigned depth) {
-  if (depth > 64)
-    return false;
-  while (*p) {
-    if (p[0] == '*' && p[1] == '*') {
-      while (*p == '*')
-        p++;
-      if (*p == '\0')
-        return true;
-      if (*p == '/') {
-        p++;
-        /* "**\/x": x at the start or after any '/'. */
-        for (const char *t = s;; t++) {
-          if ((t == s || t[-1] == '/') && match__at(p, t, depth + 1))
-            return true;
-          if (*t == '\0')
-            return false;
-        }
-      }
-      for (const char *t = s;; t++) {
-        if (match__at(p, t, depth + 1))
-          return true;
-        if (*t == '\0')
-          return false;
-      }
-    }
-    if (*p == '*') {
-      p++;
-      for (const char *t = s;; t++) {
-        if (match__at(p, t, depth + 1))
-          return true;
-        if (*t == '\0' || *t == '/')
-          return false;
-      }
-    }
-    if (*s == '\0')
-      return false;
-    if (*p == '?') {
-      if (*s == '/')
-        return false;
-      p++;
-      s++;
-      continue;
-    }
-    if (*p == '[') {
-      bool ok;
-      if (*s == '/' || !match__class(&p, *s, &ok) || !ok)
-        return false;
-      s++;
-      continue;
-    }
-    if (*p == '\\' && p[1])
-      p++;
-    if (*p != *s)
-      return false;
-    p++;
-    s++;
-  }
-  return *s == '\0';
-}
-
+/* fsutil's ResolveWildcards: filepath.Match, a bad pattern matching
+ * nothing (its error is dropped there, so the wildcard copies nothing). */
 bool match_glob(const char *pattern, const char *path) {
-  return match__at(pattern, path, 0);
+  return glob_match(pattern, path, GLOB_GO) == GLOB_MATCH;
 }
 
 bool match_rules_excluded(const struct match_rules *m, const char *path) {
@@ -140,31 +47,34 @@ bool match_rules_excluded(const struct match_rules *m, const char *path) {
 
 static int context__read_ignore(const char *path, struct match_rules *m,
                                 struct err *err) {
-  FILE *f = fopen(path, "rb");
-  if (f == NULL)
-    return errno == ENOENT
-               ? ERR_NOTFOUND
-               : err_set(err, ERR_IO, "%s: %s", path, strerror(errno));
-  char *line = NULL;
-  size_t cap = 0, total = 0;
-  ssize_t n;
-  int rc = 0;
-  while ((n = getline(&line, &cap, f)) >= 0) {
-    total += (size_t)n;
-    if (total > DW_MAX_BUILD_IGNORE_BYTES) {
-      rc = err_set(err, ERR_TOOBIG, "%s is larger than %u bytes", path,
-                   DW_MAX_BUILD_IGNORE_BYTES);
-      break;
-    }
-    if (n && line[n - 1] == '\n')
-      line[n - 1] = '\0';
-    /* A UTF-8 byte-order mark before the first pattern is not part of it. */
-    bool bom = total == (size_t)n && strncmp(line, "\xEF\xBB\xBF", 3) == 0;
-    match_rules_add(m, bom ? line + 3 : line);
+  struct buf b = BUF_INIT;
+  int rc = buf_read_file(path, DW_MAX_BUILD_IGNORE_BYTES, &b, err);
+  if (rc == ERR_NOTFOUND)
+    err_clear(err); /* no .dockerignore: nothing excluded */
+  if (rc < 0) {
+    buf_cleanup(&b);
+    return rc;
   }
-  free(line);
-  fclose(f);
-  return rc;
+  /* A UTF-8 byte-order mark before the first pattern is not part of it. */
+  char *line = b.data ? b.data : (char *)"";
+  if (strncmp(line, "\xEF\xBB\xBF", 3) == 0)
+    line += 3;
+  while (line < b.data + b.len) {
+    char *nl = memchr(line, '\n', (size_t)(b.data + b.len - line));
+    if (nl)
+      *nl = '\0';
+    match_rules_add(m, line);
+    if (nl == NULL)
+      break;
+    line = nl + 1;
+  }
+  buf_cleanup(&b);
+  /* patternmatcher refuses the whole file for one bad pattern */
+  const char *bad = dockerignore_bad_pattern(m->di);
+  if (bad)
+    return err_set(err, ERR_SYNTAX, "%s: syntax error in pattern: %s", path,
+                   bad);
+  return 0;
 }
 
 int context_open(const char *dir, const char *dockerfile, struct context *out,

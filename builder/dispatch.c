@@ -46,7 +46,8 @@
 #include "layer_job.h"
 #include "userdb.h"
 #include "output.h"
-#include "ref.h"
+#include "../model/refuse.h"
+#include "../model/ref.h"
 #include "registry.h"
 #include "store.h"
 #include "registry.h"
@@ -414,6 +415,14 @@ static int d_instr_exec(struct dctx *d, struct stage *s, unsigned idx,
     int rc = d_expand(d, s, in->args[0].value, in->args[0].len, &v, err);
     if (rc < 0)
       return rc;
+    /* dispatchStopSignal: signal.ParseSignal (model/refuse.h) */
+    struct buf m = BUF_INIT;
+    if (in->kind == DF_STOPSIGNAL && refuse_signal(v, &m)) {
+      rc = err_set(err, ERR_SYNTAX, "%s", m.data);
+      buf_cleanup(&m);
+      free(v);
+      return rc;
+    }
     json_object_object_add(c, in->kind == DF_USER ? "User" : "StopSignal",
                            json_object_new_string(v));
     free(v);
@@ -710,100 +719,9 @@ static int d_commit_image(struct dctx *d, struct stage *s,
   return rc;
 }
 
-/* Refuses, before anything runs, the flags BuildKit's parser refuses
- * (instructions.Parse parses every stage's instructions first), with its
- * words: the table is the analysis's too (model/flags.h), so what `lint`
- * reports as an error is what the build refuses. */
-static int d_check_flags(struct dctx *d, const char *path, struct err *err) {
-  for (size_t i = 0; i < d->df->ninstrs; i++) {
-    const struct df_instr *in = &d->df->instrs[i];
-    struct buf m = BUF_INIT;
-    size_t at = 0;
-    if (df_flags_problem(in, &m, &at)) {
-      const struct df_range *r = &in->flags[at].range;
-      int rc = err_set_at(err, ERR_SYNTAX, r->start.row + 1, r->start.col + 1,
-                          "%s:%u: %s", path, r->start.row + 1, m.data);
-      buf_cleanup(&m);
-      return rc;
-    }
-  }
-  return 0;
-}
-
-int dispatch_run(const struct build_request *req, uv_loop_t *loop,
-                 const atomic_bool *cancel, const struct dispatch_sink *sink,
-                 char digest_out[72], struct err *err) {
-  struct dctx dd;
-  struct dctx *d = &dd;
-  memset(d, 0, sizeof(*d));
-  d->req = req;
-  d->loop = loop;
-  d->cancel = cancel;
-  d->sink = sink;
-  digest_out[0] = '\0';
-  const char *sde = strv_getenv(req->env, req->nenv, "SOURCE_DATE_EPOCH");
-  unsigned long sv;
-  if (sde && d_numeric(sde, &sv)) {
-    d->have_epoch = true;
-    d->epoch = (int64_t)sv;
-  }
-  int rc = image_platform_parse(req->platform, &d->plat, err);
-  if (rc < 0)
-    return rc;
-  /* The Dockerfile. */
-  struct buf dfpath = BUF_INIT;
-  if (req->dockerfile)
-    buf_puts(&dfpath, req->dockerfile);
-  else
-    buf_printf(&dfpath, "%s/Dockerfile", req->context_dir);
-  char *text = NULL;
-  size_t tlen = 0;
-  if (req->dockerfile_text) {
-    text = xstrndup(req->dockerfile_text, req->dockerfile_len);
-    tlen = req->dockerfile_len;
-  } else {
-    FILE *f = fopen(dfpath.data, "rb");
-    if (f == NULL) {
-      rc = err_set(err, ERR_NOTFOUND, "%s: %s", dfpath.data, strerror(errno));
-      buf_cleanup(&dfpath);
-      return rc;
-    }
-    struct buf b = BUF_INIT;
-    char chunk[65536];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-      if (b.len + n > DW_MAX_DOCKERFILE_BYTES) {
-        rc = err_set(err, ERR_TOOBIG, "%s: too large", dfpath.data);
-        break;
-      }
-      buf_append(&b, chunk, n);
-    }
-    fclose(f);
-    tlen = b.len;
-    text = buf_take(&b);
-    if (rc < 0) {
-      free(text);
-      buf_cleanup(&dfpath);
-      return rc;
-    }
-  }
-  d->df = dockerfile_parse(text, tlen, NULL);
-  free(text);
-  d->escape = d->df->escape;
-  const struct df_problem *p = dockerfile_first_error(d->df);
-  if (p) {
-    rc = err_set_at(err, ERR_SYNTAX, p->range.start.row + 1,
-                    p->range.start.col + 1, "%s:%u: %s", dfpath.data,
-                    p->range.start.row + 1, p->message);
-    goto out;
-  }
-  rc = d_check_flags(d, dfpath.data, err);
-  if (rc < 0)
-    goto out;
-  rc = context_open(req->context_dir,
-                    req->dockerfile_text ? NULL : dfpath.data, &d->ctx, err);
-  if (rc < 0)
-    goto out;
+/* --build-arg K=V, and K alone from the request's environment. */
+static void d_build_args(struct dctx *d) {
+  const struct build_request *req = d->req;
   for (size_t i = 0; i < req->nbuild_args; i++) {
     const char *a = req->build_args[i];
     const char *eq = strchr(a, '=');
@@ -815,68 +733,35 @@ int dispatch_run(const struct build_request *req, uv_loop_t *loop,
       d_kv_set(&d->build_args, a, strv_getenv(req->env, req->nenv, a));
     }
   }
-  /* Global ARGs, for FROM. */
-  for (size_t i = 0; rc == 0 && i < d->df->nglobal; i++)
-    if (d->df->instrs[i].kind == DF_ARG)
-      rc = d_arg(d, NULL, &d->df->instrs[i], &d->meta, err);
-  if (rc < 0)
-    goto out;
-  rc = store_open(req->root, &d->store, err);
-  if (rc < 0)
-    goto out;
-  rc = store_lock(d->store, false, err);
-  if (rc < 0)
-    goto out;
-  struct registry_opts ro = {req->insecure,  req->ninsecure, d_reg_log, d,
-                             d_reg_progress, req->env,       req->nenv};
-  rc = registry_new(loop, d->store, &ro, cancel, &d->reg, err);
-  if (rc < 0)
-    goto out;
-  d->st = xcalloc(d->df->nstages, sizeof(*d->st));
-  size_t target = d->df->nstages - 1;
-  if (req->target && *req->target) {
-    bool found = false;
-    for (size_t i = 0; i < d->df->nstages && !found; i++)
-      if (d->df->stages[i].name &&
-          strcasecmp(d->df->stages[i].name, req->target) == 0) {
-        target = i;
-        found = true;
-      }
-    /* An unnamed stage by its index (the editor's "Build stage" lens). */
-    char *end = NULL;
-    unsigned long ix = strtoul(req->target, &end, 10);
-    if (!found && *end == '\0' && req->target[0] >= '0' &&
-        req->target[0] <= '9' && ix < d->df->nstages) {
-      target = (size_t)ix;
-      found = true;
+}
+
+/* The stage --target names (by name, or an unnamed one by its index: the
+ * editor's "Build stage" lens); the last one without. */
+static int d_target(const struct dctx *d, size_t *target, struct err *err) {
+  const char *t = d->req->target;
+  *target = d->df->nstages - 1;
+  if (t == NULL || *t == '\0')
+    return 0;
+  for (size_t i = 0; i < d->df->nstages; i++)
+    if (d->df->stages[i].name && strcasecmp(d->df->stages[i].name, t) == 0) {
+      *target = i;
+      return 0;
     }
-    if (!found) {
-      rc = err_set(err, ERR_NOTFOUND,
-                   "target stage \"%s\" could not be "
-                   "found",
-                   req->target);
-      goto out;
-    }
+  char *end = NULL;
+  unsigned long ix = strtoul(t, &end, 10);
+  if (*end == '\0' && t[0] >= '0' && t[0] <= '9' && ix < d->df->nstages) {
+    *target = (size_t)ix;
+    return 0;
   }
-  d_mark(d, target, 0);
-  d->nsteps = d_count_steps(d);
-  for (size_t i = 0; i <= target && rc == 0; i++) {
-    if (!d->st[i].needed) {
-      d_log(d, "skipping stage %zu%s%s (not needed for the target)", i,
-            d->df->stages[i].name ? " " : "",
-            d->df->stages[i].name ? d->df->stages[i].name : "");
-      continue;
-    }
-    rc = d_run_stage(d, i, err);
-  }
-  if (rc < 0)
-    goto out;
-  char digest[DIGEST_STR_LEN];
-  const char *mt = NULL;
-  uint64_t msize = 0;
-  rc = d_commit_image(d, &d->st[target], digest, &mt, &msize, err);
-  if (rc < 0)
-    goto out;
+  return err_set(err, ERR_NOTFOUND, "target stage \"%s\" could not be found",
+                 t);
+}
+
+/* The built image's tags, then its export (--output). */
+static int d_tag_and_export(struct dctx *d, const char *digest, const char *mt,
+                            uint64_t msize, struct err *err) {
+  const struct build_request *req = d->req;
+  int rc = 0;
   char *first_name = NULL;
   for (size_t i = 0; rc == 0 && i < req->ntags; i++) {
     struct ref r;
@@ -906,9 +791,10 @@ int dispatch_run(const struct build_request *req, uv_loop_t *loop,
     }
   }
   free(first_name);
-  if (rc == 0)
-    snprintf(digest_out, 72, "%s", digest);
-out:
+  return rc;
+}
+
+static void d_cleanup(struct dctx *d) {
   if (d->has_pending) {
     struct err e2;
     (void)d_join(d, &e2);
@@ -924,6 +810,78 @@ out:
   strv_cleanup(&d->meta);
   strv_cleanup(&d->build_args);
   dockerfile_free(d->df);
+}
+
+int dispatch_run(const struct build_request *req, uv_loop_t *loop,
+                 const atomic_bool *cancel, const struct dispatch_sink *sink,
+                 char digest_out[72], struct err *err) {
+  struct dctx dd;
+  struct dctx *d = &dd;
+  memset(d, 0, sizeof(*d));
+  d->req = req;
+  d->loop = loop;
+  d->cancel = cancel;
+  d->sink = sink;
+  digest_out[0] = '\0';
+  const char *sde = strv_getenv(req->env, req->nenv, "SOURCE_DATE_EPOCH");
+  unsigned long sv;
+  if (sde && d_numeric(sde, &sv)) {
+    d->have_epoch = true;
+    d->epoch = (int64_t)sv;
+  }
+  int rc = image_platform_parse(req->platform, &d->plat, err);
+  if (rc < 0)
+    return rc;
+  struct buf dfpath = BUF_INIT;
+  if (req->dockerfile)
+    buf_puts(&dfpath, req->dockerfile);
+  else
+    buf_printf(&dfpath, "%s/Dockerfile", req->context_dir);
+  rc = d_read_dockerfile(d, dfpath.data, err);
+  if (rc == 0)
+    rc = context_open(req->context_dir,
+                      req->dockerfile_text ? NULL : dfpath.data, &d->ctx, err);
+  if (rc == 0)
+    d_build_args(d);
+  /* Global ARGs, for FROM. */
+  for (size_t i = 0; rc == 0 && i < d->df->nglobal; i++)
+    if (d->df->instrs[i].kind == DF_ARG)
+      rc = d_arg(d, NULL, &d->df->instrs[i], &d->meta, err);
+  if (rc == 0)
+    rc = store_open(req->root, &d->store, err);
+  if (rc == 0)
+    rc = store_lock(d->store, false, err);
+  struct registry_opts ro = {req->insecure,  req->ninsecure, d_reg_log, d,
+                             d_reg_progress, req->env,       req->nenv};
+  if (rc == 0)
+    rc = registry_new(loop, d->store, &ro, cancel, &d->reg, err);
+  size_t target = 0;
+  if (rc == 0)
+    rc = d_target(d, &target, err);
+  if (rc == 0) {
+    d->st = xcalloc(d->df->nstages, sizeof(*d->st));
+    d_mark(d, target, 0);
+    d->nsteps = d_count_steps(d);
+  }
+  for (size_t i = 0; i <= target && rc == 0; i++) {
+    if (!d->st[i].needed) {
+      d_log(d, "skipping stage %zu%s%s (not needed for the target)", i,
+            d->df->stages[i].name ? " " : "",
+            d->df->stages[i].name ? d->df->stages[i].name : "");
+      continue;
+    }
+    rc = d_run_stage(d, i, err);
+  }
+  char digest[DIGEST_STR_LEN];
+  const char *mt = NULL;
+  uint64_t msize = 0;
+  if (rc == 0)
+    rc = d_commit_image(d, &d->st[target], digest, &mt, &msize, err);
+  if (rc == 0)
+    rc = d_tag_and_export(d, digest, mt, msize, err);
+  if (rc == 0)
+    snprintf(digest_out, 72, "%s", digest);
+  d_cleanup(d);
   buf_cleanup(&dfpath);
   return rc;
 }

@@ -29,7 +29,7 @@
 #include "layer.h"
 #include "layer_job.h"
 #include "output.h"
-#include "ref.h"
+#include "../model/ref.h"
 #include "registry.h"
 #include "store.h"
 #include "registry.h"

@@ -17,6 +17,7 @@
 #include "../common/buf.h"
 #include "../model/dockerfile.h"
 #include "../model/expand.h"
+#include "../model/refuse.h"
 #include "layer.h"
 #include "dispatch_int.h"
 
@@ -188,51 +189,6 @@ json_object *d_command(struct stage *s, const struct df_instr *in) {
   return arr;
 }
 
-static int64_t d_duration(const char *s, bool *ok) {
-  /* Go durations: 30s, 1m30s, 500ms, 1h. */
-  *ok = true;
-  double total = 0;
-  const char *p = s;
-  if (*p == '\0') {
-    *ok = false;
-    return 0;
-  }
-  while (*p) {
-    char *end;
-    double v = strtod(p, &end);
-    if (end == p) {
-      *ok = false;
-      return 0;
-    }
-    p = end;
-    double mul;
-    if (strncmp(p, "ns", 2) == 0) {
-      mul = 1;
-      p += 2;
-    } else if (strncmp(p, "us", 2) == 0) {
-      mul = 1e3;
-      p += 2;
-    } else if (strncmp(p, "ms", 2) == 0) {
-      mul = 1e6;
-      p += 2;
-    } else if (*p == 's') {
-      mul = 1e9;
-      p++;
-    } else if (*p == 'm') {
-      mul = 60e9;
-      p++;
-    } else if (*p == 'h') {
-      mul = 3600e9;
-      p++;
-    } else {
-      *ok = false;
-      return 0;
-    }
-    total += v * mul;
-  }
-  return (int64_t)total;
-}
-
 int d_healthcheck(struct stage *s, const struct df_instr *in,
                   struct err *err) {
   json_object *c = d_cfg_config(s->cfg);
@@ -269,22 +225,26 @@ int d_healthcheck(struct stage *s, const struct df_instr *in,
     const char *v = df_instr_flag(in, durs[i][0]);
     if (v == NULL)
       continue;
-    bool ok;
-    int64_t ns = d_duration(v, &ok);
-    if (!ok) {
+    int64_t ns = 0;
+    struct buf m = BUF_INIT;
+    if (refuse_duration(durs[i][0], v, &ns, &m)) {
       json_object_put(hc);
-      return err_set(err, ERR_SYNTAX, "invalid --%s duration \"%s\"",
-                     durs[i][0], v);
+      int rc = err_set(err, ERR_SYNTAX, "%s", m.data);
+      buf_cleanup(&m);
+      return rc;
     }
     if (ns)
       json_object_object_add(hc, durs[i][1], json_object_new_int64(ns));
   }
   const char *r = df_instr_flag(in, "retries");
   if (r) {
-    unsigned long n;
-    if (!d_numeric(r, &n)) {
+    int64_t n = 0;
+    struct buf m = BUF_INIT;
+    if (refuse_retries(r, &n, &m)) {
       json_object_put(hc);
-      return err_set(err, ERR_SYNTAX, "invalid --retries \"%s\"", r);
+      int rc = err_set(err, ERR_SYNTAX, "%s", m.data);
+      buf_cleanup(&m);
+      return rc;
     }
     if (n)
       json_object_object_add(hc, "Retries", json_object_new_int64((int64_t)n));
@@ -331,7 +291,19 @@ int d_map_words(struct dctx *d, struct stage *s, const struct df_instr *in,
     struct buf k = BUF_INIT;
     buf_puts(&k, v);
     if (ports) {
-      /* 80 -> 80/tcp; 8000-8002 -> one per port */
+      /* 80 -> 80/tcp; 8000-8002 -> one per port; what is refused, in the
+       * analysis's words too (model/refuse.h) */
+      struct buf pm = BUF_INIT;
+      if (refuse_port(v, &pm)) {
+        buf_cleanup(&k);
+        int rc2 = err_set(err, ERR_SYNTAX, "%s", pm.data);
+        buf_cleanup(&pm);
+        strv_cleanup(&vals);
+        return rc2;
+      }
+      /* ip:hostPort:port publishes nothing more than port */
+      if (strrchr(v, ':'))
+        v = strrchr(v, ':') + 1;
       char *slash = strchr(v, '/');
       const char *proto = slash ? slash + 1 : "tcp";
       if (slash)

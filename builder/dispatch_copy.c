@@ -21,6 +21,7 @@
 #include "../common/ceilings.h"
 #include "../model/dockerfile.h"
 #include "../model/expand.h"
+#include "../model/refuse.h"
 #include "cache.h"
 #include "context.h"
 #include "exec.h"
@@ -28,7 +29,7 @@
 #include "layer.h"
 #include "layer_job.h"
 #include "output.h"
-#include "ref.h"
+#include "../model/ref.h"
 #include "registry.h"
 #include "store.h"
 #include "registry.h"
@@ -401,36 +402,28 @@ static int copy_flags(struct copyctx *c, unsigned stage_idx, struct err *err) {
   if (rc == 0 && chmodv && *chmodv) {
     char *v = NULL;
     rc = d_expand(d, s, chmodv, strlen(chmodv), &v, err);
-    char *end = NULL;
-    unsigned long m = rc == 0 ? strtoul(v, &end, 8) : 0;
-    /* (BuildKit's words: dockerfile2llb/convert.go parseChmod) */
-    if (rc == 0 && (*end || m > 07777 || !*v))
-      rc = err_set(err, ERR_SYNTAX,
-                   "invalid chmod parameter: '%s'. it should be octal string "
-                   "and between 0 and 07777",
-                   v);
+    /* (BuildKit's words: dockerfile2llb/convert.go parseChmod; the
+     * analysis reports the same, model/refuse.h) */
+    struct buf m = BUF_INIT;
+    if (rc == 0 && refuse_chmod(v, &m))
+      rc = err_set(err, ERR_SYNTAX, "%s", m.data);
+    buf_cleanup(&m);
     c->op.chmod = true;
-    c->op.mode = (mode_t)m;
+    c->op.mode = rc == 0 ? (mode_t)strtoul(v, NULL, 8) : 0;
     free(v);
   }
   if (rc == 0 && fromv) {
     char *v = NULL;
     rc = d_expand(d, s, fromv, strlen(fromv), &v, err);
+    /* an earlier stage, an image, or BuildKit's refusal in its words
+     * (dockerfile2llb/convert.go; the analysis's too: model/refuse.h) */
+    struct buf why = BUF_INIT;
+    int idx = rc == 0 ? refuse_copy_from(d->df, stage_idx, v, &why) : 0;
+    if (rc == 0 && idx == REFUSE_REFUSED)
+      rc = err_set(err, ERR_INVALID, "%s", why.data);
+    buf_cleanup(&why);
     if (rc == 0) {
-      int idx = d_stage_index(d, v);
-      if (idx >= 0 && (unsigned)idx >= stage_idx) {
-        /* (BuildKit's words: dockerfile2llb/convert.go dispatch) */
-        char cur[32];
-        const char *name = d->df->stages[stage_idx].name;
-        if (name == NULL) {
-          snprintf(cur, sizeof(cur), "stage-%u", stage_idx);
-          name = cur;
-        }
-        rc = err_set(err, ERR_INVALID,
-                     "cannot copy from stage \"%s\", it needs to be defined "
-                     "before current stage \"%s\"",
-                     v, name);
-      } else if (idx >= 0) {
+      if (idx >= 0) {
         c->from = &d->st[idx];
       } else {
         rc = d_load_image(d, v, &d->plat, &c->img, err);

@@ -230,4 +230,10 @@ int d_healthcheck(struct stage *s, const struct df_instr *in, struct err *err);
 int d_map_words(struct dctx *d, struct stage *s, const struct df_instr *in,
                 const char *key, bool ports, struct err *err);
 
+/* Reads the Dockerfile (the request's text, or the file at path) into
+ * d->df and refuses what BuildKit would refuse before anything runs, in
+ * its words (dispatch_read.c). */
+int d_read_dockerfile(struct dctx *d, const char *path,
+                      struct err *err) DW_WARN_UNUSED;
+
 #endif

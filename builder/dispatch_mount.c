@@ -16,6 +16,7 @@
 
 #include "../common/buf.h"
 #include "../common/ceilings.h"
+#include "../model/refuse.h"
 #include "digest.h"
 #include "exec.h"
 #include "layer.h"
@@ -38,6 +39,13 @@ void d_mnt_cleanup(struct d_mnt *m) {
 
 int d_mnt_parse(const char *v, struct d_mnt *m, struct err *err) {
   memset(m, 0, sizeof(*m));
+  /* BuildKit's checks and words, the analysis's too (model/refuse.h). */
+  struct buf why = BUF_INIT;
+  if (refuse_mount(v, false, &why)) {
+    int rc = err_set(err, ERR_SYNTAX, "%s", why.data);
+    buf_cleanup(&why);
+    return rc;
+  }
   char *copy = xstrdup(v), *save = NULL;
   int rc = 0;
   for (char *kv = strtok_r(copy, ",", &save); kv && rc == 0;

@@ -21,6 +21,7 @@
 #include "../common/ceilings.h"
 #include "../model/dockerfile.h"
 #include "../model/expand.h"
+#include "../model/refuse.h"
 #include "cache.h"
 #include "context.h"
 #include "exec.h"
@@ -29,7 +30,7 @@
 #include "layer_job.h"
 #include "userdb.h"
 #include "output.h"
-#include "ref.h"
+#include "../model/ref.h"
 #include "registry.h"
 #include "store.h"
 #include "registry.h"
@@ -95,25 +96,15 @@ int d_secret_find(struct dctx *d, const char *id, struct buf *out, bool *found,
     if (sid && strcmp(sid, id) == 0) {
       int rc = 0;
       if (src) {
-        FILE *f = fopen(src, "rb");
-        if (f == NULL) {
+        rc = buf_read_file(src, DW_MAX_SECRET_BYTES, out, err);
+        if (rc == ERR_TOOBIG)
+          rc = err_set(err, ERR_TOOBIG, "secret %s larger than %u bytes", id,
+                       DW_MAX_SECRET_BYTES);
+        else if (rc < 0) {
+          char why[ERR_MSG_MAX];
+          snprintf(why, sizeof(why), "%s", err ? err->msg : "");
           rc = err_set(err, ERR_NOTFOUND,
-                       "secret %s: cannot read its "
-                       "source: %s",
-                       id, strerror(errno));
-        } else {
-          char chunk[8192];
-          size_t n;
-          while (rc == 0 && (n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-            if (out->len + n > DW_MAX_SECRET_BYTES)
-              rc = err_set(err, ERR_TOOBIG,
-                           "secret %s larger than %u "
-                           "bytes",
-                           id, DW_MAX_SECRET_BYTES);
-            else
-              buf_append(out, chunk, n);
-          }
-          fclose(f);
+                       "secret %s: cannot read its source: %s", id, why);
         }
       } else {
         const char *v =
@@ -339,13 +330,16 @@ static int d_run_flags(const struct df_instr *in, bool *net_none,
   *net_none = false;
   for (size_t i = 0; i < in->nflags; i++) {
     const char *n = in->flags[i].name, *v = in->flags[i].value;
+    struct buf why = BUF_INIT;
+    if ((strcmp(n, "network") == 0 && refuse_network(v ? v : "", &why)) ||
+        (strcmp(n, "security") == 0 && refuse_security(v ? v : "", &why))) {
+      /* BuildKit's words, the analysis's too (model/refuse.h) */
+      int rc = err_set(err, ERR_SYNTAX, "%s", why.data);
+      buf_cleanup(&why);
+      return rc;
+    }
     if (strcmp(n, "network") == 0) {
-      if (v && strcmp(v, "none") == 0)
-        *net_none = true;
-      else if (!v || (strcmp(v, "default") && strcmp(v, "host")))
-        return err_set(err, ERR_SYNTAX,
-                       "--network=%s: only default, host and none",
-                       v ? v : "");
+      *net_none = v && strcmp(v, "none") == 0;
     } else if (strcmp(n, "security") == 0) {
       if (!v || strcmp(v, "sandbox") != 0)
         return err_set(err, ERR_UNSUPPORTED, "--security=%s is not supported",

@@ -12,6 +12,7 @@
 #include <sys/utsname.h>
 
 #include "../common/ceilings.h"
+#include "../model/refuse.h"
 
 void image_desc_cleanup(struct image_desc *d) {
   free(d->media_type);
@@ -240,17 +241,17 @@ int image_platform_parse(const char *s, struct image_platform *out,
       image__copy(out->variant, "v8", 2);
     return 0;
   }
+  /* The analysis reports the same refusal (model/refuse.h). */
+  struct buf m = BUF_INIT;
+  if (refuse_platform(s, &m)) {
+    int rc = err_set(err, ERR_INVALID, "%s", m.data);
+    buf_cleanup(&m);
+    return rc;
+  }
   const char *a = strchr(s, '/');
-  if (a == NULL || (size_t)(a - s) >= 32 || a == s)
-    return err_set(err, ERR_INVALID,
-                   "bad platform \"%.60s\" (want os/arch"
-                   "[/variant])",
-                   s);
   image__copy(out->os, s, (size_t)(a - s));
   const char *v = strchr(a + 1, '/');
   size_t an = v ? (size_t)(v - a - 1) : strlen(a + 1);
-  if (an == 0 || an >= 32 || (v && strlen(v + 1) >= 32))
-    return err_set(err, ERR_INVALID, "bad platform \"%.60s\"", s);
   image__copy(out->arch, a + 1, an);
   if (v)
     image__copy(out->variant, v + 1, strlen(v + 1));

@@ -12,7 +12,7 @@
 #include "cache.h"
 #include "dispatch.h"
 #include "image.h"
-#include "ref.h"
+#include "../model/ref.h"
 #include "registry.h"
 #include "store.h"
 

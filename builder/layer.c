@@ -444,7 +444,8 @@ bool layer_clean_path(const char *in, char **out) {
 
 /* Replaces a symlink met at rest[..pos) by its target, followed by what
  * is left of the path; resolution goes on from the start of rest. */
-void layer__splice_link(struct buf *rest, size_t *pos, const char *target) {
+static void layer__splice_link(struct buf *rest, size_t *pos,
+                               const char *target) {
   struct buf nr = BUF_INIT;
   buf_puts(&nr, target);
   buf_putc(&nr, '/');
@@ -454,18 +455,14 @@ void layer__splice_link(struct buf *rest, size_t *pos, const char *target) {
   *pos = 0;
 }
 
-int layer_resolve(const char *root, const char *path, bool follow_last,
-                  char **out, struct err *err) {
-  *out = NULL;
-  struct buf cur = BUF_INIT;
-  buf_puts(&cur, root);
-  size_t root_len = cur.len;
+int layer__walk(const char *path, bool follow_last,
+                const struct layer__walker *w, void *self, struct err *err) {
   struct buf rest = BUF_INIT;
   buf_puts(&rest, path);
-  unsigned hops = 0, depth = 0;
+  unsigned hops = 0, comps = 0;
   size_t pos = 0;
-  bool missing = false;
-  while (pos < rest.len) {
+  int rc = 0;
+  while (rc == 0 && pos < rest.len) {
     while (pos < rest.len && rest.data[pos] == '/')
       pos++;
     if (pos >= rest.len)
@@ -474,72 +471,100 @@ int layer_resolve(const char *root, const char *path, bool follow_last,
     while (pos < rest.len && rest.data[pos] != '/')
       pos++;
     size_t n = pos - s;
-    char comp[NAME_MAX + 1];
     if (n > NAME_MAX) {
-      buf_cleanup(&cur);
-      buf_cleanup(&rest);
-      return err_set(err, ERR_TOOBIG, "path component too long");
+      rc = err_set(err, ERR_TOOBIG, "path component too long");
+      break;
     }
+    if (++comps > DW_MAX_PATH_DEPTH * 4) {
+      rc = err_set(err, ERR_TOOBIG, "path too deep: %.100s", path);
+      break;
+    }
+    char comp[NAME_MAX + 1];
     memcpy(comp, rest.data + s, n);
     comp[n] = '\0';
-    if (++depth > DW_MAX_PATH_DEPTH * 4) {
-      buf_cleanup(&cur);
-      buf_cleanup(&rest);
-      return err_set(err, ERR_TOOBIG, "path too deep: %.100s", path);
-    }
     if (strcmp(comp, ".") == 0)
       continue;
     if (strcmp(comp, "..") == 0) {
-      char *sl = strrchr(cur.data, '/');
-      if (cur.len > root_len && sl) {
-        cur.len = (size_t)(sl - cur.data);
-        cur.data[cur.len] = '\0';
-      }
+      w->up(self);
       continue;
     }
-    size_t before = cur.len;
-    buf_putc(&cur, '/');
-    buf_puts(&cur, comp);
-    if (missing)
-      continue;
     bool last = true;
-    for (size_t k = pos; k < rest.len; k++)
-      if (rest.data[k] != '/') {
-        last = false;
-        break;
-      }
-    struct stat st;
-    if (lstat(cur.data, &st) != 0) {
-      missing = true; /* the rest is kept as written */
-      continue;
-    }
-    if (!S_ISLNK(st.st_mode) || (last && !follow_last))
+    for (size_t k = pos; k < rest.len && last; k++)
+      last = rest.data[k] == '/';
+    char target[PATH_MAX];
+    bool link = false;
+    rc = w->enter(self, comp, !last || follow_last, target, sizeof(target),
+                  &link, err);
+    if (rc < 0 || !link)
       continue;
     if (++hops > DW_MAX_SYMLINK_HOPS) {
-      buf_cleanup(&cur);
-      buf_cleanup(&rest);
-      return err_set(err, ERR_TOOBIG, "too many symlinks in %.100s", path);
+      rc = err_set(err, ERR_TOOBIG, "too many symlinks in %.100s", path);
+      break;
     }
-    char target[PATH_MAX];
-    ssize_t tn = readlink(cur.data, target, sizeof(target) - 1);
-    if (tn < 0) {
-      int rc =
-          err_set(err, ERR_IO, "readlink %s: %s", cur.data, strerror(errno));
-      buf_cleanup(&cur);
-      buf_cleanup(&rest);
-      return rc;
-    }
-    target[tn] = '\0';
     layer__splice_link(&rest, &pos, target);
-    if (target[0] == '/') {
-      cur.len = root_len;
-      cur.data[cur.len] = '\0';
-    } else {
-      cur.len = before;
-      cur.data[cur.len] = '\0';
-    }
+    if (target[0] == '/')
+      w->to_root(self);
   }
   buf_cleanup(&rest);
-  *out = buf_take(&cur);
+  return rc;
+}
+
+/* layer_resolve's position: a host path under root. */
+struct layer__hostpos {
+  struct buf cur;
+  size_t root_len;
+};
+
+static int layer__host_enter(void *self, const char *comp, bool follow,
+                             char *target, size_t cap, bool *is_link,
+                             struct err *err) {
+  struct layer__hostpos *h = self;
+  size_t before = h->cur.len;
+  buf_putc(&h->cur, '/');
+  buf_puts(&h->cur, comp);
+  struct stat st;
+  /* missing (or below a file): kept as written */
+  if (!follow || lstat(h->cur.data, &st) != 0 || !S_ISLNK(st.st_mode))
+    return 0;
+  ssize_t tn = readlink(h->cur.data, target, cap - 1);
+  if (tn < 0)
+    return err_set(err, ERR_IO, "readlink %s: %s", h->cur.data,
+                   strerror(errno));
+  target[tn] = '\0';
+  h->cur.len = before; /* the link is replaced by its target */
+  h->cur.data[before] = '\0';
+  *is_link = true;
+  return 0;
+}
+
+static void layer__host_up(void *self) {
+  struct layer__hostpos *h = self;
+  char *sl = strrchr(h->cur.data, '/');
+  if (h->cur.len > h->root_len && sl) {
+    h->cur.len = (size_t)(sl - h->cur.data);
+    h->cur.data[h->cur.len] = '\0';
+  }
+}
+
+static void layer__host_to_root(void *self) {
+  struct layer__hostpos *h = self;
+  h->cur.len = h->root_len;
+  h->cur.data[h->cur.len] = '\0';
+}
+
+int layer_resolve(const char *root, const char *path, bool follow_last,
+                  char **out, struct err *err) {
+  static const struct layer__walker host = {layer__host_enter, layer__host_up,
+                                            layer__host_to_root};
+  *out = NULL;
+  struct layer__hostpos h = {BUF_INIT, 0};
+  buf_puts(&h.cur, root);
+  h.root_len = h.cur.len;
+  int rc = layer__walk(path, follow_last, &host, &h, err);
+  if (rc < 0) {
+    buf_cleanup(&h.cur);
+    return rc;
+  }
+  *out = buf_take(&h.cur);
   return 0;
 }

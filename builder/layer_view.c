@@ -120,87 +120,70 @@ int layer_view_child(const struct layer_view *v, const struct layer_found *dir,
   return 0;
 }
 
+/* layer_view_resolve's position: stack[k] is the k-th component of the
+ * path resolved so far, stack[0] the root. */
+struct layer__viewpos {
+  const struct layer_view *v;
+  struct layer_found *stack;
+  size_t depth, cap;
+};
+
+static int layer__view_enter(void *self, const char *comp, bool follow,
+                             char *target, size_t cap, bool *is_link,
+                             struct err *err) {
+  struct layer__viewpos *w = self;
+  struct layer_found f;
+  int rc = layer_view_child(w->v, &w->stack[w->depth - 1], comp, &f, err);
+  if (rc < 0)
+    return rc;
+  if (follow && f.exists && S_ISLNK(f.st.st_mode)) {
+    /* read from the layer that holds it, never through the host's
+     * lookup of a path with a link in it */
+    ssize_t tn = readlink(f.host, target, cap - 1);
+    if (tn < 0)
+      rc = err_set(err, ERR_IO, "readlink %s: %s", f.rel, strerror(errno));
+    else
+      target[tn] = '\0';
+    layer_found_cleanup(&f);
+    *is_link = rc == 0;
+    return rc;
+  }
+  if (w->depth == w->cap) {
+    w->cap *= 2;
+    w->stack = xrealloc(w->stack, w->cap * sizeof(*w->stack));
+  }
+  w->stack[w->depth++] = f;
+  return 0;
+}
+
+static void layer__view_up(void *self) {
+  struct layer__viewpos *w = self;
+  if (w->depth > 1)
+    layer_found_cleanup(&w->stack[--w->depth]);
+}
+
+static void layer__view_to_root(void *self) {
+  struct layer__viewpos *w = self;
+  while (w->depth > 1)
+    layer_found_cleanup(&w->stack[--w->depth]);
+}
+
 int layer_view_resolve(const struct layer_view *v, const char *path,
                        bool follow_last, struct layer_found *out,
                        struct err *err) {
+  static const struct layer__walker view = {layer__view_enter, layer__view_up,
+                                            layer__view_to_root};
   memset(out, 0, sizeof(*out));
-  /* stack[k] is the k-th component of the path resolved so far. */
-  struct layer_found *stack = xcalloc(1, sizeof(*stack));
-  size_t depth = 1, cap = 1;
-  layer__view_root(v, &stack[0]);
-  struct buf rest = BUF_INIT;
-  buf_puts(&rest, path);
-  unsigned hops = 0, comps = 0;
-  size_t pos = 0;
-  int rc = 0;
-  while (rc == 0 && pos < rest.len) {
-    while (pos < rest.len && rest.data[pos] == '/')
-      pos++;
-    if (pos >= rest.len)
-      break;
-    size_t s = pos;
-    while (pos < rest.len && rest.data[pos] != '/')
-      pos++;
-    size_t n = pos - s;
-    if (n > NAME_MAX) {
-      rc = err_set(err, ERR_TOOBIG, "path component too long");
-      break;
-    }
-    if (++comps > DW_MAX_PATH_DEPTH * 4) {
-      rc = err_set(err, ERR_TOOBIG, "path too deep: %.100s", path);
-      break;
-    }
-    char comp[NAME_MAX + 1];
-    memcpy(comp, rest.data + s, n);
-    comp[n] = '\0';
-    if (strcmp(comp, ".") == 0)
-      continue;
-    if (strcmp(comp, "..") == 0) {
-      if (depth > 1)
-        layer_found_cleanup(&stack[--depth]);
-      continue;
-    }
-    struct layer_found f;
-    rc = layer_view_child(v, &stack[depth - 1], comp, &f, err);
-    if (rc < 0)
-      break;
-    bool last = true;
-    for (size_t k = pos; k < rest.len; k++)
-      if (rest.data[k] != '/') {
-        last = false;
-        break;
-      }
-    if (f.exists && S_ISLNK(f.st.st_mode) && (!last || follow_last)) {
-      char target[PATH_MAX];
-      ssize_t tn = -1;
-      if (++hops > DW_MAX_SYMLINK_HOPS)
-        rc = err_set(err, ERR_TOOBIG, "too many symlinks in %.100s", path);
-      else if ((tn = readlink(f.host, target, sizeof(target) - 1)) < 0)
-        rc = err_set(err, ERR_IO, "readlink %s: %s", f.rel, strerror(errno));
-      layer_found_cleanup(&f);
-      if (rc < 0)
-        break;
-      target[tn] = '\0';
-      layer__splice_link(&rest, &pos, target);
-      if (target[0] == '/')
-        while (depth > 1)
-          layer_found_cleanup(&stack[--depth]);
-      continue;
-    }
-    if (depth == cap) {
-      cap *= 2;
-      stack = xrealloc(stack, cap * sizeof(*stack));
-    }
-    stack[depth++] = f;
-  }
-  buf_cleanup(&rest);
+  struct layer__viewpos w = {v, xcalloc(1, sizeof(struct layer_found)), 1, 1};
+  layer__view_root(v, &w.stack[0]);
+  int rc = layer__walk(path, follow_last, &view, &w, err);
   if (rc == 0) {
-    *out = stack[--depth];
-    memset(&stack[depth], 0, sizeof(stack[depth]));
+    *out = w.stack[--w.depth];
+    memset(&w.stack[w.depth], 0, sizeof(w.stack[w.depth]));
   }
-  while (depth > 0)
-    layer_found_cleanup(&stack[--depth]);
-  free(stack);
+  while (w.depth > 0)
+    layer_found_cleanup(&w.stack[--w.depth]);
+  free(w.stack);
   return rc;
 }
 

@@ -8,7 +8,7 @@
 #include <uv.h>
 
 #include "auth.h"
-#include "ref.h"
+#include "../model/ref.h"
 #include "registry.h"
 
 /* The registry a login names: "docker.io" and its aliases become the API

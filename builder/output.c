@@ -16,7 +16,7 @@
 
 #include "../common/ceilings.h"
 #include "image.h"
-#include "ref.h"
+#include "../model/ref.h"
 
 void output_spec_cleanup(struct output_spec *o) {
   free(o->dest);

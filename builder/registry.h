@@ -25,7 +25,7 @@
 
 #include "../common/err.h"
 #include "image.h"
-#include "ref.h"
+#include "../model/ref.h"
 #include "store.h"
 
 struct registry;

@@ -652,15 +652,14 @@ int store_tag_set(struct store *self, const char *name, const char *digest,
 static int store__tag_load(const char *path, struct store_tag *out,
                            struct err *err) {
   memset(out, 0, sizeof(*out));
-  FILE *f = fopen(path, "rb");
-  if (f == NULL)
-    return err_set(err, errno == ENOENT ? ERR_NOTFOUND : ERR_IO, "%s: %s",
-                   path, strerror(errno));
-  char data[8192];
-  size_t n = fread(data, 1, sizeof(data) - 1, f);
-  fclose(f);
-  data[n] = '\0';
-  json_object *o = json_tokener_parse(data);
+  struct buf b = BUF_INIT;
+  int rc = buf_read_file(path, DW_MAX_TAG_FILE_BYTES, &b, err);
+  if (rc < 0) {
+    buf_cleanup(&b);
+    return rc;
+  }
+  json_object *o = json_tokener_parse(buf_cstr(&b));
+  buf_cleanup(&b);
   json_object *name, *dg, *mt, *sz;
   if (o == NULL || !json_object_object_get_ex(o, "name", &name) ||
       !json_object_object_get_ex(o, "digest", &dg) ||

@@ -44,26 +44,11 @@ int cli_read_file(const char *path, char **data, size_t *len,
                   struct err *err) {
   *data = NULL;
   *len = 0;
-  bool is_stdin = strcmp(path, "-") == 0;
-  FILE *f = is_stdin ? stdin : fopen(path, "rb");
-  if (f == NULL)
-    return err_set(err, ERR_IO, "%s: %s", path, strerror(errno));
   struct buf b = BUF_INIT;
-  char chunk[65536];
-  size_t n;
-  int rc = 0;
-  while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-    if (b.len + n > DW_MAX_DOCKERFILE_BYTES) {
-      rc = err_set(err, ERR_TOOBIG, "%s: larger than %u bytes", path,
-                   DW_MAX_DOCKERFILE_BYTES);
-      break;
-    }
-    buf_append(&b, chunk, n);
-  }
-  if (rc == 0 && ferror(f))
-    rc = err_set(err, ERR_IO, "%s: %s", path, strerror(errno));
-  if (!is_stdin)
-    fclose(f);
+  int rc =
+      strcmp(path, "-") == 0
+          ? buf_read_fd(STDIN_FILENO, path, DW_MAX_DOCKERFILE_BYTES, &b, err)
+          : buf_read_file(path, DW_MAX_DOCKERFILE_BYTES, &b, err);
   if (rc < 0) {
     buf_cleanup(&b);
     return rc;

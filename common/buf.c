@@ -1,8 +1,12 @@
 #include "buf.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static void buf__oom(void) {
   /* Out of memory is not recoverable for a tool this size; fail loudly. */
@@ -190,4 +194,54 @@ const char *strv_getenv(const char *const *env, size_t n, const char *name) {
     if (env[i] && strncmp(env[i], name, len) == 0 && env[i][len] == '=')
       found = env[i] + len + 1;
   return found;
+}
+
+int buf_read_fd(int fd, const char *name, size_t max, struct buf *out,
+                struct err *err) {
+  size_t start = out->len;
+  struct stat st;
+  if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
+      (uint64_t)st.st_size <= max)
+    buf_reserve(out, (size_t)st.st_size + 1);
+  for (;;) {
+    /* Read into the buffer itself: no bounce copy, and one byte past the
+     * ceiling is enough to know it was crossed. */
+    size_t room = out->cap > out->len + 1 ? out->cap - out->len - 1 : 0;
+    if (room == 0) {
+      buf_reserve(out, out->len > 65536 ? out->len : 65536);
+      room = out->cap - out->len - 1;
+    }
+    size_t want = max - (out->len - start) + 1;
+    ssize_t n = read(fd, out->data + out->len, room < want ? room : want);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0) {
+      int e = errno;
+      out->len = start;
+      out->data[start] = '\0';
+      return err_set(err, ERR_IO, "%s: %s", name, strerror(e));
+    }
+    if (n == 0)
+      break;
+    out->len += (size_t)n;
+    if (out->len - start > max) {
+      out->len = start;
+      out->data[start] = '\0';
+      return err_set(err, ERR_TOOBIG, "%s: larger than %zu bytes", name, max);
+    }
+  }
+  if (out->data)
+    out->data[out->len] = '\0';
+  return 0;
+}
+
+int buf_read_file(const char *path, size_t max, struct buf *out,
+                  struct err *err) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return err_set(err, errno == ENOENT ? ERR_NOTFOUND : ERR_IO, "%s: %s",
+                   path, strerror(errno));
+  int rc = buf_read_fd(fd, path, max, out, err);
+  close(fd);
+  return rc;
 }

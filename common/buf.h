@@ -45,6 +45,19 @@ char *buf_take(struct buf *b);
 /* A NUL-terminated view of the content; valid until the next change. */
 const char *buf_cstr(struct buf *b);
 
+/* Appends the whole content of the file at `path` to *out (NUL-terminated
+ * after it), refusing more than `max` bytes.  The file's size is reserved
+ * first, so a regular file arrives in one allocation: no grown-out copy of
+ * a secret or a credential is left in freed memory.  Errors:
+ * ERR_NOTFOUND (no such file), ERR_IO (open or read failed), ERR_TOOBIG
+ * ("PATH: larger than MAX bytes"); on error *out is as it was before. */
+int buf_read_file(const char *path, size_t max, struct buf *out,
+                  struct err *err) DW_WARN_UNUSED;
+/* The same from an open descriptor (stdin), named `name` in messages; the
+ * descriptor stays open. */
+int buf_read_fd(int fd, const char *name, size_t max, struct buf *out,
+                struct err *err) DW_WARN_UNUSED;
+
 /* A vector of owned, NUL-terminated strings. */
 struct strv {
   char **v; /* owned, each element owned */

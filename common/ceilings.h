@@ -37,6 +37,8 @@
 #define DW_MAX_DOCKER_CONFIG_BYTES (4u * 1024u * 1024u)
 #define DW_MAX_ADD_URL_BYTES (8ull * 1024 * 1024 * 1024) /* ADD <url> */
 #define DW_MAX_CACHE_ENTRY_BYTES (16u * 1024u * 1024u)   /* one cache entry */
+#define DW_MAX_TAG_FILE_BYTES                                                 \
+  8192u /* one tag file of the store (name, digest) */
 /* What `dockwright prune` keeps of the build cache (layers named by the
  * most recently used entries); `prune -a` keeps nothing. */
 #define DW_CACHE_KEEP_BYTES (10ull * 1024 * 1024 * 1024)

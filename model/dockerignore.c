@@ -1,11 +1,10 @@
 /*
  * dockerignore.c - see dockerignore.h.  Patterns are cleaned as Docker's
  * ignorefile.ReadAll cleans them (trimmed, filepath.Clean, a leading '/'
- * dropped) and matched with a small backtracking glob that follows the
- * regular expression patternmatcher builds: `**` matches nothing or
- * anything that ends in a slash (anything at all at the pattern's end),
- * `*` any run of characters but '/', `?` one character but '/', and
- * every pattern may be followed by "/anything" (a directory's content).
+ * dropped) and matched by model/glob.c (Go's filepath.Match) with
+ * patternmatcher's additions: `**` matches nothing or anything that ends
+ * in a slash (anything at all at the pattern's end), and every pattern may
+ * be followed by "/anything" (a directory's content).
  */
 #include "dockerignore.h"
 
@@ -13,6 +12,7 @@
 #include <string.h>
 
 #include "../common/buf.h"
+#include "glob.h"
 
 struct dockerignore_pattern {
   char *glob; /* owned; cleaned */
@@ -126,83 +126,19 @@ void dockerignore_free(struct dockerignore *di) {
   free(di);
 }
 
-/* A [...] class at p (after '['); sets *next past the ']'. */
-static bool dockerignore__class(const char *p, char ch, const char **next) {
-  bool neg = *p == '^' || *p == '!';
-  if (neg)
-    p++;
-  bool hit = false, first = true;
-  while (*p && (*p != ']' || first)) {
-    first = false;
-    char lo = *p;
-    if (lo == '\\' && p[1])
-      lo = *++p;
-    p++;
-    char hi = lo;
-    if (*p == '-' && p[1] && p[1] != ']') {
-      hi = p[1];
-      if (hi == '\\' && p[2])
-        hi = *++p;
-      p += 2;
-    }
-    if (ch >= lo && ch <= hi)
-      hit = true;
-  }
-  *next = *p == ']' ? p + 1 : p;
-  return hit != neg;
+/* moby/patternmatcher's reading: `**` across directories, and a pattern
+ * naming a directory covers what is below it; the rest is filepath.Match
+ * (model/glob.c).  A malformed pattern matches nothing (BuildKit refuses
+ * the context: dockerignore_bad_pattern). */
+static bool dockerignore__match(const char *p, const char *s) {
+  return glob_match(p, s, GLOB_DOUBLESTAR | GLOB_DIR_PREFIX) == GLOB_MATCH;
 }
 
-static bool dockerignore__match(const char *p, const char *s) {
-  for (;;) {
-    if (*p == '\0')
-      return *s == '\0' || *s == '/';
-    if (p[0] == '*' && p[1] == '*') {
-      p += 2;
-      if (*p == '/')
-        p++;
-      if (*p == '\0')
-        return true;
-      /* (.*\/)? : nothing, or anything up to and including a '/'. */
-      if (dockerignore__match(p, s))
-        return true;
-      for (const char *t = s; *t; t++)
-        if (*t == '/' && dockerignore__match(p, t + 1))
-          return true;
-      return false;
-    }
-    if (*p == '*') {
-      p++;
-      for (const char *t = s;; t++) {
-        if (dockerignore__match(p, t))
-          return true;
-        if (*t == '\0' || *t == '/')
-          return false;
-      }
-    }
-    if (*s == '\0')
-      return false;
-    if (*p == '?') {
-      if (*s == '/')
-        return false;
-      p++;
-      s++;
-      continue;
-    }
-    if (*p == '[') {
-      const char *next;
-      if (*s == '/' || !dockerignore__class(p + 1, *s, &next))
-        return false;
-      p = next;
-      s++;
-      continue;
-    }
-    if (*p == '\\' && p[1])
-      p++;
-    if (*p != *s)
-      return false;
-    p++;
-    s++;
-  }
+const char *dockerignore_bad_pattern(const struct dockerignore *di) {
+  for (size_t i = 0; i < di->n; i++)
+    if (!glob_valid(di->v[i].glob))
+      return di->v[i].glob;
+  return NULL;
 }
 
 bool dockerignore_excludes(const struct dockerignore *di, const char *path) {

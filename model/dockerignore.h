@@ -30,6 +30,11 @@ void dockerignore_add_line(struct dockerignore *di, const char *line,
  * whole, since something inside it may be re-included). */
 bool dockerignore_has_exceptions(const struct dockerignore *di);
 
+/* The first pattern that is no valid filepath.Match pattern (an
+ * unterminated '[', a trailing '\\'...), or NULL.  Borrowed; such a
+ * pattern matches nothing. */
+const char *dockerignore_bad_pattern(const struct dockerignore *di);
+
 /* Whether the context path `path` (relative, '/'-separated; a leading
  * "./" or "/" is ignored) or one of its parent directories is excluded:
  * BuildKit's MatchesOrParentMatches. */

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "../common/buf.h"
+#include "../model/ref.h"
 
 /* Manifests, indexes and configs are small; anything larger is not one. */
 #define IMAGESTORE_MAX_BLOB (4u * 1024 * 1024)
@@ -34,29 +35,18 @@ char *imagestore_root(const char *configured) {
 }
 
 char *imagestore_normalize(const char *ref) {
-  if (*ref == '\0' || strpbrk(ref, "$@ \t\"'") != NULL)
+  /* A variable is known only at build time; a digest names no tag file. */
+  if (strpbrk(ref, "$@") != NULL)
     return NULL;
-  for (const char *p = ref; *p; p++)
-    if ((unsigned char)*p < 0x21 || (unsigned char)*p > 0x7e)
-      return NULL;
-  /* Docker's rule: the first component is a registry when it has a dot or
-   * a port, or is localhost. */
-  const char *slash = strchr(ref, '/');
-  bool domain = false;
-  if (slash) {
-    size_t n = (size_t)(slash - ref);
-    domain = memchr(ref, '.', n) || memchr(ref, ':', n) ||
-             (n == 9 && strncmp(ref, "localhost", 9) == 0);
-  }
-  struct buf b = BUF_INIT;
-  if (!domain)
-    buf_puts(&b, slash ? "docker.io/" : "docker.io/library/");
-  buf_puts(&b, ref);
-  /* A tag is a colon after the last slash. */
-  const char *last = strrchr(buf_cstr(&b), '/');
-  if (strchr(last ? last : buf_cstr(&b), ':') == NULL)
-    buf_puts(&b, ":latest");
-  return buf_take(&b);
+  /* The builder's own reading (model/ref.c), so the name is the one its
+   * tags are stored under. */
+  struct ref r;
+  struct err e;
+  if (ref_parse(ref, &r, &e) < 0)
+    return NULL;
+  char *s = ref_string(&r);
+  ref_cleanup(&r);
+  return s;
 }
 
 char *imagestore_unescape(const char *n) {
@@ -92,21 +82,12 @@ static char *imagestore__tag_path(const char *root, const char *name) {
 
 /* A JSON file of at most IMAGESTORE_MAX_BLOB bytes: new object or NULL. */
 static json_object *imagestore__json(const char *path, struct err *err) {
-  FILE *f = fopen(path, "rb");
-  if (f == NULL) {
-    err_set(err, errno == ENOENT ? ERR_NOTFOUND : ERR_IO, "%s: %s", path,
-            strerror(errno));
+  struct buf b = BUF_INIT;
+  if (buf_read_file(path, IMAGESTORE_MAX_BLOB, &b, err) < 0) {
+    buf_cleanup(&b);
     return NULL;
   }
-  struct buf b = BUF_INIT;
-  char chunk[8192];
-  size_t n;
-  while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0 &&
-         b.len <= IMAGESTORE_MAX_BLOB)
-    buf_append(&b, chunk, n);
-  fclose(f);
-  json_object *o =
-      b.len <= IMAGESTORE_MAX_BLOB ? json_tokener_parse(buf_cstr(&b)) : NULL;
+  json_object *o = json_tokener_parse(buf_cstr(&b));
   buf_cleanup(&b);
   if (o == NULL)
     err_set(err, ERR_SYNTAX, "%s is not a JSON document we can read", path);

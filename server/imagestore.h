@@ -29,8 +29,9 @@ struct imagestore_info {
 char *imagestore_root(const char *configured);
 
 /* A reference as the store names it ("alpine" ->
- * "docker.io/library/alpine:latest"); NULL when it holds a variable or is
- * not a plain name[:tag].  New string. */
+ * "docker.io/library/alpine:latest", model/ref.c's normalisation, the
+ * builder's); NULL when it holds a variable or a digest, or is no valid
+ * reference.  New string. */
 char *imagestore_normalize(const char *ref);
 
 /* A tag file's name back to the reference (%XX decoded).  New string. */

@@ -85,6 +85,8 @@ const CASES = [
   ['ApkAddNoCache', 'FROM alpine:3.19\nRUN apk add curl\n'],
   ['PipNoCacheDir', 'FROM python:3.12\nRUN pip install flask\n'],
   ['NoEmptyContinuation', 'FROM alpine:3.19\nRUN echo a \\\n\n  b\n'],
+  ['MistypedPath', 'FROM python:3.12\nCOPY . /opt/sour_code\n' +
+    'CMD ["python", "/opt/source_code/app.py"]\n'],
 ];
 
 test('every quick fix removes its diagnostic and changes nothing else',

@@ -28,7 +28,7 @@
 #include "../../builder/context.h"
 #include "../../builder/layer.h"
 #include "../../builder/pgzip.h"
-#include "../../builder/ref.h"
+#include "../../model/ref.h"
 #include "../../builder/store.h"
 #include "../../common/buf.h"
 
@@ -84,9 +84,12 @@ static void test_match(void **state) {
   (void)state;
   assert_true(match_glob("*.txt", "a.txt"));
   assert_false(match_glob("*.txt", "d/a.txt"));
-  assert_true(match_glob("**/*.txt", "d/e/a.txt"));
-  assert_true(match_glob("**/*.txt", "a.txt"));
-  assert_true(match_glob("a/**", "a/b/c"));
+  /* COPY sources are filepath.Match: `**` is `*` (model/glob.h) */
+  assert_false(match_glob("**/*.txt", "d/e/a.txt"));
+  assert_true(match_glob("**/*.txt", "d/a.txt"));
+  assert_false(match_glob("**/*.txt", "a.txt"));
+  assert_false(match_glob("a/**", "a/b/c"));
+  assert_false(match_glob("a[", "a["));
   assert_true(match_glob("[a-c]?", "bx"));
   assert_false(match_glob("[^a-c]?", "bx"));
   assert_true(match_glob("\\*", "*"));
@@ -183,6 +186,81 @@ static void test_resolve(void **state) {
   free(o);
   buf_cleanup(&w);
   buf_cleanup(&p);
+}
+
+/* layer_resolve (a host directory) and layer_view_resolve (the same
+ * directory as a one-layer view) walk by one resolver (layer__walk): on a
+ * tree of hostile links they must agree on every path, and never leave
+ * the root. */
+static void test_resolve_same(void **state) {
+  struct fixture *f = *state;
+  struct err e;
+  struct buf root = BUF_INIT;
+  buf_printf(&root, "%s/hostile", f->dir);
+  struct buf p = BUF_INIT;
+  buf_printf(&p, "%s/usr/bin", root.data);
+  assert_int_equal(store_mkdirs(p.data, &e), 0);
+  static const char *const links[][2] = {
+      {"bin", "usr/bin"},          {"out", "/../../../../etc"},
+      {"up", "../../.."},          {"loop1", "loop2"},
+      {"loop2", "loop1"},          {"abs", "/usr"},
+      {"rel", "./usr/../usr/bin"}, {"usr/bin/self", "."},
+      {"usr/bin/root", "../../"},  {"dangling", "nowhere/x"},
+  };
+  for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
+    buf_reset(&p);
+    buf_printf(&p, "%s/%s", root.data, links[i][0]);
+    assert_int_equal(symlink(links[i][1], p.data), 0);
+  }
+  buf_reset(&p);
+  buf_printf(&p, "%s/usr/file", root.data);
+  FILE *fp = fopen(p.data, "w");
+  assert_non_null(fp);
+  fclose(fp);
+  static const char *const paths[] = {"/bin/sh",
+                                      "out/passwd",
+                                      "up/up/etc",
+                                      "/loop1/x",
+                                      "abs/bin",
+                                      "rel/x",
+                                      "bin/self/self/y",
+                                      "bin/root/bin/z",
+                                      "../../..",
+                                      "/usr/file/x",
+                                      "missing/../bin",
+                                      "dangling",
+                                      "/a/./b/../c",
+                                      "bin/",
+                                      "",
+                                      "usr/bin/root/up/out"};
+  const char *dirs[] = {root.data};
+  struct layer_view v = {dirs, 1};
+  for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+    for (int follow = 0; follow < 2; follow++) {
+      char *host = NULL;
+      struct err e1, e2;
+      int r1 = layer_resolve(root.data, paths[i], follow, &host, &e1);
+      struct layer_found found;
+      int r2 = layer_view_resolve(&v, paths[i], follow, &found, &e2);
+      if (r1 != r2)
+        fail_msg("%s (follow %d): host %d, view %d", paths[i], follow, r1, r2);
+      if (r1 == 0) {
+        assert_true(strncmp(host, root.data, root.len) == 0);
+        const char *rel = host + root.len;
+        if (*rel == '/')
+          rel++;
+        if (strcmp(rel, found.rel) != 0)
+          fail_msg("%s (follow %d): host %s, view %s", paths[i], follow, rel,
+                   found.rel);
+        layer_found_cleanup(&found);
+      } else {
+        assert_string_equal(e1.msg, e2.msg);
+      }
+      free(host);
+    }
+  }
+  buf_cleanup(&p);
+  buf_cleanup(&root);
 }
 
 static void test_pack_apply(void **state) {
@@ -572,6 +650,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_images_facade, setup_store,
                                       teardown_store),
       cmocka_unit_test_setup_teardown(test_resolve, setup_store,
+                                      teardown_store),
+      cmocka_unit_test_setup_teardown(test_resolve_same, setup_store,
                                       teardown_store),
       cmocka_unit_test_setup_teardown(test_pack_apply, setup_store,
                                       teardown_store),

@@ -121,6 +121,10 @@ static const struct rule_case cases[] = {
      "2", "# syntax=docker/dockerfile:1\n# licence\nFROM a\n", NULL},
     {"InvalidFlagValue", "FROM a\nCOPY --link=yes x y\n", "2",
      "FROM a\nCOPY --link=true x y\n", NULL},
+    {"InvalidReference", "FROM a\nFROM Ubuntu\n", "2", "FROM a\nFROM ubuntu\n",
+     NULL},
+    {"InvalidPlatform", "FROM --platform=linux a\n", "1",
+     "FROM --platform=linux/amd64 a\n", NULL},
     {"InvalidHealthcheck", "FROM a\nHEALTHCHECK RUN x\n", "2",
      "FROM a\nHEALTHCHECK CMD x\n", NULL},
     {"HealthcheckMissingCommand", "FROM a\nHEALTHCHECK CMD\n", "2",
@@ -203,6 +207,32 @@ static const struct rule_case cases[] = {
     {"CopyAllBeforeInstall", "FROM a\nCOPY . .\nRUN npm ci\n", "2",
      "FROM a\nCOPY package.json .\nRUN npm ci\nCOPY . .\n", NULL},
     {"SyntaxError", "FROM a\nENV =\n", "2", "FROM a\nENV a=\n", NULL},
+    /* The tutorial's typo, in RUN, WORKDIR and CMD (once each). */
+    {"MistypedPath",
+     "FROM a\nCOPY . /opt/sour_code\nRUN pip install -r "
+     "/opt/source_code/req.txt /opt/source_code/b\nWORKDIR /opt/sourcecode\n"
+     "CMD [\"python\", \"/opt/source_code/app.py\"]\n",
+     "3 4 5",
+     "FROM a\nCOPY . /opt/source_code\nRUN pip install -r "
+     "/opt/source_code/req.txt\nWORKDIR /opt/source_code\n"
+     "CMD [\"python\", \"/opt/source_code/app.py\"]\n",
+     NULL},
+    /* Where the base image could hold the path, or the stage made it:
+     * a system directory, a standard top-level name, a RUN that makes
+     * it, another stage's COPY, a file copied into a directory, a
+     * relative WORKDIR, a variable. */
+    {"MistypedPath",
+     "FROM a\nCOPY app.py /opt/ap/\nCMD [\"python\", \"/opt/app/app.py\"]\n",
+     "3",
+     "FROM a\nCOPY pip.conf /etc/pip.conf\nCOPY x /app\nRUN cat "
+     "/etc/pip3.conf /usr/bin/pyhton /bin/sh /opt/x\n"
+     "RUN mkdir /opt/source_code && cp -r /opt/sour_code/. "
+     "/opt/source_code\nCOPY . /opt/sour_code\n"
+     "CMD [\"/opt/source_code/app.py\", \"$HOME/x\", \"/ap*/x\"]\n"
+     "FROM a\nCOPY . /build/srcs\nFROM a\nCMD [\"/build/src/x\"]\n"
+     "FROM a\nCOPY run.sh /app/\nCMD [\"/app/run.sh\"]\n"
+     "FROM a\nWORKDIR /w\nCOPY . code\nCMD [\"/w/code/x\"]\n",
+     NULL},
     /* The ways package lists really leave an image (apt 2.7+ dist-clean,
      * clean + rm, a cache or tmpfs mount over them), and near misses. */
     {"AptListsNotRemoved",
@@ -454,6 +484,9 @@ static void test_fixes(void **state) {
        "FROM a\nRUN x \\\n  y\n"},
       {"RedundantTargetPlatform", "FROM --platform=$TARGETPLATFORM a\n",
        "FROM a\n"},
+      {"MistypedPath",
+       "FROM a\nCOPY . /opt/sour_code\nCMD python3 /opt/source_code/app.py\n",
+       "FROM a\nCOPY . /opt/sour_code\nCMD python3 /opt/sour_code/app.py\n"},
   };
   for (size_t i = 0; i < sizeof(fixes) / sizeof(*fixes); i++) {
     char *got = apply_fix(fixes[i].text, fixes[i].rule);
@@ -543,7 +576,13 @@ static void test_dockerignore(void **state) {
       {"secret?.txt\n", "secret1.txt", true},
       {"secret?.txt\n", "secret/.txt", false},
       {"[a-c].txt\n", "b.txt", true},
-      {"[!a-c].txt\n", "b.txt", false},
+      /* '^' negates; '!' is a member (filepath.Match, and the regexp
+       * patternmatcher builds) */
+      {"[!a-c].txt\n", "b.txt", true},
+      {"[^a-c].txt\n", "b.txt", false},
+      {"[^a-c].txt\n", "d.txt", true},
+      /* a malformed pattern matches nothing */
+      {"[a-c.txt\n", "b.txt", false},
       {"# comment\n\n  node_modules  \n", "node_modules/x", true},
       {"a/**/b\n", "a/x/y/b", true},
       {"a/**/b\n", "a/b", true},

@@ -1,5 +1,8 @@
 /*
  * ref.c - Docker's reference grammar (distribution/reference), normalised.
+ * Pure: the builder pulls by it and the analysis reports by it, so what
+ * `dockwright lint` calls an invalid reference is what the build refuses,
+ * in the same words (distribution/reference's errors).
  */
 #include "ref.h"
 
@@ -9,7 +12,6 @@
 
 #include "../common/buf.h"
 #include "../common/ceilings.h"
-#include "digest.h"
 
 void ref_cleanup(struct ref *self) {
   free(self->domain);
@@ -50,6 +52,32 @@ static bool ref__component_ok(const char *s, size_t n) {
   }
 }
 
+/* digest.Digest's form as ReferenceRegexp accepts it, for the algorithm
+ * the registries use: sha256 and 64 lowercase hex digits. */
+static bool ref__digest_ok(const char *s) {
+  if (strncmp(s, "sha256:", 7) != 0)
+    return false;
+  size_t i = 0;
+  for (const char *p = s + 7; *p; p++, i++)
+    if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
+      return false;
+  return i == 64;
+}
+
+/* A component that only fails for its upper-case letters: Parse's
+ * ErrNameContainsUppercase rather than ErrReferenceInvalidFormat. */
+static bool ref__component_upper(const char *s, size_t n) {
+  char buf[256];
+  if (n >= sizeof(buf))
+    return false;
+  bool upper = false;
+  for (size_t i = 0; i < n; i++) {
+    upper |= s[i] >= 'A' && s[i] <= 'Z';
+    buf[i] = (char)tolower((unsigned char)s[i]);
+  }
+  return upper && ref__component_ok(buf, n);
+}
+
 static bool ref__tag_ok(const char *t) {
   size_t n = strlen(t);
   if (n == 0 || n > 128)
@@ -77,17 +105,18 @@ int ref_parse(const char *s, struct ref *out, struct err *err) {
   memset(out, 0, sizeof(*out));
   size_t len = strlen(s);
   if (len == 0)
-    return err_set(err, ERR_INVALID, "invalid reference format: empty");
+    return err_set(err, ERR_INVALID,
+                   "invalid reference format: repository name must have at "
+                   "least one component");
   if (len > DW_MAX_REF_LEN)
     return err_set(err, ERR_TOOBIG, "reference longer than %u bytes",
                    DW_MAX_REF_LEN);
   char *work = xstrdup(s);
   const char *at = strchr(work, '@');
   if (at) {
-    if (!digest_valid(at + 1)) {
+    if (!ref__digest_ok(at + 1)) {
       free(work);
-      return err_set(err, ERR_INVALID,
-                     "invalid reference format: bad digest in \"%s\"", s);
+      return err_set(err, ERR_INVALID, "invalid reference format");
     }
     out->digest = xstrdup(at + 1);
     work[at - work] = '\0';
@@ -100,8 +129,7 @@ int ref_parse(const char *s, struct ref *out, struct err *err) {
     if (!ref__tag_ok(colon + 1)) {
       free(work);
       ref_cleanup(out);
-      return err_set(err, ERR_INVALID,
-                     "invalid reference format: bad tag in \"%s\"", s);
+      return err_set(err, ERR_INVALID, "invalid reference format");
     }
     out->tag = xstrdup(colon + 1);
   }
@@ -128,8 +156,7 @@ int ref_parse(const char *s, struct ref *out, struct err *err) {
   if (!ref__domain_ok(out->domain)) {
     free(work);
     ref_cleanup(out);
-    return err_set(err, ERR_INVALID,
-                   "invalid reference format: bad domain in \"%s\"", s);
+    return err_set(err, ERR_INVALID, "invalid reference format");
   }
   /* Check each path component. */
   const char *p = name;
@@ -137,16 +164,24 @@ int ref_parse(const char *s, struct ref *out, struct err *err) {
     const char *e = strchr(p, '/');
     size_t n = e ? (size_t)(e - p) : strlen(p);
     if (!ref__component_ok(p, n)) {
+      bool upper = ref__component_upper(p, n);
       free(work);
       ref_cleanup(out);
       return err_set(err, ERR_INVALID,
-                     "invalid reference format: repository name must be "
-                     "lowercase alphanumerics and separators: \"%s\"",
-                     s);
+                     upper ? "invalid reference format: repository name "
+                             "must be lowercase"
+                           : "invalid reference format");
     }
     if (!e)
       break;
     p = e + 1;
+  }
+  if (strlen(out->domain) + 1 + strlen(name) > 255) {
+    free(work);
+    ref_cleanup(out);
+    return err_set(err, ERR_INVALID,
+                   "invalid reference format: repository name must not be "
+                   "more than 255 characters");
   }
   if (strcmp(out->domain, "docker.io") == 0 && strchr(name, '/') == NULL) {
     struct buf b = BUF_INIT;
