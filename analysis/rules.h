@@ -72,7 +72,7 @@ enum rule_flags {
   X(InvalidReference, "invalidreference", DIAG_ERROR, RULE_F_NONE,            \
     "An image reference the builder cannot parse")                            \
   X(InvalidPlatform, "invalidplatform", DIAG_ERROR, RULE_F_NONE,              \
-    "A --platform value that is not os/arch[/variant]")                       \
+    "A --platform value that is not os/arch[/variant], an OS or an arch")     \
   X(InvalidHealthcheck, "invalidhealthcheck", DIAG_ERROR, RULE_F_NONE,        \
     "HEALTHCHECK takes CMD or NONE")                                          \
   X(HealthcheckMissingCommand, "healthcheckmissingcommand", DIAG_ERROR,       \

@@ -5,10 +5,12 @@
 
 #include "cache.h"
 
+#include <ctype.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/utsname.h>
 
 #include "../common/ceilings.h"
@@ -226,7 +228,29 @@ static void image__copy(char *dst, const char *s, size_t n) {
 int image_platform_parse(const char *s, struct image_platform *out,
                          struct err *err) {
   memset(out, 0, sizeof(*out));
-  if (s == NULL || *s == '\0') {
+  /* One word (platforms.Parse): an OS on the host's architecture, or an
+   * architecture (normalised) on linux. */
+  int word = s && *s && strchr(s, '/') == NULL ? refuse_platform_word(s) : 0;
+  if (word == 'a') {
+    static const char *const norm[][3] = {
+        {"x86_64", "amd64", ""},    {"x86-64", "amd64", ""},
+        {"aarch64", "arm64", "v8"}, {"arm64", "arm64", "v8"},
+        {"armhf", "arm", "v7"},     {"armel", "arm", "v6"},
+        {"i386", "386", ""}};
+    const char *arch = s, *variant = "";
+    for (size_t i = 0; i < sizeof(norm) / sizeof(norm[0]); i++)
+      if (strcasecmp(s, norm[i][0]) == 0) {
+        arch = norm[i][1];
+        variant = norm[i][2];
+      }
+    image__copy(out->os, "linux", 5);
+    image__copy(out->arch, arch, strlen(arch));
+    image__copy(out->variant, variant, strlen(variant));
+    for (char *p = out->arch; *p; p++)
+      *p = (char)tolower((unsigned char)*p);
+    return 0;
+  }
+  if (s == NULL || *s == '\0' || word == 'o') {
     struct utsname u;
     const char *arch = "amd64";
     if (uname(&u) == 0) {
@@ -235,7 +259,10 @@ int image_platform_parse(const char *s, struct image_platform *out,
       else if (strcmp(u.machine, "x86_64") != 0)
         arch = u.machine;
     }
-    image__copy(out->os, "linux", 5);
+    image__copy(out->os, word == 'o' ? s : "linux",
+                word == 'o' ? strlen(s) : 5);
+    for (char *p = out->os; *p; p++)
+      *p = (char)tolower((unsigned char)*p);
     image__copy(out->arch, arch, strlen(arch));
     if (strcmp(arch, "arm64") == 0)
       image__copy(out->variant, "v8", 2);

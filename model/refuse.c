@@ -29,7 +29,29 @@ bool refuse_reference(const char *s, struct buf *msg) {
   return true;
 }
 
+int refuse_platform_word(const char *s) {
+  static const char *const oses[] = {
+      "aix",     "android", "darwin",  "dragonfly", "freebsd", "hurd",
+      "illumos", "ios",     "js",      "linux",     "nacl",    "netbsd",
+      "openbsd", "plan9",   "solaris", "windows",   "zos"};
+  static const char *const arches[] = {
+      "386",     "amd64",    "amd64p32",  "arm",         "armbe",   "arm64",
+      "arm64be", "ppc64",    "ppc64le",   "loong64",     "mips",    "mipsle",
+      "mips64",  "mips64le", "mips64p32", "mips64p32le", "ppc",     "riscv",
+      "riscv64", "s390",     "s390x",     "sparc",       "sparc64", "wasm",
+      "i386",    "x86_64",   "x86-64",    "aarch64",     "armhf",   "armel"};
+  for (size_t i = 0; i < sizeof(oses) / sizeof(oses[0]); i++)
+    if (strcasecmp(s, oses[i]) == 0)
+      return 'o';
+  for (size_t i = 0; i < sizeof(arches) / sizeof(arches[0]); i++)
+    if (strcasecmp(s, arches[i]) == 0)
+      return 'a';
+  return 0;
+}
+
 bool refuse_platform(const char *s, struct buf *msg) {
+  if (strchr(s, '/') == NULL && refuse_platform_word(s))
+    return false;
   const char *a = strchr(s, '/');
   const char *v = a ? strchr(a + 1, '/') : NULL;
   size_t an = a == NULL ? 0 : v ? (size_t)(v - a - 1) : strlen(a + 1);

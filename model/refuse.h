@@ -51,6 +51,11 @@ enum refuse_kind {
  * the message to *msg; false (msg untouched) when it accepts it. */
 bool refuse_reference(const char *s, struct buf *msg);
 bool refuse_platform(const char *s, struct buf *msg);
+/* A one-word --platform value as containerd's platforms.Parse takes it:
+ * 'o' for an operating system (the host's architecture then), 'a' for an
+ * architecture (linux then; x86_64, aarch64, armhf... included), 0 for
+ * neither (refused). */
+int refuse_platform_word(const char *s);
 bool refuse_chmod(const char *s, struct buf *msg);
 /* HEALTHCHECK --<flag>=s: Go's time.ParseDuration, then at least 1ms
  * unless 0.  *ns gets the value when accepted (may be NULL). */

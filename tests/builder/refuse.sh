@@ -67,8 +67,8 @@ case_ "FROM with a short digest" 'FROM busybox@sha256:12' "invalid reference for
 case_ "FROM with a doubled slash" 'FROM a//b' "invalid reference format"
 case_ "COPY --from naming no stage" $'FROM scratch AS base\nCOPY --from=Base2 a /b' \
   "invalid reference format: repository name must be lowercase"
-case_ "FROM --platform without an os" 'FROM --platform=amd64 scratch' \
-  'bad platform "amd64" (want os/arch[/variant])'
+case_ "FROM --platform with a dash" 'FROM --platform=linux-amd64 scratch' \
+  'bad platform "linux-amd64" (want os/arch[/variant])'
 case_ "COPY --chmod not octal" $'FROM scratch\nCOPY --chmod=999 a /b' \
   "invalid chmod parameter: '999'. it should be octal string and between 0 and 07777"
 case_ "ADD --chmod too large" $'FROM scratch\nADD --chmod=17777 a /b' \

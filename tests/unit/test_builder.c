@@ -27,6 +27,7 @@
 #include "../../builder/images.h"
 #include "../../builder/context.h"
 #include "../../builder/layer.h"
+#include "../../builder/image.h"
 #include "../../builder/pgzip.h"
 #include "../../model/ref.h"
 #include "../../builder/store.h"
@@ -78,6 +79,29 @@ static void test_ref_invalid(void **state) {
   assert_true(ref_host_is_loopback("[::1]:80"));
   assert_false(ref_host_is_loopback("127.example.com"));
   assert_false(ref_host_is_loopback("10.0.0.1:5000"));
+}
+
+/* --platform as containerd's platforms.Parse reads one word. */
+static void test_platform_words(void **state) {
+  (void)state;
+  struct image_platform p;
+  struct err e;
+  assert_int_equal(image_platform_parse("x86_64", &p, &e), 0);
+  assert_string_equal(p.os, "linux");
+  assert_string_equal(p.arch, "amd64");
+  assert_int_equal(image_platform_parse("aarch64", &p, &e), 0);
+  assert_string_equal(p.arch, "arm64");
+  assert_string_equal(p.variant, "v8");
+  assert_int_equal(image_platform_parse("armhf", &p, &e), 0);
+  assert_string_equal(p.arch, "arm");
+  assert_string_equal(p.variant, "v7");
+  assert_int_equal(image_platform_parse("Windows", &p, &e), 0);
+  assert_string_equal(p.os, "windows");
+  assert_true(p.arch[0] != '\0');
+  assert_int_equal(image_platform_parse("linux/arm/v6", &p, &e), 0);
+  assert_string_equal(p.variant, "v6");
+  assert_true(image_platform_parse("lnux", &p, &e) < 0);
+  assert_string_equal(e.msg, "bad platform \"lnux\" (want os/arch[/variant])");
 }
 
 static void test_match(void **state) {
@@ -644,6 +668,7 @@ int main(void) {
       cmocka_unit_test(test_ref_normalise),
       cmocka_unit_test(test_ref_invalid),
       cmocka_unit_test(test_match),
+      cmocka_unit_test(test_platform_words),
       cmocka_unit_test(test_clean_path),
       cmocka_unit_test(test_pgzip),
       cmocka_unit_test(test_default_root),

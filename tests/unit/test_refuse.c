@@ -55,8 +55,12 @@ static void test_values(void **state) {
          "invalid reference format: repository name must not be more than "
          "255 characters");
   expect(refuse_platform, "linux/arm64/v8", NULL);
-  expect(refuse_platform, "linux",
-         "bad platform \"linux\" (want os/arch[/variant])");
+  /* one word: an OS or an architecture, as containerd's platforms.Parse */
+  expect(refuse_platform, "linux", NULL);
+  expect(refuse_platform, "AMD64", NULL);
+  expect(refuse_platform, "aarch64", NULL);
+  expect(refuse_platform, "lnux",
+         "bad platform \"lnux\" (want os/arch[/variant])");
   expect(refuse_platform, "linux//v7", "bad platform \"linux//v7\"");
   expect(refuse_chmod, "0755", NULL);
   expect(refuse_chmod, "",
@@ -114,8 +118,9 @@ static const struct {
     {"FROM SCRATCH\n", NULL},
     {"ARG IMG=Ubuntu\nFROM ${IMG}\n", NULL}, /* known at build time */
     {"FROM --platform=$BUILDPLATFORM scratch\n", NULL},
-    {"FROM --platform=linux scratch\n",
-     "bad platform \"linux\" (want os/arch[/variant])"},
+    {"FROM --platform=linux scratch\nFROM --platform=arm64 scratch\n", NULL},
+    {"FROM --platform=linux-amd64 scratch\n",
+     "bad platform \"linux-amd64\" (want os/arch[/variant])"},
     {"FROM scratch\nADD --chmod=8 a /b\n",
      "invalid chmod parameter: '8'. it should be octal string and between 0 "
      "and 07777"},

@@ -123,7 +123,7 @@ static const struct rule_case cases[] = {
      "FROM a\nCOPY --link=true x y\n", NULL},
     {"InvalidReference", "FROM a\nFROM Ubuntu\n", "2", "FROM a\nFROM ubuntu\n",
      NULL},
-    {"InvalidPlatform", "FROM --platform=linux a\n", "1",
+    {"InvalidPlatform", "FROM --platform=linux-amd64 a\n", "1",
      "FROM --platform=linux/amd64 a\n", NULL},
     {"InvalidHealthcheck", "FROM a\nHEALTHCHECK RUN x\n", "2",
      "FROM a\nHEALTHCHECK CMD x\n", NULL},
