@@ -99,6 +99,15 @@ void doc_touch(struct doc_store *s, struct doc *d) {
   d->used = ++s->clock;
 }
 
+struct doc *doc_use(struct doc_store *s, const char *uri,
+                    const struct dockerfile **df) {
+  struct doc *d = doc_find(s, uri);
+  if (d)
+    doc_touch(s, d);
+  *df = d ? doc_model(d) : NULL;
+  return d;
+}
+
 void doc_store_trim(struct doc_store *s) {
   if (s->n <= DOC_WARM_MAX)
     return;

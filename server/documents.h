@@ -146,6 +146,10 @@ void doc_store_closing(struct doc_store *s, struct doc *d);
 
 /* Marks d as just used (an edit, a request, an analysis). */
 void doc_touch(struct doc_store *s, struct doc *d);
+/* A request's document: the one open at uri, marked as just used, or NULL;
+ * *df gets its model (NULL when the document is not open).  Borrowed. */
+struct doc *doc_use(struct doc_store *s, const char *uri,
+                    const struct dockerfile **df);
 /* Makes every document but the DOC_WARM_MAX most recently used cold
  * (frees its tree and model), skipping those an analysis is reading. */
 void doc_store_trim(struct doc_store *s);

@@ -59,10 +59,8 @@ int selection_handle(struct server *self, const struct rpc_msg *msg,
   int rc = proto_read_selection(msg->params, &uri, &pos, &npos, err);
   if (rc)
     return rc;
-  struct doc *d = doc_find(&self->docs, uri);
-  if (d)
-    doc_touch(&self->docs, d);
-  const struct dockerfile *df = d ? doc_model(d) : NULL;
+  const struct dockerfile *df;
+  struct doc *d = doc_use(&self->docs, uri, &df);
   if (df == NULL) {
     free(pos);
     rpc_reply(&self->rpc, msg->id, NULL);

@@ -383,10 +383,7 @@ void semtokens_stop(struct server *self) {
 
 static struct doc *semtok__doc(struct server *self, const char *uri,
                                const struct dockerfile **df) {
-  struct doc *d = doc_find(&self->docs, uri);
-  if (d)
-    doc_touch(&self->docs, d);
-  *df = d ? doc_model(d) : NULL;
+  struct doc *d = doc_use(&self->docs, uri, df);
   return *df ? d : NULL;
 }
 

@@ -176,10 +176,8 @@ int symbols_document(struct server *self, const struct rpc_msg *msg,
   int rc = proto_read_text_document(msg->params, &uri, NULL, err);
   if (rc)
     return rc;
-  struct doc *d = doc_find(&self->docs, uri);
-  if (d)
-    doc_touch(&self->docs, d);
-  const struct dockerfile *df = d ? doc_model(d) : NULL;
+  const struct dockerfile *df;
+  struct doc *d = doc_use(&self->docs, uri, &df);
   if (df == NULL) {
     rpc_reply(&self->rpc, msg->id, NULL);
     return 0;
